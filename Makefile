@@ -1,0 +1,53 @@
+# `make run` serves the app with demo data; `make test` runs the whole suite. Both set up what they need.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app petitions
+HOST ?= 127.0.0.1
+PORT ?= 5000
+PYTEST_ARGS ?=
+
+.PHONY: run test system system-test install install-test instance db demo serve clean
+
+run: system install instance db demo serve
+
+test: system-test install-test
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+system:
+	bash scripts/install-system.sh runtime
+
+system-test:
+	bash scripts/install-system.sh test
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e .
+	touch $@
+
+install-test: $(VENV)/.installed-test
+
+$(VENV)/.installed-test: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $(VENV)/.installed $@
+
+instance: install
+	$(BIN)/python -m petitions.instance_setup instance
+
+db: instance
+	$(FLASK) db upgrade
+
+demo: db
+	$(FLASK) demo
+
+serve:
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -1,0 +1,94 @@
+"""Petitions: appeal letters and their signatories."""
+import os
+
+from flask import Flask, request
+
+from .config import Defaults
+
+
+class ConfigError(RuntimeError):
+    """Refuse to start with settings that would be unsafe."""
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app from defaults, instance/config.py and FLASK_* variables; test_config wins."""
+    # PETITIONS_INSTANCE_PATH lets a deployment keep secrets and data outside the code checkout.
+    app = Flask(__name__, instance_relative_config=True,
+                instance_path=os.environ.get("PETITIONS_INSTANCE_PATH") or None)
+    app.config.from_object(Defaults)
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env()
+    if test_config is not None:
+        # Tests describe their whole configuration; a developer's instance/config.py must not leak in.
+        app.config.from_mapping(test_config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        path = os.path.join(app.instance_path, "petitions.sqlite")
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
+    _check_secrets(app)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+
+    from . import cli
+    from .appeals.markdown import render_markdown
+
+    app.add_template_filter(render_markdown, "markdown")
+    cli.register(app)
+    return app
+
+
+def _check_secrets(app: Flask) -> None:
+    missing = [k for k in ("SECRET_KEY", "EMAIL_HASH_KEY", "DATA_KEYS") if not app.config.get(k)]
+    if missing:
+        raise ConfigError(
+            f"Missing {', '.join(missing)}: run `make instance` (writes random keys to "
+            f"{app.instance_path}/config.py) or set FLASK_{missing[0]}."
+        )
+
+
+def _init_extensions(app: Flask) -> None:
+    from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate
+    from .mail import sending
+
+    db.init_app(app)
+    from . import models  # noqa: F401  (registers every table for Alembic)
+
+    # Batch mode lets Alembic alter tables on SQLite, which has almost no ALTER TABLE.
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"),
+                     render_as_batch=True)
+    csrf.init_app(app)
+    mail.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    sending.init_app(app)
+
+
+def _select_locale() -> str:
+    from flask import current_app
+
+    return request.accept_languages.best_match(current_app.config["LANGUAGES"]) or "en"
+
+
+def _register_blueprints(app: Flask) -> None:
+    from . import errors
+    from .appeals.views_organizer import bp as organizer_bp
+    from .appeals.views_public import bp as public_bp
+    from .auth.views import bp as auth_bp
+    from .mail.outbox import bp as outbox_bp
+    from .signatures.views import bp as signatures_bp
+
+    app.register_blueprint(public_bp)
+    app.register_blueprint(signatures_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(organizer_bp)
+    if app.config["DEV_OUTBOX"]:
+        app.register_blueprint(outbox_bp)
+    errors.register(app)
+
+    @app.context_processor
+    def _globals():
+        return {"dev_outbox_enabled": app.config["DEV_OUTBOX"]}

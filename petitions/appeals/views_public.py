@@ -1,0 +1,42 @@
+"""Public pages: the list of open appeals and each appeal's page with its sign form."""
+from flask import Blueprint, abort, render_template
+from sqlalchemy import select
+
+from ..extensions import db
+from ..signatures.forms import SignForm
+from .models import Appeal, AppealStatus
+from .services import signature_counts
+
+bp = Blueprint("public", __name__)
+
+
+def public_appeal_or_404(slug: str) -> Appeal:
+    """Return an appeal that the public may see (drafts stay private)."""
+    appeal = db.session.scalar(select(Appeal).where(Appeal.slug == slug))
+    if appeal is None or appeal.status is AppealStatus.DRAFT:
+        abort(404)
+    return appeal
+
+
+@bp.get("/")
+def index():
+    """List the appeals open for signatures."""
+    appeals = list(db.session.scalars(
+        select(Appeal).where(Appeal.status == AppealStatus.OPEN).order_by(Appeal.published_at.desc())
+    ))
+    counts = signature_counts([a.id for a in appeals])
+    return render_template("public/index.html", appeals=appeals, counts=counts)
+
+
+def render_appeal_page(appeal: Appeal, form: SignForm | None = None, status: int = 200):
+    """Render an appeal's public page, with a sign form that may carry errors."""
+    counts = signature_counts([appeal.id])[appeal.id]
+    page = render_template("public/appeal.html", appeal=appeal, form=form or SignForm(),
+                           confirmed=counts["confirmed"])
+    return page, status
+
+
+@bp.get("/a/<slug>")
+def appeal(slug: str):
+    """Show an appeal with its sign form."""
+    return render_appeal_page(public_appeal_or_404(slug))

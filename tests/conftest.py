@@ -1,0 +1,142 @@
+"""Shared fixtures: an app on a migrated SQLite copy, a real SMTP server, CSRF-aware helpers."""
+import asyncio
+import email
+import email.policy
+import re
+import shutil
+import socket
+import threading
+
+import pytest
+from aiosmtpd.controller import Controller
+from cryptography.fernet import Fernet
+
+from petitions import create_app
+from petitions.extensions import db
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def base_config(db_path) -> dict:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "EMAIL_HASH_KEY": "test-email-hash-key",
+        "DATA_KEYS": [Fernet.generate_key().decode()],
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}",
+        "MAIL_TRANSPORT": "smtp",
+        "MAIL_SUPPRESS_SEND": False,  # Flask-Mail would otherwise swallow mail whenever TESTING is on
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": 1,  # nothing listens: a test that sends mail must start the SMTP fixture
+        "MAIL_DEFAULT_SENDER": "Petitions <noreply@petitions.test>",
+        "RATELIMIT_ENABLED": False,
+        "SERVER_NAME": None,
+    }
+
+
+@pytest.fixture(scope="session")
+def migrated_db(tmp_path_factory):
+    """Build the schema once through the Alembic migrations; tests get copies."""
+    from flask_migrate import upgrade
+
+    path = tmp_path_factory.mktemp("template") / "template.sqlite"
+    app = create_app(base_config(path))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return path
+
+
+@pytest.fixture
+def make_app(tmp_path, migrated_db):
+    """Return a factory of apps on a fresh copy of the migrated database."""
+
+    def factory(**overrides):
+        path = tmp_path / f"db-{len(list(tmp_path.glob('db-*')))}.sqlite"
+        shutil.copy(migrated_db, path)
+        app = create_app({**base_config(path), **overrides})
+        app.instance_path = str(tmp_path / "instance")
+        return app
+
+    return factory
+
+
+@pytest.fixture
+def app(make_app):
+    app = make_app()
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+class SmtpSink:
+    """Collect messages received by the real SMTP server."""
+
+    def __init__(self):
+        self.messages: list[email.message.EmailMessage] = []
+        self.received = threading.Condition()
+
+    async def handle_DATA(self, server, session, envelope):
+        msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        with self.received:
+            self.messages.append(msg)
+            self.received.notify_all()
+        return "250 Message accepted"
+
+    def wait_for(self, count: int, timeout: float = 5.0) -> list:
+        with self.received:
+            self.received.wait_for(lambda: len(self.messages) >= count, timeout)
+        return self.messages
+
+
+@pytest.fixture
+def smtp_server():
+    """Run an aiosmtpd server on loopback and yield (sink, port)."""
+    sink = SmtpSink()
+    port = free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield sink, port
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def smtp_app(make_app, smtp_server):
+    """An app whose mail goes to the loopback SMTP server."""
+    sink, port = smtp_server
+    app = make_app(MAIL_PORT=port)
+    app.smtp_sink = sink
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def csrf_token(client, url: str) -> str:
+    """Open a page and return the CSRF token of its form."""
+    page = client.get(url)
+    match = CSRF_RE.search(page.get_data(as_text=True))
+    assert match, f"no CSRF token on {url} ({page.status_code})"
+    return match.group(1)
+
+
+def message_text(msg) -> str:
+    return msg.get_body(preferencelist=("plain",)).get_content()
+
+
+LINK_RE = re.compile(r"https?://\S+/confirm/\S+")

@@ -1,0 +1,118 @@
+"""Appeal services and lifecycle, without HTTP."""
+import pytest
+
+from petitions.appeals import services
+from petitions.appeals.markdown import render_markdown
+from petitions.appeals.models import AppealStatus, IllegalTransition
+from petitions.auth.services import EmailTaken, register_user
+from petitions.extensions import db
+
+
+@pytest.fixture
+def owner(app):
+    user = register_user("Owner", "owner@example.org", "a long password")
+    db.session.commit()
+    return user
+
+
+def draft(owner, **kw):
+    fields = {"title": "Release Əli Məmmədov", "addressees": "UN Special Rapporteur", "body": "We ask."} | kw
+    return services.create_appeal(owner, **fields)
+
+
+def test_create_gives_a_unique_ascii_slug(owner):
+    a, b = draft(owner), draft(owner)
+    assert a.slug == "release-ali-mammadov"
+    assert b.slug.startswith("release-ali-mammadov-") and b.slug != a.slug
+    assert services.slugify("Свобода Ивану") == "svoboda-ivanu"
+    assert services.slugify("!!!") == "appeal"
+
+
+def test_lifecycle_draft_open_closed(owner):
+    appeal = draft(owner)
+    assert appeal.status is AppealStatus.DRAFT
+    services.update_appeal(appeal, "New title", "A", "New body")
+    services.publish_appeal(appeal)
+    assert appeal.status is AppealStatus.OPEN and appeal.published_at
+    services.close_appeal(appeal)
+    assert appeal.status is AppealStatus.CLOSED and appeal.closed_at
+
+
+@pytest.mark.parametrize("steps,illegal", [
+    ([], "close"),
+    (["publish"], "publish"),
+    (["publish"], "edit"),
+    (["publish", "close"], "publish"),
+    (["publish", "close"], "close"),
+    (["publish", "close"], "edit"),
+])
+def test_illegal_moves_are_refused(owner, steps, illegal):
+    appeal = draft(owner)
+    for step in steps:
+        getattr(appeal, step)()
+    before = appeal.status
+    with pytest.raises(IllegalTransition):
+        if illegal == "edit":
+            services.update_appeal(appeal, "x", "y", "z")
+        else:
+            getattr(appeal, illegal)()
+    assert appeal.status is before
+
+
+def test_empty_appeal_cannot_be_published(owner):
+    appeal = draft(owner, body="   ")
+    with pytest.raises(IllegalTransition, match="body"):
+        appeal.publish()
+
+
+def test_content_hash_changes_with_text(owner):
+    appeal = draft(owner)
+    first = appeal.content_hash
+    services.update_appeal(appeal, appeal.title, appeal.addressees, appeal.body + " More.")
+    assert appeal.content_hash != first and len(first) == 64
+
+
+def test_registering_the_same_email_twice_is_refused(app):
+    register_user("A", "Same@Example.org", "a long password")
+    with pytest.raises(EmailTaken):
+        register_user("B", "same@example.org", "another password")
+
+
+@pytest.mark.parametrize("payload", [
+    "<script>alert(1)</script>",
+    "[x](javascript:alert(1))",
+    "[x](data:text/html;base64,PHNjcmlwdD4=)",
+    '<img src=x onerror="alert(1)">',
+    "<a href='javascript:alert(1)'>x</a>",
+    '<iframe src="https://evil.example"></iframe>',
+    "![x](https://tracker.example/pixel.png)",
+    "[x](JaVaScRiPt:alert(1))",
+    "<svg onload=alert(1)>",
+    '<div style="background:url(javascript:alert(1))">x</div>',
+])
+def test_markdown_is_sanitized(payload):
+    tags = parsed_tags(str(render_markdown(payload)))
+    for tag, attrs in tags:
+        assert tag not in {"script", "iframe", "img", "svg", "div", "object", "embed", "style"}
+        for name, value in attrs:
+            assert not name.startswith("on") and name != "style"
+            assert not (value or "").strip().lower().startswith(("javascript:", "data:", "vbscript:"))
+
+
+def parsed_tags(html: str) -> list:
+    from html.parser import HTMLParser
+
+    found = []
+
+    class Collector(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            found.append((tag, attrs))
+
+    Collector().feed(html)
+    return found
+
+
+def test_markdown_keeps_structure():
+    html = str(render_markdown("We ask:\n\n1. **free** him\n2. [see](https://example.org)"))
+    assert "<ol>" in html and "<strong>free</strong>" in html
+    assert 'href="https://example.org"' in html and 'rel="noopener noreferrer nofollow"' in html

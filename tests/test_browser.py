@@ -1,0 +1,70 @@
+"""End to end in headless Chromium, as a newcomer would click through `make run`."""
+import io
+
+import pytest
+from pypdf import PdfReader
+
+from petitions.auth.services import register_user
+from petitions.extensions import db
+
+from .browser import chromium, live_server
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def outbox_app(make_app):
+    app = make_app(MAIL_TRANSPORT="outbox", DEV_OUTBOX=True)
+    with app.app_context():
+        register_user("Rəna Organizer", "rena@example.org", "a long password")
+        db.session.commit()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_draft_publish_sign_confirm_download(outbox_app, tmp_path):
+    requests = []
+    with live_server(outbox_app) as base, chromium() as context:
+        page = context.new_page()
+        page.on("request", lambda r: requests.append(r.url))
+
+        page.goto(f"{base}/auth/login")
+        page.fill("#email", "rena@example.org")
+        page.fill("#password", "a long password")
+        page.click("#submit")
+        page.wait_for_url(f"{base}/organizer/")
+
+        page.click("text=New appeal")
+        page.fill("#title", "Release Vüqar Həsənli")
+        page.fill("#addressees", "Secretary General of the Council of Europe")
+        page.fill("#body", "We call for the **immediate** release of a jailed reporter.")
+        page.click("#preview")
+        assert page.inner_html(".preview strong") == "immediate"
+        page.click("#save")
+        page.click("button:has-text('Publish')")
+        assert "open for signatures" in page.inner_text(".flash")
+        page.click("text=Public page")
+
+        page.fill("#full_name", "Şəbnəm İsmayılova")
+        page.fill("#affiliation", "Journalist")
+        page.fill("#email", "shabnam@example.org")
+        page.check("#consent")
+        page.click("#submit")
+        assert "Check your e-mail" in page.inner_text("h1")
+
+        page.click("text=Dev outbox")
+        page.click("a[href*='/confirm/']")
+        page.click("text=Confirm my signature")
+        assert "confirmed" in page.inner_text("h1")
+
+        page.click("text=My appeals")
+        page.click("text=Release Vüqar Həsənli")
+        with page.expect_download() as info:
+            page.click("text=Download PDF")
+        path = tmp_path / "appeal.pdf"
+        info.value.save_as(path)
+
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(path.read_bytes())).pages)
+    assert "Şəbnəm İsmayılova – Journalist" in text
+    assert requests and all(url.startswith(base) for url in requests), "a page asked a third party"

@@ -1,0 +1,89 @@
+"""PDF rendering: content, fonts for Azerbaijani and Cyrillic, no resource fetching."""
+import io
+
+import pytest
+from pypdf import PdfReader
+from weasyprint import HTML
+
+from petitions.appeals import services as appeals
+from petitions.auth.services import register_user
+from petitions.extensions import db
+from petitions.pdf.render import render_appeal_pdf, url_fetcher
+from petitions.signatures.models import Signature
+
+
+def pdf_text(data: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+@pytest.fixture
+def appeal(app):
+    owner = register_user("Coalition", "c@example.org", "a long password")
+    appeal = appeals.create_appeal(owner, "Letter", "Secretary General\nPACE", "Text of the letter.")
+    appeal.publish()
+    db.session.commit()
+    return appeal
+
+
+def add(appeal, name, affiliation, confirmed=True, n=[0]):
+    n[0] += 1
+    sig = Signature(appeal=appeal, full_name=name, affiliation=affiliation, email_hash=f"{n[0]:064d}",
+                    email_encrypted="x", text_hash=appeal.content_hash, consent_at=appeal.created_at)
+    if confirmed:
+        sig.confirm()
+    db.session.add(sig)
+    return sig
+
+
+def test_only_confirmed_signatories_appear(appeal):
+    add(appeal, "Əhməd Qurbanlı", "Jurnalist")
+    add(appeal, "Ирина Петрова", "Адвокат")
+    add(appeal, "Pending Person", "Nobody", confirmed=False)
+    db.session.commit()
+    text = pdf_text(render_appeal_pdf(appeal))
+    assert "Əhməd Qurbanlı – Jurnalist" in text
+    assert "Ирина Петрова – Адвокат" in text
+    assert "Pending Person" not in text
+    assert "Signatories (2)" in text and "Secretary General" in text
+
+
+def test_page_numbers_across_many_pages(appeal):
+    for i in range(400):
+        add(appeal, f"Signer {i:03d} Şahbazov", "Lawyer, Member of the Bar Association")
+    db.session.commit()
+    reader = PdfReader(io.BytesIO(render_appeal_pdf(appeal)))
+    pages = len(reader.pages)
+    assert pages > 2
+    for number, page in enumerate(reader.pages, start=1):
+        assert f"Page {number} of {pages}" in page.extract_text()
+
+
+def test_fonts_with_azerbaijani_and_cyrillic_glyphs_are_embedded(appeal):
+    add(appeal, "Ə ə Ğ ğ Ş ş Ç ç Ö ö Ü ü I ı İ i", "Жж Щщ Ыы Ёё")
+    db.session.commit()
+    reader = PdfReader(io.BytesIO(render_appeal_pdf(appeal)))
+    fonts = set()
+    for page in reader.pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"] \
+                if "/DescendantFonts" in font else font["/FontDescriptor"]
+            assert "/FontFile2" in descriptor or "/FontFile3" in descriptor or "/FontFile" in descriptor
+            fonts.add(str(font["/BaseFont"]))
+    assert any("DejaVu" in f for f in fonts)
+    text = " ".join(pdf_text(render_appeal_pdf(appeal)).split())  # the column may wrap the line
+    assert "Ə ə Ğ ğ Ş ş Ç ç Ö ö Ü ü I ı İ i – Жж Щщ Ыы Ёё" in text
+
+
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "http://127.0.0.1:9/x.css", "https://example.org/a.png"])
+def test_url_fetcher_refuses_files_and_network(url):
+    with pytest.raises(ValueError, match="disallowed protocol"):
+        url_fetcher()(url)
+
+
+def test_document_with_a_file_reference_does_not_read_it(tmp_path):
+    secret = tmp_path / "secret.css"
+    secret.write_text("body::after { content: 'LEAKED-SECRET' }")
+    html = f'<link rel="stylesheet" href="file://{secret}"><p>hello</p>'
+    data = HTML(string=html, url_fetcher=url_fetcher()).write_pdf()
+    assert "hello" in pdf_text(data) and "LEAKED-SECRET" not in pdf_text(data)
