@@ -44,7 +44,7 @@ db: instance
 	$(FLASK) db upgrade
 
 demo: db
-	$(FLASK) demo
+	FLASK_PUBLIC_URL=$${FLASK_PUBLIC_URL:-http://$(HOST):$(PORT)} $(FLASK) demo
 
 serve:
 	$(FLASK) run --host $(HOST) --port $(PORT)
