@@ -14,11 +14,14 @@ ORGANIZER_PASSWORD = "demo-organizer-2026"
 OPEN_APPEAL = {
     "slug": "free-narmin-qasimli",
     "title": "Free the journalist Nərmin Qasımlı and end reprisals against reporters",
-    "addressees": "Secretary General of the Council of Europe\n"
-                  "PACE General Rapporteur on political prisoners\n"
-                  "Permanent Representations of the Council of Europe member states",
+    "subject": "Pre-trial detention of the investigative reporter Nərmin Qasımlı",
+    "addressees": [
+        {"name": "Secretary General of the Council of Europe", "institution": "Council of Europe",
+         "postal_address": "Avenue de l'Europe, F-67075 Strasbourg Cedex", "salutation": "Dear Secretary General,"},
+        {"name": "General Rapporteur on political prisoners", "institution": "Parliamentary Assembly of the Council of Europe"},
+        {"name": "Permanent Representations of the Council of Europe member states"},
+    ],
     "body": (
-        "Dear Secretary General, dear Rapporteur, dear Ambassadors,\n\n"
         "We write as lawyers, journalists and members of civil society to draw your attention to the case of "
         "**Nərmin Qasımlı**, an investigative reporter held in pre-trial detention for eleven months on charges "
         "that her colleagues, her lawyers and independent observers regard as retaliation for her reporting "
@@ -26,14 +29,16 @@ OPEN_APPEAL = {
         "Since her arrest she has been denied confidential meetings with her counsel, her hearings have been "
         "closed to the public, and her requests for medical care have gone unanswered for weeks. Her case is "
         "not isolated: it follows a pattern in which reporters who expose misuse of public money are charged "
-        "with smuggling or tax offences and kept in custody for as long as the law allows.\n\n"
-        "We therefore ask you to:\n\n"
-        "1. call publicly for the immediate release of Nərmin Qasımlı;\n"
-        "2. ask that trial monitors from member states' embassies be admitted to every hearing;\n"
-        "3. raise the detention of journalists in the next dialogue with the authorities and report on it.\n\n"
-        "We remain at your disposal for any information on the case.\n\n"
-        "Respectfully,"
+        "with smuggling or tax offences and kept in custody for as long as the law allows."
     ),
+    "demands": [
+        "Call publicly for the immediate release of Nərmin Qasımlı.",
+        "Ask that trial monitors from member states' embassies be admitted to every hearing.",
+        "Raise the detention of journalists in the next dialogue with the authorities and report on it.",
+    ],
+    "closing": "We remain at your disposal for any information on the case.\n\nRespectfully,",
+    "place": "Baku",
+    "senders": "Coalition for Free Expression (demo)\nLawyers for Fair Trials (demo)",
     "signatories": [
         ("Leyla Əhmədova", "Lawyer, Member of the Bar Association", "leyla.ahmadova@demo.invalid"),
         ("İlkin Şükürov", "Journalist, Free Press Forum", "ilkin.shukurov@demo.invalid"),
@@ -48,7 +53,7 @@ OPEN_APPEAL = {
 DRAFT_APPEAL = {
     "slug": "stop-torture-in-custody-draft",
     "title": "Open letter: stop torture in police custody",
-    "addressees": "UN Special Rapporteur on Torture",
+    "addressees": [{"name": "UN Special Rapporteur on Torture", "institution": "United Nations"}],
     "body": "A draft: our demands on independent medical examination of detainees will follow.",
 }
 
@@ -62,7 +67,8 @@ def load_demo() -> dict:
         db.session.add(organizer)
     appeal = _appeal(organizer, OPEN_APPEAL)
     if appeal.status is AppealStatus.DRAFT:
-        appeal.publish()
+        appeals.publish_appeal(appeal)
+        db.session.flush()
     for name, affiliation, email in OPEN_APPEAL["signatories"]:
         key = crypto.email_hash(email)
         exists = db.session.scalar(
@@ -72,6 +78,7 @@ def load_demo() -> dict:
             signature = Signature(
                 appeal=appeal, full_name=name, affiliation=affiliation, email_hash=key,
                 email_encrypted=crypto.encrypt(email), text_hash=appeal.content_hash, consent_at=utcnow(),
+                revision_id=appeal.published_revision_id,
             )
             signature.confirm()
             db.session.add(signature)
@@ -83,5 +90,6 @@ def load_demo() -> dict:
 def _appeal(owner: User, spec: dict) -> Appeal:
     appeal = db.session.scalar(select(Appeal).where(Appeal.slug == spec["slug"]))
     if appeal is None:
-        appeal = appeals.create_appeal(owner, spec["title"], spec["addressees"], spec["body"], slug=spec["slug"])
+        content = {k: v for k, v in spec.items() if k not in ("slug", "signatories")}
+        appeal = appeals.create_appeal(owner, content, slug=spec["slug"])
     return appeal

@@ -140,3 +140,11 @@ def message_text(msg) -> str:
 
 
 LINK_RE = re.compile(r"https?://\S+/confirm/\S+")
+
+
+def new_appeal(owner, title: str, addressees: str = "", body: str = "Body.", **content):
+    """Create a draft through the service, addressees given one per line."""
+    from petitions.appeals import services
+
+    return services.create_appeal(owner, {"title": title, "addressees": services.addressees_from_lines(addressees),
+                                          "body": body, **content})

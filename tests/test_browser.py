@@ -40,7 +40,7 @@ def test_draft_publish_sign_confirm_download(outbox_app, tmp_path):
         page.fill("#addressees", "Secretary General of the Council of Europe")
         page.fill("#body", "We call for the **immediate** release of a jailed reporter.")
         page.click("#preview")
-        assert page.inner_html(".preview strong") == "immediate"
+        assert page.inner_html(".preview .body strong") == "immediate"
         page.click("#save")
         page.click("button:has-text('Publish')")
         assert "open for signatures" in page.inner_text(".flash")

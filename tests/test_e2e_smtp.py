@@ -9,14 +9,14 @@ from petitions.auth.services import register_user
 from petitions.extensions import db
 from petitions.signatures.models import Signature, SignatureStatus
 
-from .conftest import LINK_RE, csrf_token, message_text
+from .conftest import LINK_RE, csrf_token, message_text, new_appeal
 
 pytestmark = pytest.mark.e2e
 
 
 def test_sign_confirm_by_mail_and_find_the_name_in_the_pdf(smtp_app):
     owner = register_user("Owner", "owner@example.org", "a long password")
-    appeal = appeals.create_appeal(owner, "Azadlıq jurnalistlərə", "Avropa Şurası", "Biz **tələb** edirik.")
+    appeal = new_appeal(owner, "Azadlıq jurnalistlərə", "Avropa Şurası", "Biz **tələb** edirik.")
     appeal.publish()
     db.session.commit()
     slug = appeal.slug

@@ -5,6 +5,7 @@ import pytest
 from pypdf import PdfReader
 from weasyprint import HTML
 
+from .conftest import new_appeal
 from petitions.appeals import services as appeals
 from petitions.auth.services import register_user
 from petitions.extensions import db
@@ -19,7 +20,7 @@ def pdf_text(data: bytes) -> str:
 @pytest.fixture
 def appeal(app):
     owner = register_user("Coalition", "c@example.org", "a long password")
-    appeal = appeals.create_appeal(owner, "Letter", "Secretary General\nPACE", "Text of the letter.")
+    appeal = new_appeal(owner, "Letter", "Secretary General\nPACE", "Text of the letter.")
     appeal.publish()
     db.session.commit()
     return appeal

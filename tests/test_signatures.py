@@ -11,13 +11,13 @@ from petitions.mail import sending
 from petitions.signatures import services, tokens
 from petitions.signatures.models import Signature, SignatureStatus
 
-from .conftest import LINK_RE, message_text
+from .conftest import LINK_RE, message_text, new_appeal
 
 
 @pytest.fixture
 def appeal(smtp_app):
     owner = register_user("Owner", "owner@example.org", "a long password")
-    appeal = appeals.create_appeal(owner, "Free Rəşad", "PACE", "We ask for his release.")
+    appeal = new_appeal(owner, "Free Rəşad", "PACE", "We ask for his release.")
     appeal.publish()
     db.session.commit()
     return appeal
@@ -118,7 +118,7 @@ def test_expired_token_is_refused(smtp_app, appeal, monkeypatch):
 
 
 def test_draft_and_closed_appeals_refuse_signatures(smtp_app, appeal):
-    draft = appeals.create_appeal(appeal.owner, "Draft", "", "Body")
+    draft = new_appeal(appeal.owner, "Draft", "", "Body")
     with pytest.raises(services.SigningClosed):
         services.sign(draft, "N", "", "n@example.org")
     appeal.close()
@@ -150,7 +150,7 @@ def test_signature_survives_a_mail_server_outage(make_app):
     app = make_app(MAIL_PORT=1)  # nothing listens there
     with app.app_context(), app.test_request_context():
         owner = register_user("O", "o@example.org", "a long password")
-        appeal = appeals.create_appeal(owner, "T", "", "B")
+        appeal = new_appeal(owner, "T", "", "B")
         appeal.publish()
         services.sign(appeal, "Kept", "", "kept@example.org")
         db.session.commit()

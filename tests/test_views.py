@@ -8,13 +8,13 @@ from petitions.extensions import db
 from petitions.signatures import services as signing
 from petitions.signatures.models import Signature, SignatureStatus
 
-from .conftest import csrf_token
+from .conftest import csrf_token, new_appeal
 
 
 @pytest.fixture
 def open_appeal(app):
     owner = register_user("Owner", "owner@example.org", "a long password")
-    appeal = appeals.create_appeal(owner, "Release the journalists", "Council of Europe", "We **ask**.")
+    appeal = new_appeal(owner, "Release the journalists", "Council of Europe", "We **ask**.")
     appeal.publish()
     db.session.commit()
     return appeal
@@ -82,7 +82,7 @@ def test_missing_csrf_token_is_refused(client, open_appeal):
 
 def test_signing_a_draft_is_404_and_a_closed_appeal_409(client, app, open_appeal):
     token = csrf_token(client, f"/a/{open_appeal.slug}")
-    draft = appeals.create_appeal(open_appeal.owner, "Draft", "", "Body")
+    draft = new_appeal(open_appeal.owner, "Draft", "", "Body")
     db.session.commit()
     assert client.get(f"/a/{draft.slug}").status_code == 404
     data = {"full_name": "N", "email": "n@example.org", "consent": "y", "csrf_token": token}
@@ -198,7 +198,7 @@ def test_dev_outbox_lists_mail_when_enabled(make_app):
     client = app.test_client()
     with app.app_context():
         owner = register_user("O", "o@example.org", "a long password")
-        appeal = appeals.create_appeal(owner, "Outbox test", "", "Body")
+        appeal = new_appeal(owner, "Outbox test", "", "Body")
         appeal.publish()
         db.session.commit()
         slug = appeal.slug

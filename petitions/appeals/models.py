@@ -1,10 +1,10 @@
-"""Appeals and their lifecycle."""
+"""Appeals, their revisions, translations, members and lifecycle."""
 import enum
 import hashlib
 import json
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Enum, ForeignKey, String, Text
+from sqlalchemy import JSON, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..auth.models import User
@@ -15,74 +15,266 @@ class IllegalTransition(Exception):
     """A state change that the appeal's lifecycle does not allow."""
 
 
-class AppealStatus(enum.Enum):
-    DRAFT = "draft"
-    OPEN = "open"
-    CLOSED = "closed"
-
-
 def _values(enum_cls):
     return [m.value for m in enum_cls]
 
 
+def enum_column(enum_cls, **kw):
+    """Store an enum by its value as a short string (portable across SQLite and PostgreSQL)."""
+    return mapped_column(Enum(enum_cls, native_enum=False, length=20, values_callable=_values), **kw)
+
+
+class AppealStatus(enum.Enum):
+    DRAFT = "draft"
+    OPEN = "open"
+    CLOSED = "closed"
+    DELIVERED = "delivered"
+    ARCHIVED = "archived"
+
+
+class Role(enum.Enum):
+    OWNER = "owner"  # everything, including delete and roles
+    EDITOR = "editor"  # text and translations
+    REVIEWER = "reviewer"  # signatory moderation only
+
+
+# The parts of a letter; a revision stores exactly these keys.
+CONTENT_FIELDS = ("title", "subject", "addressees", "body", "demands", "closing", "place", "letter_date", "senders")
+
+_TRANSITIONS = {
+    AppealStatus.DRAFT: {AppealStatus.OPEN},
+    AppealStatus.OPEN: {AppealStatus.CLOSED},
+    AppealStatus.CLOSED: {AppealStatus.OPEN, AppealStatus.DELIVERED, AppealStatus.ARCHIVED},
+    AppealStatus.DELIVERED: {AppealStatus.ARCHIVED},
+    AppealStatus.ARCHIVED: set(),
+}
+
+
+def content_hash(content: dict) -> str:
+    """Hash letter content canonically, so equal texts get equal hashes."""
+    canonical = json.dumps({k: content.get(k) for k in CONTENT_FIELDS}, ensure_ascii=False, sort_keys=True,
+                           separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
 class Appeal(db.Model):
-    """A letter with addressees and a body that people sign."""
+    """A letter with addressees, a body and demands that people sign."""
 
     __tablename__ = "appeals"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(80), unique=True)
+    # Working copy of the text in the original language; revisions keep every saved state.
     title: Mapped[str] = mapped_column(String(300))
-    addressees: Mapped[str] = mapped_column(Text, default="")
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    addressees: Mapped[list] = mapped_column(JSON, default=list)  # [{name, title, institution, postal_address, email, salutation}]
     body: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[AppealStatus] = mapped_column(
-        Enum(AppealStatus, native_enum=False, length=20, values_callable=_values),
-        default=AppealStatus.DRAFT,
-    )
+    demands: Mapped[list] = mapped_column(JSON, default=list)  # [str]
+    closing: Mapped[str] = mapped_column(Text, default="")
+    place: Mapped[str] = mapped_column(String(200), default="")
+    letter_date: Mapped[date | None]
+    senders: Mapped[str] = mapped_column(Text, default="")  # sending organizations, one per line
+    original_language: Mapped[str] = mapped_column(String(16), default="en")
+
+    status: Mapped[AppealStatus] = enum_column(AppealStatus, default=AppealStatus.DRAFT, index=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    signature_goal: Mapped[int | None]
+    deadline: Mapped[datetime | None]
+    # Highest revision number saved; an editor's save must name it (optimistic concurrency).
+    revision_count: Mapped[int] = mapped_column(Integer, default=0)
+    published_revision_id: Mapped[int | None] = mapped_column(
+        ForeignKey("appeal_revisions.id", use_alter=True, name="fk_appeals_published_revision"))
+
+    # Signatory safety (visibility offered on the sign form and how anonymous signers appear).
+    visibility_default: Mapped[str] = mapped_column(String(20), default="public")
+    visibility_choices: Mapped[list] = mapped_column(JSON, default=lambda: ["public", "addressees", "anonymous"])
+    anonymous_display: Mapped[str] = mapped_column(String(20), default="withheld")  # or "count"
+
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     published_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
+    archived_at: Mapped[datetime | None]
 
     owner: Mapped[User] = relationship()
+    published_revision: Mapped["AppealRevision | None"] = relationship(foreign_keys=[published_revision_id],
+                                                                      post_update=True)
 
     def __init__(self, **kwargs):
         # Column defaults only apply at INSERT; state methods need the state before that.
         kwargs.setdefault("status", AppealStatus.DRAFT)
+        kwargs.setdefault("revision_count", 0)
+        for key, empty in (("addressees", []), ("demands", []), ("body", ""), ("subject", ""),
+                           ("closing", ""), ("place", ""), ("senders", "")):
+            kwargs.setdefault(key, empty)
         super().__init__(**kwargs)
 
     @property
     def is_open(self) -> bool:
         return self.status is AppealStatus.OPEN
 
+    def content(self) -> dict:
+        """Return the working copy of the text as a plain dict."""
+        data = {k: getattr(self, k) for k in CONTENT_FIELDS}
+        data["letter_date"] = self.letter_date.isoformat() if self.letter_date else None
+        return data
+
+    def apply_content(self, content: dict) -> None:
+        """Replace the working copy of the text."""
+        for key in CONTENT_FIELDS:
+            if key in content:
+                value = content[key]
+                if key == "letter_date" and isinstance(value, str):
+                    value = date.fromisoformat(value) if value else None
+                setattr(self, key, value)
+
+    @property
+    def content_hash(self) -> str:
+        """Hash of the text signers see: the published revision once there is one."""
+        if self.published_revision is not None:
+            return self.published_revision.content_hash
+        return content_hash(self.content())
+
     def ensure_editable(self) -> None:
-        """Refuse edits once people may have signed the text."""
-        if self.status is not AppealStatus.DRAFT:
-            raise IllegalTransition("Only a draft can be edited; this appeal is %s." % self.status.value)
+        """Refuse text changes once the appeal is closed (open appeals change through revisions)."""
+        if self.status not in (AppealStatus.DRAFT, AppealStatus.OPEN):
+            raise IllegalTransition(f"A {self.status.value} appeal can no longer be edited.")
+
+    def _move(self, target: AppealStatus) -> None:
+        if target not in _TRANSITIONS[self.status]:
+            raise IllegalTransition(f"An appeal that is {self.status.value} cannot become {target.value}.")
+        self.status = target
 
     def publish(self) -> None:
         """Open the appeal for signatures."""
         if self.status is not AppealStatus.DRAFT:
-            raise IllegalTransition("Only a draft can be published; this appeal is %s." % self.status.value)
-        if not self.title.strip() or not self.body.strip():
+            raise IllegalTransition(f"Only a draft can be published; this appeal is {self.status.value}.")
+        if not (self.title or "").strip() or not (self.body or "").strip():
             raise IllegalTransition("An appeal needs a title and a body before it can be published.")
-        self.status = AppealStatus.OPEN
+        self._move(AppealStatus.OPEN)
         self.published_at = utcnow()
 
     def close(self) -> None:
         """Stop accepting signatures."""
         if self.status is not AppealStatus.OPEN:
-            raise IllegalTransition("Only an open appeal can be closed; this appeal is %s." % self.status.value)
-        self.status = AppealStatus.CLOSED
+            raise IllegalTransition(f"Only an open appeal can be closed; this appeal is {self.status.value}.")
+        self._move(AppealStatus.CLOSED)
         self.closed_at = utcnow()
 
-    @property
-    def content_hash(self) -> str:
-        """Hash the signed text, so every signature can say which text it endorsed."""
-        canonical = json.dumps(
-            {"title": self.title, "addressees": self.addressees, "body": self.body},
-            ensure_ascii=False,
-            sort_keys=True,
-        )
-        return hashlib.sha256(canonical.encode()).hexdigest()
+    def reopen(self) -> None:
+        """Accept signatures again after closing (e.g. a deadline was extended)."""
+        if self.deadline is not None and self.deadline <= utcnow():
+            raise IllegalTransition("The deadline has passed; move it before reopening.")
+        self._move(AppealStatus.OPEN)
+        self.closed_at = None
+
+    def mark_delivered(self) -> None:
+        """Record that the final letter reached its addressees."""
+        self._move(AppealStatus.DELIVERED)
+        self.delivered_at = utcnow()
+
+    def archive(self) -> None:
+        """Retire the appeal from every active list."""
+        self._move(AppealStatus.ARCHIVED)
+        self.archived_at = utcnow()
+
+    def is_past_deadline(self, now: datetime | None = None) -> bool:
+        return self.deadline is not None and self.deadline <= (now or utcnow())
+
+
+class AppealRevision(db.Model):
+    """One saved state of an appeal's text; signatures point to the revision they signed."""
+
+    __tablename__ = "appeal_revisions"
+    __table_args__ = (UniqueConstraint("appeal_id", "number", name="uq_appeal_revisions_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appeal_id: Mapped[int] = mapped_column(ForeignKey("appeals.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int]
+    content: Mapped[dict] = mapped_column(JSON)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    appeal: Mapped[Appeal] = relationship(foreign_keys=[appeal_id])
+    author: Mapped[User | None] = relationship()
+
+
+class AppealTranslation(db.Model):
+    """A language version of an appeal, bound to the revision of the original it translates."""
+
+    __tablename__ = "appeal_translations"
+    __table_args__ = (UniqueConstraint("appeal_id", "language", name="uq_appeal_translations_language"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appeal_id: Mapped[int] = mapped_column(ForeignKey("appeals.id", ondelete="CASCADE"), index=True)
+    language: Mapped[str] = mapped_column(String(16))
+    content: Mapped[dict] = mapped_column(JSON)  # title, subject, body, demands, closing
+    source_revision_id: Mapped[int | None] = mapped_column(ForeignKey("appeal_revisions.id"))
+    approved_at: Mapped[datetime | None]
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    appeal: Mapped[Appeal] = relationship()
+    source_revision: Mapped[AppealRevision | None] = relationship()
+
+
+class AppealMember(db.Model):
+    """An organizer's role on one appeal."""
+
+    __tablename__ = "appeal_members"
+    __table_args__ = (UniqueConstraint("appeal_id", "user_id", name="uq_appeal_members_user"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appeal_id: Mapped[int] = mapped_column(ForeignKey("appeals.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    role: Mapped[Role] = enum_column(Role)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    appeal: Mapped[Appeal] = relationship()
+    user: Mapped[User] = relationship()
+
+
+class AppealInvitation(db.Model):
+    """An invitation by e-mail to join an appeal with a role."""
+
+    __tablename__ = "appeal_invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appeal_id: Mapped[int] = mapped_column(ForeignKey("appeals.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(254))
+    role: Mapped[Role] = enum_column(Role)
+    invited_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    accepted_at: Mapped[datetime | None]
+    accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    appeal: Mapped[Appeal] = relationship()
+
+
+class AppealTemplate(db.Model):
+    """An organizer's own starting point for new appeals."""
+
+    __tablename__ = "appeal_templates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    content: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditEvent(db.Model):
+    """Who did what to an appeal or to personal data, for owners to review."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appeal_id: Mapped[int | None] = mapped_column(ForeignKey("appeals.id", ondelete="CASCADE"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    actor: Mapped[User | None] = relationship()

@@ -7,7 +7,6 @@ from ..extensions import db
 from ..pdf.render import render_appeal_pdf
 from . import services
 from .forms import ActionForm, AppealForm
-from .markdown import render_markdown
 from .models import Appeal, IllegalTransition
 
 bp = Blueprint("organizer", __name__, url_prefix="/organizer")
@@ -42,7 +41,7 @@ def new():
     """Draft a new appeal."""
     form = AppealForm()
     if form.validate_on_submit() and not form.preview.data:
-        appeal = services.create_appeal(current_user, form.title.data, form.addressees.data, form.body.data)
+        appeal = services.create_appeal(current_user, _content_from(form))
         db.session.commit()
         flash("Draft saved.", "success")
         return redirect(url_for("organizer.show", slug=appeal.slug), code=303)
@@ -53,13 +52,14 @@ def new():
 def edit(slug: str):
     """Change a draft's text."""
     appeal = _own_appeal_or_404(slug)
-    form = AppealForm(obj=appeal)
+    form = AppealForm(data={"title": appeal.title, "body": appeal.body,
+                            "addressees": "\n".join(a.get("name", "") for a in appeal.addressees)})
     if request.method == "GET" and not _editable(appeal):
         flash("Only drafts can be edited.", "error")
         return redirect(url_for("organizer.show", slug=slug))
     if form.validate_on_submit() and not form.preview.data:
         try:
-            services.update_appeal(appeal, form.title.data, form.addressees.data, form.body.data)
+            services.save_text(appeal, current_user, appeal.content() | _content_from(form))
         except IllegalTransition as exc:
             return render_template("public/message.html", title="Not saved", message=str(exc)), 409
         db.session.commit()
@@ -76,8 +76,15 @@ def _editable(appeal: Appeal) -> bool:
     return True
 
 
+def _content_from(form: AppealForm) -> dict:
+    return {"title": form.title.data, "body": form.body.data,
+            "addressees": services.addressees_from_lines(form.addressees.data)}
+
+
 def _editor(form: AppealForm, appeal: Appeal | None):
-    preview = render_markdown(form.body.data) if form.preview.data and not form.body.errors else None
+    preview = None
+    if form.preview.data and not form.body.errors:
+        preview = services.normalize_content((appeal.content() if appeal else {}) | _content_from(form))
     status = 422 if form.errors else 200
     return render_template("organizer/edit.html", form=form, appeal=appeal, preview=preview), status
 

@@ -31,7 +31,9 @@ def index():
 def render_appeal_page(appeal: Appeal, form: SignForm | None = None, status: int = 200):
     """Render an appeal's public page, with a sign form that may carry errors."""
     counts = signature_counts([appeal.id])[appeal.id]
-    page = render_template("public/appeal.html", appeal=appeal, form=form or SignForm(),
+    # Signers see the published revision, never an unpublished amendment.
+    content = appeal.published_revision.content if appeal.published_revision else appeal.content()
+    page = render_template("public/appeal.html", appeal=appeal, content=content, form=form or SignForm(),
                            confirmed=counts["confirmed"])
     return page, status
 

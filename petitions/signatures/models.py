@@ -1,11 +1,11 @@
-"""Signatures and their confirmation state."""
+"""Signatures: confirmation, verification level, visibility and review state."""
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..appeals.models import Appeal
+from ..appeals.models import Appeal, AppealRevision, enum_column
 from ..extensions import db, utcnow
 
 
@@ -13,6 +13,28 @@ class SignatureStatus(enum.Enum):
     PENDING = "pending"
     CONFIRMED = "confirmed"
     WITHDRAWN = "withdrawn"
+
+
+class Level(enum.Enum):
+    """How far a signature is verified, weakest first."""
+
+    UNCONFIRMED = "unconfirmed"
+    EMAIL = "email"  # e-mail link confirmed
+    DOMAIN = "domain"  # affiliation confirmed by the organization's e-mail domain
+    VOUCHED = "vouched"  # an organizer vouched for the person
+    OFFICIAL = "official"  # an organization signs officially, its authorized contact confirmed
+
+
+class Visibility(enum.Enum):
+    PUBLIC = "public"  # name and affiliation everywhere
+    ADDRESSEES = "addressees"  # only in the PDF delivered to addressees
+    ANONYMOUS = "anonymous"  # counted; "Name withheld" or only counted
+
+
+class Review(enum.Enum):
+    UNREVIEWED = "unreviewed"
+    APPROVED = "approved"
+    REJECTED = "rejected"  # hidden from lists and PDFs, kept with a reason
 
 
 class SignatureStateError(Exception):
@@ -23,35 +45,69 @@ class Signature(db.Model):
     """One person's signature under one appeal."""
 
     __tablename__ = "signatures"
-    __table_args__ = (UniqueConstraint("appeal_id", "email_hash", name="uq_signatures_appeal_email"),)
+    __table_args__ = (
+        UniqueConstraint("appeal_id", "email_hash", name="uq_signatures_appeal_email"),
+        Index("ix_signatures_appeal_status_level", "appeal_id", "status", "level"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     appeal_id: Mapped[int] = mapped_column(ForeignKey("appeals.id", ondelete="CASCADE"), index=True)
     full_name: Mapped[str] = mapped_column(String(200))
     affiliation: Mapped[str] = mapped_column(String(300), default="")
+    country: Mapped[str] = mapped_column(String(80), default="")
     # Keyed hash for uniqueness and lookup; the address itself only encrypted (see crypto.py).
     email_hash: Mapped[str | None] = mapped_column(String(64))
     email_encrypted: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[SignatureStatus] = mapped_column(
-        Enum(SignatureStatus, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]),
-        default=SignatureStatus.PENDING,
-    )
-    language: Mapped[str] = mapped_column(String(16), default="en")
+    status: Mapped[SignatureStatus] = enum_column(SignatureStatus, default=SignatureStatus.PENDING)
+    level: Mapped[Level] = enum_column(Level, default=Level.UNCONFIRMED)
+    visibility: Mapped[Visibility] = enum_column(Visibility, default=Visibility.PUBLIC)
+    review: Mapped[Review] = enum_column(Review, default=Review.UNREVIEWED)
+    review_reason: Mapped[str] = mapped_column(String(500), default="")
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reviewed_at: Mapped[datetime | None]
+    flags: Mapped[list] = mapped_column(JSON, default=list)  # codes from names.flags_for_name
+    name_key: Mapped[str] = mapped_column(String(200), default="", index=True)  # transliteration key for dedupe
+
+    language: Mapped[str] = mapped_column(String(16), default="en")  # language version the signer read
+    revision_id: Mapped[int | None] = mapped_column(ForeignKey("appeal_revisions.id"), index=True)
     text_hash: Mapped[str] = mapped_column(String(64))
+    consent_version: Mapped[str] = mapped_column(String(32), default="")
     consent_at: Mapped[datetime]
+    source: Mapped[str] = mapped_column(String(20), default="web")  # web | import
+
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id", ondelete="SET NULL"))
+    official: Mapped[bool] = mapped_column(Boolean, default=False)
+    vouched_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    vouched_at: Mapped[datetime | None]
+    vouch_note: Mapped[str] = mapped_column(String(500), default="")
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("signatures.id", ondelete="SET NULL"))
+    client_hash: Mapped[str | None] = mapped_column(String(64))  # keyed, rotating hash of the address; never the IP
+
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     confirmed_at: Mapped[datetime | None]
+    reminded_at: Mapped[datetime | None]
+    reconfirm_requested_at: Mapped[datetime | None]
+    withdrawn_at: Mapped[datetime | None]
 
     appeal: Mapped[Appeal] = relationship()
+    revision: Mapped[AppealRevision | None] = relationship()
 
     def __init__(self, **kwargs):
         # Column defaults only apply at INSERT; state methods need the state before that.
-        kwargs.setdefault("status", SignatureStatus.PENDING)
+        for key, default in (("status", SignatureStatus.PENDING), ("level", Level.UNCONFIRMED),
+                             ("visibility", Visibility.PUBLIC), ("review", Review.UNREVIEWED),
+                             ("affiliation", ""), ("flags", [])):
+            kwargs.setdefault(key, default)
         super().__init__(**kwargs)
 
     @property
     def is_confirmed(self) -> bool:
         return self.status is SignatureStatus.CONFIRMED
+
+    @property
+    def counts(self) -> bool:
+        """Whether this signature counts: confirmed, not rejected, not merged into another."""
+        return self.is_confirmed and self.review is not Review.REJECTED and self.merged_into_id is None
 
     def confirm(self) -> bool:
         """Confirm the signature; return False if it already was (confirming twice is harmless)."""
@@ -61,7 +117,18 @@ class Signature(db.Model):
             raise SignatureStateError("This signature was withdrawn and can no longer be confirmed.")
         self.status = SignatureStatus.CONFIRMED
         self.confirmed_at = utcnow()
+        if self.level is Level.UNCONFIRMED:
+            self.level = Level.EMAIL
         return True
+
+    def withdraw(self) -> None:
+        """Take the signature back: it leaves every list and keeps no e-mail address."""
+        if self.status is SignatureStatus.WITHDRAWN:
+            return
+        self.status = SignatureStatus.WITHDRAWN
+        self.withdrawn_at = utcnow()
+        self.email_encrypted = None
+        self.email_hash = None  # even the keyed hash would let us recognise the address again
 
     @property
     def display_line(self) -> str:

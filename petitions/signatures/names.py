@@ -39,6 +39,7 @@ _URL_RE = re.compile(
     r"\b[a-z0-9][a-z0-9-]+\.(?:[a-z0-9-]+\.)*"
     r"(?:com|org|net|edu|gov|info|biz|io|co|me|tv|xyz|online|site|app|ru|az|am|ge|tr|ua|by|kz|uk|de|fr|us|eu)\b)"
 )
+_DIGIT_RE = re.compile(r"\d")
 _WORD_RE = re.compile(r"[^\W\d_]+(?:['’.\-][^\W\d_]+)*")
 
 
@@ -106,7 +107,7 @@ def flags_for_name(name: str) -> list[str]:
         flags.append(FLAG_EMAIL)
     elif _URL_RE.search(name):
         flags.append(FLAG_URL)
-    if sum(ch.isdigit() for ch in name) > MAX_DIGITS:
+    if len(_DIGIT_RE.findall(name)) > MAX_DIGITS:
         flags.append(FLAG_DIGITS)
     words = _WORD_RE.findall(name)
     if not words:
@@ -117,6 +118,6 @@ def flags_for_name(name: str) -> list[str]:
     if len(words) > MAX_WORDS:
         flags.append(FLAG_MANY_WORDS)
     # A Cyrillic "а" inside a Latin word is the classic look-alike trick to dodge duplicate checks.
-    if any(len(_scripts(w)) > 1 for w in words):
+    if any(len(_scripts(w)) > 1 for w in words if not w.isascii()):
         flags.append(FLAG_MIXED_SCRIPT)
     return flags

@@ -45,6 +45,7 @@ def sign(appeal: Appeal, full_name: str, affiliation: str, email: str, language:
             email_encrypted=crypto.encrypt(crypto.normalize_email(email)),
             language=language,
             text_hash=appeal.content_hash,
+            revision_id=appeal.published_revision_id,
             consent_at=utcnow(),
         )
         try:
