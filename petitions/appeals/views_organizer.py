@@ -1,11 +1,11 @@
 """Organizer pages: dashboard, drafting, publishing, closing, the PDF."""
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from ..extensions import db
 from ..pdf.render import render_appeal_pdf
 from . import services
+from .access import appeal_for, appeals_of
 from .forms import ActionForm, AppealForm
 from .models import Appeal, IllegalTransition
 
@@ -18,20 +18,10 @@ def _require_login():
     pass
 
 
-def _own_appeal_or_404(slug: str) -> Appeal:
-    appeal = db.session.scalar(select(Appeal).where(Appeal.slug == slug))
-    # 404 rather than 403: another organizer's drafts should not be discoverable.
-    if appeal is None or appeal.owner_id != current_user.id:
-        abort(404)
-    return appeal
-
-
 @bp.get("/")
 def dashboard():
     """List this organizer's appeals with their counts."""
-    appeals = list(db.session.scalars(
-        select(Appeal).where(Appeal.owner_id == current_user.id).order_by(Appeal.created_at.desc())
-    ))
+    appeals = appeals_of(current_user)
     counts = services.signature_counts([a.id for a in appeals])
     return render_template("organizer/dashboard.html", appeals=appeals, counts=counts)
 
@@ -51,7 +41,7 @@ def new():
 @bp.route("/appeals/<slug>/edit", methods=["GET", "POST"])
 def edit(slug: str):
     """Change a draft's text."""
-    appeal = _own_appeal_or_404(slug)
+    appeal = appeal_for(slug, "edit")
     form = AppealForm(data={"title": appeal.title, "body": appeal.body,
                             "addressees": "\n".join(a.get("name", "") for a in appeal.addressees)})
     if request.method == "GET" and not _editable(appeal):
@@ -92,7 +82,7 @@ def _editor(form: AppealForm, appeal: Appeal | None):
 @bp.get("/appeals/<slug>")
 def show(slug: str):
     """Show an appeal as it will appear, its signatures and the actions its state allows."""
-    appeal = _own_appeal_or_404(slug)
+    appeal = appeal_for(slug, "view")
     counts = services.signature_counts([appeal.id])[appeal.id]
     return render_template("organizer/show.html", appeal=appeal, counts=counts, action_form=ActionForm(),
                            signatures=services.confirmed_signatures(appeal))
@@ -101,7 +91,7 @@ def show(slug: str):
 @bp.post("/appeals/<slug>/<any(publish, close):action>")
 def transition(slug: str, action: str):
     """Publish or close an appeal."""
-    appeal = _own_appeal_or_404(slug)
+    appeal = appeal_for(slug, action)
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
@@ -119,7 +109,7 @@ def transition(slug: str, action: str):
 @bp.get("/appeals/<slug>/pdf")
 def pdf(slug: str):
     """Download the PDF with every confirmed signatory."""
-    appeal = _own_appeal_or_404(slug)
+    appeal = appeal_for(slug, "pdf")
     data = render_appeal_pdf(appeal)
     return Response(data, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="{appeal.slug}.pdf"',
