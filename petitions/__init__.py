@@ -79,10 +79,12 @@ def _register_blueprints(app: Flask) -> None:
     from .appeals.views_public import bp as public_bp
     from .auth.views import bp as auth_bp
     from .mail.outbox import bp as outbox_bp
+    from .signatures.reconfirm import bp as reconfirm_bp
     from .signatures.views import bp as signatures_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(signatures_bp)
+    app.register_blueprint(reconfirm_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(organizer_bp)
     if app.config["DEV_OUTBOX"]:

@@ -12,6 +12,7 @@ def register(app: Flask) -> None:
     """Attach the commands to the app."""
     app.cli.add_command(demo)
     app.cli.add_command(pdf)
+    app.cli.add_command(appeals_group)
 
 
 @click.command()
@@ -48,3 +49,20 @@ def pdf(slug: str, output: str):
         raise click.ClickException(f"No appeal with the slug {slug!r}.")
     write_atomically(output, render_appeal_pdf(appeal))
     click.echo(f"Wrote {output}")
+
+
+@click.group("appeals")
+def appeals_group():
+    """Manage appeals."""
+
+
+@appeals_group.command("close-due")
+def close_due():
+    """Close every open appeal whose deadline has passed (run it from a scheduler)."""
+    from .appeals.services import close_due as close
+
+    closed = close()
+    db.session.commit()
+    for appeal in closed:
+        click.echo(f"Closed {appeal.slug} (deadline {appeal.deadline:%Y-%m-%d %H:%M} UTC)")
+    click.echo(f"{len(closed)} appeal(s) closed.")

@@ -35,6 +35,7 @@ class Defaults:
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
 
     REGISTRATION_OPEN = True
+    PASSWORD_HASH_METHOD = "scrypt"  # werkzeug's default; tests use a cheap one
     LANGUAGES = ["en"]
     BABEL_DEFAULT_LOCALE = "en"
 
@@ -47,3 +48,6 @@ class Defaults:
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+
+    INVITATION_MAX_AGE = int(timedelta(days=14).total_seconds())
+    RECONFIRM_TOKEN_MAX_AGE = int(timedelta(days=30).total_seconds())

@@ -34,6 +34,7 @@ def base_config(db_path) -> dict:
         "MAIL_PORT": 1,  # nothing listens: a test that sends mail must start the SMTP fixture
         "MAIL_DEFAULT_SENDER": "Petitions <noreply@petitions.test>",
         "RATELIMIT_ENABLED": False,
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # scrypt costs ~50 ms per hash; tests make hundreds
         "SERVER_NAME": None,
     }
 

@@ -1,8 +1,10 @@
 """Appeal services and lifecycle, without HTTP."""
+from pathlib import Path
+
 import pytest
 
 from petitions.appeals import services
-from petitions.appeals.markdown import render_markdown
+from petitions.appeals.markdown import ALLOWED_TAGS, render_markdown
 from petitions.appeals.models import AppealStatus, IllegalTransition
 from petitions.auth.services import EmailTaken, register_user
 from petitions.extensions import db
@@ -87,25 +89,24 @@ def test_registering_the_same_email_twice_is_refused(app):
         register_user("B", "same@example.org", "another password")
 
 
-@pytest.mark.parametrize("payload", [
-    "<script>alert(1)</script>",
-    "[x](javascript:alert(1))",
-    "[x](data:text/html;base64,PHNjcmlwdD4=)",
-    '<img src=x onerror="alert(1)">',
-    "<a href='javascript:alert(1)'>x</a>",
-    '<iframe src="https://evil.example"></iframe>',
-    "![x](https://tracker.example/pixel.png)",
-    "[x](JaVaScRiPt:alert(1))",
-    "<svg onload=alert(1)>",
-    '<div style="background:url(javascript:alert(1))">x</div>',
-])
+XSS_PAYLOADS = [line for line in (Path(__file__).parent / "data" / "xss_payloads.txt").read_text().splitlines()
+                if line.strip()]
+
+
+def test_the_payload_list_is_long_enough():
+    assert len(XSS_PAYLOADS) >= 30
+
+
+@pytest.mark.parametrize("payload", XSS_PAYLOADS)
 def test_markdown_is_sanitized(payload):
     tags = parsed_tags(str(render_markdown(payload)))
     for tag, attrs in tags:
-        assert tag not in {"script", "iframe", "img", "svg", "div", "object", "embed", "style"}
+        assert tag in ALLOWED_TAGS
         for name, value in attrs:
             assert not name.startswith("on") and name != "style"
             assert not (value or "").strip().lower().startswith(("javascript:", "data:", "vbscript:"))
+            if name == "href":
+                assert value.startswith(("http://", "https://", "mailto:", "#", "/"))
 
 
 def parsed_tags(html: str) -> list:

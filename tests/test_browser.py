@@ -36,8 +36,9 @@ def test_draft_publish_sign_confirm_download(outbox_app, tmp_path):
         page.wait_for_url(f"{base}/organizer/")
 
         page.click("text=New appeal")
+        page.click("text=Blank letter")
         page.fill("#title", "Release Vüqar Həsənli")
-        page.fill("#addressees", "Secretary General of the Council of Europe")
+        page.fill("#addressees-0-name", "Secretary General of the Council of Europe")
         page.fill("#body", "We call for the **immediate** release of a jailed reporter.")
         page.click("#preview")
         assert page.inner_html(".preview .body strong") == "immediate"
@@ -68,3 +69,59 @@ def test_draft_publish_sign_confirm_download(outbox_app, tmp_path):
     text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(path.read_bytes())).pages)
     assert "Şəbnəm İsmayılova – Journalist" in text
     assert requests and all(url.startswith(base) for url in requests), "a page asked a third party"
+
+
+def login(page, base, email, password="a long password"):
+    page.goto(f"{base}/auth/login")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.click("#submit")
+    page.wait_for_url(f"{base}/organizer/")
+
+
+def test_template_live_preview_publish_and_co_organizer_edits(outbox_app):
+    with outbox_app.app_context():
+        register_user("Co Editor", "editor@example.org", "a long password")
+        db.session.commit()
+    requests = []
+    with live_server(outbox_app) as base, chromium() as context:
+        page = context.new_page()
+        page.on("request", lambda r: requests.append(r.url))
+        login(page, base, "rena@example.org")
+        page.click("text=New appeal")
+        page.click("text=Appeal for the release of a prisoner")
+        assert page.input_value("#title") == "Release [full name of the prisoner]"
+        assert "[Position]" in page.input_value("#addressees-0-title")
+
+        page.fill("#title", "Release Aynur Məlikova")
+        page.fill("#body", "Aynur Məlikova has been held for **nine months** without trial.")
+        # The live preview re-renders on the server as the organizer types, without pressing Preview.
+        page.wait_for_function(
+            "document.querySelector('#preview-body .body strong')?.textContent === 'nine months'")
+        assert page.inner_text("#preview-body h1") == "Release Aynur Məlikova"
+        page.click("#save")
+        page.wait_for_url("**/organizer/appeals/release-aynur-malikova")
+        page.click("button:has-text('Publish')")
+        assert "open for signatures" in page.inner_text(".flash")
+
+        page.click("text=Co-organizers")
+        page.fill("#email", "editor@example.org")
+        page.select_option("#role", "editor")
+        page.click("text=Send invitation")
+        assert "Invitation sent" in page.inner_text(".flash")
+        page.click("text=Log out")
+
+        login(page, base, "editor@example.org")
+        page.goto(f"{base}/dev/outbox/")
+        page.click("a[href*='/organizer/invitations/']")
+        page.click("text=Accept")
+        assert "joined" in page.inner_text(".flash")
+        page.click("a.button:text-is('Edit')")
+        page.fill("#subject", "Nine months without trial")
+        page.click("#save")
+        assert "revision 2" in page.inner_text(".flash")
+        # An editor may not publish: the button is not offered.
+        assert page.locator("button:has-text('Publish the amendment')").count() == 0
+        assert page.locator("button:has-text('Close signing')").count() == 0
+
+    assert all(url.startswith(base) for url in requests), "a page asked a third party"

@@ -164,6 +164,8 @@ class Appeal(db.Model):
 
     def reopen(self) -> None:
         """Accept signatures again after closing (e.g. a deadline was extended)."""
+        if self.status is not AppealStatus.CLOSED:
+            raise IllegalTransition(f"Only a closed appeal can be reopened; this appeal is {self.status.value}.")
         if self.deadline is not None and self.deadline <= utcnow():
             raise IllegalTransition("The deadline has passed; move it before reopening.")
         self._move(AppealStatus.OPEN)

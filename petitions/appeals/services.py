@@ -6,6 +6,7 @@ import unicodedata
 from anyascii import anyascii
 from sqlalchemy import func, select
 
+from ..audit import record
 from ..auth.models import User
 from ..extensions import db
 from ..signatures.models import Signature, SignatureStatus
@@ -142,3 +143,147 @@ def signature_counts(appeal_ids: list[int]) -> dict[int, dict[str, int]]:
 
 
 __all__ = ["IllegalTransition", "AppealStatus", "EditConflict"]
+
+
+# --- lifecycle -------------------------------------------------------------------------------------
+
+def set_goal_and_deadline(appeal: Appeal, goal: int | None, deadline_day) -> None:
+    """Set the signature goal and the last day of signing (closing at the end of that day, UTC)."""
+    from datetime import datetime, time
+
+    appeal.signature_goal = goal
+    appeal.deadline = datetime.combine(deadline_day, time(23, 59, 59)) if deadline_day else None
+
+
+def close_if_due(appeal: Appeal, now=None) -> bool:
+    """Close an open appeal whose deadline has passed; return whether it was closed."""
+    if appeal.status is AppealStatus.OPEN and appeal.is_past_deadline(now):
+        appeal.close()
+        record("closed_by_deadline", appeal, actor=None, deadline=str(appeal.deadline))
+        return True
+    return False
+
+
+def close_due(now=None) -> list[Appeal]:
+    """Close every open appeal past its deadline (for a scheduler)."""
+    from ..extensions import utcnow
+
+    now = now or utcnow()
+    due = list(db.session.scalars(
+        select(Appeal).where(Appeal.status == AppealStatus.OPEN, Appeal.deadline.is_not(None), Appeal.deadline <= now)
+    ))
+    return [a for a in due if close_if_due(a, now)]
+
+
+def transition(appeal: Appeal, action: str, actor: User) -> None:
+    """Apply a lifecycle action by name and record it."""
+    moves = {"publish": publish_appeal, "close": close_appeal, "reopen": Appeal.reopen,
+             "deliver": Appeal.mark_delivered, "archive": Appeal.archive}
+    if action not in moves:
+        raise IllegalTransition(f"Unknown action {action!r}.")
+    moves[action](appeal)
+    record(action, appeal, actor=actor, status=appeal.status.value)
+
+
+def delete_draft(appeal: Appeal, actor: User) -> None:
+    """Delete a draft and everything that hangs on it; signed appeals are archived, never deleted."""
+    from sqlalchemy import delete, update
+
+    from .models import AppealInvitation, AppealMember, AppealTranslation, AuditEvent
+
+    if appeal.status is not AppealStatus.DRAFT:
+        raise IllegalTransition("Only drafts can be deleted; archive an appeal that people signed.")
+    # Explicit deletes: SQLite does not enforce ON DELETE CASCADE unless told to, and batch
+    # migrations must not run with foreign keys on.
+    db.session.execute(update(Appeal).where(Appeal.id == appeal.id).values(published_revision_id=None))
+    for model in (AuditEvent, AppealInvitation, AppealMember, AppealTranslation, Signature, AppealRevision):
+        db.session.execute(delete(model).where(model.appeal_id == appeal.id))
+    db.session.delete(appeal)
+
+
+# --- revisions -------------------------------------------------------------------------------------
+
+def revisions(appeal: Appeal) -> list[AppealRevision]:
+    """Return all revisions, newest first."""
+    return list(db.session.scalars(
+        select(AppealRevision).where(AppealRevision.appeal_id == appeal.id).order_by(AppealRevision.number.desc())
+    ))
+
+
+def revision(appeal: Appeal, number: int) -> AppealRevision | None:
+    """Return one revision by its number."""
+    return db.session.scalar(
+        select(AppealRevision).where(AppealRevision.appeal_id == appeal.id, AppealRevision.number == number)
+    )
+
+
+def restore_revision(appeal: Appeal, number: int, actor: User) -> AppealRevision | None:
+    """Make an old revision's text the newest revision (history is never rewritten)."""
+    old = revision(appeal, number)
+    if old is None:
+        raise LookupError(f"There is no revision {number}.")
+    new = save_text(appeal, actor, dict(old.content))
+    record("restored", appeal, actor=actor, revision=number)
+    return new
+
+
+def has_unpublished_changes(appeal: Appeal) -> bool:
+    """Tell whether an open appeal has a saved amendment that signers do not see yet."""
+    return appeal.published_revision_id is not None and appeal.revision_count > appeal.published_revision.number
+
+
+def publish_revision(appeal: Appeal, actor: User) -> AppealRevision:
+    """Make the newest revision the text that new signers sign."""
+    if appeal.status is not AppealStatus.OPEN:
+        raise IllegalTransition("Amendments can only be published while the appeal is open.")
+    if not has_unpublished_changes(appeal):
+        raise IllegalTransition("There is no new revision to publish.")
+    appeal.published_revision = latest_revision(appeal)
+    record("published_revision", appeal, actor=actor, revision=appeal.revision_count)
+    return appeal.published_revision
+
+
+def signatures_by_revision(appeal: Appeal) -> list[tuple[AppealRevision | None, list[Signature]]]:
+    """Group confirmed signatures by the revision they signed, newest revision first."""
+    groups: dict[int | None, list[Signature]] = {}
+    for sig in confirmed_signatures(appeal):
+        groups.setdefault(sig.revision_id, []).append(sig)
+    revs = {r.id: r for r in revisions(appeal)}
+    ordered = sorted(groups, key=lambda rid: -(revs[rid].number if rid in revs else 0))
+    return [(revs.get(rid), groups[rid]) for rid in ordered]
+
+
+# --- templates -------------------------------------------------------------------------------------
+
+def save_as_template(appeal: Appeal, owner: User, name: str):
+    """Keep the appeal's text as a starting point for the organizer's next appeals."""
+    from .models import AppealTemplate
+
+    template = AppealTemplate(owner_id=owner.id, name=name.strip(), content=normalize_content(appeal.content()))
+    db.session.add(template)
+    return template
+
+
+def starting_points(user: User) -> list[tuple[str, str]]:
+    """Return (key, name) of the built-in templates and the user's own."""
+    from .models import AppealTemplate
+    from .starters import BUILTIN
+
+    own = db.session.scalars(select(AppealTemplate).where(AppealTemplate.owner_id == user.id)
+                             .order_by(AppealTemplate.created_at.desc()))
+    return [(key, t["name"]) for key, t in BUILTIN.items()] + [(f"own-{t.id}", t.name) for t in own]
+
+
+def starting_content(key: str, user: User) -> dict | None:
+    """Return the content of a starting point the user may use, or None."""
+    from .models import AppealTemplate
+    from .starters import BUILTIN
+
+    if key in BUILTIN:
+        return dict(BUILTIN[key]["content"])
+    if key.startswith("own-") and key[4:].isdigit():
+        template = db.session.get(AppealTemplate, int(key[4:]))
+        if template is not None and template.owner_id == user.id:
+            return dict(template.content)
+    return None
+

@@ -1,13 +1,19 @@
-"""Organizer pages: dashboard, drafting, publishing, closing, the PDF."""
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+"""Organizer pages: dashboard, drafting, revisions, lifecycle, co-organizers, audit, the PDF."""
+from flask import (Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for)
 from flask_login import current_user, login_required
 
+from ..audit import events_for, record
 from ..extensions import db
 from ..pdf.render import render_appeal_pdf
+from ..signatures import reconfirm as reconfirming
+from ..signatures.tokens import TokenError
+from . import members as membership
 from . import services
-from .access import appeal_for, appeals_of
-from .forms import ActionForm, AppealForm
-from .models import Appeal, IllegalTransition
+from .access import appeal_for, appeals_of, can
+from .chart import bar_chart, confirmed_per_day
+from .diff import content_diff
+from .forms import ActionForm, InviteForm, LetterForm, TemplateForm
+from .models import Appeal, AppealStatus, IllegalTransition, Role
 
 bp = Blueprint("organizer", __name__, url_prefix="/organizer")
 
@@ -18,20 +24,41 @@ def _require_login():
     pass
 
 
+@bp.app_template_global("can")
+def _can(appeal: Appeal, action: str) -> bool:
+    return can(appeal, current_user, action)
+
+
 @bp.get("/")
 def dashboard():
-    """List this organizer's appeals with their counts."""
+    """List the organizer's appeals with counts, goal progress, deadline and a chart per appeal."""
     appeals = appeals_of(current_user)
-    counts = services.signature_counts([a.id for a in appeals])
-    return render_template("organizer/dashboard.html", appeals=appeals, counts=counts)
+    if any(services.close_if_due(a) for a in appeals):
+        db.session.commit()
+    ids = [a.id for a in appeals]
+    counts = services.signature_counts(ids)
+    series = confirmed_per_day(ids)
+    charts = {i: bar_chart(series[i], label=f"Confirmed signatures per day, last {len(series[i])} days")
+              for i in ids}
+    return render_template("organizer/dashboard.html", appeals=appeals, counts=counts, charts=charts)
 
 
 @bp.route("/appeals/new", methods=["GET", "POST"])
 def new():
-    """Draft a new appeal."""
-    form = AppealForm()
-    if form.validate_on_submit() and not form.preview.data:
-        appeal = services.create_appeal(current_user, _content_from(form))
+    """Start a new appeal, from a template or blank."""
+    form = LetterForm()
+    start = request.args.get("start")
+    if request.method == "GET":
+        if start is None:
+            return render_template("organizer/start.html", starts=services.starting_points(current_user))
+        content = services.starting_content(start, current_user) if start != "blank" else {}
+        if content is None:
+            abort(404)
+        form.fill(content)
+    elif form.validate_on_submit() and not form.preview.data:
+        appeal = services.create_appeal(current_user, form.content())
+        services.set_goal_and_deadline(appeal, form.signature_goal.data, form.deadline.data)
+        record("created", appeal, revision=1)
         db.session.commit()
         flash("Draft saved.", "success")
         return redirect(url_for("organizer.show", slug=appeal.slug), code=303)
@@ -40,70 +67,288 @@ def new():
 
 @bp.route("/appeals/<slug>/edit", methods=["GET", "POST"])
 def edit(slug: str):
-    """Change a draft's text."""
+    """Change the text; on an open appeal the change waits as an unpublished revision."""
     appeal = appeal_for(slug, "edit")
-    form = AppealForm(data={"title": appeal.title, "body": appeal.body,
-                            "addressees": "\n".join(a.get("name", "") for a in appeal.addressees)})
-    if request.method == "GET" and not _editable(appeal):
-        flash("Only drafts can be edited.", "error")
-        return redirect(url_for("organizer.show", slug=slug))
-    if form.validate_on_submit() and not form.preview.data:
-        try:
-            services.save_text(appeal, current_user, appeal.content() | _content_from(form))
-        except IllegalTransition as exc:
-            return render_template("public/message.html", title="Not saved", message=str(exc)), 409
-        db.session.commit()
-        flash("Draft saved.", "success")
-        return redirect(url_for("organizer.show", slug=slug), code=303)
-    return _editor(form, appeal=appeal)
-
-
-def _editable(appeal: Appeal) -> bool:
+    form = LetterForm()
     try:
         appeal.ensure_editable()
-    except IllegalTransition:
-        return False
-    return True
+    except IllegalTransition as exc:
+        if request.method == "GET":
+            flash(str(exc), "error")
+            return redirect(url_for("organizer.show", slug=slug))
+        return render_template("public/message.html", title="Not saved", message=str(exc)), 409
+    if request.method == "GET":
+        form.fill(appeal.content())
+        form.signature_goal.data = appeal.signature_goal
+        form.deadline.data = appeal.deadline.date() if appeal.deadline else None
+        form.base_revision.data = appeal.revision_count
+        return _editor(form, appeal)
+    if not form.validate_on_submit() or form.preview.data:
+        return _editor(form, appeal)
+    base = int(form.base_revision.data) if (form.base_revision.data or "").isdigit() else None
+    try:
+        saved = services.save_text(appeal, current_user, form.content(), base_revision=base)
+    except services.EditConflict as exc:
+        db.session.rollback()
+        form.base_revision.data = exc.current.number  # saving again now overwrites, knowingly
+        changes = content_diff(exc.current.content, services.normalize_content(form.content()))
+        flash(f"Someone saved revision {exc.current.number} while you were editing. Review the differences "
+              "below; save again to replace their version with yours.", "error")
+        return _editor(form, appeal, conflict=changes, status=409)
+    services.set_goal_and_deadline(appeal, form.signature_goal.data, form.deadline.data)
+    if saved is not None:
+        record("saved", appeal, revision=saved.number)
+    db.session.commit()
+    if saved is not None and appeal.status is AppealStatus.OPEN:
+        flash(f"Saved as revision {saved.number}. Signers still see revision "
+              f"{appeal.published_revision.number} until you publish the amendment.", "success")
+    else:
+        flash("Saved.", "success")
+    return redirect(url_for("organizer.show", slug=slug), code=303)
 
 
-def _content_from(form: AppealForm) -> dict:
-    return {"title": form.title.data, "body": form.body.data,
-            "addressees": services.addressees_from_lines(form.addressees.data)}
-
-
-def _editor(form: AppealForm, appeal: Appeal | None):
+def _editor(form: LetterForm, appeal: Appeal | None, conflict=None, status: int | None = None):
     preview = None
-    if form.preview.data and not form.body.errors:
-        preview = services.normalize_content((appeal.content() if appeal else {}) | _content_from(form))
-    status = 422 if form.errors else 200
-    return render_template("organizer/edit.html", form=form, appeal=appeal, preview=preview), status
+    if form.preview.data and not form.errors:
+        preview = services.normalize_content(form.content())
+    if len(form.addressees.entries) == 0 or any(e.data.get("name") for e in form.addressees.entries[-1:]):
+        form.addressees.append_entry({})  # always one blank block to add an addressee without JavaScript
+    code = status or (422 if form.errors else 200)
+    return render_template("organizer/edit.html", form=form, appeal=appeal, preview=preview,
+                           conflict=conflict, template_form=TemplateForm()), code
+
+
+@bp.post("/preview")
+def preview():
+    """Render a letter from posted form data with the public page's pipeline (for the live preview)."""
+    form = LetterForm()
+    if not form.validate_on_submit() and "csrf_token" in form.errors:
+        abort(400)
+    return render_template("organizer/_preview.html", preview=services.normalize_content(form.content()))
+
+
+@bp.post("/appeals/<slug>/autosave")
+def autosave(slug: str):
+    """Save a draft in the background; answer 409 if someone else saved since."""
+    appeal = appeal_for(slug, "edit")
+    form = LetterForm()
+    if appeal.status is not AppealStatus.DRAFT:
+        return jsonify(error="Only drafts are saved automatically."), 409
+    if not form.validate_on_submit():
+        return jsonify(error="Not saved: some fields need attention.", fields=sorted(form.errors)), 422
+    base = int(form.base_revision.data) if (form.base_revision.data or "").isdigit() else None
+    try:
+        saved = services.save_text(appeal, current_user, form.content(), base_revision=base)
+    except services.EditConflict as exc:
+        db.session.rollback()
+        return jsonify(error=f"Revision {exc.current.number} was saved by someone else.", conflict=True,
+                       revision=exc.current.number), 409
+    services.set_goal_and_deadline(appeal, form.signature_goal.data, form.deadline.data)
+    if saved is not None:
+        record("saved", appeal, revision=saved.number, automatic=True)
+    db.session.commit()
+    return jsonify(revision=appeal.revision_count, saved=saved is not None)
 
 
 @bp.get("/appeals/<slug>")
 def show(slug: str):
-    """Show an appeal as it will appear, its signatures and the actions its state allows."""
+    """Show an appeal as signers see it, its state, counts and the actions the role allows."""
     appeal = appeal_for(slug, "view")
+    if services.close_if_due(appeal):
+        db.session.commit()
     counts = services.signature_counts([appeal.id])[appeal.id]
-    return render_template("organizer/show.html", appeal=appeal, counts=counts, action_form=ActionForm(),
-                           signatures=services.confirmed_signatures(appeal))
+    chart = bar_chart(confirmed_per_day([appeal.id])[appeal.id], width=480, height=80,
+                      label="Confirmed signatures per day, last 30 days")
+    return render_template(
+        "organizer/show.html", appeal=appeal, counts=counts, chart=chart, action_form=ActionForm(),
+        template_form=TemplateForm(), groups=services.signatures_by_revision(appeal),
+        unpublished=services.has_unpublished_changes(appeal),
+        outdated=len(reconfirming.outdated_signatures(appeal)) if appeal.published_revision_id else 0,
+    )
 
 
-@bp.post("/appeals/<slug>/<any(publish, close):action>")
+@bp.post("/appeals/<slug>/<any(publish, close, reopen, deliver, archive):action>")
 def transition(slug: str, action: str):
-    """Publish or close an appeal."""
-    appeal = appeal_for(slug, action)
+    """Move the appeal through its lifecycle."""
+    appeal = appeal_for(slug, "publish" if action in ("publish", "reopen") else
+                        "deliver" if action in ("deliver", "archive") else "close")
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        {"publish": services.publish_appeal, "close": services.close_appeal}[action](appeal)
+        services.transition(appeal, action, current_user)
     except IllegalTransition as exc:
         db.session.rollback()
         flash(str(exc), "error")
         return redirect(url_for("organizer.show", slug=slug), code=303)
     db.session.commit()
     flash({"publish": "Published: the appeal is open for signatures.",
-           "close": "Closed: no more signatures are accepted."}[action], "success")
+           "close": "Closed: no more signatures are accepted.",
+           "reopen": "Reopened: signatures are accepted again.",
+           "deliver": "Marked as delivered to the addressees.",
+           "archive": "Archived."}[action], "success")
     return redirect(url_for("organizer.show", slug=slug), code=303)
+
+
+@bp.post("/appeals/<slug>/publish-revision")
+def publish_revision(slug: str):
+    """Make the newest revision the text new signers sign."""
+    appeal = appeal_for(slug, "publish")
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        rev = services.publish_revision(appeal, current_user)
+    except IllegalTransition as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash(f"Revision {rev.number} is now the text people sign.", "success")
+    return redirect(url_for("organizer.show", slug=slug), code=303)
+
+
+@bp.post("/appeals/<slug>/reconfirm")
+def request_reconfirmation(slug: str):
+    """Ask signatories of earlier revisions to sign the published one."""
+    appeal = appeal_for(slug, "publish")
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    if appeal.status is not AppealStatus.OPEN:
+        flash("Re-confirmation can only be asked while the appeal is open.", "error")
+        return redirect(url_for("organizer.show", slug=slug), code=303)
+    sent = reconfirming.request_reconfirmation(appeal, current_user)
+    db.session.commit()
+    flash(f"Asked {sent} signatories of earlier revisions to re-confirm.", "success")
+    return redirect(url_for("organizer.show", slug=slug), code=303)
+
+
+@bp.get("/appeals/<slug>/history")
+def history(slug: str):
+    """List the revisions and compare any two of them."""
+    appeal = appeal_for(slug, "view")
+    revs = services.revisions(appeal)
+    a, b = request.args.get("a", type=int), request.args.get("b", type=int)
+    changes = None
+    if a is not None and b is not None:
+        old, new = services.revision(appeal, a), services.revision(appeal, b)
+        if old is None or new is None:
+            abort(404)
+        changes = content_diff(old.content, new.content)
+    return render_template("organizer/history.html", appeal=appeal, revisions=revs, a=a, b=b, changes=changes,
+                           action_form=ActionForm())
+
+
+@bp.post("/appeals/<slug>/restore/<int:number>")
+def restore(slug: str, number: int):
+    """Make an old revision's text the newest revision."""
+    appeal = appeal_for(slug, "edit")
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        new = services.restore_revision(appeal, number, current_user)
+    except LookupError:
+        abort(404)
+    except IllegalTransition as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("organizer.history", slug=slug), code=303)
+    db.session.commit()
+    flash(f"Revision {number} restored as revision {new.number}." if new else "That text is already the newest.",
+          "success")
+    return redirect(url_for("organizer.show", slug=slug), code=303)
+
+
+@bp.post("/appeals/<slug>/template")
+def save_template(slug: str):
+    """Keep this appeal's text as a template of the organizer's own."""
+    appeal = appeal_for(slug, "view")
+    form = TemplateForm()
+    if not form.validate_on_submit():
+        flash("Give the template a name.", "error")
+        return redirect(url_for("organizer.show", slug=slug), code=303)
+    services.save_as_template(appeal, current_user, form.name.data)
+    db.session.commit()
+    flash("Saved as a template: it appears when you start a new appeal.", "success")
+    return redirect(url_for("organizer.show", slug=slug), code=303)
+
+
+@bp.route("/appeals/<slug>/members", methods=["GET", "POST"])
+def members(slug: str):
+    """List co-organizers and invite new ones."""
+    appeal = appeal_for(slug, "view")
+    form = InviteForm()
+    status = 200
+    if request.method == "POST":
+        appeal_for(slug, "roles")
+        if form.validate_on_submit():
+            membership.invite(appeal, current_user, form.email.data, Role(form.role.data))
+            db.session.commit()
+            flash(f"Invitation sent to {form.email.data}.", "success")
+            return redirect(url_for("organizer.members", slug=slug), code=303)
+        status = 422
+    return render_template("organizer/members.html", appeal=appeal, form=form, action_form=ActionForm(),
+                           members=membership.members(appeal), roles=list(Role)), status
+
+
+@bp.post("/appeals/<slug>/members/<int:user_id>")
+def change_member(slug: str, user_id: int):
+    """Change a co-organizer's role or remove them."""
+    appeal = appeal_for(slug, "roles")
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    value = request.form.get("role", "")
+    if value not in {r.value for r in Role} | {"remove"}:
+        abort(400)
+    try:
+        membership.change_role(appeal, current_user, user_id, None if value == "remove" else Role(value))
+    except membership.InvitationError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash("Roles updated.", "success")
+    return redirect(url_for("organizer.members", slug=slug), code=303)
+
+
+@bp.route("/invitations/<token>", methods=["GET", "POST"])
+def accept_invitation(token: str):
+    """Show an invitation and accept it for the logged-in organizer."""
+    form = ActionForm()
+    try:
+        invitation = membership.invitation_for(token)
+    except TokenError as exc:
+        return render_template("public/message.html", title="This invitation does not work",
+                               message=str(exc)), 410 if exc.expired else 400
+    except membership.InvitationError as exc:
+        return render_template("public/message.html", title="This invitation does not work",
+                               message=str(exc)), 409
+    if form.validate_on_submit():
+        membership.accept(token, current_user)
+        db.session.commit()
+        flash(f"You joined “{invitation.appeal.title}” as {invitation.role.value}.", "success")
+        return redirect(url_for("organizer.show", slug=invitation.appeal.slug), code=303)
+    return render_template("organizer/invitation.html", invitation=invitation, form=form)
+
+
+@bp.get("/appeals/<slug>/audit")
+def audit(slug: str):
+    """Show the appeal's audit log to its owners."""
+    appeal = appeal_for(slug, "audit")
+    return render_template("organizer/audit.html", appeal=appeal, events=events_for(appeal))
+
+
+@bp.post("/appeals/<slug>/delete")
+def delete(slug: str):
+    """Delete a draft (appeals that people signed are archived instead)."""
+    appeal = appeal_for(slug, "delete")
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    if appeal.status is not AppealStatus.DRAFT:
+        flash("Only drafts can be deleted; archive an appeal that people signed.", "error")
+        return redirect(url_for("organizer.show", slug=slug), code=303)
+    services.delete_draft(appeal, current_user)
+    db.session.commit()
+    flash("Draft deleted.", "success")
+    return redirect(url_for("organizer.dashboard"), code=303)
 
 
 @bp.get("/appeals/<slug>/pdf")

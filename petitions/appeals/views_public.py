@@ -15,6 +15,11 @@ def public_appeal_or_404(slug: str) -> Appeal:
     appeal = db.session.scalar(select(Appeal).where(Appeal.slug == slug))
     if appeal is None or appeal.status is AppealStatus.DRAFT:
         abort(404)
+    # Deadlines are enforced on access too, so a missed scheduler run never keeps signing open.
+    from .services import close_if_due
+
+    if close_if_due(appeal):
+        db.session.commit()
     return appeal
 
 
