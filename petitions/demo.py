@@ -1,4 +1,6 @@
 """Demo data for `make run`: an organizer, an open appeal with confirmed signatories, a draft."""
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from . import crypto
@@ -67,6 +69,7 @@ def load_demo() -> dict:
         db.session.add(organizer)
     appeal = _appeal(organizer, OPEN_APPEAL)
     if appeal.status is AppealStatus.DRAFT:
+        appeals.set_goal_and_deadline(appeal, 250, (utcnow() + timedelta(days=30)).date())
         appeals.publish_appeal(appeal)
         db.session.flush()
     for name, affiliation, email in OPEN_APPEAL["signatories"]:

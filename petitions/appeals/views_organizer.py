@@ -1,5 +1,7 @@
 """Organizer pages: dashboard, drafting, revisions, lifecycle, co-organizers, audit, the PDF."""
 from flask import (Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from ..audit import events_for, record
@@ -60,7 +62,7 @@ def new():
         services.set_goal_and_deadline(appeal, form.signature_goal.data, form.deadline.data)
         record("created", appeal, revision=1)
         db.session.commit()
-        flash("Draft saved.", "success")
+        flash(_("Draft saved."), "success")
         return redirect(url_for("organizer.show", slug=appeal.slug), code=303)
     return _editor(form, appeal=None)
 
@@ -92,18 +94,18 @@ def edit(slug: str):
         db.session.rollback()
         form.base_revision.data = exc.current.number  # saving again now overwrites, knowingly
         changes = content_diff(exc.current.content, services.normalize_content(form.content()))
-        flash(f"Someone saved revision {exc.current.number} while you were editing. Review the differences "
-              "below; save again to replace their version with yours.", "error")
+        flash(_("Someone saved revision %(n)d while you were editing. Review the differences below; "
+                "save again to replace their version with yours.", n=exc.current.number), "error")
         return _editor(form, appeal, conflict=changes, status=409)
     services.set_goal_and_deadline(appeal, form.signature_goal.data, form.deadline.data)
     if saved is not None:
         record("saved", appeal, revision=saved.number)
     db.session.commit()
     if saved is not None and appeal.status is AppealStatus.OPEN:
-        flash(f"Saved as revision {saved.number}. Signers still see revision "
-              f"{appeal.published_revision.number} until you publish the amendment.", "success")
+        flash(_("Saved as revision %(n)d. Signers still see revision %(p)d until you publish the amendment.",
+                n=saved.number, p=appeal.published_revision.number), "success")
     else:
-        flash("Saved.", "success")
+        flash(_("Saved."), "success")
     return redirect(url_for("organizer.show", slug=slug), code=303)
 
 
@@ -167,43 +169,44 @@ def show(slug: str):
     )
 
 
+def _act(slug: str, perform, success) -> Response:
+    """Run a POST button's action: CSRF check, the action, one commit, a message, back to the appeal."""
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        result = perform()
+    except IllegalTransition as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash(success(result) if callable(success) else success, "success")
+    return redirect(url_for("organizer.show", slug=slug), code=303)
+
+
+TRANSITION_MESSAGES = {
+    "publish": _l("Published: the appeal is open for signatures."),
+    "close": _l("Closed: no more signatures are accepted."),
+    "reopen": _l("Reopened: signatures are accepted again."),
+    "deliver": _l("Marked as delivered to the addressees."),
+    "archive": _l("Archived."),
+}
+
+
 @bp.post("/appeals/<slug>/<any(publish, close, reopen, deliver, archive):action>")
 def transition(slug: str, action: str):
     """Move the appeal through its lifecycle."""
     appeal = appeal_for(slug, "publish" if action in ("publish", "reopen") else
                         "deliver" if action in ("deliver", "archive") else "close")
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    try:
-        services.transition(appeal, action, current_user)
-    except IllegalTransition as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-        return redirect(url_for("organizer.show", slug=slug), code=303)
-    db.session.commit()
-    flash({"publish": "Published: the appeal is open for signatures.",
-           "close": "Closed: no more signatures are accepted.",
-           "reopen": "Reopened: signatures are accepted again.",
-           "deliver": "Marked as delivered to the addressees.",
-           "archive": "Archived."}[action], "success")
-    return redirect(url_for("organizer.show", slug=slug), code=303)
+    return _act(slug, lambda: services.transition(appeal, action, current_user), str(TRANSITION_MESSAGES[action]))
 
 
 @bp.post("/appeals/<slug>/publish-revision")
 def publish_revision(slug: str):
     """Make the newest revision the text new signers sign."""
     appeal = appeal_for(slug, "publish")
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    try:
-        rev = services.publish_revision(appeal, current_user)
-    except IllegalTransition as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
-        flash(f"Revision {rev.number} is now the text people sign.", "success")
-    return redirect(url_for("organizer.show", slug=slug), code=303)
+    return _act(slug, lambda: services.publish_revision(appeal, current_user),
+                lambda rev: _("Revision %(n)d is now the text people sign.", n=rev.number))
 
 
 @bp.post("/appeals/<slug>/reconfirm")
@@ -213,11 +216,11 @@ def request_reconfirmation(slug: str):
     if not ActionForm().validate_on_submit():
         abort(400)
     if appeal.status is not AppealStatus.OPEN:
-        flash("Re-confirmation can only be asked while the appeal is open.", "error")
+        flash(_("Re-confirmation can only be asked while the appeal is open."), "error")
         return redirect(url_for("organizer.show", slug=slug), code=303)
     sent = reconfirming.request_reconfirmation(appeal, current_user)
     db.session.commit()
-    flash(f"Asked {sent} signatories of earlier revisions to re-confirm.", "success")
+    flash(_("Asked %(n)d signatories of earlier revisions to re-confirm.", n=sent), "success")
     return redirect(url_for("organizer.show", slug=slug), code=303)
 
 
@@ -252,8 +255,8 @@ def restore(slug: str, number: int):
         flash(str(exc), "error")
         return redirect(url_for("organizer.history", slug=slug), code=303)
     db.session.commit()
-    flash(f"Revision {number} restored as revision {new.number}." if new else "That text is already the newest.",
-          "success")
+    flash(_("Revision %(old)d restored as revision %(new)d.", old=number, new=new.number) if new
+          else _("That text is already the newest."), "success")
     return redirect(url_for("organizer.show", slug=slug), code=303)
 
 
@@ -263,11 +266,11 @@ def save_template(slug: str):
     appeal = appeal_for(slug, "view")
     form = TemplateForm()
     if not form.validate_on_submit():
-        flash("Give the template a name.", "error")
+        flash(_("Give the template a name."), "error")
         return redirect(url_for("organizer.show", slug=slug), code=303)
     services.save_as_template(appeal, current_user, form.name.data)
     db.session.commit()
-    flash("Saved as a template: it appears when you start a new appeal.", "success")
+    flash(_("Saved as a template: it appears when you start a new appeal."), "success")
     return redirect(url_for("organizer.show", slug=slug), code=303)
 
 
@@ -282,7 +285,7 @@ def members(slug: str):
         if form.validate_on_submit():
             membership.invite(appeal, current_user, form.email.data, Role(form.role.data))
             db.session.commit()
-            flash(f"Invitation sent to {form.email.data}.", "success")
+            flash(_("Invitation sent to %(email)s.", email=form.email.data), "success")
             return redirect(url_for("organizer.members", slug=slug), code=303)
         status = 422
     return render_template("organizer/members.html", appeal=appeal, form=form, action_form=ActionForm(),
@@ -305,7 +308,7 @@ def change_member(slug: str, user_id: int):
         flash(str(exc), "error")
     else:
         db.session.commit()
-        flash("Roles updated.", "success")
+        flash(_("Roles updated."), "success")
     return redirect(url_for("organizer.members", slug=slug), code=303)
 
 
@@ -324,7 +327,8 @@ def accept_invitation(token: str):
     if form.validate_on_submit():
         membership.accept(token, current_user)
         db.session.commit()
-        flash(f"You joined “{invitation.appeal.title}” as {invitation.role.value}.", "success")
+        flash(_("You joined “%(title)s” as %(role)s.", title=invitation.appeal.title, role=invitation.role.value),
+              "success")
         return redirect(url_for("organizer.show", slug=invitation.appeal.slug), code=303)
     return render_template("organizer/invitation.html", invitation=invitation, form=form)
 
@@ -343,11 +347,11 @@ def delete(slug: str):
     if not ActionForm().validate_on_submit():
         abort(400)
     if appeal.status is not AppealStatus.DRAFT:
-        flash("Only drafts can be deleted; archive an appeal that people signed.", "error")
+        flash(_("Only drafts can be deleted; archive an appeal that people signed."), "error")
         return redirect(url_for("organizer.show", slug=slug), code=303)
     services.delete_draft(appeal, current_user)
     db.session.commit()
-    flash("Draft deleted.", "success")
+    flash(_("Draft deleted."), "success")
     return redirect(url_for("organizer.dashboard"), code=303)
 
 
