@@ -12,6 +12,9 @@ def register(app: Flask) -> None:
     """Attach the commands to the app."""
     app.cli.add_command(demo)
     app.cli.add_command(pdf)
+    from .privacy import cli as privacy_cli
+
+    privacy_cli.register(app)  # purge, keys rotate
 
 
 @click.command()

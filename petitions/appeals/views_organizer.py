@@ -4,6 +4,8 @@ from flask_login import current_user, login_required
 
 from ..extensions import db
 from ..pdf.render import render_appeal_pdf
+from ..privacy import accesslog
+from ..privacy.visibility import listed_signatures
 from . import services
 from .access import appeal_for, appeals_of
 from .forms import ActionForm, AppealForm
@@ -84,8 +86,10 @@ def show(slug: str):
     """Show an appeal as it will appear, its signatures and the actions its state allows."""
     appeal = appeal_for(slug, "view")
     counts = services.signature_counts([appeal.id])[appeal.id]
+    accesslog.viewed(appeal, "signatory list")  # it shows addressee-only names
+    db.session.commit()
     return render_template("organizer/show.html", appeal=appeal, counts=counts, action_form=ActionForm(),
-                           signatures=services.confirmed_signatures(appeal))
+                           signatures=listed_signatures(appeal, "export"))
 
 
 @bp.post("/appeals/<slug>/<any(publish, close):action>")
@@ -110,7 +114,9 @@ def transition(slug: str, action: str):
 def pdf(slug: str):
     """Download the PDF with every confirmed signatory."""
     appeal = appeal_for(slug, "pdf")
-    data = render_appeal_pdf(appeal)
+    data = render_appeal_pdf(appeal, audience="addressee_pdf")
+    accesslog.exported(appeal, "addressee PDF")
+    db.session.commit()
     return Response(data, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="{appeal.slug}.pdf"',
         "Cache-Control": "no-store",
