@@ -1,5 +1,4 @@
 """JSON errors for the API: {"error": {"status", "code", "message"}} with the matching HTTP status."""
-from flask import jsonify
 from werkzeug.exceptions import HTTPException
 
 CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 429: "too_many_requests",
@@ -18,8 +17,10 @@ class ApiError(Exception):
 
 def error_response(status: int, message: str, code: str | None = None, headers: dict | None = None):
     """Return the JSON body and status of an error."""
-    response = jsonify({"error": {"status": status, "code": code or CODES.get(status, "error"), "message": message}})
-    response.status_code = status
+    from .v1 import as_json
+
+    response = as_json({"error": {"status": status, "code": code or CODES.get(status, "error"), "message": message}},
+                       status)
     for key, value in (headers or {}).items():
         response.headers[key] = value
     return response

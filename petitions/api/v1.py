@@ -1,5 +1,7 @@
 """API v1: appeals and their public signatory lists (exactly what the public page shows)."""
-from flask import Blueprint, current_app, jsonify, request
+import json
+
+from flask import Blueprint, Response, current_app, request
 from sqlalchemy import select
 
 from ..extensions import db, limiter
@@ -28,6 +30,12 @@ def _public_appeal(slug: str) -> Appeal:
     return appeal
 
 
+def as_json(body: dict, status: int = 200) -> Response:
+    """Return UTF-8 JSON (names in any script stay readable)."""
+    return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")), status=status,
+                    mimetype="application/json")
+
+
 def _iso(value):
     return value.isoformat(timespec="seconds") + "Z" if value else None
 
@@ -51,7 +59,7 @@ def appeal(slug: str):
     appeal = _public_appeal(slug)
     listed = len(listed_signatures(appeal, "api"))
     total = counted_total(appeal)
-    return jsonify({
+    return as_json({
         "slug": appeal.slug,
         "title": appeal.title,
         "status": appeal.status.value,
@@ -75,7 +83,7 @@ def signatures(slug: str):
             "offset": offset, "limit": limit, "signatures": [e.as_json() for e in page]}
     if offset + limit < len(entries):
         body["next"] = external_url("api_v1.signatures", slug=appeal.slug, offset=offset + limit, limit=limit)
-    return jsonify(body)
+    return as_json(body)
 
 
 @bp.route("/", defaults={"rest": ""}, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
