@@ -2,16 +2,16 @@
 import secrets
 from functools import wraps
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, request
 
 _EMBEDDABLE = "petitions_embeddable"
+_NONCE = "petitions.csp_nonce"
 
 
 def csp_nonce() -> str:
     """Return this request's nonce for an inline <script nonce="…"> (the policy allows no other inline code)."""
-    if "csp_nonce" not in g:
-        g.csp_nonce = secrets.token_urlsafe(18)
-    return g.csp_nonce
+    # Kept on the request itself: g lives as long as the app context, which may span requests.
+    return request.environ.setdefault(_NONCE, secrets.token_urlsafe(18))
 
 
 def embeddable(view):
@@ -53,7 +53,7 @@ def set_headers(response):
     """Add the security headers to every response."""
     framing_allowed = _is_embeddable()
     ancestors = current_app.config["EMBED_FRAME_ANCESTORS"] if framing_allowed else "'none'"
-    nonce = g.get("csp_nonce")
+    nonce = request.environ.get(_NONCE)
     response.headers.setdefault("Content-Security-Policy", content_security_policy(nonce, ancestors))
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["X-Content-Type-Options"] = "nosniff"

@@ -64,6 +64,11 @@ def request_self_service_link(web, sink, email=EMAIL) -> str:
     return match.group(0).split("localhost", 1)[-1] if match else ""
 
 
+def prefixed(signature_id: int, csrf_token: str, **fields) -> dict:
+    """Name the fields as the page does: one form per signature, each with its own prefix."""
+    return {f"s{signature_id}-{k}": v for k, v in {"csrf_token": csrf_token, **fields}.items()}
+
+
 def db_bytes(app) -> bytes:
     """Return the SQLite file and any journal next to it."""
     path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
@@ -130,21 +135,21 @@ def test_self_service_see_download_correct_erase(smtp_app, web, open_appeal):
     assert entry["client_hash_stored"] is True and IP not in download.get_data(as_text=True)
 
     # Correct: a bad name gets a message and changes nothing; a good one changes name and visibility.
-    token = csrf_token(web, link)
-    bad = web.post(f"{link}/{sig.id}/correct", data={"full_name": "", "affiliation": "Editor", "country": "",
-                                                     "visibility": "public", "csrf_token": token})
+    token = csrf_token(web, "/privacy/my-data")  # one token per session, whatever the form
+    bad = web.post(f"{link}/{sig.id}/correct", data=prefixed(
+        sig.id, full_name="", affiliation="Editor", country="", visibility="public", csrf_token=token))
     assert bad.status_code == 422 and "This field is required" in bad.get_data(as_text=True)
     db.session.refresh(sig)
     assert sig.full_name == "Nərgiz Babayeva"
-    ok = web.post(f"{link}/{sig.id}/correct", data={"full_name": "Nərgiz B.", "affiliation": "Editor",
-                                                    "country": "", "visibility": "anonymous", "csrf_token": token})
+    ok = web.post(f"{link}/{sig.id}/correct", data=prefixed(
+        sig.id, full_name="Nərgiz B.", affiliation="Editor", country="", visibility="anonymous", csrf_token=token))
     assert ok.status_code == 200 and "Saved" in ok.get_data(as_text=True)
     db.session.refresh(sig)
     assert (sig.full_name, sig.country, sig.visibility) == ("Nərgiz B.", "", Visibility.ANONYMOUS)
 
     # Someone else's signature cannot be reached with this link.
-    assert web.post(f"{link}/{other.id}/correct", data={"full_name": "X", "visibility": "public",
-                                                        "csrf_token": token}).status_code == 404
+    assert web.post(f"{link}/{other.id}/correct", data=prefixed(
+        other.id, full_name="X", visibility="public", csrf_token=token)).status_code == 404
     assert web.get(f"{link}/{other.id}/erase").status_code == 404
 
     # Erase: the box must be ticked; then the row is gone and the page says so.
@@ -171,7 +176,7 @@ def test_unknown_address_gets_the_same_page_and_a_mail_without_link(smtp_app, we
 def test_tampered_and_expired_links_change_nothing(smtp_app, web, open_appeal):
     sig = sign_and_confirm(web, smtp_app.smtp_sink, open_appeal)
     link = request_self_service_link(web, smtp_app.smtp_sink)
-    token = csrf_token(web, link)
+    token = csrf_token(web, "/privacy/my-data")
     tampered = link[:-4] + ("AAAA" if not link.endswith("AAAA") else "BBBB")
     for url in (tampered, f"{tampered}/data.json"):
         response = web.get(url)
@@ -195,7 +200,7 @@ def test_erasure_after_delivery_says_what_cannot_be_erased(smtp_app, web, open_a
     db.session.commit()
     link = request_self_service_link(web, smtp_app.smtp_sink)
     assert "already delivered" in web.get(link).get_data(as_text=True)
-    token = csrf_token(web, link)
+    token = csrf_token(web, "/privacy/my-data")
     response = web.post(f"{link}/{sig.id}/erase", data={"understood": "y", "csrf_token": token})
     html = response.get_data(as_text=True)
     assert response.status_code == 200

@@ -58,11 +58,17 @@ def my_data(token: str):
     if error:
         return error
     signatures = selfservice.signatures_for_hash(key)
-    forms = {s.id: CorrectForm(offered=_offered(s), obj=s, visibility=s.visibility.value, formdata=None)
-             for s in signatures}
+    forms = {s.id: _correct_form(s, formdata=None, data={
+        "full_name": s.full_name, "affiliation": s.affiliation, "country": s.country,
+        "visibility": s.visibility.value}) for s in signatures}
     return _no_store(Response(render_template(
         "privacy/my_data.html", token=token, signatures=signatures, forms=forms,
         shown_publicly=shown_on_public_page, delivered=selfservice.in_delivered_letter)))
+
+
+def _correct_form(signature, **kwargs) -> CorrectForm:
+    # A prefix per signature keeps element ids unique when one page holds several forms.
+    return CorrectForm(offered=_offered(signature), prefix=f"s{signature.id}", **kwargs)
 
 
 def _offered(signature) -> list[str]:
@@ -96,7 +102,7 @@ def correct(token: str, signature_id: int):
     if error:
         return error
     signature = _own(key, signature_id)
-    form = CorrectForm(offered=_offered(signature))
+    form = _correct_form(signature)
     if not form.validate():
         return _no_store(Response(render_template(
             "privacy/correct_error.html", token=token, signature=signature, form=form), status=422))

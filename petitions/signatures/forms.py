@@ -19,7 +19,7 @@ class SignForm(FlaskForm):
     )
     country = StringField(
         _l("Country"), validators=[Optional(), Length(max=80)],
-        description=_l("Optional. Shown only if you choose so below."),
+        description=_l("Optional. Shown with your affiliation, wherever your name may appear."),
     )
     # Choices come from the appeal (see __init__); an empty answer means the organizer's default.
     visibility = RadioField(_l("Who may see your name"), choices=[], validate_choice=False)
