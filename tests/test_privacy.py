@@ -11,7 +11,6 @@ from petitions import crypto
 from petitions.appeals.models import AuditEvent
 from petitions.auth.services import register_user
 from petitions.extensions import db, utcnow
-from petitions.privacy import selfservice
 from petitions.privacy.minimize import client_hash
 from petitions.privacy.retention import purge
 from petitions.signatures import services as signing
