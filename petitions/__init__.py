@@ -30,6 +30,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     _init_extensions(app)
     _register_blueprints(app)
+    _init_safety(app)
 
     from . import cli
     from .appeals.markdown import render_markdown
@@ -67,9 +68,26 @@ def _init_extensions(app: Flask) -> None:
     sending.init_app(app)
 
 
-def _select_locale() -> str:
-    from flask import current_app
+def _init_safety(app: Flask) -> None:
+    from . import security
+    from .api.v1 import bp as api_v1_bp
+    from .extensions import csrf
+    from .privacy import retention  # noqa: F401  (SQLite overwrites deleted rows)
+    from .privacy.views import bp as privacy_bp
+    from .privacy.views_organizer import bp as privacy_organizer_bp
 
+    security.init_app(app)
+    app.register_blueprint(privacy_bp)
+    app.register_blueprint(privacy_organizer_bp)
+    csrf.exempt(api_v1_bp)  # read-only: it answers every write with 405
+    app.register_blueprint(api_v1_bp)
+
+
+def _select_locale() -> str:
+    from flask import current_app, has_request_context
+
+    if not has_request_context():  # CLI, PDF and mail rendered outside a request
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     return request.accept_languages.best_match(current_app.config["LANGUAGES"]) or "en"
 
 

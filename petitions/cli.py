@@ -13,6 +13,9 @@ def register(app: Flask) -> None:
     app.cli.add_command(demo)
     app.cli.add_command(pdf)
     app.cli.add_command(appeals_group)
+    from .privacy import cli as privacy_cli
+
+    privacy_cli.register(app)  # purge, keys rotate
 
 
 @click.command()

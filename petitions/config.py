@@ -51,3 +51,18 @@ class Defaults:
 
     INVITATION_MAX_AGE = int(timedelta(days=14).total_seconds())
     RECONFIRM_TOKEN_MAX_AGE = int(timedelta(days=30).total_seconds())
+    # Signatory safety (petitions/privacy/, petitions/security.py, petitions/api/); see README.
+    CONSENT_VERSION = "2026-1"  # change it whenever the privacy notice changes; stored with each signature
+    PRIVACY_OPERATOR = ""  # who runs this deployment, shown in the privacy notice
+    PRIVACY_CONTACT = ""  # where signers write about their data
+    UNCONFIRMED_EXPIRE_DAYS = 14  # pending signatures are purged this long after their last mail
+    EMAIL_RETENTION_DAYS = 30  # signers' addresses are erased this long after delivery or closing
+    CLIENT_HASH_RETENTION_DAYS = 31  # the keyed client hash (abuse review) is cleared after this
+    SELF_SERVICE_TOKEN_MAX_AGE = int(timedelta(days=2).total_seconds())
+    SELF_SERVICE_RATE_LIMIT = "5 per hour"
+    API_RATE_LIMIT = "600 per hour"
+    HSTS_MAX_AGE = int(timedelta(days=365).total_seconds())
+    EMBED_FRAME_ANCESTORS = "*"  # who may frame /a/<slug>/embed; every other page refuses framing
+    SESSION_COOKIE_SECURE = None  # None: secure cookies whenever PUBLIC_URL is https
+    REMEMBER_COOKIE_SECURE = None
+    REMEMBER_COOKIE_SAMESITE = "Lax"

@@ -2,6 +2,7 @@
 import io
 
 import pytest
+from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from petitions.auth.services import register_user
@@ -96,8 +97,7 @@ def test_template_live_preview_publish_and_co_organizer_edits(outbox_app):
         page.fill("#title", "Release Aynur Məlikova")
         page.fill("#body", "Aynur Məlikova has been held for **nine months** without trial.")
         # The live preview re-renders on the server as the organizer types, without pressing Preview.
-        page.wait_for_function(
-            "document.querySelector('#preview-body .body strong')?.textContent === 'nine months'")
+        expect(page.locator("#preview-body .body strong")).to_have_text("nine months")
         assert page.inner_text("#preview-body h1") == "Release Aynur Məlikova"
         page.click("#save")
         page.wait_for_url("**/organizer/appeals/release-aynur-malikova")

@@ -1,4 +1,6 @@
 """Render appeal text: Markdown by markdown-it-py, then sanitized by nh3."""
+import re
+
 import nh3
 from markdown_it import MarkdownIt
 from markupsafe import Markup
@@ -11,12 +13,14 @@ ALLOWED_TAGS = {
     "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "strong", "em", "del", "s", "blockquote",
     "ul", "ol", "li", "a", "code", "pre", "table", "thead", "tbody", "tr", "th", "td",
 }
-ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}, "th": {"style"}, "td": {"style"}}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}, "th": {"align"}, "td": {"align"}}
+# The Content-Security-Policy blocks inline styles; table alignment survives as the align attribute.
+_ALIGN_STYLE = re.compile(r'style="text-align:(left|right|center)"')
 
 
 def render_markdown(text: str) -> Markup:
     """Return safe HTML for Markdown text."""
-    html = _md.render(text or "")
+    html = _ALIGN_STYLE.sub(r'align="\1"', _md.render(text or ""))
     clean = nh3.clean(
         html,
         tags=ALLOWED_TAGS,

@@ -5,7 +5,8 @@ import json
 from datetime import date, datetime
 
 from sqlalchemy import JSON, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import select
+from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from ..auth.models import User
 from ..extensions import db, utcnow
@@ -154,6 +155,11 @@ class Appeal(db.Model):
             raise IllegalTransition("An appeal needs a title and a body before it can be published.")
         self._move(AppealStatus.OPEN)
         self.published_at = utcnow()
+        # Signers sign the newest saved revision; later edits wait until published explicitly.
+        session = object_session(self)
+        if session is not None and self.revision_count:
+            self.published_revision = session.scalar(select(AppealRevision).where(
+                AppealRevision.appeal_id == self.id, AppealRevision.number == self.revision_count))
 
     def close(self) -> None:
         """Stop accepting signatures."""

@@ -108,7 +108,6 @@ def update_appeal(appeal: Appeal, title: str, addressees: str, body: str, author
 def publish_appeal(appeal: Appeal) -> None:
     """Open a draft for signatures; signers sign its newest revision."""
     appeal.publish()
-    appeal.published_revision = latest_revision(appeal)
 
 
 def close_appeal(appeal: Appeal) -> None:
@@ -245,9 +244,14 @@ def publish_revision(appeal: Appeal, actor: User) -> AppealRevision:
 
 def signatures_by_revision(appeal: Appeal) -> list[tuple[AppealRevision | None, list[Signature]]]:
     """Group confirmed signatures by the revision they signed, newest revision first."""
-    groups: dict[int | None, list[Signature]] = {}
-    for sig in confirmed_signatures(appeal):
-        groups.setdefault(sig.revision_id, []).append(sig)
+    return group_by_revision(appeal, confirmed_signatures(appeal))
+
+
+def group_by_revision(appeal: Appeal, entries: list) -> list[tuple[AppealRevision | None, list]]:
+    """Group signatures or listed entries (anything with revision_id) by revision, newest first."""
+    groups: dict[int | None, list] = {}
+    for entry in entries:
+        groups.setdefault(entry.revision_id, []).append(entry)
     revs = {r.id: r for r in revisions(appeal)}
     ordered = sorted(groups, key=lambda rid: -(revs[rid].number if rid in revs else 0))
     return [(revs.get(rid), groups[rid]) for rid in ordered]

@@ -7,6 +7,8 @@ from flask_login import current_user, login_required
 from ..audit import events_for, record
 from ..extensions import db
 from ..pdf.render import render_appeal_pdf
+from ..privacy import accesslog
+from ..privacy.visibility import listed_signatures
 from ..signatures import reconfirm as reconfirming
 from ..signatures.tokens import TokenError
 from . import members as membership
@@ -161,9 +163,12 @@ def show(slug: str):
     counts = services.signature_counts([appeal.id])[appeal.id]
     chart = bar_chart(confirmed_per_day([appeal.id])[appeal.id], width=480, height=80,
                       label="Confirmed signatures per day, last 30 days")
+    accesslog.viewed(appeal, "signatory list")  # it shows addressee-only names
+    db.session.commit()
     return render_template(
         "organizer/show.html", appeal=appeal, counts=counts, chart=chart, action_form=ActionForm(),
-        template_form=TemplateForm(), groups=services.signatures_by_revision(appeal),
+        template_form=TemplateForm(),
+        groups=services.group_by_revision(appeal, listed_signatures(appeal, "export")),
         unpublished=services.has_unpublished_changes(appeal),
         outdated=len(reconfirming.outdated_signatures(appeal)) if appeal.published_revision_id else 0,
     )
@@ -337,7 +342,8 @@ def accept_invitation(token: str):
 def audit(slug: str):
     """Show the appeal's audit log to its owners."""
     appeal = appeal_for(slug, "audit")
-    return render_template("organizer/audit.html", appeal=appeal, events=events_for(appeal))
+    return render_template("privacy/audit.html", appeal=appeal, events=events_for(appeal),
+                           personal=set(accesslog.PERSONAL_DATA_ACTIONS))
 
 
 @bp.post("/appeals/<slug>/delete")
@@ -359,7 +365,9 @@ def delete(slug: str):
 def pdf(slug: str):
     """Download the PDF with every confirmed signatory."""
     appeal = appeal_for(slug, "pdf")
-    data = render_appeal_pdf(appeal)
+    data = render_appeal_pdf(appeal, audience="addressee_pdf")
+    accesslog.exported(appeal, "addressee PDF")
+    db.session.commit()
     return Response(data, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="{appeal.slug}.pdf"',
         "Cache-Control": "no-store",

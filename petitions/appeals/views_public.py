@@ -5,7 +5,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..signatures.forms import SignForm
 from .models import Appeal, AppealStatus
-from .services import signature_counts
+from ..privacy.visibility import counted_total, counted_totals, listed_signatures
 
 bp = Blueprint("public", __name__)
 
@@ -29,17 +29,17 @@ def index():
     appeals = list(db.session.scalars(
         select(Appeal).where(Appeal.status == AppealStatus.OPEN).order_by(Appeal.published_at.desc())
     ))
-    counts = signature_counts([a.id for a in appeals])
+    counts = counted_totals([a.id for a in appeals])
     return render_template("public/index.html", appeals=appeals, counts=counts)
 
 
 def render_appeal_page(appeal: Appeal, form: SignForm | None = None, status: int = 200):
     """Render an appeal's public page, with a sign form that may carry errors."""
-    counts = signature_counts([appeal.id])[appeal.id]
     # Signers see the published revision, never an unpublished amendment.
     content = appeal.published_revision.content if appeal.published_revision else appeal.content()
-    page = render_template("public/appeal.html", appeal=appeal, content=content, form=form or SignForm(),
-                           confirmed=counts["confirmed"])
+    page = render_template("public/appeal.html", appeal=appeal, content=content,
+                           form=form or SignForm(appeal=appeal), confirmed=counted_total(appeal),
+                           signatories=listed_signatures(appeal, "public_page"))
     return page, status
 
 

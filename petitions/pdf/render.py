@@ -8,7 +8,7 @@ from weasyprint.urls import URLFetcher
 
 from ..appeals.markdown import render_markdown
 from ..appeals.models import Appeal
-from ..appeals.services import confirmed_signatures
+from ..privacy.visibility import counted_total, listed_signatures
 
 _STYLESHEET = os.path.join(os.path.dirname(__file__), "print.css")
 
@@ -24,14 +24,18 @@ def print_stylesheet() -> CSS:
         return CSS(string=fh.read(), url_fetcher=url_fetcher())
 
 
-def render_appeal_pdf(appeal: Appeal, generated_at: datetime | None = None) -> bytes:
-    """Return the PDF of the appeal, signed by every confirmed signatory."""
+def render_appeal_pdf(appeal: Appeal, generated_at: datetime | None = None,
+                      audience: str = "addressee_pdf") -> bytes:
+    """Return the PDF of the appeal for the addressees ("addressee_pdf") or the public ("public_pdf")."""
     generated_at = generated_at or datetime.now(timezone.utc)
+    signatures = listed_signatures(appeal, audience)  # names only as each signer chose
     html = render_template(
         "pdf/appeal.html",
         appeal=appeal,
         body=render_markdown(appeal.body),
-        signatures=confirmed_signatures(appeal),
+        signatures=signatures,
+        total=counted_total(appeal),
+        public_version=audience == "public_pdf",
         generated_at=generated_at,
     )
     document = HTML(string=html, base_url=None, url_fetcher=url_fetcher())

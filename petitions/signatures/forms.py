@@ -1,8 +1,8 @@
 """The public sign form."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, StringField, SubmitField
-from wtforms.validators import DataRequired, Email, Length, ValidationError
+from wtforms import BooleanField, EmailField, RadioField, StringField, SubmitField
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from . import names
 
@@ -17,11 +17,36 @@ class SignForm(FlaskForm):
         _l("E-mail"), validators=[DataRequired(), Email(_l("Enter a valid e-mail address.")), Length(max=254)],
         description=_l("Only to confirm your signature. It is stored encrypted and never published."),
     )
+    country = StringField(
+        _l("Country"), validators=[Optional(), Length(max=80)],
+        description=_l("Optional. Shown with your affiliation, wherever your name may appear."),
+    )
+    # Choices come from the appeal (see __init__); an empty answer means the organizer's default.
+    visibility = RadioField(_l("Who may see your name"), choices=[], validate_choice=False)
     consent = BooleanField(
-        _l("I sign this appeal and agree that my name and affiliation appear under it."),
+        _l("I sign this appeal and agree that my name is shown as I chose above."),
         validators=[DataRequired(_l("Please tick the box to sign."))],
     )
     submit = SubmitField(_l("Sign"))
+
+    def __init__(self, *args, appeal=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        from ..privacy.visibility import VISIBILITY_LABELS, default_choice, offered_choices
+
+        self.offered = offered_choices(appeal) if appeal is not None else ["public"]
+        self.visibility.choices = [(v, VISIBILITY_LABELS[v]) for v in self.offered]
+        if not self.visibility.data:
+            self.visibility.data = default_choice(appeal) if appeal is not None else "public"
+
+    def validate_visibility(self, field):
+        if field.data not in self.offered:
+            raise ValidationError(_l("Choose one of the offered options."))
+
+    def validate_country(self, field):
+        try:
+            field.data = names._clean(field.data or "", "country", "Country", 0, 80)
+        except names.InvalidName as exc:
+            raise ValidationError(str(exc)) from None
 
     def validate_full_name(self, field):
         try:

@@ -12,7 +12,9 @@ from ..extensions import db, utcnow
 from ..mail import sending
 from ..urls import external_url
 from . import tokens
-from .models import Signature, SignatureStateError, SignatureStatus
+from ..privacy.minimize import client_hash
+from ..privacy.visibility import default_choice
+from .models import Signature, SignatureStateError, SignatureStatus, Visibility
 
 
 class SigningClosed(Exception):
@@ -27,7 +29,8 @@ class SignOutcome:
     created: bool
 
 
-def sign(appeal: Appeal, full_name: str, affiliation: str, email: str, language: str = "en") -> SignOutcome:
+def sign(appeal: Appeal, full_name: str, affiliation: str, email: str, language: str = "en", *,
+         visibility: str | None = None, country: str = "") -> SignOutcome:
     """Record a pending signature and queue its confirmation mail; never sign twice per e-mail."""
     if not appeal.is_open:
         raise SigningClosed(
@@ -47,6 +50,11 @@ def sign(appeal: Appeal, full_name: str, affiliation: str, email: str, language:
             text_hash=appeal.content_hash,
             revision_id=appeal.published_revision_id,
             consent_at=utcnow(),
+            # Signatory safety: the name is shown only as chosen; no IP, only a rotating keyed hash.
+            visibility=Visibility(visibility or default_choice(appeal)),
+            country=country or "",
+            consent_version=current_app.config["CONSENT_VERSION"],
+            client_hash=client_hash(),
         )
         try:
             with db.session.begin_nested():

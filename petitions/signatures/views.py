@@ -22,14 +22,15 @@ def _sign_limit():
 def sign(slug: str):
     """Take a signature and send the confirmation mail."""
     appeal = public_appeal_or_404(slug)
-    form = SignForm()
+    form = SignForm(appeal=appeal)
     if not appeal.is_open:
         return render_template("public/message.html", title="Signing has closed",
                                message="This appeal no longer collects signatures.", appeal=appeal), 409
     if not form.validate():
         return render_appeal_page(appeal, form, status=422)
     services.sign(appeal, form.full_name.data, form.affiliation.data, form.email.data,
-                  language=str(get_locale() or "en"))
+                  language=str(get_locale() or "en"), visibility=form.visibility.data,
+                  country=form.country.data)
     db.session.commit()
     return redirect(url_for("signatures.thanks", slug=appeal.slug), code=303)
 

@@ -1,0 +1,100 @@
+"""API v1: appeals and their public signatory lists (exactly what the public page shows)."""
+import json
+
+from flask import Blueprint, Response, current_app, request
+from sqlalchemy import select
+
+from ..extensions import db, limiter
+from ..appeals.models import Appeal, AppealStatus
+from ..privacy.visibility import counted_total, listed_signatures
+from ..urls import external_url
+from . import errors
+from .errors import ApiError
+
+bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
+errors.register(bp)
+MAX_LIMIT = 500
+
+
+def _api_limit():
+    return current_app.config["API_RATE_LIMIT"]
+
+
+limiter.limit(_api_limit)(bp)
+
+
+def _public_appeal(slug: str) -> Appeal:
+    appeal = db.session.scalar(select(Appeal).where(Appeal.slug == slug))
+    if appeal is None or appeal.status is AppealStatus.DRAFT:
+        raise ApiError(404, f"No public appeal with the slug {slug!r}.")
+    return appeal
+
+
+def as_json(body: dict, status: int = 200) -> Response:
+    """Return UTF-8 JSON (names in any script stay readable)."""
+    return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")), status=status,
+                    mimetype="application/json")
+
+
+def _iso(value):
+    return value.isoformat(timespec="seconds") + "Z" if value else None
+
+
+def _int_arg(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ApiError(400, f"{name} must be a whole number.") from None
+    if not low <= value <= high:
+        raise ApiError(400, f"{name} must be between {low} and {high}.")
+    return value
+
+
+@bp.get("/appeals/<slug>")
+def appeal(slug: str):
+    """Return an appeal's state and counts."""
+    appeal = _public_appeal(slug)
+    listed = len(listed_signatures(appeal, "api"))
+    total = counted_total(appeal)
+    return as_json({
+        "slug": appeal.slug,
+        "title": appeal.title,
+        "status": appeal.status.value,
+        "url": external_url("public.appeal", slug=appeal.slug),
+        "published_at": _iso(appeal.published_at),
+        "closed_at": _iso(appeal.closed_at),
+        "signatures": {"total": total, "listed": listed, "not_listed": total - listed},
+        "links": {"signatures": external_url("api_v1.signatures", slug=appeal.slug)},
+    })
+
+
+@bp.get("/appeals/<slug>/signatures")
+def signatures(slug: str):
+    """Return the public signatory list, in confirmation order, a page at a time."""
+    appeal = _public_appeal(slug)
+    limit = _int_arg("limit", 100, 1, MAX_LIMIT)
+    offset = _int_arg("offset", 0, 0, 10**9)
+    entries = listed_signatures(appeal, "api")
+    page = entries[offset:offset + limit]
+    body = {"appeal": appeal.slug, "total": counted_total(appeal), "listed": len(entries),
+            "offset": offset, "limit": limit, "signatures": [e.as_json() for e in page]}
+    if offset + limit < len(entries):
+        body["next"] = external_url("api_v1.signatures", slug=appeal.slug, offset=offset + limit, limit=limit)
+    return as_json(body)
+
+
+@bp.route("/", defaults={"rest": ""}, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+@bp.route("/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+def not_found(rest: str):
+    """Answer unknown API paths, and writes to this read-only API, in JSON."""
+    adapter = current_app.url_map.bind("")
+    try:
+        endpoint, _ = adapter.match(request.path, method="GET")
+    except Exception:
+        endpoint = None
+    if endpoint and endpoint != "api_v1.not_found" and request.method != "GET":
+        return errors.error_response(405, "This API is read-only: use GET.", headers={"Allow": "GET, HEAD"})
+    raise ApiError(404, "There is no such API resource.")

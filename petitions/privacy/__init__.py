@@ -1,0 +1,1 @@
+"""Signatory safety: who sees which signature, data minimization, retention, self-service, consent."""

@@ -1,0 +1,74 @@
+"""Forms of the privacy pages: self-service and the organizer's visibility settings."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, RadioField, SelectMultipleField, StringField, SubmitField
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..signatures import names
+from ..signatures.models import Visibility
+from .visibility import ANONYMOUS_DISPLAY_LABELS, VISIBILITY_LABELS
+
+
+class RequestLinkForm(FlaskForm):
+    email = EmailField(_l("E-mail address you signed with"),
+                       validators=[DataRequired(), Email(_l("Enter a valid e-mail address.")), Length(max=254)])
+    submit = SubmitField(_l("Send me a link"))
+
+
+def _clean(field, label: str, max_length: int):
+    try:
+        field.data = names._clean(field.data or "", field.name, label, 0, max_length)
+    except names.InvalidName as exc:
+        raise ValidationError(str(exc)) from None
+
+
+class CorrectForm(FlaskForm):
+    full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=names.NAME_MAX_LENGTH)])
+    affiliation = StringField(_l("Affiliation"), validators=[Length(max=names.AFFILIATION_MAX_LENGTH)])
+    country = StringField(_l("Country"), validators=[Optional(), Length(max=80)])
+    visibility = RadioField(_l("Who may see your name"), choices=[])
+    submit = SubmitField(_l("Save corrections"))
+
+    def __init__(self, *args, offered: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.visibility.choices = [(v, VISIBILITY_LABELS[v]) for v in offered]
+
+    def validate_full_name(self, field):
+        try:
+            field.data = names.clean_name(field.data or "")
+        except names.InvalidName as exc:
+            raise ValidationError(str(exc)) from None
+
+    def validate_affiliation(self, field):
+        _clean(field, "Affiliation", names.AFFILIATION_MAX_LENGTH)
+
+    def validate_country(self, field):
+        _clean(field, "Country", 80)
+
+
+class EraseForm(FlaskForm):
+    understood = BooleanField(_l("Yes, erase this signature and everything stored with it."),
+                              validators=[DataRequired(_l("Tick the box to confirm the erasure."))])
+    submit = SubmitField(_l("Erase"))
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class PrivacySettingsForm(FlaskForm):
+    visibility_choices = MultiCheckboxField(
+        _l("Choices offered on the sign form"),
+        choices=[(v.value, VISIBILITY_LABELS[v.value]) for v in Visibility],
+        validators=[DataRequired(_l("Offer at least one choice."))])
+    visibility_default = RadioField(_l("Preselected choice"),
+                                    choices=[(v.value, VISIBILITY_LABELS[v.value]) for v in Visibility])
+    anonymous_display = RadioField(_l("How anonymous signatures appear"),
+                                   choices=list(ANONYMOUS_DISPLAY_LABELS.items()))
+    submit = SubmitField(_l("Save"))
+
+    def validate_visibility_default(self, field):
+        if field.data not in (self.visibility_choices.data or []):
+            raise ValidationError(_l("The preselected choice must be one of the offered choices."))

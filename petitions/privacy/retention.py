@@ -1,0 +1,71 @@
+"""Retention: erase what is no longer needed (`flask --app petitions purge`, run daily by a scheduler)."""
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import delete, event, func, or_, select, update
+from sqlalchemy.engine import Engine
+
+from ..appeals.models import Appeal, AppealStatus
+from ..extensions import db, utcnow
+from ..signatures.models import Signature, SignatureStatus
+
+
+@dataclass
+class PurgeReport:
+    """How many rows each rule touched."""
+
+    unconfirmed_deleted: int = 0
+    emails_erased: int = 0
+    client_hashes_cleared: int = 0
+
+    def __str__(self) -> str:
+        return (f"{self.unconfirmed_deleted} unconfirmed signatures deleted, "
+                f"{self.emails_erased} e-mail addresses erased, {self.client_hashes_cleared} client hashes cleared")
+
+
+def purge(now: datetime | None = None) -> PurgeReport:
+    """Apply every retention rule once; the caller commits."""
+    now = now or utcnow()
+    cfg = current_app.config
+    report = PurgeReport()
+
+    # Unconfirmed signatures expire: their link (or a reminder's) is long dead and nobody agreed to be listed.
+    last_mail = func.coalesce(Signature.reminded_at, Signature.created_at)
+    expire_before = now - timedelta(days=cfg["UNCONFIRMED_EXPIRE_DAYS"])
+    stale = select(Signature.id).where(Signature.status == SignatureStatus.PENDING, last_mail < expire_before)
+    # Merged duplicates may point at a row we delete; detach them first (SQLite may not enforce SET NULL).
+    db.session.execute(update(Signature).where(Signature.merged_into_id.in_(stale)).values(merged_into_id=None)
+                       .execution_options(synchronize_session=False))
+    report.unconfirmed_deleted = db.session.execute(
+        delete(Signature).where(Signature.id.in_(stale)).execution_options(synchronize_session=False)).rowcount
+
+    # Addresses are needed to confirm and to reach signers while the appeal runs, not after it is finished.
+    # The keyed hash stays: it lets a signer still find and erase their signature through self-service.
+    finished_before = now - timedelta(days=cfg["EMAIL_RETENTION_DAYS"])
+    finished = select(Appeal.id).where(or_(
+        Appeal.delivered_at < finished_before,
+        (Appeal.status.in_([AppealStatus.CLOSED, AppealStatus.DELIVERED, AppealStatus.ARCHIVED]))
+        & (Appeal.closed_at < finished_before),
+        (Appeal.status == AppealStatus.ARCHIVED) & (Appeal.archived_at < finished_before),
+    ))
+    report.emails_erased = db.session.execute(
+        update(Signature).where(Signature.appeal_id.in_(finished), Signature.email_encrypted.is_not(None))
+        .values(email_encrypted=None).execution_options(synchronize_session=False)).rowcount
+
+    hashes_before = now - timedelta(days=cfg["CLIENT_HASH_RETENTION_DAYS"])
+    report.client_hashes_cleared = db.session.execute(
+        update(Signature).where(Signature.client_hash.is_not(None), Signature.created_at < hashes_before)
+        .values(client_hash=None).execution_options(synchronize_session=False)).rowcount
+    return report
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_secure_delete(dbapi_connection, connection_record):
+    """Make SQLite overwrite deleted rows, so erased data does not linger in the file's free pages."""
+    import sqlite3
+
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA secure_delete = ON")
+        cursor.close()

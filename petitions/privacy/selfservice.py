@@ -1,0 +1,150 @@
+"""Self-service for signers: a link by e-mail to see, download, correct or erase their data."""
+from dataclasses import dataclass, field
+
+from flask import current_app, render_template
+from flask_mail import Message
+from sqlalchemy import select
+
+from .. import audit, crypto
+from ..appeals.models import AppealStatus
+from ..extensions import db, utcnow
+from ..mail import sending
+from ..signatures import tokens
+from ..signatures.models import Signature, Visibility
+from ..urls import external_url
+from .visibility import offered_choices
+
+SELF_SERVICE = "privacy-self-service"
+
+
+class NotYours(Exception):
+    """The signature does not belong to the address the link was sent to."""
+
+
+@dataclass
+class ErasureReport:
+    """What an erasure removed and what it could not reach."""
+
+    erased: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+
+
+def signatures_for_hash(email_hash: str) -> list[Signature]:
+    """Return every signature made with one address, newest first."""
+    return list(db.session.scalars(
+        select(Signature).where(Signature.email_hash == email_hash).order_by(Signature.created_at.desc())
+    ))
+
+
+def request_link(email: str) -> bool:
+    """Mail a self-service link to the address; return whether it has signatures (never shown to the requester)."""
+    key = crypto.email_hash(email)
+    found = bool(signatures_for_hash(key))
+    if found:
+        link = external_url("privacy.my_data", token=make_token(key))
+        body = render_template("privacy/mail_link.txt", link=link,
+                               hours=current_app.config["SELF_SERVICE_TOKEN_MAX_AGE"] // 3600)
+        subject = "Your signatures: see, download, correct or erase"
+    else:
+        # The same kind of answer either way, in the mailbox only: the web page never says whether someone signed.
+        body = render_template("privacy/mail_none.txt")
+        subject = "Your signatures"
+    sending.queue(Message(subject=subject, recipients=[email], body=body))
+    return found
+
+
+def make_token(email_hash: str) -> str:
+    """Return the token of a self-service link, bound to the hash of the address."""
+    return tokens.make_token(SELF_SERVICE, {"h": email_hash})
+
+
+def hash_for_token(token: str) -> str:
+    """Return the address hash a link stands for, or raise TokenError."""
+    payload = tokens.read_token(SELF_SERVICE, token, current_app.config["SELF_SERVICE_TOKEN_MAX_AGE"])
+    key = payload.get("h")
+    if not isinstance(key, str) or len(key) != 64:
+        raise tokens.TokenError("This link is not valid. Check that you copied the whole link.")
+    return key
+
+
+def own_signature(email_hash: str, signature_id: int) -> Signature:
+    """Return the signature if it was made with this address, else raise NotYours."""
+    signature = db.session.get(Signature, signature_id)
+    if signature is None or signature.email_hash != email_hash:
+        raise NotYours()
+    return signature
+
+
+def export(email_hash: str) -> dict:
+    """Return everything stored about this address, for the signer's JSON download."""
+    return {
+        "generated_at": utcnow().isoformat(timespec="seconds") + "Z",
+        "signatures": [{
+            "appeal": {"title": s.appeal.title, "url": external_url("public.appeal", slug=s.appeal.slug),
+                       "status": s.appeal.status.value},
+            "full_name": s.full_name,
+            "affiliation": s.affiliation,
+            "country": s.country,
+            "email": crypto.decrypt(s.email_encrypted) if s.email_encrypted else None,
+            "status": s.status.value,
+            "visibility": s.visibility.value,
+            "verification_level": s.level.value,
+            "review": s.review.value,
+            "language": s.language,
+            "consent_version": s.consent_version,
+            "consent_at": _iso(s.consent_at),
+            "created_at": _iso(s.created_at),
+            "confirmed_at": _iso(s.confirmed_at),
+            "withdrawn_at": _iso(s.withdrawn_at),
+            "text_fingerprint": s.text_hash,
+            "source": s.source,
+            "client_hash_stored": s.client_hash is not None,
+        } for s in signatures_for_hash(email_hash)],
+    }
+
+
+def _iso(value) -> str | None:
+    return value.isoformat(timespec="seconds") + "Z" if value else None
+
+
+def correct(signature: Signature, full_name: str, affiliation: str, country: str, visibility: str) -> list[str]:
+    """Change what the signer typed and who may see it; return what was changed (field names)."""
+    if visibility not in offered_choices(signature.appeal) and visibility != signature.visibility.value:
+        raise ValueError("This appeal does not offer that choice.")
+    changes = {"full_name": full_name, "affiliation": affiliation, "country": country,
+               "visibility": Visibility(visibility)}
+    changed = [k for k, v in changes.items() if getattr(signature, k) != v]
+    for key in changed:
+        setattr(signature, key, changes[key])
+    if changed:
+        # Only field names: the audit log itself must not become a second copy of personal data.
+        audit.record("signature.corrected_by_signer", signature.appeal, signature=signature.id, fields=changed)
+    return changed
+
+
+def in_delivered_letter(signature: Signature) -> bool:
+    """Tell whether the signature already went to the addressees in a delivered PDF."""
+    appeal = signature.appeal
+    delivered = appeal.delivered_at is not None or appeal.status is AppealStatus.DELIVERED
+    return delivered and signature.counts and (signature.confirmed_at is None
+                                               or appeal.delivered_at is None
+                                               or signature.confirmed_at <= appeal.delivered_at)
+
+
+def erase(signature: Signature) -> ErasureReport:
+    """Delete the signature with everything stored about it; report what lies beyond our reach."""
+    report = ErasureReport(erased=["name", "affiliation", "country", "e-mail address", "signature record"])
+    appeal = signature.appeal
+    if in_delivered_letter(signature):
+        when = appeal.delivered_at.strftime("%Y-%m-%d") if appeal.delivered_at else ""
+        report.kept.append(f"The letter delivered to the addressees{' on ' + when if when else ''} lists you "
+                           "(unless you signed anonymously); copies they hold cannot be recalled.")
+    if signature.visibility is Visibility.PUBLIC and signature.counts:
+        report.kept.append("Copies of the public page or the public PDF that others saved earlier are outside "
+                           "our control.")
+    # Duplicates merged into this one would otherwise point at nothing.
+    db.session.execute(
+        Signature.__table__.update().where(Signature.merged_into_id == signature.id).values(merged_into_id=None))
+    audit.record("signature.erased_by_signer", appeal, signature=signature.id, was_counted=signature.counts)
+    db.session.delete(signature)
+    return report

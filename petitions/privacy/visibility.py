@@ -1,0 +1,146 @@
+"""The one place that decides which signatures count and who sees which of them.
+
+Every output that lists signatories (public page, both PDFs, the API, exports, e-mails) asks
+`listed_signatures(appeal, audience)`; every number of signatures comes from `counted_total`.
+"""
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from ..appeals.models import Appeal
+from ..extensions import db
+from ..signatures.models import Review, Signature, SignatureStatus, Visibility
+
+# Who is looking. The addressees' letter and the owners' export show names signers kept off the public page.
+PUBLIC_AUDIENCES = frozenset({"public_page", "public_pdf", "api"})
+PRIVATE_AUDIENCES = frozenset({"addressee_pdf", "export"})
+AUDIENCES = PUBLIC_AUDIENCES | PRIVATE_AUDIENCES
+
+# How an anonymous signature appears: "Name withheld" alone, with the affiliation, with the country, or not at all.
+ANONYMOUS_DISPLAYS = ("withheld", "affiliation", "country", "count")
+NAME_WITHHELD = _l("Name withheld")
+
+VISIBILITY_LABELS = {
+    "public": _l("Public: my name and affiliation appear on this page and in the letter."),
+    "addressees": _l("Addressees only: my name appears only in the letter delivered to the addressees, "
+                     "not on this page, in the public PDF or anywhere else public."),
+    "anonymous": _l("Anonymous: my signature is counted, but my name is shown nowhere."),
+}
+ANONYMOUS_DISPLAY_LABELS = {
+    "withheld": _l("Shown as “Name withheld”"),
+    "affiliation": _l("Shown as “Name withheld” with the affiliation"),
+    "country": _l("Shown as “Name withheld” with the country"),
+    "count": _l("Only counted, not listed"),
+}
+
+
+class UnknownAudience(ValueError):
+    """An output asked for an audience this module does not know (a bug, not user input)."""
+
+
+@dataclass(frozen=True)
+class ListedSignature:
+    """One line of a signatory list, already redacted for its audience."""
+
+    signature_id: int
+    name: str
+    affiliation: str
+    country: str
+    withheld: bool  # the name is replaced by "Name withheld"
+    visibility: str
+    level: str
+    confirmed_at: datetime | None
+    revision_id: int | None = None  # the revision of the text this person signed
+
+    @property
+    def display_line(self) -> str:
+        """Return "Name – Affiliation, Country" with whatever parts this audience may see."""
+        details = ", ".join(p for p in (self.affiliation, self.country) if p)
+        return f"{self.name} – {details}" if details else self.name
+
+    def as_json(self) -> dict:
+        """Return the fields an API client may see."""
+        return {"name": self.name, "affiliation": self.affiliation, "country": self.country,
+                "withheld": self.withheld}
+
+
+def counting_clause():
+    """Return the SQL condition of Signature.counts: confirmed, not rejected, not merged."""
+    return ((Signature.status == SignatureStatus.CONFIRMED) & (Signature.review != Review.REJECTED)
+            & Signature.merged_into_id.is_(None))
+
+
+def counted_signatures(appeal: Appeal) -> list[Signature]:
+    """Return the signatures that count, in the order they were confirmed."""
+    return list(db.session.scalars(
+        select(Signature).where(Signature.appeal_id == appeal.id, counting_clause())
+        .order_by(Signature.confirmed_at, Signature.id)
+    ))
+
+
+def counted_total(appeal: Appeal) -> int:
+    """Return how many signatures count (anonymous and addressee-only ones included)."""
+    return counted_totals([appeal.id])[appeal.id]
+
+
+def counted_totals(appeal_ids: list[int]) -> dict[int, int]:
+    """Count the signatures that count, for several appeals in one query."""
+    totals = dict.fromkeys(appeal_ids, 0)
+    if appeal_ids:
+        rows = db.session.execute(
+            select(Signature.appeal_id, func.count()).where(Signature.appeal_id.in_(appeal_ids), counting_clause())
+            .group_by(Signature.appeal_id)
+        )
+        totals.update(dict(rows.all()))
+    return totals
+
+
+def entry_for(signature: Signature, audience: str, anonymous_display: str) -> ListedSignature | None:
+    """Return how one signature appears to an audience, or None if it must not appear there."""
+    if audience not in AUDIENCES:
+        raise UnknownAudience(audience)
+    if not signature.counts:
+        return None
+    visibility = signature.visibility
+    if visibility is Visibility.ADDRESSEES and audience in PUBLIC_AUDIENCES:
+        return None
+    base = dict(signature_id=signature.id, visibility=visibility.value, level=signature.level.value,
+                confirmed_at=signature.confirmed_at, revision_id=signature.revision_id)
+    if visibility is Visibility.ANONYMOUS:
+        # Anonymous hides the name from everyone, the addressees and the organizers' export included.
+        if anonymous_display == "count":
+            return None
+        return ListedSignature(
+            name=str(NAME_WITHHELD), withheld=True,
+            affiliation=signature.affiliation if anonymous_display == "affiliation" else "",
+            country=signature.country if anonymous_display == "country" else "", **base)
+    return ListedSignature(name=signature.full_name, affiliation=signature.affiliation or "",
+                           country=signature.country or "", withheld=False, **base)
+
+
+def listed_signatures(appeal: Appeal, audience: str) -> list[ListedSignature]:
+    """Return the entries an audience may see, redacted, in the order they were confirmed."""
+    if audience not in AUDIENCES:
+        raise UnknownAudience(audience)
+    display = appeal.anonymous_display if appeal.anonymous_display in ANONYMOUS_DISPLAYS else "withheld"
+    entries = (entry_for(s, audience, display) for s in counted_signatures(appeal))
+    return [e for e in entries if e is not None]
+
+
+def offered_choices(appeal: Appeal) -> list[str]:
+    """Return the visibility choices the organizer offers on the sign form, in a stable order."""
+    offered = [v.value for v in Visibility if v.value in (appeal.visibility_choices or [])]
+    return offered or [Visibility.PUBLIC.value]
+
+
+def default_choice(appeal: Appeal) -> str:
+    """Return the preselected visibility, always one of the offered choices."""
+    offered = offered_choices(appeal)
+    return appeal.visibility_default if appeal.visibility_default in offered else offered[0]
+
+
+def shown_on_public_page(signature: Signature) -> bool:
+    """Tell whether the signer's name appears publicly (for confirmation screens and mails)."""
+    return signature.visibility is Visibility.PUBLIC
