@@ -36,7 +36,6 @@ class Defaults:
 
     REGISTRATION_OPEN = True
     PASSWORD_HASH_METHOD = "scrypt"  # werkzeug's default; tests use a cheap one
-    LANGUAGES = ["en"]
     BABEL_DEFAULT_LOCALE = "en"
 
     RATELIMIT_STORAGE_URI = "memory://"
@@ -51,3 +50,7 @@ class Defaults:
 
     INVITATION_MAX_AGE = int(timedelta(days=14).total_seconds())
     RECONFIRM_TOKEN_MAX_AGE = int(timedelta(days=30).total_seconds())
+
+    # Languages (petitions/i18n.py): interface languages with a catalog, where the catalogs live.
+    LANGUAGES = ["en", "fr", "de", "ru", "az", "tr", "hy"]
+    BABEL_TRANSLATION_DIRECTORIES = "i18n_catalogs"
