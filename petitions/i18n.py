@@ -177,6 +177,11 @@ def signer_line(signature) -> Markup:
 
 def init_app(app) -> None:
     """Register the template helpers."""
+    from flask_babel import refresh
+
+    # Flask-Babel caches the locale on the app context, which a request may share (tests, CLI-started
+    # requests); each request must choose its own language.
+    app.before_request(refresh)
     app.add_template_filter(isolate, "isolate")
     app.add_template_global(signer_line, "signer_line")
     app.add_template_global(native_name, "native_name")

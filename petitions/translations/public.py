@@ -32,15 +32,15 @@ def version_context(appeal: Appeal, requested: str | None) -> dict:
 def _fallback_notice(appeal: Appeal, requested: str) -> str:
     original = language_name(appeal.original_language)
     if not is_version_language(requested):
-        return _("There is no language “%(code)s”. You are reading the original, in %(original)s.",
+        return _("There is no language “%(code)s”. You are reading the original (%(original)s).",
                  code=requested, original=original)
     wanted = language_name(requested)
     translation = services.translation_for(appeal, requested)
     if translation is not None and services.is_outdated(translation):
-        return _("The %(language)s translation is being updated after a change to the original. "
-                 "You are reading the original, in %(original)s.", language=wanted, original=original)
-    return _("This appeal has no %(language)s version yet. You are reading the original, in %(original)s.",
-             language=wanted, original=original)
+        return _("The translation (%(language)s) is being updated after a change to the original. "
+                 "You are reading the original (%(original)s).", language=wanted, original=original)
+    return _("This appeal has no version in this language (%(language)s) yet. "
+             "You are reading the original (%(original)s).", language=wanted, original=original)
 
 
 def signing_language(appeal: Appeal) -> str:

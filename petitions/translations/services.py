@@ -1,4 +1,5 @@
 """Write actions and questions on language versions: save, approve, staleness, the text per language."""
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..appeals.diff import content_diff
@@ -78,15 +79,15 @@ def save_translation(appeal: Appeal, language: str, content: dict, author: User)
     """Create or change a translation; it now follows the current revision and needs approval again."""
     appeal.ensure_editable()
     if not is_version_language(language):
-        raise TranslationError(f"{language!r} is not a language we offer.")
+        raise TranslationError(_("“%(code)s” is not a language we offer.", code=language))
     if language == appeal.original_language:
-        raise TranslationError("This is the language of the original; edit the appeal itself.")
+        raise TranslationError(_("This is the language of the original; edit the appeal itself."))
     current = source_revision(appeal)
     if current is None:
-        raise TranslationError("Save the original text before translating it.")
+        raise TranslationError(_("Save the original text before translating it."))
     content = normalize(content)
     if not content["title"] or not content["body"]:
-        raise TranslationError("A translation needs a title and a text.")
+        raise TranslationError(_("A translation needs a title and a text."))
     translation = translation_for(appeal, language)
     if translation is None:
         translation = AppealTranslation(appeal=appeal, language=language, content=content)
@@ -107,7 +108,7 @@ def save_translation(appeal: Appeal, language: str, content: dict, author: User)
 def approve(translation: AppealTranslation, approver: User) -> None:
     """Publish a translation; refuse one that follows an older revision of the original."""
     if is_outdated(translation):
-        raise IllegalTransition("The original changed since this translation was made; update it first.")
+        raise IllegalTransition(_("The original changed since this translation was made; update it first."))
     if translation.approved_at is not None:
         return
     translation.approved_at = utcnow()
@@ -129,9 +130,9 @@ def set_original_language(appeal: Appeal, language: str, actor: User) -> None:
     """Say which language the original is written in."""
     appeal.ensure_editable()
     if not is_version_language(language):
-        raise TranslationError(f"{language!r} is not a language we offer.")
+        raise TranslationError(_("“%(code)s” is not a language we offer.", code=language))
     if translation_for(appeal, language) is not None:
-        raise TranslationError("There is a translation into this language; delete it first.")
+        raise TranslationError(_("There is a translation into this language; delete it first."))
     if appeal.original_language != language:
         record("original_language", appeal, actor=actor, before=appeal.original_language, after=language)
         appeal.original_language = language
