@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: run test system system-test install install-test instance db demo serve clean
+.PHONY: run test system system-test install install-test catalogs instance db demo serve clean
 
 run: system install instance db demo serve
 
@@ -21,7 +21,7 @@ system:
 system-test:
 	bash scripts/install-system.sh test
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed catalogs
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,13 +29,17 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install -q -e .
 	touch $@
 
-install-test: $(VENV)/.installed-test
+install-test: $(VENV)/.installed-test catalogs
 
 $(VENV)/.installed-test: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[test]'
 	touch $(VENV)/.installed $@
+
+# Compiled interface catalogs (.mo) are built here, never committed.
+catalogs:
+	$(BIN)/python -m petitions.translations.catalogs compile
 
 instance: install
 	$(BIN)/python -m petitions.instance_setup instance

@@ -1,7 +1,7 @@
 """Petitions: appeal letters and their signatories."""
 import os
 
-from flask import Flask, request
+from flask import Flask
 
 from .config import Defaults
 
@@ -62,7 +62,10 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     mail.init_app(app)
     limiter.init_app(app)
-    babel.init_app(app, locale_selector=_select_locale)
+    from . import i18n
+
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    i18n.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     sending.init_app(app)
@@ -83,14 +86,6 @@ def _init_safety(app: Flask) -> None:
     app.register_blueprint(api_v1_bp)
 
 
-def _select_locale() -> str:
-    from flask import current_app, has_request_context
-
-    if not has_request_context():  # CLI, PDF and mail rendered outside a request
-        return current_app.config["BABEL_DEFAULT_LOCALE"]
-    return request.accept_languages.best_match(current_app.config["LANGUAGES"]) or "en"
-
-
 def _register_blueprints(app: Flask) -> None:
     from . import errors
     from .appeals.views_organizer import bp as organizer_bp
@@ -99,12 +94,18 @@ def _register_blueprints(app: Flask) -> None:
     from .mail.outbox import bp as outbox_bp
     from .signatures.reconfirm import bp as reconfirm_bp
     from .signatures.views import bp as signatures_bp
+    from .fonts import bp as fonts_bp
+    from .translations.catalogs import translate_command
+    from .translations.views_organizer import bp as translations_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(signatures_bp)
     app.register_blueprint(reconfirm_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(organizer_bp)
+    app.register_blueprint(translations_bp)
+    app.register_blueprint(fonts_bp)
+    app.cli.add_command(translate_command)
     if app.config["DEV_OUTBOX"]:
         app.register_blueprint(outbox_bp)
     errors.register(app)

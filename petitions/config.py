@@ -36,7 +36,6 @@ class Defaults:
 
     REGISTRATION_OPEN = True
     PASSWORD_HASH_METHOD = "scrypt"  # werkzeug's default; tests use a cheap one
-    LANGUAGES = ["en"]
     BABEL_DEFAULT_LOCALE = "en"
 
     RATELIMIT_STORAGE_URI = "memory://"
@@ -66,3 +65,7 @@ class Defaults:
     SESSION_COOKIE_SECURE = None  # None: secure cookies whenever PUBLIC_URL is https
     REMEMBER_COOKIE_SECURE = None
     REMEMBER_COOKIE_SAMESITE = "Lax"
+
+    # Languages (petitions/i18n.py): interface languages with a catalog, where the catalogs live.
+    LANGUAGES = ["en", "fr", "de", "ru", "az", "tr", "hy"]
+    BABEL_TRANSLATION_DIRECTORIES = "i18n_catalogs"

@@ -57,6 +57,8 @@ def site(make_app):
             "privacy:token": selfservice.make_token(pending.email_hash),
             "outbox.show:name": sorted(os.listdir(sending.outbox_dir()))[-1],
             "rest": "nothing-here",
+            "lang": "ru",
+            "fonts.font:name": "DejaVuSans.ttf",
             "filename": "style.css",
         }
         extra = [f"/a/{closed.slug}", f"/organizer/appeals/{draft.slug}", f"/organizer/appeals/{draft.slug}/edit",
@@ -112,9 +114,10 @@ def test_every_page_loads_only_from_its_own_origin(site, tmp_path):
         page.wait_for_url(f"{base}/organizer/")
         for url in urls:
             head = context.request.get(base + url, max_redirects=0)
-            if "attachment" in head.headers.get("content-disposition", ""):
+            if ("attachment" in head.headers.get("content-disposition", "")
+                    or not head.headers.get("content-type", "").startswith("text/html")):
                 visited.append((url, head.status, "download"))
-                continue  # a download (PDF, JSON) has no subresources to check
+                continue  # a download (PDF, JSON, font) has no subresources to check
             response = page.goto(base + url)
             page.wait_for_load_state("networkidle")
             visited.append((url, response.status if response else None, "page"))

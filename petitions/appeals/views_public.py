@@ -1,5 +1,5 @@
 """Public pages: the list of open appeals and each appeal's page with its sign form."""
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, render_template, request
 from sqlalchemy import select
 
 from ..extensions import db
@@ -33,17 +33,29 @@ def index():
     return render_template("public/index.html", appeals=appeals, counts=counts)
 
 
-def render_appeal_page(appeal: Appeal, form: SignForm | None = None, status: int = 200):
+def render_appeal_page(appeal: Appeal, form: SignForm | None = None, status: int = 200, lang: str | None = None):
     """Render an appeal's public page, with a sign form that may carry errors."""
-    # Signers see the published revision, never an unpublished amendment.
-    content = appeal.published_revision.content if appeal.published_revision else appeal.content()
-    page = render_template("public/appeal.html", appeal=appeal, content=content,
-                           form=form or SignForm(appeal=appeal), confirmed=counted_total(appeal),
-                           signatories=listed_signatures(appeal, "public_page"))
-    return page, status
+    from ..translations.public import version_context
+
+    # Signers see the published revision (never an unpublished amendment), in the version the URL names.
+    version = version_context(appeal, lang if lang is not None else request.args.get("lang"))
+    page = render_template("public/appeal.html", appeal=appeal, form=form or SignForm(appeal=appeal),
+                           confirmed=counted_total(appeal), signatories=listed_signatures(appeal, "public_page"),
+                           **version)
+    return page, status, {"Vary": "Accept-Language", "Content-Language": version["html_lang"]}
 
 
 @bp.get("/a/<slug>")
 def appeal(slug: str):
     """Show an appeal with its sign form."""
     return render_appeal_page(public_appeal_or_404(slug))
+
+
+@bp.get("/a/<slug>/<lang>")
+def appeal_in(slug: str, lang: str):
+    """Show one language version of an appeal (a stable link per language)."""
+    from ..i18n import looks_like_language
+
+    if not looks_like_language(lang):
+        abort(404)
+    return render_appeal_page(public_appeal_or_404(slug), lang=lang)

@@ -2,6 +2,7 @@
 from dataclasses import dataclass
 
 from flask import current_app, render_template
+from flask_babel import gettext as _
 from flask_mail import Message
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -9,8 +10,10 @@ from sqlalchemy.exc import IntegrityError
 from .. import crypto
 from ..appeals.models import Appeal
 from ..extensions import db, utcnow
+from ..i18n import with_locale
 from ..mail import sending
 from ..urls import external_url
+from ..translations.services import localized_title
 from . import tokens
 from ..privacy.minimize import client_hash
 from ..privacy.visibility import default_choice
@@ -85,16 +88,23 @@ def confirmation_token(signature: Signature) -> str:
 
 def _queue_confirmation(signature: Signature, email: str) -> None:
     link = external_url("signatures.confirm", token=confirmation_token(signature))
-    body = render_template("mail/confirm.txt", signature=signature, appeal=signature.appeal, link=link)
-    sending.queue(Message(subject=f"Please confirm your signature: {signature.appeal.title}",
-                          recipients=[email], body=body))
+    # In the language of the version the signer read (the default where the interface has no catalog).
+    with with_locale(signature.language):
+        title = localized_title(signature.appeal, signature.language)
+        body = render_template("mail/confirm.txt", signature=signature, appeal=signature.appeal, link=link,
+                               appeal_title=title)
+        subject = _("Please confirm your signature: %(title)s", title=title)
+    sending.queue(Message(subject=subject, recipients=[email], body=body))
 
 
 def _queue_already_signed(signature: Signature, email: str) -> None:
-    link = external_url("public.appeal", slug=signature.appeal.slug)
-    body = render_template("mail/already_signed.txt", signature=signature, appeal=signature.appeal, link=link)
-    sending.queue(Message(subject=f"You have already signed: {signature.appeal.title}",
-                          recipients=[email], body=body))
+    link = external_url("public.appeal_in", slug=signature.appeal.slug, lang=signature.language)
+    with with_locale(signature.language):
+        title = localized_title(signature.appeal, signature.language)
+        body = render_template("mail/already_signed.txt", signature=signature, appeal=signature.appeal, link=link,
+                               appeal_title=title)
+        subject = _("You have already signed: %(title)s", title=title)
+    sending.queue(Message(subject=subject, recipients=[email], body=body))
 
 
 def signature_for_token(token: str) -> Signature:

@@ -1,9 +1,9 @@
 """Public signing: the sign form's POST and the confirmation link."""
-from flask import Blueprint, redirect, render_template, url_for
-from flask_babel import get_locale
+from flask import Blueprint, redirect, render_template, request, url_for
 
 from ..appeals.views_public import public_appeal_or_404, render_appeal_page
 from ..extensions import db, limiter
+from ..translations.public import signing_language
 from . import services
 from .forms import ConfirmForm, SignForm
 from .tokens import TokenError
@@ -29,10 +29,9 @@ def sign(slug: str):
     if not form.validate():
         return render_appeal_page(appeal, form, status=422)
     services.sign(appeal, form.full_name.data, form.affiliation.data, form.email.data,
-                  language=str(get_locale() or "en"), visibility=form.visibility.data,
-                  country=form.country.data)
+                  language=signing_language(appeal), visibility=form.visibility.data, country=form.country.data)
     db.session.commit()
-    return redirect(url_for("signatures.thanks", slug=appeal.slug), code=303)
+    return redirect(url_for("signatures.thanks", slug=appeal.slug, lang=request.args.get("lang")), code=303)
 
 
 @bp.get("/a/<slug>/thanks")

@@ -1,0 +1,197 @@
+"""Languages: locale selection, names and writing direction, per-language dates and quotation marks."""
+import re
+import unicodedata
+from contextlib import contextmanager
+from datetime import date, datetime
+
+from babel import Locale
+from babel.dates import format_date
+from flask import current_app, has_request_context, request
+from flask_babel import force_locale
+from markupsafe import Markup, escape
+
+# Languages an appeal version may be written in. Babel knows their names; we add what it lacks:
+# quotation marks (CLDR "delimiters", which Babel does not ship).
+RTL_LANGUAGES = {"ar", "fa", "he", "ur", "ckb"}
+QUOTES = {
+    "en": ("“", "”"), "fr": ("«\u202f", "\u202f»"), "de": ("„", "“"), "ru": ("«", "»"), "uk": ("«", "»"),
+    "az": ("“", "”"), "tr": ("“", "”"), "hy": ("«", "»"), "ka": ("„", "“"), "ar": ("”", "“"),
+    "fa": ("«", "»"), "he": ("”", "”"), "es": ("«", "»"), "it": ("«", "»"), "pl": ("„", "”"),
+    "be": ("«", "»"), "kk": ("«", "»"), "ro": ("„", "”"), "lt": ("„", "“"), "lv": ("«", "»"),
+}
+# Languages of the Council of Europe's region and beyond that organizers may add; Babel must know each.
+VERSION_LANGUAGES = ("en", "fr", "de", "ru", "az", "tr", "hy", "ka", "uk", "be", "kk", "ar", "fa", "he", "es", "it",
+                     "pl", "ro", "lt", "lv")
+_CODE = re.compile(r"^[a-z]{2,3}$")
+
+
+def is_version_language(code: str | None) -> bool:
+    """Tell whether an appeal may have a version in this language."""
+    return bool(code) and code in VERSION_LANGUAGES
+
+
+def looks_like_language(code: str | None) -> bool:
+    """Tell whether a URL segment has the shape of a language code (two or three lowercase letters)."""
+    return bool(code) and bool(_CODE.match(code))
+
+
+def direction(code: str | None) -> str:
+    """Return "rtl" for right-to-left scripts, else "ltr"."""
+    return "rtl" if (code or "").split("-")[0].split("_")[0] in RTL_LANGUAGES else "ltr"
+
+
+def native_name(code: str) -> str:
+    """Return the language's name in itself, capitalized ("Русский", "Azərbaycan", "Հայերեն")."""
+    try:
+        name = Locale.parse(code).get_display_name(code) or code
+    except (ValueError, TypeError):
+        return code
+    return name[:1].upper() + name[1:]
+
+
+def language_name(code: str, in_language: str | None = None) -> str:
+    """Return the language's name in another language (the interface's by default)."""
+    from flask_babel import get_locale
+
+    try:
+        target = in_language or str(get_locale() or "en")
+        return Locale.parse(code).get_display_name(target) or code
+    except (ValueError, TypeError):
+        return code
+
+
+def ui_languages() -> list[str]:
+    """Return the interface languages that have a catalog (config LANGUAGES)."""
+    return list(current_app.config["LANGUAGES"])
+
+
+def ui_language_for(code: str | None) -> str:
+    """Return the interface language to use with a content language: itself if translated, else the default."""
+    if code and code in ui_languages():
+        return code
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def url_language() -> str | None:
+    """Return the language named by the URL (route part <lang> or ?lang=), if any."""
+    if not has_request_context():
+        return None
+    lang = (request.view_args or {}).get("lang") or request.args.get("lang")
+    return lang if isinstance(lang, str) else None
+
+
+def select_locale() -> str:
+    """Pick the interface language: the URL's first, then Accept-Language, then the default."""
+    if not has_request_context():  # CLI, PDF and mail outside a request: the default unless forced
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    lang = url_language()
+    if lang in ui_languages():
+        return lang
+    return request.accept_languages.best_match(ui_languages()) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+@contextmanager
+def with_locale(language: str | None):
+    """Render mail or documents in this language (the default where the interface has no catalog)."""
+    with force_locale(ui_language_for(language)):
+        yield
+
+
+def format_letter_date(value: date | datetime | str | None, language: str) -> str:
+    """Format a letter's date the way the language writes it ("7 мая 2026 г.", "May 7, 2026")."""
+    if not value:
+        return ""
+    if isinstance(value, str):
+        value = date.fromisoformat(value)
+    try:
+        return format_date(value, format="long", locale=language)
+    except (ValueError, LookupError):
+        return format_date(value, format="long", locale="en")
+
+
+def quote(text: str, language: str) -> str:
+    """Put the language's quotation marks around a text („…“, «…», “…”)."""
+    start, end = QUOTES.get((language or "en").split("-")[0], QUOTES["en"])
+    return f"{start}{text}{end}"
+
+
+def _strong(ch: str) -> str | None:
+    kind = unicodedata.bidirectional(ch)
+    if kind == "L":
+        return "ltr"
+    if kind in ("R", "AL"):
+        return "rtl"
+    return None
+
+
+def base_direction(text: str) -> str:
+    """Return the direction of the first strong character (the Unicode "first strong" rule)."""
+    for ch in text or "":
+        found = _strong(ch)
+        if found:
+            return found
+    return "ltr"
+
+
+def isolate(text: str | None) -> Markup:
+    """Escape a person's text and isolate runs in the other direction, so neighbours keep their order.
+
+    Without isolation, "Lawyer for مريم علي, 2019" shows the year left of the Arabic name: the number
+    takes the direction of the Arabic run before it. Each opposite-direction run becomes a <bdi>.
+    """
+    text = text or ""
+    base = base_direction(text)
+    out, run, run_dir = [], [], None
+
+    def flush():
+        if run:
+            chunk = "".join(run)
+            core = chunk.rstrip()
+            tail = chunk[len(core):]
+            if run_dir and run_dir != base:
+                out.append(Markup('<bdi dir="{}">{}</bdi>{}').format(run_dir, core, tail))
+            else:
+                out.append(escape(chunk))
+            run.clear()
+
+    for ch in text:
+        strong = _strong(ch)
+        if strong and strong != run_dir:
+            # A run ends at a strong character of the other direction; spaces inside a run stay in it.
+            flush()
+            run_dir = strong
+        elif strong is None and run_dir != base and unicodedata.bidirectional(ch) not in ("WS", "NSM", "BN"):
+            flush()
+            run_dir = base
+        run.append(ch)
+    flush()
+    return Markup('<bdi dir="{}">{}</bdi>').format(base, Markup("").join(out))
+
+
+def signer_line(signature) -> Markup:
+    """Return "Name – Affiliation" with each part isolated (names and affiliations mix scripts)."""
+    if signature.affiliation:
+        return Markup("{} – {}").format(isolate(signature.full_name), isolate(signature.affiliation))
+    return isolate(signature.full_name)
+
+
+def init_app(app) -> None:
+    """Register the template helpers."""
+    from flask_babel import refresh
+
+    # Flask-Babel caches the locale on the app context, which a request may share (tests, CLI-started
+    # requests); each request must choose its own language.
+    app.before_request(refresh)
+    app.add_template_filter(isolate, "isolate")
+    app.add_template_global(signer_line, "signer_line")
+    app.add_template_global(native_name, "native_name")
+    app.add_template_global(language_name, "language_name")
+    app.add_template_global(direction, "text_direction")
+    app.add_template_filter(format_letter_date, "letter_date")
+    app.add_template_filter(quote, "quote")
+
+    @app.context_processor
+    def _ui_language():
+        from flask_babel import get_locale
+
+        return {"ui_lang": str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"])}

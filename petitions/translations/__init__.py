@@ -1,0 +1,1 @@
+"""Language versions of appeals: translations bound to a revision of the original, and the interface catalogs."""

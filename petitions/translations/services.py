@@ -1,0 +1,190 @@
+"""Write actions and questions on language versions: save, approve, staleness, the text per language."""
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..appeals.diff import content_diff
+from ..appeals.models import Appeal, AppealRevision, AppealTranslation, IllegalTransition
+from ..appeals.services import latest_revision
+from ..audit import record
+from ..auth.models import User
+from ..extensions import db, utcnow
+from ..i18n import is_version_language
+
+# The parts of a letter that a translation carries; addressees, place, date and senders stay as in the original.
+TRANSLATED_FIELDS = ("title", "subject", "body", "demands", "closing")
+
+
+class TranslationError(ValueError):
+    """A translation request that cannot be done (unknown language, the original's language...)."""
+
+
+def source_revision(appeal: Appeal) -> AppealRevision | None:
+    """Return the revision of the original that translations must follow: the published one, else the newest."""
+    return appeal.published_revision or latest_revision(appeal)
+
+
+def translations_of(appeal: Appeal) -> list[AppealTranslation]:
+    """Return the appeal's translations ordered by language."""
+    return list(db.session.scalars(
+        select(AppealTranslation).where(AppealTranslation.appeal_id == appeal.id).order_by(AppealTranslation.language)
+    ))
+
+
+def translation_for(appeal: Appeal, language: str) -> AppealTranslation | None:
+    """Return the translation into this language, or None."""
+    return db.session.scalar(select(AppealTranslation).where(
+        AppealTranslation.appeal_id == appeal.id, AppealTranslation.language == language))
+
+
+def is_outdated(translation: AppealTranslation) -> bool:
+    """Tell whether the original has a newer revision than the one this translation follows."""
+    current = source_revision(translation.appeal)
+    return current is not None and translation.source_revision_id != current.id
+
+
+def state(translation: AppealTranslation) -> str:
+    """Return "outdated", "approved" or "draft"."""
+    if is_outdated(translation):
+        return "outdated"
+    return "approved" if translation.approved_at is not None else "draft"
+
+
+def is_published(translation: AppealTranslation | None) -> bool:
+    """Tell whether the public may read this translation: approved and following the current original."""
+    return translation is not None and translation.approved_at is not None and not is_outdated(translation)
+
+
+def changes_since(translation: AppealTranslation):
+    """Return the content diff of the original between the translated revision and the current one."""
+    current = source_revision(translation.appeal)
+    if current is None or not is_outdated(translation):
+        return []
+    before = translation.source_revision.content if translation.source_revision else {}
+    return content_diff(before, current.content)
+
+
+def normalize(content: dict) -> dict:
+    """Keep the translated parts only, trimmed; demands as a list of non-empty lines."""
+    out = {}
+    for key in ("title", "subject", "body", "closing"):
+        out[key] = (content.get(key) or "").strip()
+    demands = content.get("demands") or []
+    if isinstance(demands, str):
+        demands = demands.splitlines()
+    out["demands"] = [d.strip() for d in demands if d and d.strip()]
+    return out
+
+
+def save_translation(appeal: Appeal, language: str, content: dict, author: User) -> AppealTranslation:
+    """Create or change a translation; it now follows the current revision and needs approval again."""
+    appeal.ensure_editable()
+    if not is_version_language(language):
+        raise TranslationError(_("“%(code)s” is not a language we offer.", code=language))
+    if language == appeal.original_language:
+        raise TranslationError(_("This is the language of the original; edit the appeal itself."))
+    current = source_revision(appeal)
+    if current is None:
+        raise TranslationError(_("Save the original text before translating it."))
+    content = normalize(content)
+    if not content["title"] or not content["body"]:
+        raise TranslationError(_("A translation needs a title and a text."))
+    translation = translation_for(appeal, language)
+    if translation is None:
+        translation = AppealTranslation(appeal=appeal, language=language, content=content)
+        db.session.add(translation)
+    elif translation.content == content and translation.source_revision_id == current.id:
+        return translation
+    translation.content = content
+    translation.source_revision = current
+    # Any change, or a change of the original underneath, needs a fresh look before the public sees it.
+    translation.approved_at = None
+    translation.approved_by_id = None
+    translation.updated_at = utcnow()
+    db.session.flush()
+    record("translation_saved", appeal, actor=author, language=language, revision=current.number)
+    return translation
+
+
+def approve(translation: AppealTranslation, approver: User) -> None:
+    """Publish a translation; refuse one that follows an older revision of the original."""
+    if is_outdated(translation):
+        raise IllegalTransition(_("The original changed since this translation was made; update it first."))
+    if translation.approved_at is not None:
+        return
+    translation.approved_at = utcnow()
+    translation.approved_by_id = approver.id
+    record("translation_approved", translation.appeal, actor=approver, language=translation.language,
+           revision=translation.source_revision.number if translation.source_revision else None)
+
+
+def withdraw_approval(translation: AppealTranslation, actor: User) -> None:
+    """Take a translation off the public page without deleting it."""
+    if translation.approved_at is None:
+        return
+    translation.approved_at = None
+    translation.approved_by_id = None
+    record("translation_unpublished", translation.appeal, actor=actor, language=translation.language)
+
+
+def set_original_language(appeal: Appeal, language: str, actor: User) -> None:
+    """Say which language the original is written in."""
+    appeal.ensure_editable()
+    if not is_version_language(language):
+        raise TranslationError(_("“%(code)s” is not a language we offer.", code=language))
+    if translation_for(appeal, language) is not None:
+        raise TranslationError(_("There is a translation into this language; delete it first."))
+    if appeal.original_language != language:
+        record("original_language", appeal, actor=actor, before=appeal.original_language, after=language)
+        appeal.original_language = language
+
+
+def delete_translation(translation: AppealTranslation, actor: User) -> None:
+    """Remove a language version (signatures that read it keep their language code)."""
+    record("translation_deleted", translation.appeal, actor=actor, language=translation.language)
+    db.session.delete(translation)
+
+
+def published_languages(appeal: Appeal) -> list[str]:
+    """Return the languages the public can read: the original first, then published translations."""
+    return [appeal.original_language] + [t.language for t in translations_of(appeal)
+                                         if is_published(t) and t.language != appeal.original_language]
+
+
+def original_content(appeal: Appeal) -> dict:
+    """Return the text signers see in the original language."""
+    return dict(appeal.published_revision.content if appeal.published_revision else appeal.content())
+
+
+def localized_content(appeal: Appeal, language: str) -> tuple[dict, bool, int | None]:
+    """Return (content, is_translation, source revision number) of a language version.
+
+    A translation replaces title, subject, body, demands and closing; the other parts come from the
+    original. An unapproved or outdated translation is never returned: the original comes back instead.
+    """
+    content = original_content(appeal)
+    current = source_revision(appeal)
+    number = current.number if current is not None else None
+    if language == appeal.original_language:
+        return content, False, number
+    translation = translation_for(appeal, language)
+    if not is_published(translation):
+        return content, False, number
+    content.update({k: translation.content.get(k, content.get(k)) for k in TRANSLATED_FIELDS})
+    return content, True, translation.source_revision.number
+
+
+def negotiate(appeal: Appeal, requested: str | None, accept_languages=None) -> str:
+    """Pick the version to show: the requested one if published, then Accept-Language, then the original."""
+    available = published_languages(appeal)
+    if requested and requested in available:
+        return requested
+    if accept_languages is not None:
+        best = accept_languages.best_match(available)
+        if best:
+            return best
+    return appeal.original_language
+
+
+def localized_title(appeal: Appeal, language: str) -> str:
+    """Return the appeal's title in a language version (the original's if that version is not published)."""
+    return localized_content(appeal, language)[0].get("title") or appeal.title
