@@ -79,12 +79,16 @@ def _register_blueprints(app: Flask) -> None:
     from .appeals.views_public import bp as public_bp
     from .auth.views import bp as auth_bp
     from .mail.outbox import bp as outbox_bp
+    from .pdf.views import bp as pdfs_bp
     from .signatures.views import bp as signatures_bp
+    from .verify.views import bp as verify_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(signatures_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(organizer_bp)
+    app.register_blueprint(pdfs_bp)
+    app.register_blueprint(verify_bp)
     if app.config["DEV_OUTBOX"]:
         app.register_blueprint(outbox_bp)
     errors.register(app)

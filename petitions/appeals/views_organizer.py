@@ -1,10 +1,9 @@
 """Organizer pages: dashboard, drafting, publishing, closing, the PDF."""
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ..extensions import db
-from ..pdf.render import render_appeal_pdf
 from . import services
 from .forms import ActionForm, AppealForm
 from .markdown import render_markdown
@@ -111,10 +110,7 @@ def transition(slug: str, action: str):
 
 @bp.get("/appeals/<slug>/pdf")
 def pdf(slug: str):
-    """Download the PDF with every confirmed signatory."""
-    appeal = _own_appeal_or_404(slug)
-    data = render_appeal_pdf(appeal)
-    return Response(data, mimetype="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="{appeal.slug}.pdf"',
-        "Cache-Control": "no-store",
-    })
+    """Download the current signed PDF with every confirmed signatory."""
+    from ..pdf.services import download_current
+
+    return download_current(_own_appeal_or_404(slug))
