@@ -130,7 +130,7 @@ def annex_blocks(doc: LetterDocument, document_id: str, verify_url: str) -> list
     if verify_url:
         blocks.append(("row", "Verify at", verify_url))
     blocks.append(("p", "Every listed signatory confirmed their signature through a link sent to their e-mail "
-                        "address; the letter after each name gives any further verification. Names are printed as "
+                        "address; the letter before each name gives any further verification. Names are printed as "
                         "the signatories entered them. This file carries the digital signature of the service "
                         "that collected the signatures: any change made to it afterwards shows at the address "
                         "above, which the QR code on the first page opens."))
@@ -240,7 +240,8 @@ def _attach_csv(pdf: pikepdf.Pdf, data: bytes, doc: LetterDocument) -> None:
     filespec = pdf.Root.Names.EmbeddedFiles.Names[-1]
     if "/AF" not in pdf.Root:
         pdf.Root.AF = pikepdf.Array()
-    pdf.Root.AF.append(filespec)
+    if not any(item.objgen == filespec.objgen for item in pdf.Root.AF):
+        pdf.Root.AF.append(filespec)
 
 
 def _page(pdf: pikepdf.Pdf, content: bytes, width: float, height: float, resources) -> pikepdf.Page:

@@ -18,7 +18,6 @@ from flask import Flask, current_app
 from sqlalchemy import func, select, update
 
 from ..extensions import db, utcnow
-from ..urls import external_url
 from . import archival, assemble, signing
 from .document import LetterDocument, document_from_appeal
 from .models import JobStatus, PdfDocument, PdfJob
@@ -157,7 +156,7 @@ def _reason(exc: Exception) -> str:
 def _render(appeal, audience: str, variant: str, progress) -> PdfDocument:
     doc = document_from_appeal(appeal, audience)
     document_id = secrets.token_urlsafe(12)
-    verify_url = external_url("verify.document", document_id=document_id)
+    verify_url = public_verify_url(document_id)
     csv_data = archival.signatories_csv(doc) if variant == "archival" else None
     result = assemble.build(doc, cache_dir(), document_id=document_id, verify_url=verify_url,
                             archival=variant == "archival", csv_data=csv_data,
@@ -181,6 +180,14 @@ def _render(appeal, audience: str, variant: str, progress) -> PdfDocument:
     db.session.flush()
     progress("sign", 1.0)
     return record
+
+
+def public_verify_url(document_id: str) -> str:
+    """Return the verification link printed in the PDF, always on PUBLIC_URL (never the organizer's host)."""
+    from flask import url_for
+
+    with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
+        return url_for("verify.document", document_id=document_id, _external=True)
 
 
 def write_atomically(path: str, data: bytes) -> None:

@@ -29,13 +29,14 @@ def document(document_id: str):
     return _page(record, None)
 
 
-# The form validates its own CSRF token: the global check would read the upload before the size
-# limit for PDFs is raised below.
+# The global CSRF check would read the upload before the size limit for PDFs is raised, so this view
+# checks the token itself, right after raising it.
 @csrf.exempt
 @bp.post("/")
 def check():
     """Check an uploaded PDF's signature against this service's certificate."""
     request.max_content_length = int(current_app.config.get("PDF_VERIFY_MAX_BYTES", 64 * 1024 * 1024))
+    csrf.protect()
     form = VerifyForm()
     if not form.validate_on_submit():
         return render_template("verify/page.html", form=form, record=None, verdict=None, appeal=None,
