@@ -113,7 +113,9 @@ def phase(name: str, n: int, cache: str, workers: int) -> dict:
     else:
         result = assemble.build(doc, os.path.join(cache, "chunks"), document_id="bench",
                                 verify_url="http://127.0.0.1:5000/verify/bench", workers=workers)
+        t_sign = time.perf_counter()
         data = signing.sign_pdf(result.pdf, signer)
+        result.timings["sign"] = time.perf_counter() - t_sign
         pages, rendered = result.pages, f"{result.rendered_chunks}/{result.chunks}"
     seconds = time.perf_counter() - start
     timings = {} if name == "naive" else {k: round(v, 2) for k, v in result.timings.items()}

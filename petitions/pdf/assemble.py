@@ -174,6 +174,7 @@ def build(doc: LetterDocument, cache_dir: str, *, document_id: str = "", verify_
     t0 = time.perf_counter()
     current, earlier = list_specs(doc)
     specs = current + earlier
+    timings["plan"] = time.perf_counter() - t0
 
     def chunk_progress(done: int, total: int) -> None:
         if progress:
