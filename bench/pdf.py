@@ -48,9 +48,10 @@ def synthetic_entries(n: int, seed: int = 7) -> list[SignatoryEntry]:
     out = []
     for i in range(n):
         first, suffixes, stems = SCRIPTS[rng.choice(kinds)]
-        name = f"{rng.choice(first)} {rng.choice(stems)}{rng.choice(suffixes)}"
-        # A running number keeps names distinct, as real lists are, so nothing is shaped only once.
-        name += f" {i}" if rng.random() < 0.5 else f"-{i % 997}"
+        # A running number keeps names distinct, as real lists are, so shaping is not all cache hits;
+        # it sits before the surname, which decides the order.
+        number = f"{i}" if rng.random() < 0.5 else f"{i % 997}"
+        name = f"{rng.choice(first)} {number} {rng.choice(stems)}{rng.choice(suffixes)}"
         org = rng.random() < 0.04
         out.append(SignatoryEntry(name=f"Association {name}" if org else name,
                                   affiliation="" if org else rng.choice(AFFILIATIONS),

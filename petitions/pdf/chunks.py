@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 from .document import SignatoryEntry, _entry_bytes
-from .typeset import ListLayout, typeset_chunk
+from .typeset import ListLayout, typeset_chunk, use_metrics_cache
 
 # Bump when typesetting changes, so old cache files are never reused.
 TYPESET_VERSION = "list-6"
@@ -126,6 +126,7 @@ def render_one(spec: ChunkSpec) -> Chunk:
 
 def _render_to_cache(spec: ChunkSpec, cache_dir: str) -> str:
     # Runs in a worker process: the result goes through the cache, not back through a pipe.
+    use_metrics_cache(cache_dir)
     store(cache_dir, render_one(spec))
     return spec.key
 
@@ -133,6 +134,7 @@ def _render_to_cache(spec: ChunkSpec, cache_dir: str) -> str:
 def render_all(specs: list[ChunkSpec], cache_dir: str, workers: int = 2,
                progress: Callable[[int, int], None] | None = None) -> tuple[list[Chunk], int]:
     """Return every chunk and how many were typeset; only uncached ones are, several in parallel."""
+    use_metrics_cache(cache_dir)
     chunks: dict[str, Chunk] = {}
     missing: list[ChunkSpec] = []
     for spec in specs:

@@ -162,7 +162,8 @@ def sorted_entries(entries: Sequence[SignatoryEntry], language: str) -> list[Sig
     if collator is None:
         return sorted(entries, key=lambda e: collation_key(e, language))
     # One C call per entry through map(): this sort runs on every render of a 100,000-name list.
-    texts = [f"{e.sort_surname} {e.name} {e.affiliation}" for e in entries]
+    texts = [f"{e.name if e.is_organization else (e.surname or e.name.rsplit(None, 1)[-1] if e.name.strip() else '')}"
+             f" {e.name} {e.affiliation}" for e in entries]
     keys = list(map(collator.getSortKey, texts))
     order = sorted(range(len(entries)), key=keys.__getitem__)
     return [entries[i] for i in order]

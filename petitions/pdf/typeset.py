@@ -7,6 +7,9 @@ subsets by `fonts_for_pdf`.
 """
 from __future__ import annotations
 
+import json
+import marshal
+import os
 import subprocess
 import unicodedata
 from dataclasses import dataclass, field
@@ -79,27 +82,80 @@ def _find_font_file(query: str) -> str:
     return path
 
 
+METRICS_DIR: str | None = None  # set by the renderer: parsed font metrics are kept there
+
+
+def use_metrics_cache(directory: str | None) -> None:
+    """Keep parsed font metrics in this folder; parsing them costs more than a whole incremental render."""
+    global METRICS_DIR
+    METRICS_DIR = directory
+
+
+def _metrics(path: str) -> dict:
+    stat = os.stat(path)
+    cached = None
+    if METRICS_DIR:
+        cached = os.path.join(METRICS_DIR, f"metrics-{os.path.basename(path)}-{stat.st_size}-{int(stat.st_mtime)}"
+                                           ".marshal")
+        try:
+            with open(cached, "rb") as fh:
+                return marshal.load(fh)
+        except (OSError, EOFError, ValueError, TypeError):
+            pass
+    tt = TTFont(path, lazy=True)
+    hhea, head, os2 = tt["hhea"], tt["head"], tt["OS/2"]
+    hmtx = tt["hmtx"].metrics
+    order = tt.getGlyphOrder()
+    ids = {name: i for i, name in enumerate(order)}
+    metrics = {
+        "name": str(tt["name"].getDebugName(6) or os.path.basename(path)).replace(" ", ""),
+        "upem": head.unitsPerEm, "cmap": {cp: ids[n] for cp, n in tt.getBestCmap().items()},
+        "advances": [hmtx[n][0] for n in order], "ascent": hhea.ascent, "descent": hhea.descent,
+        "cap": getattr(os2, "sCapHeight", 0) or int(hhea.ascent * 0.7),
+        "bbox": (head.xMin, head.yMin, head.xMax, head.yMax), "italic": float(tt["post"].italicAngle),
+    }
+    tt.close()
+    if cached:
+        os.makedirs(METRICS_DIR, exist_ok=True)
+        tmp = f"{cached}.tmp-{os.getpid()}"
+        with open(tmp, "wb") as fh:
+            marshal.dump(metrics, fh)
+        os.replace(tmp, cached)
+    return metrics
+
+
+def _font_path(query: str) -> str:
+    # Asking fontconfig costs tens of milliseconds a font; the answer is kept until the file goes away.
+    index_file = os.path.join(METRICS_DIR, "font-paths.json") if METRICS_DIR else None
+    known: dict[str, str] = {}
+    if index_file:
+        try:
+            with open(index_file, encoding="utf-8") as fh:
+                known = json.load(fh)
+        except (OSError, ValueError):
+            known = {}
+        if query in known and os.path.exists(known[query]):
+            return known[query]
+    path = _find_font_file(query)
+    if index_file:
+        known[query] = path
+        os.makedirs(METRICS_DIR, exist_ok=True)
+        tmp = f"{index_file}.tmp-{os.getpid()}"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(known, fh)
+        os.replace(tmp, index_file)
+    return path
+
+
 @lru_cache(maxsize=None)
 def face(index: int) -> Face:
     """Load a face of FACE_QUERIES once per process."""
-    path = _find_font_file(FACE_QUERIES[index])
-    tt = TTFont(path, lazy=True)
-    hhea, head, os2 = tt["hhea"], tt["head"], tt["OS/2"]
-    order = tt.getGlyphOrder()
-    hmtx = tt["hmtx"].metrics
-    advances = [hmtx[name][0] for name in order]
-    blob = hb.Blob.from_file_path(path)
-    result = Face(
-        index=index, path=path,
-        postscript_name=str(tt["name"].getDebugName(6) or f"Font{index}").replace(" ", ""),
-        upem=head.unitsPerEm, cmap=dict((cp, tt.getGlyphID(n)) for cp, n in tt.getBestCmap().items()),
-        advances=advances, ascent=hhea.ascent, descent=hhea.descent,
-        cap_height=getattr(os2, "sCapHeight", 0) or int(hhea.ascent * 0.7),
-        bbox=(head.xMin, head.yMin, head.xMax, head.yMax), italic_angle=float(tt["post"].italicAngle),
-        hb_font=hb.Font(hb.Face(blob)),
-    )
-    tt.close()
-    return result
+    path = _font_path(FACE_QUERIES[index])
+    m = _metrics(path)
+    return Face(index=index, path=path, postscript_name=m["name"], upem=m["upem"], cmap=m["cmap"],
+                advances=m["advances"], ascent=m["ascent"], descent=m["descent"], cap_height=m["cap"],
+                bbox=tuple(m["bbox"]), italic_angle=m["italic"],
+                hb_font=hb.Font(hb.Face(hb.Blob.from_file_path(path))))
 
 
 @dataclass
