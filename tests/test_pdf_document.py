@@ -34,6 +34,7 @@ def small_chunks(monkeypatch):
     monkeypatch.setattr(chunks, "MIN_CHUNK", 40)
     monkeypatch.setattr(chunks, "AVG_EXTRA", 50)
     monkeypatch.setattr(chunks, "MAX_CHUNK", 160)
+    monkeypatch.setattr(chunks, "IN_PROCESS_MAX", 0)  # typeset in worker processes, as large lists are
 
 
 LINE = re.compile(r"^[EDVO?] (.+)$")

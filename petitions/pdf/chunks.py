@@ -22,7 +22,8 @@ from .typeset import ListLayout, typeset_chunk, use_metrics_cache
 # Bump when typesetting changes, so old cache files are never reused.
 TYPESET_VERSION = "list-6"
 _MAGIC = b"PCHUNK1\n"
-MIN_CHUNK, AVG_EXTRA, MAX_CHUNK = 400, 800, 3200
+MIN_CHUNK, AVG_EXTRA, MAX_CHUNK = 250, 550, 2200
+IN_PROCESS_MAX = 5000
 
 
 @dataclass(frozen=True)
@@ -149,7 +150,9 @@ def render_all(specs: list[ChunkSpec], cache_dir: str, workers: int = 2,
     done, total = 0, len(missing)
     if progress:
         progress(0, total)
-    if total <= 1 or workers <= 1:
+    # Starting worker processes costs about a second; a new signature touches one or two chunks,
+    # which are quicker to typeset right here.
+    if workers <= 1 or sum(len(spec.entries) for spec in missing) <= IN_PROCESS_MAX:
         for spec in missing:
             chunk = render_one(spec)
             store(cache_dir, chunk)
