@@ -8,9 +8,9 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: run test system system-test install install-test catalogs instance db demo serve clean
+.PHONY: run test system system-test install install-test catalogs instance db pdfkey demo serve clean
 
-run: system install instance db demo serve
+run: system install instance db pdfkey demo serve
 
 test: system-test install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -46,6 +46,9 @@ instance: install
 
 db: instance
 	$(FLASK) db upgrade
+
+pdfkey: instance
+	$(FLASK) pdf keygen
 
 demo: db
 	FLASK_PUBLIC_URL=$${FLASK_PUBLIC_URL:-http://$(HOST):$(PORT)} $(FLASK) demo

@@ -97,6 +97,8 @@ def _register_blueprints(app: Flask) -> None:
     from .fonts import bp as fonts_bp
     from .translations.catalogs import translate_command
     from .translations.views_organizer import bp as translations_bp
+    from .pdf.views import bp as pdfs_bp
+    from .verify.views import bp as verify_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(signatures_bp)
@@ -106,6 +108,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(translations_bp)
     app.register_blueprint(fonts_bp)
     app.cli.add_command(translate_command)
+    app.register_blueprint(pdfs_bp)
+    app.register_blueprint(verify_bp)
     if app.config["DEV_OUTBOX"]:
         app.register_blueprint(outbox_bp)
     errors.register(app)

@@ -1,4 +1,4 @@
-"""Command line for operators and `make run`: `flask --app petitions demo|pdf`."""
+"""Command line for operators and `make run`: `flask --app petitions demo|pdf ...`."""
 import click
 from flask import Flask, current_app
 from sqlalchemy import select
@@ -10,6 +10,8 @@ from .urls import external_url
 
 def register(app: Flask) -> None:
     """Attach the commands to the app."""
+    from .pdf.cli import pdf
+
     app.cli.add_command(demo)
     app.cli.add_command(pdf)
     app.cli.add_command(appeals_group)
@@ -37,21 +39,6 @@ def demo():
     else:
         click.echo("  Dev outbox:       off (DEV_OUTBOX = False); mail goes to "
                    f"{current_app.config['MAIL_SERVER']}:{current_app.config['MAIL_PORT']}")
-
-
-@click.command()
-@click.argument("slug")
-@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, writable=True),
-              help="Where to write the PDF.")
-def pdf(slug: str, output: str):
-    """Write the final PDF of an appeal."""
-    from .pdf.render import render_appeal_pdf, write_atomically
-
-    appeal = db.session.scalar(select(Appeal).where(Appeal.slug == slug))
-    if appeal is None:
-        raise click.ClickException(f"No appeal with the slug {slug!r}.")
-    write_atomically(output, render_appeal_pdf(appeal))
-    click.echo(f"Wrote {output}")
 
 
 @click.group("appeals")

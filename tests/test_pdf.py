@@ -1,4 +1,4 @@
-"""PDF rendering: content, fonts for Azerbaijani and Cyrillic, no resource fetching."""
+"""PDF rendering from the database: content, fonts for Azerbaijani and Cyrillic, no resource fetching."""
 import io
 
 import pytest
@@ -45,7 +45,9 @@ def test_only_confirmed_signatories_appear(appeal):
     assert "Əhməd Qurbanlı – Jurnalist" in text
     assert "Ирина Петрова – Адвокат" in text
     assert "Pending Person" not in text
-    assert "Signatories (2)" in text and "Secretary General" in text
+    assert "Secretary General" in text and "PACE" in text
+    annex = text[text.index("Annex"):]
+    assert "Signatories" in annex and "2" in annex.split("Signatories", 1)[1].split("\n", 1)[0]
 
 
 def test_page_numbers_across_many_pages(appeal):
@@ -62,7 +64,8 @@ def test_page_numbers_across_many_pages(appeal):
 def test_fonts_with_azerbaijani_and_cyrillic_glyphs_are_embedded(appeal):
     add(appeal, "Ə ə Ğ ğ Ş ş Ç ç Ö ö Ü ü I ı İ i", "Жж Щщ Ыы Ёё")
     db.session.commit()
-    reader = PdfReader(io.BytesIO(render_appeal_pdf(appeal)))
+    data = render_appeal_pdf(appeal)
+    reader = PdfReader(io.BytesIO(data))
     fonts = set()
     for page in reader.pages:
         for font in page["/Resources"]["/Font"].values():
@@ -72,8 +75,25 @@ def test_fonts_with_azerbaijani_and_cyrillic_glyphs_are_embedded(appeal):
             assert "/FontFile2" in descriptor or "/FontFile3" in descriptor or "/FontFile" in descriptor
             fonts.add(str(font["/BaseFont"]))
     assert any("DejaVu" in f for f in fonts)
-    text = " ".join(pdf_text(render_appeal_pdf(appeal)).split())  # the column may wrap the line
+    text = " ".join(pdf_text(data).split())  # the column may wrap the line
     assert "Ə ə Ğ ğ Ş ş Ç ç Ö ö Ü ü I ı İ i – Жж Щщ Ыы Ёё" in text
+
+
+def test_metadata_language_and_tags(appeal):
+    add(appeal, "Leyla Əliyeva", "")
+    db.session.commit()
+    reader = PdfReader(io.BytesIO(render_appeal_pdf(appeal)))
+    assert reader.metadata.title == "Letter"
+    assert reader.metadata.author == "Coalition"
+    assert reader.metadata.subject == "Letter"
+    root = reader.trailer["/Root"]
+    assert root["/Lang"] == "en"
+    assert root["/MarkInfo"]["/Marked"] is True or root["/MarkInfo"]["/Marked"] == True  # noqa: E712
+    tree = root["/StructTreeRoot"].get_object()
+    # The typeset list page is linked into the structure tree, so a screen reader reaches the names.
+    list_page = reader.pages[1]
+    assert "/StructParents" in list_page
+    assert tree["/ParentTreeNextKey"] > list_page["/StructParents"]
 
 
 @pytest.mark.parametrize("url", ["file:///etc/passwd", "http://127.0.0.1:9/x.css", "https://example.org/a.png"])

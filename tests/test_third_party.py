@@ -58,6 +58,7 @@ def site(make_app):
             "outbox.show:name": sorted(os.listdir(sending.outbox_dir()))[-1],
             "rest": "nothing-here",
             "lang": "ru",
+            "document_id": "no-such-document",
             "fonts.font:name": "DejaVuSans.ttf",
             "filename": "style.css",
         }

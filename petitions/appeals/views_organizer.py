@@ -6,7 +6,6 @@ from flask_login import current_user, login_required
 
 from ..audit import events_for, record
 from ..extensions import db
-from ..pdf.render import render_appeal_pdf
 from ..privacy import accesslog
 from ..privacy.visibility import listed_signatures
 from ..signatures import reconfirm as reconfirming
@@ -363,12 +362,11 @@ def delete(slug: str):
 
 @bp.get("/appeals/<slug>/pdf")
 def pdf(slug: str):
-    """Download the PDF with every confirmed signatory."""
+    """Download the current signed PDF for the addressees, with every confirmed signatory."""
+    from ..pdf.services import download_current
+
     appeal = appeal_for(slug, "pdf")
-    data = render_appeal_pdf(appeal, audience="addressee_pdf")
+    response = download_current(appeal)
     accesslog.exported(appeal, "addressee PDF")
     db.session.commit()
-    return Response(data, mimetype="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="{appeal.slug}.pdf"',
-        "Cache-Control": "no-store",
-    })
+    return response

@@ -1,0 +1,333 @@
+"""Build the final PDF from a LetterDocument: letter and annex by WeasyPrint, list pages from chunks.
+
+Page decorations ("Page X of Y", the running title) are stamped on the merged pages in one cheap pass,
+so a chunk never needs to know where it lands and numbering is continuous by construction.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import os
+import time
+import zlib
+from dataclasses import dataclass, field
+from typing import Callable
+
+import pikepdf
+import segno
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from weasyprint import CSS, HTML
+
+from . import chunks as chunking
+from .document import LEVEL_LABELS, LEVEL_MARKS, LEVELS, LetterDocument, grouped_entries
+from .fonts import embed_fonts
+from .typeset import (GREY, MARGINS, MM, SANS, GlyphLog, ListLayout, draw_runs, qr_operators, runs_width, shape,
+                      typeset_annex)
+
+_HERE = os.path.dirname(__file__)
+_TEMPLATES = os.path.join(_HERE, "..", "templates", "pdf")
+_STYLESHEET = os.path.join(_HERE, "print.css")
+_env = Environment(loader=FileSystemLoader(_TEMPLATES), autoescape=select_autoescape(["html"]))
+
+PAGE_LABEL = {"en": "Page {x} of {y}", "fr": "Page {x} sur {y}", "de": "Seite {x} von {y}",
+              "ru": "Страница {x} из {y}", "az": "Səhifə {x} / {y}", "uk": "Сторінка {x} з {y}"}
+Progress = Callable[[str, float], None]
+LETTER_VERSION = "letter-1"
+
+
+def url_fetcher():
+    """Allow only inline data: URLs, so a document can never read local files or call out."""
+    from weasyprint.urls import URLFetcher
+
+    return URLFetcher(allowed_protocols={"data"}, fail_on_errors=False)
+
+
+def print_stylesheet(page_size: str = "A4") -> list[CSS]:
+    """Return the one print stylesheet, with the page size chosen for this document."""
+    with open(_STYLESHEET, encoding="utf-8") as fh:
+        sheets = [CSS(string=fh.read(), url_fetcher=url_fetcher())]
+    if page_size == "Letter":
+        sheets.append(CSS(string="@page { size: Letter; }"))
+    return sheets
+
+
+def _date_text(doc: LetterDocument) -> str:
+    day = doc.date or doc.generated_at.date()
+    try:
+        from babel.dates import format_date
+
+        return format_date(day, "long", locale=doc.language or "en")
+    except Exception:  # an unknown locale code must not stop the letter
+        return day.strftime("%-d %B %Y")
+
+
+def front_html(doc: LetterDocument) -> str:
+    """Return the HTML of the letter; it holds nothing that changes with each new signature."""
+    logo_uri = None
+    if doc.logo:
+        logo_uri = f"data:{doc.logo.mime};base64,{base64.b64encode(doc.logo.data).decode()}"
+    return _env.get_template("letter.html").render(
+        doc=doc, logo_uri=logo_uri, date_text=_date_text(doc), has_signatories=bool(doc.signatories),
+        marks=LEVEL_MARKS, legend=[(level, LEVEL_LABELS[level]) for level in LEVELS if level != "unconfirmed"],
+    )
+
+
+@dataclass
+class Letter:
+    """The rendered letter pages and where the QR code goes on the first page."""
+
+    pdf: bytes
+    qr_box: tuple[float, float, float] | None  # x, top y, size in PDF points
+
+
+def render_letter(doc: LetterDocument, cache_dir: str | None, archival: bool = False) -> Letter:
+    """Render the letter with WeasyPrint, or reuse the cached render of the same letter."""
+    html_text = front_html(doc)
+    key = hashlib.sha256(f"{LETTER_VERSION}|{archival}|{doc.page_size}|".encode() + html_text.encode()
+                         + open(_STYLESHEET, "rb").read()).hexdigest()
+    path = os.path.join(cache_dir, f"letter-{key}.pdf") if cache_dir else None
+    if path and os.path.exists(path) and os.path.exists(path + ".json"):
+        with open(path, "rb") as fh, open(path + ".json", encoding="utf-8") as meta:
+            box = json.load(meta)["qr_box"]
+            return Letter(fh.read(), tuple(box) if box else None)
+    html = HTML(string=html_text, base_url=None, url_fetcher=url_fetcher())
+    rendered = html.render(stylesheets=print_stylesheet(doc.page_size), pdf_tags=True)
+    height = ListLayout(doc.page_size).size[1]
+    anchor = rendered.pages[0].anchors.get("qr-slot")
+    # Anchors are CSS pixels from the top left; PDF points go up from the bottom left.
+    box = (anchor[0] * 0.75, height - anchor[1] * 0.75, 19 * MM) if anchor else None
+    options = {"pdf_tags": True}
+    if archival:
+        options["pdf_variant"] = "pdf/a-3b"
+    data = rendered.write_pdf(**options)
+    if path:
+        os.makedirs(cache_dir, exist_ok=True)
+        with open(path + ".json", "w", encoding="utf-8") as meta:
+            json.dump({"qr_box": box}, meta)
+        tmp = f"{path}.tmp-{os.getpid()}"
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    return Letter(data, box)
+
+
+def annex_blocks(doc: LetterDocument, document_id: str, verify_url: str) -> list[tuple]:
+    """Return what the annex says: counts per level, the text's revision and hash, when it was made."""
+    counts = doc.level_counts()
+    listed = doc.signatory_count
+    total = max(doc.counted_total or 0, listed)
+    summary = (f"Signatories ({total:,})" if total == listed else
+               f"Signatories ({total:,}), of whom {listed:,} are named in this copy; the others are counted "
+               f"but chose not to be named here.")
+    blocks: list[tuple] = [("h", "Annex: how this document was made"), ("p", summary),
+                           ("row", "Named in this copy", f"{listed:,}")]
+    for level, n in counts.items():
+        blocks.append(("row", f"   {LEVEL_MARKS[level]}  {LEVEL_LABELS[level]}", f"{n:,}"))
+    blocks += [
+        ("row", "Text", f"revision {doc.revision_number}, language version “{doc.language}”"),
+        ("row", "Text fingerprint (SHA-256)", doc.revision_hash or "–"),
+        ("row", "Generated", doc.generated_at.strftime("%Y-%m-%d %H:%M:%S UTC")),
+    ]
+    if document_id:
+        blocks.append(("row", "Document", document_id))
+    if verify_url:
+        blocks.append(("row", "Verify at", verify_url))
+    blocks.append(("p", "Every listed signatory confirmed their signature through a link sent to their e-mail "
+                        "address; the letter before each name gives any further verification. Names are printed as "
+                        "the signatories entered them. This file carries the digital signature of the service "
+                        "that collected the signatures: any change made to it afterwards shows at the address "
+                        "above, which the QR code on the first page opens."))
+    if doc.earlier_revisions:
+        blocks.append(("h", "Signatories of earlier revisions", "small"))
+        blocks.append(("p", "These people signed an earlier version of the text. They are listed on the "
+                            "following pages, under the revision they signed."))
+        for g in doc.earlier_revisions:
+            blocks.append(("row", f"Revision {g.revision_number}", f"{len(g.signatories):,} signatories, "
+                                                                     f"fingerprint {g.revision_hash}"))
+    return blocks
+
+
+@dataclass
+class BuildResult:
+    """The finished (unsigned) PDF and what went into it."""
+
+    pdf: bytes
+    pages: int
+    chunks: int
+    rendered_chunks: int
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def list_specs(doc: LetterDocument) -> tuple[list[chunking.ChunkSpec], list[chunking.ChunkSpec]]:
+    """Plan the chunks of the current list and of the earlier revisions' lists."""
+    layout = ListLayout(doc.page_size, doc.columns)
+    groups = [(title or "Signatories", entries) for title, entries in grouped_entries(doc)]
+    current = chunking.plan(groups, layout) if doc.signatories else []
+    earlier = chunking.plan([(f"Signatories of revision {g.revision_number} (text fingerprint "
+                              f"{g.revision_hash[:16]}…)", g.signatories) for g in doc.earlier_revisions],
+                            layout)
+    return current, earlier
+
+
+def build(doc: LetterDocument, cache_dir: str, *, document_id: str = "", verify_url: str = "",
+          archival: bool = False, csv_data: bytes | None = None, workers: int = 2,
+          progress: Progress | None = None) -> BuildResult:
+    """Render the whole PDF, typesetting only list chunks that are not cached."""
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    current, earlier = list_specs(doc)
+    specs = current + earlier
+    timings["plan"] = time.perf_counter() - t0
+
+    def chunk_progress(done: int, total: int) -> None:
+        if progress:
+            progress("list", done / total if total else 1.0)
+
+    chunk_list, rendered = chunking.render_all(specs, cache_dir, workers=workers, progress=chunk_progress)
+    timings["list"] = time.perf_counter() - t0
+
+    t1 = time.perf_counter()
+    letter = render_letter(doc, cache_dir, archival)
+    layout = ListLayout(doc.page_size, doc.columns)
+    annex_pages, annex_glyphs = typeset_annex(annex_blocks(doc, document_id, verify_url), layout)
+    timings["letter"] = time.perf_counter() - t1
+
+    t2 = time.perf_counter()
+    if progress:
+        progress("merge", 0.0)
+    pdf = pikepdf.open(io.BytesIO(letter.pdf))
+    width, height = layout.size
+    letter_pages = len(pdf.pages)
+    current_pages = [p for c in chunk_list[:len(current)] for p in c.pages]
+    earlier_pages = [p for c in chunk_list[len(current):] for p in c.pages]
+    annex = [zlib.compress(p, 6) for p in annex_pages]
+    total = letter_pages + len(current_pages) + len(annex) + len(earlier_pages)
+
+    log = GlyphLog()
+    for c in chunk_list:
+        log.merge(c.glyphs)
+    log.merge(annex_glyphs)
+    stamps = _stamps(doc, total, width, height, log)
+    fonts = pdf.make_indirect(embed_fonts(pdf, log.used, cache_dir))
+    resources = pdf.make_indirect(pikepdf.Dictionary(Font=fonts))
+    added = [*current_pages, *annex, *earlier_pages]
+    pdf.pages.extend([_page(pdf, content, width, height, resources) for content in added])
+    kinds = ["L"] * len(current_pages) + ["Sect"] * len(annex) + ["L"] * len(earlier_pages)
+    _tag_added_pages(pdf, letter_pages, kinds)
+
+    for index, page in enumerate(pdf.pages):
+        _stamp(pdf, page, stamps[index], fonts, added=index >= letter_pages)
+    if verify_url and letter.qr_box:
+        x, top, size = letter.qr_box
+        matrix = segno.make(verify_url, error="m").matrix
+        pdf.pages[0].contents_add(pdf.make_stream(b"/Artifact BMC\n" + qr_operators(matrix, x, top, size)
+                                                  + b"\nEMC\n"))
+    if archival:
+        _attach_csv(pdf, csv_data or b"", doc)
+    if document_id:
+        pdf.docinfo[pikepdf.Name("/PetitionsDocument")] = document_id
+    out = io.BytesIO()
+    # Streams keep their encoding: chunks arrive compressed, and recompressing 100,000 names costs seconds.
+    pdf.save(out, stream_decode_level=pikepdf.StreamDecodeLevel.none, compress_streams=True)
+    timings["merge"] = time.perf_counter() - t2
+    if progress:
+        progress("merge", 1.0)
+    return BuildResult(out.getvalue(), total, len(specs), rendered, timings)
+
+
+def _attach_csv(pdf: pikepdf.Pdf, data: bytes, doc: LetterDocument) -> None:
+    # PDF/A-3 wants the relationship and the /AF array on the catalog, besides the usual name tree.
+    spec = pikepdf.AttachedFileSpec(pdf, data, description="Signatories, as in the CSV export",
+                                    filename="signatories.csv", mime_type="text/csv",
+                                    relationship=pikepdf.Name.Data)
+    pdf.attachments["signatories.csv"] = spec
+    filespec = pdf.Root.Names.EmbeddedFiles.Names[-1]
+    if "/AF" not in pdf.Root:
+        pdf.Root.AF = pikepdf.Array()
+    if not any(item.objgen == filespec.objgen for item in pdf.Root.AF):
+        pdf.Root.AF.append(filespec)
+
+
+def _page(pdf: pikepdf.Pdf, content: bytes, width: float, height: float, resources) -> pikepdf.Page:
+    stream = pikepdf.Stream(pdf, b"")
+    stream.write(content, filter=pikepdf.Name.FlateDecode)
+    return pikepdf.Page(pikepdf.Dictionary(Type=pikepdf.Name.Page, MediaBox=[0, 0, width, height],
+                                           Resources=resources, Contents=stream))
+
+
+def _stamps(doc: LetterDocument, total: int, width: float, height: float, log: GlyphLog) -> list[bytes]:
+    label = PAGE_LABEL.get((doc.language or "en").split("-")[0], PAGE_LABEL["en"])
+    title = doc.title if len(doc.title) <= 90 else doc.title[:88] + "…"
+    title_runs = shape(title, SANS, 7.2, log, GREY)
+    title_x = width - MARGINS["right"] - runs_width(title_runs)
+    left = doc.coalition[:60]
+    left_runs = shape(left, SANS, 7.2, log, GREY) if left else []
+    head_y = height - MARGINS["top"] + 10
+    rule_y = head_y - 3.5
+    result = []
+    for number in range(1, total + 1):
+        out = ["/Artifact BMC q"]
+        if number > 1:
+            draw_runs(out, title_runs, title_x, head_y)
+            if left_runs:
+                draw_runs(out, left_runs, MARGINS["left"], head_y)
+            out.append(f"0.75 0.75 0.75 RG 0.4 w {MARGINS['left']:.2f} {rule_y:.2f} m "
+                       f"{width - MARGINS['right']:.2f} {rule_y:.2f} l S")
+        foot = shape(label.format(x=number, y=total), SANS, 7.5, log, "0.25 0.25 0.25")
+        draw_runs(out, foot, (width - runs_width(foot)) / 2, MARGINS["bottom"] - 12)
+        out.append("Q EMC")
+        result.append("\n".join(out).encode("ascii"))
+    return result
+
+
+def _stamp(pdf: pikepdf.Pdf, page: pikepdf.Page, stamp: bytes, fonts, added: bool) -> None:
+    if not added:
+        resources = page.obj.get("/Resources")
+        if resources is None:
+            page.obj.Resources = resources = pikepdf.Dictionary()
+        font_dict = resources.get("/Font")
+        if font_dict is None:
+            resources.Font = fonts
+        elif font_dict.objgen != fonts.objgen:
+            for name, font in fonts.items():
+                font_dict[name] = font
+        # The page's own drawing may leave a transformed state behind; isolate it.
+        page.contents_add(pdf.make_stream(b"q\n"), prepend=True)
+        page.contents_add(pdf.make_stream(b"\nQ\n" + stamp))
+    else:
+        page.contents_add(pdf.make_stream(b"\n" + stamp))
+
+
+def _tag_added_pages(pdf: pikepdf.Pdf, first: int, kinds: list[str]) -> None:
+    """Link the typeset pages into the letter's structure tree, so screen readers reach the names."""
+    root = pdf.Root.get("/StructTreeRoot")
+    if root is None or not kinds:
+        return
+    document = root.K[0] if isinstance(root.K, pikepdf.Array) else root.K
+    nums = root.ParentTree.get("/Nums")
+    if nums is None:
+        return  # a deep number tree from another producer: leave the added pages untagged
+    next_key = int(root.get("/ParentTreeNextKey", len(nums) // 2))
+    kids = document.K if isinstance(document.K, pikepdf.Array) else pikepdf.Array([document.K])
+    groups: dict[str, pikepdf.Object] = {}
+    previous = None
+    for offset, kind in enumerate(kinds):
+        if kind != previous:
+            groups[kind] = pdf.make_indirect(pikepdf.Dictionary(
+                Type=pikepdf.Name.StructElem, S=pikepdf.Name("/" + kind), P=document, K=pikepdf.Array()))
+            kids.append(groups[kind])
+            previous = kind
+        parent = groups[kind]
+        page = pdf.pages[first + offset]
+        element = pdf.make_indirect(pikepdf.Dictionary(
+            Type=pikepdf.Name.StructElem, S=pikepdf.Name.LI if kind == "L" else pikepdf.Name.P,
+            P=parent, Pg=page.obj, K=0))
+        parent.K.append(element)
+        page.obj.StructParents = next_key
+        nums.append(next_key)
+        nums.append(pikepdf.Array([element]))
+        next_key += 1
+    document.K = kids
+    root.ParentTreeNextKey = next_key

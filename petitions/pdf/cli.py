@@ -1,0 +1,62 @@
+"""`flask --app petitions pdf ...`: signing keys, rendering, the job worker."""
+import click
+from flask import current_app
+from sqlalchemy import select
+
+from ..extensions import db
+
+
+@click.group()
+def pdf():
+    """Final PDFs: signing key, render, background worker."""
+
+
+@pdf.command()
+@click.option("--force", is_flag=True, help="Replace an existing key (PDFs signed before stop verifying).")
+def keygen(force: bool):
+    """Create the self-signed key and certificate that sign the PDFs, unless they exist."""
+    from . import jobs, signing
+
+    created = signing.generate_self_signed(jobs.keys_dir(), overwrite=force)
+    click.echo(("Created" if created else "Kept the existing") + f" PDF signing key in {jobs.keys_dir()}")
+
+
+@pdf.command("import-key")
+@click.argument("pkcs12", type=click.File("rb"))
+@click.option("--passphrase", prompt=True, hide_input=True, default="", help="Passphrase of the PKCS#12 file.")
+def import_key(pkcs12, passphrase: str):
+    """Sign PDFs with the key and certificate of a PKCS#12 (.p12/.pfx) file."""
+    from . import jobs, signing
+
+    try:
+        subject = signing.import_pkcs12(jobs.keys_dir(), pkcs12.read(), passphrase.encode() or None)
+    except signing.SigningKeyError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"PDFs are now signed as {subject}.")
+
+
+@pdf.command()
+@click.argument("slug")
+@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, writable=True),
+              help="Where to write the PDF.")
+@click.option("--audience", type=click.Choice(["addressees", "public"]), default="addressees")
+def render(slug: str, output: str, audience: str):
+    """Write the final, signed PDF of an appeal."""
+    from ..appeals.models import Appeal
+    from .render import render_appeal_pdf, write_atomically
+
+    appeal = db.session.scalar(select(Appeal).where(Appeal.slug == slug))
+    if appeal is None:
+        raise click.ClickException(f"No appeal with the slug {slug!r}.")
+    write_atomically(output, render_appeal_pdf(appeal, audience=audience))
+    click.echo(f"Wrote {output}")
+
+
+@pdf.command()
+@click.option("--once", is_flag=True, help="Run the queued jobs, then stop.")
+def work(once: bool):
+    """Run queued PDF jobs (for deployments with PDF_EXECUTOR = "worker")."""
+    from . import jobs
+
+    ran = jobs.work(once=once, poll_seconds=float(current_app.config.get("PDF_WORKER_POLL", 2.0)))
+    click.echo(f"Ran {ran} PDF job(s).")

@@ -1,0 +1,274 @@
+"""What the final PDF says, as plain data, and the one place that maps the database onto it."""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from functools import lru_cache
+from typing import Sequence
+
+LEVELS = ("official", "vouched", "domain", "email", "unconfirmed")
+LEVEL_LABELS = {
+    "official": "confirmed officially by the organization",
+    "vouched": "vouched for by the coalition",
+    "domain": "e-mail at the organization's domain confirmed",
+    "email": "e-mail address confirmed",
+    "unconfirmed": "not confirmed",
+}
+LEVEL_MARKS = {"official": "O", "vouched": "V", "domain": "D", "email": "E", "unconfirmed": "?"}
+GROUPINGS = ("none", "kind", "country")
+PAGE_SIZES = ("A4", "Letter")
+
+
+@dataclass(frozen=True)
+class Addressee:
+    """One recipient of the letter."""
+
+    name: str
+    title: str = ""
+    institution: str = ""
+    postal_address: str = ""
+    salutation: str = ""
+
+    @property
+    def lines(self) -> list[str]:
+        """Return the address block, one line each, without empty lines."""
+        lines = [self.name, self.title, self.institution, *self.postal_address.splitlines()]
+        return [line.strip() for line in lines if line and line.strip()]
+
+
+@dataclass(frozen=True)
+class SignatoryEntry:
+    """One name in the signatory list, as printed."""
+
+    name: str
+    affiliation: str = ""
+    level: str = "email"
+    is_organization: bool = False
+    country: str = ""
+    revision_number: int = 1
+    surname: str = ""  # empty: the last word of the name
+
+    @property
+    def sort_surname(self) -> str:
+        if self.is_organization:
+            return self.name
+        return self.surname or (self.name.split()[-1] if self.name.split() else "")
+
+    @property
+    def mark(self) -> str:
+        return LEVEL_MARKS.get(self.level, "?")
+
+
+@dataclass(frozen=True)
+class Logo:
+    """An uploaded letterhead logo, already validated."""
+
+    data: bytes
+    mime: str
+
+
+@dataclass(frozen=True)
+class RevisionGroup:
+    """Signatories who signed an earlier revision of the text."""
+
+    revision_number: int
+    revision_hash: str
+    signatories: Sequence[SignatoryEntry]
+
+
+@dataclass
+class LetterDocument:
+    """Everything the PDF prints, independent of the database."""
+
+    title: str
+    body_html: str
+    signatories: Sequence[SignatoryEntry]
+    subject: str = ""
+    addressees: list[Addressee] = field(default_factory=list)
+    place: str = ""
+    date: date | None = None
+    demands: list[str] = field(default_factory=list)
+    closing: str = ""
+    coalition: str = ""
+    senders: list[str] = field(default_factory=list)
+    logo: Logo | None = None
+    language: str = "en"
+    revision_number: int = 1
+    revision_hash: str = ""
+    generated_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    earlier_revisions: list[RevisionGroup] = field(default_factory=list)
+    page_size: str = "A4"
+    columns: int = 2
+    grouping: str = "none"
+    audience: str = "addressees"
+    appeal_slug: str = ""
+    counted_total: int | None = None  # every signature that counts, named or not (visibility)
+
+    @property
+    def signatory_count(self) -> int:
+        return len(self.signatories) + sum(len(g.signatories) for g in self.earlier_revisions)
+
+    def level_counts(self) -> dict[str, int]:
+        """Count every listed signatory per verification level, strongest level first."""
+        counts = {level: 0 for level in LEVELS}
+        for entries in [self.signatories, *(g.signatories for g in self.earlier_revisions)]:
+            for entry in entries:
+                counts[entry.level if entry.level in counts else "unconfirmed"] += 1
+        return {level: n for level, n in counts.items() if n or level in ("email",)}
+
+    def source_hash(self) -> str:
+        """Hash everything printed except the generation time, so an unchanged letter is recognized."""
+        h = hashlib.sha256()
+        fixed = {k: v for k, v in self.__dict__.items()
+                 if k not in ("signatories", "earlier_revisions", "generated_at", "logo")}
+        h.update(json.dumps(fixed, default=str, sort_keys=True, ensure_ascii=False).encode())
+        if self.logo:
+            h.update(hashlib.sha256(self.logo.data).digest())
+        for entries in [self.signatories, *(g.signatories for g in self.earlier_revisions)]:
+            h.update(b"\x1d")
+            for e in entries:
+                h.update(_entry_bytes(e))
+        return h.hexdigest()
+
+
+def _entry_bytes(e: SignatoryEntry) -> bytes:
+    return "\x1f".join((e.name, e.affiliation, e.level, "o" if e.is_organization else "p", e.country,
+                        str(e.revision_number), e.surname)).encode() + b"\x1e"
+
+
+@lru_cache(maxsize=16)
+def _collator(language: str):
+    try:
+        import icu
+    except ImportError:  # pragma: no cover - PyICU is a dependency; this keeps tools usable without it
+        return None
+    collator = icu.Collator.createInstance(icu.Locale(language or "en"))
+    return collator
+
+
+def collation_key(entry: SignatoryEntry, language: str) -> tuple:
+    """Return the key that sorts entries by surname, then full name, as the language's readers expect."""
+    collator = _collator(language)
+    if collator is None:
+        return (entry.sort_surname.casefold(), entry.name.casefold(), entry.affiliation.casefold())
+    # One call per entry: a space sorts before every letter, so the surname decides first.
+    return (collator.getSortKey(f"{entry.sort_surname} {entry.name} {entry.affiliation}"),)
+
+
+def sorted_entries(entries: Sequence[SignatoryEntry], language: str) -> list[SignatoryEntry]:
+    """Sort entries in the collation order of the document's language."""
+    collator = _collator(language)
+    if collator is None:
+        return sorted(entries, key=lambda e: collation_key(e, language))
+    # One C call per entry through map(): this sort runs on every render of a 100,000-name list.
+    texts = [f"{e.name if e.is_organization else (e.surname or e.name.rsplit(None, 1)[-1] if e.name.strip() else '')}"
+             f" {e.name} {e.affiliation}" for e in entries]
+    keys = list(map(collator.getSortKey, texts))
+    order = sorted(range(len(entries)), key=keys.__getitem__)
+    return [entries[i] for i in order]
+
+
+def grouped_entries(doc: LetterDocument) -> list[tuple[str, list[SignatoryEntry]]]:
+    """Split the current revision's signatories into printed groups, each sorted."""
+    entries = list(doc.signatories)
+    if doc.grouping == "kind":
+        groups = [("Organizations", [e for e in entries if e.is_organization]),
+                  ("Individuals", [e for e in entries if not e.is_organization])]
+    elif doc.grouping == "country":
+        by_country: dict[str, list[SignatoryEntry]] = {}
+        for e in entries:
+            by_country.setdefault(e.country or "", []).append(e)
+        collator = _collator(doc.language)
+        order = sorted(by_country, key=lambda c: (c == "", collator.getSortKey(c) if collator else c))
+        groups = [(c or "Country not stated", by_country[c]) for c in order]
+    else:
+        groups = [("", entries)]
+    return [(title, sorted_entries(g, doc.language)) for title, g in groups if g]
+
+
+# --- The mapping from today's models. Other features extend it here, and only here. ---------------
+
+# The PDF's audiences, named as petitions.privacy.visibility names them.
+VISIBILITY_AUDIENCE = {"addressees": "addressee_pdf", "public": "public_pdf",
+                       "addressee_pdf": "addressee_pdf", "public_pdf": "public_pdf"}
+
+
+def document_from_appeal(appeal, audience: str = "addressees", *, settings=None,
+                         generated_at: datetime | None = None, language: str | None = None) -> LetterDocument:
+    """Adapt an appeal, its published text (in one language version) and its listed signatories."""
+    from ..appeals.markdown import render_markdown
+    from ..appeals.services import revisions
+    from ..privacy.visibility import counted_total, listed_signatures
+    from ..translations.services import localized_content
+
+    audience = "public" if VISIBILITY_AUDIENCE[audience] == "public_pdf" else "addressees"
+    settings = settings if settings is not None else _settings_of(appeal)
+    language = language or appeal.original_language or "en"
+    content, _is_translation, _source = localized_content(appeal, language)
+    published = appeal.published_revision
+    revision_number = published.number if published else appeal.revision_count or 1
+    revision_hash = appeal.content_hash
+    by_id = {r.id: r for r in revisions(appeal)}
+    current, earlier = [], {}
+    # Names appear only as each signer chose (visibility) and only if the signature counts.
+    for listed in listed_signatures(appeal, VISIBILITY_AUDIENCE[audience]):
+        rev = by_id.get(listed.revision_id)
+        number = rev.number if rev else revision_number
+        entry = SignatoryEntry(name=listed.name, affiliation=listed.affiliation,
+                               level=listed.level if listed.level in LEVELS else "unconfirmed",
+                               is_organization=listed.level == "official", country=listed.country,
+                               revision_number=number)
+        if rev is None or rev.id == appeal.published_revision_id:
+            current.append(entry)
+        else:
+            earlier.setdefault((rev.number, rev.content_hash), []).append(entry)
+    letter_date = content.get("letter_date")
+    when = (date.fromisoformat(letter_date) if isinstance(letter_date, str) and letter_date
+            else (appeal.published_at or datetime.now(timezone.utc)).date())
+    senders = [line.strip() for line in (content.get("senders") or "").splitlines() if line.strip()]
+    return LetterDocument(
+        title=content.get("title") or appeal.title,
+        subject=content.get("subject") or "",
+        addressees=_addressees_of(content.get("addressees") or []),
+        place=content.get("place") or getattr(settings, "place", "") or "",
+        date=when,
+        body_html=str(render_markdown(content.get("body") or "")),
+        demands=list(content.get("demands") or []),
+        closing=content.get("closing") or "",
+        coalition=(getattr(settings, "coalition_name", "") or (senders[0] if senders else appeal.owner.name)),
+        senders=senders,
+        logo=_logo_of(settings),
+        language=language,
+        revision_number=revision_number,
+        revision_hash=revision_hash,
+        generated_at=generated_at or datetime.now(timezone.utc),
+        signatories=current,
+        earlier_revisions=[RevisionGroup(n, h, sorted_entries(v, language))
+                           for (n, h), v in sorted(earlier.items(), key=lambda kv: kv[0], reverse=True)],
+        page_size=getattr(settings, "page_size", "A4") or "A4",
+        columns=int(getattr(settings, "columns", 2) or 2),
+        grouping=getattr(settings, "grouping", "none") or "none",
+        audience=audience,
+        appeal_slug=appeal.slug,
+        counted_total=counted_total(appeal),
+    )
+
+
+def _addressees_of(addressees: list[dict]) -> list[Addressee]:
+    return [Addressee(name=a.get("name", ""), title=a.get("title", ""), institution=a.get("institution", ""),
+                      postal_address=a.get("postal_address", ""), salutation=a.get("salutation", ""))
+            for a in addressees if any(a.values())]
+
+
+def _settings_of(appeal):
+    from .models import PdfSettings
+    from ..extensions import db
+
+    return db.session.get(PdfSettings, appeal.id)
+
+
+def _logo_of(settings) -> Logo | None:
+    data = getattr(settings, "logo", None)
+    return Logo(data, settings.logo_mime) if data else None

@@ -1,0 +1,257 @@
+"""Render jobs: request a PDF, run it with progress, store the signed file atomically, find the current one.
+
+A job runs in a thread of the web process (PDF_EXECUTOR = "thread", the default), in the request
+("inline"), or is left for `flask pdf work` ("worker"). Its row is the only shared state, so any of
+them can pick it up, and a job whose runner died is marked failed by `reap_stale_jobs`.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import secrets
+import threading
+import time
+from datetime import timedelta
+
+from flask import Flask, current_app
+from sqlalchemy import func, select, update
+
+from ..extensions import db, utcnow
+from . import archival, assemble, signing
+from .document import LetterDocument, document_from_appeal
+from .models import JobStatus, PdfDocument, PdfJob
+
+log = logging.getLogger(__name__)
+AUDIENCES = ("addressees", "public")
+VARIANTS = ("standard", "archival")
+# Share of the total time each stage takes, for the progress bar and the time left.
+STAGES = {"queued": 0.0, "list": 0.05, "letter": 0.80, "merge": 0.85, "sign": 0.95, "done": 1.0}
+
+
+class RenderFailed(RuntimeError):
+    """A render did not produce a file; the message is shown to the organizer."""
+
+
+def _dir(name: str, setting: str) -> str:
+    path = current_app.config.get(setting) or os.path.join(current_app.instance_path, name)
+    return path
+
+
+def cache_dir() -> str:
+    return _dir("pdf-cache", "PDF_CACHE_DIR")
+
+
+def files_dir() -> str:
+    return _dir("pdf-files", "PDF_FILES_DIR")
+
+
+def keys_dir() -> str:
+    return _dir("pdf-keys", "PDF_KEYS_DIR")
+
+
+def ensure_signing_key() -> None:
+    """Create the deployment's self-signed signing key on first need."""
+    signing.generate_self_signed(keys_dir(), current_app.config.get("PDF_SIGNER_NAME",
+                                                                     "Petitions document signing"))
+
+
+def request_render(appeal, audience: str = "addressees", variant: str = "standard") -> PdfJob:
+    """Queue a render of the appeal's PDF, or return the one already queued or running."""
+    if audience not in AUDIENCES or variant not in VARIANTS:
+        raise ValueError("Unknown audience or variant.")
+    reap_stale_jobs()
+    active = db.session.scalar(select(PdfJob).where(
+        PdfJob.appeal_id == appeal.id, PdfJob.audience == audience, PdfJob.variant == variant,
+        PdfJob.status.in_([JobStatus.QUEUED, JobStatus.RUNNING])))
+    if active is not None:
+        return active
+    job = PdfJob(appeal_id=appeal.id, audience=audience, variant=variant, stage="queued")
+    db.session.add(job)
+    db.session.flush()
+    return job
+
+
+def dispatch(app: Flask, job: PdfJob) -> None:
+    """Start the job as configured; call after the job row is committed."""
+    mode = app.config.get("PDF_EXECUTOR", "thread")
+    if mode == "inline":
+        run_job(job.id)
+    elif mode == "thread":
+        threading.Thread(target=_run_in_app, args=(app, job.id), daemon=True, name=f"pdf-job-{job.id}").start()
+
+
+def _run_in_app(app: Flask, job_id: int) -> None:
+    with app.app_context():
+        try:
+            run_job(job_id)
+        finally:
+            db.session.remove()
+
+
+def _claim(job_id: int) -> bool:
+    # Only one runner may take a queued job: the status check and the change are one statement.
+    now = utcnow()
+    result = db.session.execute(update(PdfJob).where(PdfJob.id == job_id, PdfJob.status == JobStatus.QUEUED)
+                                .values(status=JobStatus.RUNNING, started_at=now, heartbeat_at=now, stage="list"))
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def run_job(job_id: int) -> PdfJob | None:
+    """Run a queued job to the end; a failure marks it failed with the reason and keeps the old file."""
+    if not _claim(job_id):
+        return db.session.get(PdfJob, job_id)
+    job = db.session.get(PdfJob, job_id)
+    started = time.monotonic()
+    last_commit = [0.0]
+
+    def progress(stage: str, fraction: float) -> None:
+        stages = list(STAGES)
+        low = STAGES[stage]
+        high = STAGES[stages[stages.index(stage) + 1]]
+        overall = low + (high - low) * max(0.0, min(1.0, fraction))
+        now = time.monotonic()
+        if now - last_commit[0] < 0.5 and fraction < 1.0:
+            return
+        last_commit[0] = now
+        job.stage, job.progress, job.heartbeat_at = stage, round(overall * 100, 1), utcnow()
+        elapsed = now - started
+        job.eta_seconds = round(elapsed / overall - elapsed, 1) if overall > 0.02 else None
+        db.session.commit()
+
+    try:
+        from ..appeals.models import Appeal
+
+        appeal = db.session.get(Appeal, job.appeal_id)
+        if appeal is None:
+            raise RenderFailed("The appeal no longer exists.")
+        document = _render(appeal, job.audience, job.variant, progress)
+        job = db.session.get(PdfJob, job_id)
+        job.status, job.stage, job.progress, job.eta_seconds = JobStatus.DONE, "done", 100.0, 0.0
+        job.document_id, job.finished_at = document.id, utcnow()
+        db.session.commit()
+    except Exception as exc:  # whatever broke, the organizer sees why and can retry
+        log.exception("PDF job %s failed", job_id)
+        db.session.rollback()
+        job = db.session.get(PdfJob, job_id)
+        job.status, job.finished_at = JobStatus.FAILED, utcnow()
+        job.error = _reason(exc)
+        db.session.commit()
+    return job
+
+
+def _reason(exc: Exception) -> str:
+    from concurrent.futures.process import BrokenProcessPool
+
+    if isinstance(exc, BrokenProcessPool):
+        return "A rendering process stopped unexpectedly (killed or out of memory). The previous PDF is unchanged."
+    if isinstance(exc, (RenderFailed, signing.SigningKeyError)):
+        return str(exc)
+    if isinstance(exc, OSError):
+        return f"The PDF could not be written ({exc.strerror or exc}). The previous PDF is unchanged."
+    return f"The PDF could not be rendered ({type(exc).__name__}: {exc}). The previous PDF is unchanged."
+
+
+def _render(appeal, audience: str, variant: str, progress) -> PdfDocument:
+    doc = document_from_appeal(appeal, audience)
+    document_id = secrets.token_urlsafe(12)
+    verify_url = public_verify_url(document_id)
+    csv_data = archival.signatories_csv(doc) if variant == "archival" else None
+    result = assemble.build(doc, cache_dir(), document_id=document_id, verify_url=verify_url,
+                            archival=variant == "archival", csv_data=csv_data,
+                            workers=int(current_app.config.get("PDF_WORKERS", 2)), progress=progress)
+    progress("sign", 0.0)
+    ensure_signing_key()
+    data = signing.sign_pdf(result.pdf, signing.load_signer(keys_dir()))
+    version = (db.session.scalar(select(func.max(PdfDocument.version)).where(
+        PdfDocument.appeal_id == appeal.id)) or 0) + 1
+    suffix = "" if audience == "addressees" else "-public"
+    suffix += "-pdfa" if variant == "archival" else ""
+    filename = f"{appeal.slug}-v{version}{suffix}.pdf"
+    folder = os.path.join(files_dir(), appeal.slug)
+    os.makedirs(folder, exist_ok=True)
+    write_atomically(os.path.join(folder, filename), data)
+    record = PdfDocument(id=document_id, appeal_id=appeal.id, version=version, audience=audience, variant=variant,
+                         filename=filename, sha256=hashlib.sha256(data).hexdigest(), size=len(data),
+                         pages=result.pages, signatory_count=doc.signatory_count, source_hash=doc.source_hash(),
+                         generated_at=doc.generated_at.replace(tzinfo=None))
+    db.session.add(record)
+    db.session.flush()
+    progress("sign", 1.0)
+    return record
+
+
+def public_verify_url(document_id: str) -> str:
+    """Return the verification link printed in the PDF, always on PUBLIC_URL (never the organizer's host)."""
+    from flask import url_for
+
+    with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
+        return url_for("verify.document", document_id=document_id, _external=True)
+
+
+def write_atomically(path: str, data: bytes) -> None:
+    """Write a file so that readers never see half of it: a temporary file, then a rename."""
+    tmp = f"{path}.tmp-{os.getpid()}-{threading.get_ident()}"
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def file_path(record: PdfDocument) -> str:
+    from ..appeals.models import Appeal
+
+    appeal = db.session.get(Appeal, record.appeal_id)
+    return os.path.join(files_dir(), appeal.slug, record.filename)
+
+
+def latest_document(appeal, audience: str = "addressees", variant: str = "standard") -> PdfDocument | None:
+    """Return the newest stored PDF of this kind, current or not."""
+    return db.session.scalar(select(PdfDocument).where(
+        PdfDocument.appeal_id == appeal.id, PdfDocument.audience == audience, PdfDocument.variant == variant,
+    ).order_by(PdfDocument.version.desc()).limit(1))
+
+
+def current_document(appeal, audience: str = "addressees", variant: str = "standard",
+                     doc: LetterDocument | None = None) -> PdfDocument | None:
+    """Return the newest PDF if it still shows today's text and signatories, else None."""
+    latest = latest_document(appeal, audience, variant)
+    if latest is None or not os.path.exists(file_path(latest)):
+        return None
+    doc = doc or document_from_appeal(appeal, audience)
+    return latest if latest.source_hash == doc.source_hash() else None
+
+
+def latest_job(appeal) -> PdfJob | None:
+    return db.session.scalar(select(PdfJob).where(PdfJob.appeal_id == appeal.id)
+                             .order_by(PdfJob.id.desc()).limit(1))
+
+
+def reap_stale_jobs() -> int:
+    """Mark running jobs whose runner stopped reporting as failed, so they can be retried."""
+    limit = utcnow() - timedelta(seconds=float(current_app.config.get("PDF_JOB_STALE_SECONDS", 300)))
+    result = db.session.execute(update(PdfJob).where(
+        PdfJob.status == JobStatus.RUNNING, PdfJob.heartbeat_at < limit,
+    ).values(status=JobStatus.FAILED, finished_at=utcnow(),
+             error="The render stopped without finishing (its process was killed or restarted). "
+                   "The previous PDF is unchanged; start it again."))
+    return result.rowcount
+
+
+def work(once: bool = False, poll_seconds: float = 2.0) -> int:
+    """Run queued jobs one after another; return how many ran."""
+    ran = 0
+    while True:
+        reap_stale_jobs()
+        db.session.commit()
+        job_id = db.session.scalar(select(PdfJob.id).where(PdfJob.status == JobStatus.QUEUED)
+                                   .order_by(PdfJob.id).limit(1))
+        if job_id is not None:
+            run_job(job_id)
+            ran += 1
+            continue
+        if once:
+            return ran
+        time.sleep(poll_seconds)

@@ -1,0 +1,120 @@
+"""Organizer pages of the PDF: status and progress, generate, letterhead, versions, CSV export."""
+import os
+
+from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template,
+                   send_file, url_for)
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from ..appeals.models import Appeal
+from ..extensions import db
+from . import jobs, services
+from .archival import signatories_csv
+from .document import document_from_appeal
+from .forms import RenderForm, SettingsForm
+from .logo import LogoError
+from .models import PdfDocument
+
+bp = Blueprint("pdfs", __name__, url_prefix="/organizer/appeals/<slug>/pdf")
+
+
+@bp.before_request
+@login_required
+def _require_login():
+    pass
+
+
+def _own(slug: str) -> Appeal:
+    appeal = db.session.scalar(select(Appeal).where(Appeal.slug == slug))
+    if appeal is None or appeal.owner_id != current_user.id:
+        abort(404)
+    return appeal
+
+
+@bp.get("/status")
+def status(slug: str):
+    """Show the stored PDFs, the running job's progress and the letterhead settings."""
+    appeal = _own(slug)
+    jobs.reap_stale_jobs()
+    db.session.commit()
+    job = jobs.latest_job(appeal)
+    documents = list(db.session.scalars(select(PdfDocument).where(PdfDocument.appeal_id == appeal.id)
+                                        .order_by(PdfDocument.version.desc()).limit(20)))
+    current = {(d.audience, d.variant): d for d in documents
+               if jobs.current_document(appeal, d.audience, d.variant) is d}
+    settings = services.settings_of(appeal)
+    form = SettingsForm(obj=settings, formdata=None)
+    form.columns.data = str(getattr(settings, "columns", 2) or 2)
+    return render_template("pdf/status.html", appeal=appeal, job=job, documents=documents, current=current,
+                           render_form=RenderForm(), settings_form=form, settings=settings)
+
+
+@bp.get("/progress.json")
+def progress(slug: str):
+    """Report the latest job's progress for the status page."""
+    job = jobs.latest_job(_own(slug))
+    if job is None:
+        return jsonify(status=None)
+    return jsonify(status=job.status.value, stage=job.stage, progress=job.progress, eta_seconds=job.eta_seconds,
+                   error=job.error, document_id=job.document_id)
+
+
+@bp.post("/render")
+def render(slug: str):
+    """Queue a new render of the PDF."""
+    appeal = _own(slug)
+    form = RenderForm()
+    if not form.validate_on_submit():
+        flash("Choose who the copy is for and its format.", "error")
+        return redirect(url_for("pdfs.status", slug=slug), code=303)
+    job = jobs.request_render(appeal, form.audience.data, form.variant.data)
+    db.session.commit()
+    jobs.dispatch(current_app._get_current_object(), job)
+    flash("The PDF is being generated; this page shows its progress.", "success")
+    return redirect(url_for("pdfs.status", slug=slug), code=303)
+
+
+@bp.post("/settings")
+def settings(slug: str):
+    """Save the letterhead: coalition, place, paper, columns, order and logo."""
+    appeal = _own(slug)
+    form = SettingsForm()
+    if not form.validate_on_submit():
+        return _settings_error(appeal, form, "Some fields need attention.")
+    try:
+        services.save_settings(appeal, form)
+    except LogoError as exc:
+        db.session.rollback()
+        form.logo.errors = [str(exc)]
+        return _settings_error(appeal, form, str(exc))
+    db.session.commit()
+    flash("Letterhead saved. Generate the PDF again to use it.", "success")
+    return redirect(url_for("pdfs.status", slug=slug), code=303)
+
+
+def _settings_error(appeal, form, message: str):
+    flash(message, "error")
+    return render_template("pdf/status.html", appeal=appeal, job=jobs.latest_job(appeal), documents=[],
+                           current={}, render_form=RenderForm(), settings_form=form,
+                           settings=services.settings_of(appeal)), 422
+
+
+@bp.get("/files/<filename>")
+def file(slug: str, filename: str):
+    """Download a stored version; the version is in the name, the file's hash is the ETag."""
+    appeal = _own(slug)
+    record = db.session.scalar(select(PdfDocument).where(PdfDocument.appeal_id == appeal.id,
+                                                         PdfDocument.filename == filename))
+    if record is None or not os.path.exists(jobs.file_path(record)):
+        abort(404)
+    return services.send_document(record)
+
+
+@bp.get("/signatories.csv")
+def export_csv(slug: str):
+    """Export the listed signatories as CSV (the same bytes the PDF/A attachment holds)."""
+    appeal = _own(slug)
+    data = signatories_csv(document_from_appeal(appeal, "addressees"))
+    return Response(data, mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="{appeal.slug}-signatories.csv"',
+        "Cache-Control": "no-store"})
