@@ -12,6 +12,9 @@ def register(app: Flask) -> None:
     """Attach the commands to the app."""
     app.cli.add_command(demo)
     app.cli.add_command(pdf)
+    from .signatures.cli import signatories
+
+    app.cli.add_command(signatories)
 
 
 @click.command()

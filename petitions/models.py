@@ -6,3 +6,4 @@ from .appeals.models import (  # noqa: F401
 from .auth.models import User  # noqa: F401
 from .organizations.models import Organization, OrganizationDomain  # noqa: F401
 from .signatures.models import Level, Review, Signature, SignatureStatus, Visibility  # noqa: F401
+from .review.models import DuplicatePair  # noqa: F401

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..appeals.models import Appeal, AppealRevision, enum_column
 from ..extensions import db, utcnow
+from .moderation import ModerationMixin
 
 
 class SignatureStatus(enum.Enum):
@@ -41,7 +42,7 @@ class SignatureStateError(Exception):
     """A signature state change that is not allowed."""
 
 
-class Signature(db.Model):
+class Signature(ModerationMixin, db.Model):
     """One person's signature under one appeal."""
 
     __tablename__ = "signatures"

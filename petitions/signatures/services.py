@@ -11,7 +11,7 @@ from ..appeals.models import Appeal
 from ..extensions import db, utcnow
 from ..mail import sending
 from ..urls import external_url
-from . import tokens
+from . import tokens, verification
 from .models import Signature, SignatureStateError, SignatureStatus
 
 
@@ -48,6 +48,7 @@ def sign(appeal: Appeal, full_name: str, affiliation: str, email: str, language:
             revision_id=appeal.published_revision_id,
             consent_at=utcnow(),
         )
+        verification.on_sign(signature)
         try:
             with db.session.begin_nested():
                 db.session.add(signature)
@@ -103,7 +104,9 @@ def confirm(token: str) -> tuple[Signature, bool]:
     signature = signature_for_token(token)
     if signature.status is SignatureStatus.PENDING and not signature.appeal.is_open:
         raise SigningClosed("Signing this appeal closed before this signature was confirmed.")
-    return signature, signature.confirm()
+    changed = signature.confirm()
+    verification.on_confirm(signature)
+    return signature, changed
 
 
 __all__ = ["sign", "confirm", "signature_for_token", "SigningClosed", "SignatureStateError"]
