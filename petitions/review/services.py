@@ -75,8 +75,9 @@ class Page:
     extra: dict = field(default_factory=dict)
 
 
-def queue_page(appeal: Appeal, filt: QueueFilter, before: int | None = None, size: int = PAGE_SIZE) -> Page:
+def queue_page(appeal: Appeal, filt: QueueFilter, before: int | None = None, size: int | None = None) -> Page:
     """Return one page of the queue, newest first, continuing below the id `before`."""
+    size = size or PAGE_SIZE
     voucher, reviewer = aliased(User), aliased(User)
     cond = filt.conditions(appeal)
     query = (

@@ -184,7 +184,8 @@ def organizations(slug: str):
     if form.submit.data and form.validate_on_submit():
         try:
             org = registry.add_organization(
-                form.name.data, aliases=form.aliases.data.splitlines(), domains=form.domains.data.splitlines(),
+                form.name.data, aliases=(form.aliases.data or "").splitlines(),
+                domains=(form.domains.data or "").splitlines(),
                 contact_name=form.contact_name.data or "", contact_email=form.contact_email.data or "",
                 created_by=current_user)
         except registry.RegistryError as exc:
