@@ -73,6 +73,7 @@ def test_reject_needs_a_reason_and_hides_the_signature_from_list_count_and_pdf(t
     assert spam.reviewed_by_id == owner.id and spam.reviewed_at
     assert appeals.confirmed_signatures(appeal) == [keep]
     assert appeals.signature_counts([appeal.id])[appeal.id]["confirmed"] == 1
+    assert verification.level_summary(appeal)[Level.EMAIL] == 1
     assert db.session.get(Signature, spam.id) is not None  # kept, with its reason
     event_ = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "signatures.reject"))
     assert event_.detail == {"signatures": [spam.id], "reason": "Advertising, not a person"}
@@ -121,6 +122,7 @@ def test_scan_merge_counts_a_person_once_and_keeps_both_records(team):
     assert db.session.get(Signature, cyrillic.id) is not None
     assert {s.id for s in appeals.confirmed_signatures(appeal)} == {latin.id, relative.id}
     assert appeals.signature_counts([appeal.id])[appeal.id]["confirmed"] == 2
+    assert verification.level_summary(appeal)[Level.EMAIL] == 2  # latin and the relative; not the merged one
     with pytest.raises(review.ModerationError, match="already merged"):
         review.merge(appeal, owner, first.id)
     # The pair with the merged record is no longer offered; the other one is.

@@ -1,10 +1,10 @@
-"""Duplicate pairs: candidate same-person signatures and the organizers' merge/dismiss decisions.
+"""Duplicate pairs (candidate same-person signatures, merge/dismiss decisions); review-queue indexes.
 
-A new table only; existing rows are untouched.
+A new table and two indexes on signatures; existing rows are untouched.
 
 Revision ID: 0003v
 Revises: 0002
-Create Date: 2026-11-23 17:28:09.395801
+Create Date: 2026-11-23 17:45:57.034551
 
 """
 from alembic import op
@@ -40,9 +40,17 @@ def upgrade():
         batch_op.create_index('ix_duplicate_pairs_appeal_state', ['appeal_id', 'state'], unique=False)
         batch_op.create_index(batch_op.f('ix_duplicate_pairs_second_id'), ['second_id'], unique=False)
 
+    with op.batch_alter_table('signatures', schema=None) as batch_op:
+        batch_op.create_index('ix_signatures_appeal_review', ['appeal_id', 'review', 'status', 'level'], unique=False)
+        batch_op.create_index('ix_signatures_merged_into_id', ['merged_into_id'], unique=False)
+
 
 
 def downgrade():
+    with op.batch_alter_table('signatures', schema=None) as batch_op:
+        batch_op.drop_index('ix_signatures_merged_into_id')
+        batch_op.drop_index('ix_signatures_appeal_review')
+
     with op.batch_alter_table('duplicate_pairs', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_duplicate_pairs_second_id'))
         batch_op.drop_index('ix_duplicate_pairs_appeal_state')

@@ -97,9 +97,14 @@ def queue_page(appeal: Appeal, filt: QueueFilter, before: int | None = None, siz
 
 
 def languages(appeal: Appeal) -> list[str]:
-    """Return the languages signers read the appeal in."""
-    return list(db.session.scalars(
-        select(Signature.language).where(Signature.appeal_id == appeal.id).distinct().order_by(Signature.language)))
+    """Return the languages signers may have read the appeal in (no scan of the signatures)."""
+    from flask import current_app
+
+    from ..appeals.models import AppealTranslation
+
+    found = {appeal.original_language, *current_app.config["LANGUAGES"]}
+    found |= set(db.session.scalars(select(AppealTranslation.language).where(AppealTranslation.appeal_id == appeal.id)))
+    return sorted(found)
 
 
 def _signatures(appeal: Appeal, ids: list[int]) -> list[Signature]:

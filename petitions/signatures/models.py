@@ -49,6 +49,9 @@ class Signature(ModerationMixin, db.Model):
     __table_args__ = (
         UniqueConstraint("appeal_id", "email_hash", name="uq_signatures_appeal_email"),
         Index("ix_signatures_appeal_status_level", "appeal_id", "status", "level"),
+        # The review queue's "rejected" filter and merges look these up among 100,000 signatures.
+        Index("ix_signatures_appeal_review", "appeal_id", "review", "status", "level"),
+        Index("ix_signatures_merged_into_id", "merged_into_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -93,10 +93,17 @@ def recheck(appeal: Appeal, org: Organization) -> int:
 def level_summary(appeal: Appeal) -> dict[Level, int]:
     """Count the signatures that count, per verification level (for the review page and the PDF annex)."""
     summary = {level: 0 for level in Level}
-    rows = db.session.execute(
-        select(Signature.level, func.count()).where(Signature.appeal_id == appeal.id, counted())
-        .group_by(Signature.level)
-    )
-    for level, n in rows:
-        summary[level] = n
+    confirmed = (Signature.appeal_id == appeal.id) & (Signature.status == SignatureStatus.CONFIRMED)
+    # Index-only queries instead of one that reads every row: all confirmed ones, minus the (few)
+    # rejected and merged ones.
+    for level, n in db.session.execute(select(Signature.level, func.count()).where(confirmed)
+                                       .group_by(Signature.level)):
+        summary[level] += n
+    rejected = select(Signature.level, func.count()).where(confirmed, Signature.review == Review.REJECTED)
+    merged_ids = select(Signature.id).where(Signature.merged_into_id.is_not(None))  # few, on their own index
+    merged = select(Signature.level, func.count()).where(confirmed, Signature.review != Review.REJECTED,
+                                                         Signature.id.in_(merged_ids))
+    for query in (rejected, merged):
+        for level, n in db.session.execute(query.group_by(Signature.level)):
+            summary[level] -= n
     return summary
