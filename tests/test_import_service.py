@@ -174,3 +174,18 @@ def test_long_import_goes_in_batches(app, appeal, monkeypatch):
         event.remove(db.engine, "before_cursor_execute", spy)
     assert result.created == 50 and count() == 50
     assert inserts == [7] * 7 + [1], inserts
+
+
+def test_command_line_refuses_unreadable_files_and_drafts(app, appeal, tmp_path):
+    runner = app.test_cli_runner()
+    binary = tmp_path / "list.csv"
+    binary.write_bytes(bytes(range(256)) * 8)
+    result = runner.invoke(args=["signatories", "import", appeal.slug, str(binary), "--dry-run", "--json"])
+    assert result.exit_code != 0 and "binary data" in result.output
+    draft = new_appeal(appeal.owner, "Draft letter", "", "Body")
+    db.session.commit()
+    listing = tmp_path / "list.txt"
+    listing.write_text("Aysel Quliyeva – Doctor\n", encoding="utf-8")
+    refused = runner.invoke(args=["signatories", "import", draft.slug, str(listing), "--as", "owner@example.org"])
+    assert refused.exit_code != 0 and "Publish the appeal first" in refused.output
+    assert count() == 0

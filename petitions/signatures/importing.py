@@ -147,6 +147,8 @@ def import_list(appeal: Appeal, user: User | None, text: str, kind: str, mode: s
         raise ImportRefused(f"Unknown import mode {mode!r}; use one of {', '.join(MODES)}.")
     if mode == "vouched" and user is None:
         raise ImportRefused("A vouched import needs the organizer who vouches.")
+    if appeal.published_revision_id is None:
+        raise ImportRefused("Publish the appeal first: signatures are bound to the published text.")
     if not appeal.is_open and mode == "invite":
         raise ImportRefused("Invitations can only be sent while the appeal is open.")
     fingerprint = digest(text)
