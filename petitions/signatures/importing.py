@@ -243,7 +243,7 @@ def _queue_invitation(signature: Signature, email: str) -> None:
     from .services import confirmation_token
 
     link = external_url("signatures.confirm", token=confirmation_token(signature))
-    body = render_template("mail/invitation.txt", signature=signature, appeal=signature.appeal, link=link)
+    body = render_template("mail/import_invitation.txt", signature=signature, appeal=signature.appeal, link=link)
     sending.queue(Message(subject=f"Please confirm that you signed: {signature.appeal.title}",
                           recipients=[email], body=body))
 
