@@ -80,14 +80,13 @@ def _register_blueprints(app: Flask) -> None:
     from .auth.views import bp as auth_bp
     from .mail.outbox import bp as outbox_bp
     from .signatures.views import bp as signatures_bp
-    from .signatures.views_signer import bp as signer_bp
+    from .signatures import views_signer  # noqa: F401  (adds withdraw and resend to the signatures blueprint)
     from .review.views_organizer import bp as review_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(signatures_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(organizer_bp)
-    app.register_blueprint(signer_bp)
     app.register_blueprint(review_bp)
     if app.config["DEV_OUTBOX"]:
         app.register_blueprint(outbox_bp)

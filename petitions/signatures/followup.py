@@ -26,7 +26,7 @@ def withdrawal_token(signature: Signature) -> str:
 
 def withdrawal_link(signature: Signature) -> str:
     """Return the absolute withdrawal link that every mail to a signer carries."""
-    return external_url("signer.withdraw", token=withdrawal_token(signature))
+    return external_url("signatures.withdraw", token=withdrawal_token(signature))
 
 
 def signature_for_withdrawal(token: str) -> Signature:

@@ -1,5 +1,5 @@
 """Public pages for signers after signing: withdraw a signature, get the confirmation mail again."""
-from flask import Blueprint, current_app, render_template
+from flask import current_app, render_template
 from flask_babel import gettext as _
 
 from ..appeals.views_public import public_appeal_or_404
@@ -7,8 +7,7 @@ from ..extensions import db, limiter
 from . import followup
 from .forms_signer import ResendForm, WithdrawForm
 from .tokens import TokenError
-
-bp = Blueprint("signer", __name__)
+from .views import bp  # the signatures blueprint: these are signatures.withdraw and signatures.resend
 
 
 @bp.app_template_global()
