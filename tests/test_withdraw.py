@@ -135,7 +135,7 @@ def test_resend_gives_the_same_answer_and_mails_only_pending_signers(smtp_app, a
     bad = client.post(url, data={"email": "not an address", "csrf_token": token})
     assert bad.status_code == 422 and "valid e-mail" in bad.get_data(as_text=True)
     db.session.refresh(pending)
-    assert pending.reconfirm_requested_at is not None
+    assert pending.reminded_at is not None
 
 
 def test_resend_is_rate_limited(make_app):

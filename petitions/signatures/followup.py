@@ -55,9 +55,11 @@ def resend_confirmation(appeal: Appeal, email: str) -> bool:
         return False
     now = utcnow()
     interval = timedelta(seconds=current_app.config["RESEND_MIN_INTERVAL"])
-    if signature.reconfirm_requested_at is not None and now - signature.reconfirm_requested_at < interval:
+    # reminded_at is "when the link was last sent again": it throttles, and restarts the expiry clock
+    # of the unconfirmed signature (see privacy.retention on main), since a fresh link was just sent.
+    if signature.reminded_at is not None and now - signature.reminded_at < interval:
         return False  # someone pressing the button again and again must not flood the mailbox
-    signature.reconfirm_requested_at = now
+    signature.reminded_at = now
     _queue_confirmation(signature, crypto.normalize_email(email))
     return True
 
