@@ -99,6 +99,8 @@ def _register_blueprints(app: Flask) -> None:
     from .translations.views_organizer import bp as translations_bp
     from .pdf.views import bp as pdfs_bp
     from .verify.views import bp as verify_bp
+    from .signatures import views_signer  # noqa: F401  (adds withdraw and resend to the signatures blueprint)
+    from .review.views_organizer import bp as review_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(signatures_bp)
@@ -110,6 +112,7 @@ def _register_blueprints(app: Flask) -> None:
     app.cli.add_command(translate_command)
     app.register_blueprint(pdfs_bp)
     app.register_blueprint(verify_bp)
+    app.register_blueprint(review_bp)
     if app.config["DEV_OUTBOX"]:
         app.register_blueprint(outbox_bp)
     errors.register(app)

@@ -18,6 +18,9 @@ def register(app: Flask) -> None:
     from .privacy import cli as privacy_cli
 
     privacy_cli.register(app)  # purge, keys rotate
+    from .signatures.cli import signatories
+
+    app.cli.add_command(signatories)
 
 
 @click.command()

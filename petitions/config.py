@@ -24,6 +24,11 @@ class Defaults:
     DEV_OUTBOX = False
 
     CONFIRM_TOKEN_MAX_AGE = int(timedelta(days=7).total_seconds())
+    # Signatory verification (issue 4): withdrawal links, re-sent confirmations, reminders.
+    WITHDRAW_TOKEN_MAX_AGE = int(timedelta(days=5 * 365).total_seconds())
+    RESEND_RATE_LIMIT = "5 per hour"
+    RESEND_MIN_INTERVAL = int(timedelta(minutes=10).total_seconds())
+    REMIND_INTERVAL_DAYS = 7
 
     # Signatories' e-mails are encrypted at rest (first key encrypts, all decrypt: rotation)
     # and hashed with a separate key for uniqueness; both come from instance/config.py.

@@ -7,3 +7,4 @@ from .auth.models import User  # noqa: F401
 from .organizations.models import Organization, OrganizationDomain  # noqa: F401
 from .signatures.models import Level, Review, Signature, SignatureStatus, Visibility  # noqa: F401
 from .pdf.models import PdfDocument, PdfJob, PdfSettings  # noqa: F401
+from .review.models import DuplicatePair  # noqa: F401

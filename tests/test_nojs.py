@@ -92,8 +92,6 @@ def test_sign_confirm_and_erase_without_javascript(site):
 
 def test_withdraw_without_javascript(site):
     app, sink, slug = site
-    if "signatures.withdraw" not in app.view_functions:
-        pytest.skip("no signatures.withdraw route yet (issue 4 builds it); the integrator makes this mandatory")
     with live_server(app) as base, chromium(java_script_enabled=False) as context:
         page = context.new_page()
         mail = sign_and_confirm(page, base, sink, slug, "Aygün Rəsulova", "aygun@example.org", "public")

@@ -8,6 +8,7 @@ from petitions.auth.services import register_user
 from petitions.extensions import db
 from petitions.mail import sending
 from petitions.privacy import selfservice
+from petitions.signatures import followup
 from petitions.signatures import services as signing
 
 from .browser import chromium, live_server
@@ -58,6 +59,7 @@ def site(make_app):
             "outbox.show:name": sorted(os.listdir(sending.outbox_dir()))[-1],
             "rest": "nothing-here",
             "lang": "ru",
+            "signatures.withdraw:token": followup.withdrawal_token(pending),
             "document_id": "no-such-document",
             "fonts.font:name": "DejaVuSans.ttf",
             "filename": "style.css",

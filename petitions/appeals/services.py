@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from ..audit import record
 from ..auth.models import User
 from ..extensions import db
-from ..signatures.models import Signature, SignatureStatus
+from ..signatures.models import Review, Signature, SignatureStatus
 from .models import CONTENT_FIELDS, Appeal, AppealRevision, AppealStatus, IllegalTransition, content_hash
 
 
@@ -120,7 +120,8 @@ def confirmed_signatures(appeal: Appeal) -> list[Signature]:
     return list(
         db.session.scalars(
             select(Signature)
-            .where(Signature.appeal_id == appeal.id, Signature.status == SignatureStatus.CONFIRMED)
+            .where(Signature.appeal_id == appeal.id, Signature.status == SignatureStatus.CONFIRMED,
+                   Signature.review != Review.REJECTED, Signature.merged_into_id.is_(None))
             .order_by(Signature.confirmed_at, Signature.id)
         )
     )
@@ -133,7 +134,8 @@ def signature_counts(appeal_ids: list[int]) -> dict[int, dict[str, int]]:
         return counts
     rows = db.session.execute(
         select(Signature.appeal_id, Signature.status, func.count())
-        .where(Signature.appeal_id.in_(appeal_ids))
+        .where(Signature.appeal_id.in_(appeal_ids), Signature.review != Review.REJECTED,
+               Signature.merged_into_id.is_(None))
         .group_by(Signature.appeal_id, Signature.status)
     )
     for appeal_id, status, n in rows:

@@ -168,6 +168,9 @@ def _affiliation_key(affiliation: str) -> str:
     return " ".join(re.findall(r"[a-z0-9]+", text))
 
 
+affiliation_key = _affiliation_key
+
+
 def _affiliation_adjustment(a: str, b: str) -> float:
     """Return the score change that two normalised affiliations justify."""
     if not a or not b:

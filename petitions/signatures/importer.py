@@ -303,26 +303,39 @@ def _first_lines(text: str, count: int = 5) -> list[tuple[int, str]]:
 
 def read_csv(data: bytes) -> list[ImportRow]:
     """Read an uploaded CSV (or one-column list) of signatories; raise ImportFormatError if unreadable."""
-    text = decode(data).removeprefix("\ufeff")
+    return list(iter_csv(decode(data)))
+
+
+def iter_csv(text: str) -> Iterator[ImportRow]:
+    """Yield the rows of decoded CSV text one by one, so that long files need little memory."""
+    text = text.removeprefix("\ufeff")
     first = _first_lines(text)
     if not first:
-        return []
+        return iter(())
     excel_sep = re.fullmatch(r"sep=([,;\t])", first[0][1].strip(" "))
     if not excel_sep:
         return _read_table(text, _sniff_delimiter([line for _, line in first]), first)
     # Excel's "sep=;" line names the delimiter; the table starts after it.
     skipped = first[0][0]
-    rows = _read_table(_LINE_RE.split(text, maxsplit=skipped)[-1], excel_sep.group(1))
+    return _shifted(_read_table(_LINE_RE.split(text, maxsplit=skipped)[-1], excel_sep.group(1)), skipped)
+
+
+def _shifted(rows: Iterator[ImportRow], offset: int) -> Iterator[ImportRow]:
     for row in rows:
-        row.line += skipped
-    return rows
+        row.line += offset
+        yield row
 
 
-def _read_table(text: str, delim: str | None, first: list[tuple[int, str]] | None = None) -> list[ImportRow]:
+def iter_lines(text: str) -> Iterator[ImportRow]:
+    """Yield the rows of a pasted list one by one."""
+    return _iter_lines(text)
+
+
+def _read_table(text: str, delim: str | None, first: list[tuple[int, str]] | None = None) -> Iterator[ImportRow]:
     """Read decoded CSV text whose delimiter is known (None: one column)."""
     first = first or _first_lines(text)
     if not first:
-        return []
+        return iter(())
     header_no, header_line = first[0]
     header = _split_csv_line(header_line, delim) if delim else [header_line]
     fields = [_header_field(c) if "@" not in c else None for c in header]
@@ -334,8 +347,8 @@ def _read_table(text: str, delim: str | None, first: list[tuple[int, str]] | Non
     if delim is None:
         # One column: a plain list, maybe under a "Name" heading.
         if has_header:
-            return list(_iter_lines(_LINE_RE.split(text, maxsplit=header_no)[-1], header_no + 1))
-        return list(_iter_lines(text))
+            return _iter_lines(_LINE_RE.split(text, maxsplit=header_no)[-1], header_no + 1)
+        return _iter_lines(text)
     if has_header and not any(f in ("name", "first", "last") for f in fields):
         raise ImportFormatError(
             "The header has no name column; name one column “Name” (or “Full name”, “Имя”, “Ad”)."
@@ -344,7 +357,7 @@ def _read_table(text: str, delim: str | None, first: list[tuple[int, str]] | Non
         fields = ["name", "affiliation"] + [None] * max(0, len(header) - 2)
     elif "last" in fields and "name" in fields and "first" not in fields:
         fields = ["first" if f == "name" else f for f in fields]  # "Имя" beside "Фамилия" is the given name
-    return list(_iter_csv(text, delim, fields, has_header))
+    return _iter_csv(text, delim, fields, has_header)
 
 
 def _iter_csv(text: str, delim: str, fields: list[str | None], skip_header: bool) -> Iterator[ImportRow]:

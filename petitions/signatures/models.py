@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..appeals.models import Appeal, AppealRevision, enum_column
 from ..extensions import db, utcnow
+from .moderation import ModerationMixin
 
 
 class SignatureStatus(enum.Enum):
@@ -41,13 +42,16 @@ class SignatureStateError(Exception):
     """A signature state change that is not allowed."""
 
 
-class Signature(db.Model):
+class Signature(ModerationMixin, db.Model):
     """One person's signature under one appeal."""
 
     __tablename__ = "signatures"
     __table_args__ = (
         UniqueConstraint("appeal_id", "email_hash", name="uq_signatures_appeal_email"),
         Index("ix_signatures_appeal_status_level", "appeal_id", "status", "level"),
+        # The review queue's "rejected" filter and merges look these up among 100,000 signatures.
+        Index("ix_signatures_appeal_review", "appeal_id", "review", "status", "level"),
+        Index("ix_signatures_merged_into_id", "merged_into_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

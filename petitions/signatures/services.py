@@ -14,7 +14,7 @@ from ..i18n import with_locale
 from ..mail import sending
 from ..urls import external_url
 from ..translations.services import localized_title
-from . import tokens
+from . import tokens, verification
 from ..privacy.minimize import client_hash
 from ..privacy.visibility import default_choice
 from .models import Signature, SignatureStateError, SignatureStatus, Visibility
@@ -59,6 +59,7 @@ def sign(appeal: Appeal, full_name: str, affiliation: str, email: str, language:
             consent_version=current_app.config["CONSENT_VERSION"],
             client_hash=client_hash(),
         )
+        verification.on_sign(signature)
         try:
             with db.session.begin_nested():
                 db.session.add(signature)
@@ -121,7 +122,9 @@ def confirm(token: str) -> tuple[Signature, bool]:
     signature = signature_for_token(token)
     if signature.status is SignatureStatus.PENDING and not signature.appeal.is_open:
         raise SigningClosed("Signing this appeal closed before this signature was confirmed.")
-    return signature, signature.confirm()
+    changed = signature.confirm()
+    verification.on_confirm(signature)
+    return signature, changed
 
 
 __all__ = ["sign", "confirm", "signature_for_token", "SigningClosed", "SignatureStateError"]

@@ -3,6 +3,7 @@ from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 CONFIRM = "signature-confirm"
+WITHDRAW = "signature-withdraw"
 
 
 class TokenError(Exception):

@@ -1,0 +1,1 @@
+"""The organizer review queue: levels, flags, approve/reject/vouch, duplicates and merges."""

@@ -1,0 +1,251 @@
+"""Import offline signature lists into an appeal: preview, then insert in batches (bounded memory)."""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from flask import render_template
+from flask_mail import Message
+from sqlalchemy import insert, select
+
+from .. import audit, crypto
+from ..appeals.models import Appeal, AuditEvent
+from ..auth.models import User
+from ..extensions import db, utcnow
+from ..mail import sending
+from ..organizations import services as registry
+from ..urls import external_url
+from . import verification
+from .dedupe import find_duplicate_groups
+from .importer import ImportFormatError, ImportRow, decode, iter_csv, iter_lines
+from .models import Level, Review, Signature, SignatureStatus, Visibility
+
+BATCH = 1000
+MODES = ("vouched", "invite")
+# Problems that leave no usable signatory on the row; the others are warnings shown to the organizer.
+FATAL = ("junk", "missing_name", "invalid_name", "invalid_affiliation")
+PREVIEW_ROWS = 300
+
+
+class ImportRefused(Exception):
+    """The import as a whole cannot go ahead; the message says why."""
+
+
+def text_of(data: bytes | str) -> str:
+    """Return the text of an uploaded or pasted list (bytes are decoded or ImportFormatError is raised)."""
+    return decode(data) if isinstance(data, bytes) else data
+
+
+def kind_for(filename: str) -> str:
+    """Return "csv" for table files and "lines" for free-form lists, judged by the file name."""
+    return "csv" if filename.lower().endswith((".csv", ".tsv")) else "lines"
+
+
+def rows_of(text: str, kind: str) -> Iterator[ImportRow]:
+    """Yield the parsed rows of a list one by one."""
+    return iter_csv(text) if kind == "csv" else iter_lines(text)
+
+
+def is_fatal(row: ImportRow) -> bool:
+    """Tell whether a row cannot be imported (no name, or a part that had to be refused)."""
+    return not row.name or any(p.split(":", 1)[0] in FATAL for p in row.problems)
+
+
+def digest(text: str) -> str:
+    """Return the fingerprint that recognises the same list imported twice."""
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass
+class Preview:
+    """What an import would do, shown before anything is stored."""
+
+    rows: list[ImportRow]  # the first PREVIEW_ROWS rows and every row with a problem or a duplicate
+    total: int
+    importable: int
+    with_email: int
+    groups: list[list[int]]  # line numbers within the list that are likely the same person
+    existing: dict[int, list[tuple[int, str]]]  # line -> [(signature id, "Name – Affiliation")] already signed
+    already_imported: bool = False
+
+
+def _existing_records(appeal: Appeal) -> list[tuple[int, str, str]]:
+    return db.session.execute(
+        select(Signature.id, Signature.full_name, Signature.affiliation).where(
+            Signature.appeal_id == appeal.id, Signature.status != SignatureStatus.WITHDRAWN,
+            Signature.merged_into_id.is_(None))).all()
+
+
+def matches_with_existing(appeal: Appeal, named: list[tuple[int, str, str]]) -> dict[int, list[tuple[int, str]]]:
+    """Return, per line, the existing signatures that the row probably duplicates."""
+    existing = _existing_records(appeal)
+    if not existing or not named:
+        return {}
+    records = [(n, a) for _, n, a in named] + [(n, a) for _, n, a in existing]
+    found: dict[int, list[tuple[int, str]]] = {}
+    for group in find_duplicate_groups(records):
+        ours = [named[i][0] for i in group if i < len(named)]
+        theirs = [existing[i - len(named)] for i in group if i >= len(named)]
+        for line in ours:
+            found[line] = [(sid, f"{n} – {a}" if a else n) for sid, n, a in theirs]
+    return {line: sigs for line, sigs in found.items() if sigs}
+
+
+def preview(appeal: Appeal, text: str, kind: str) -> Preview:
+    """Parse a list and report rows, problems and duplicates; store nothing."""
+    shown: list[ImportRow] = []
+    named: list[tuple[int, str, str]] = []
+    total = importable = with_email = 0
+    problem_lines: set[int] = set()
+    rows_by_line: dict[int, ImportRow] = {}
+    for row in rows_of(text, kind):
+        total += 1
+        if not is_fatal(row):
+            importable += 1
+            with_email += row.email is not None
+            named.append((row.line, row.name, row.affiliation))
+        if row.problems:
+            problem_lines.add(row.line)
+        if len(shown) < PREVIEW_ROWS or row.problems:
+            shown.append(row)
+        else:
+            rows_by_line[row.line] = row  # only kept if it turns out to be a duplicate, see below
+    groups = [[named[i][0] for i in g] for g in find_duplicate_groups([(n, a) for _, n, a in named])]
+    existing = matches_with_existing(appeal, named)
+    flagged = {line for g in groups for line in g} | set(existing)
+    shown_lines = {r.line for r in shown}
+    shown += [rows_by_line[line] for line in sorted(flagged - shown_lines) if line in rows_by_line]
+    shown.sort(key=lambda r: r.line)
+    return Preview(shown, total, importable, with_email, groups, existing,
+                   already_imported=was_imported(appeal, digest(text)))
+
+
+def was_imported(appeal: Appeal, fingerprint: str) -> bool:
+    """Tell whether this very list was imported into the appeal before."""
+    details = db.session.scalars(select(AuditEvent.detail).where(
+        AuditEvent.appeal_id == appeal.id, AuditEvent.action == "signatories.imported"))
+    return any((d or {}).get("sha256") == fingerprint for d in details)
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    invited: int = 0
+    skipped: list[tuple[int, str]] = field(default_factory=list)  # (line, reason)
+
+
+def import_list(appeal: Appeal, user: User | None, text: str, kind: str, mode: str, note: str = "",
+                skip_existing: bool = True, force: bool = False,
+                commit: Callable[[], None] | None = None) -> ImportResult:
+    """Store the rows of a list as vouched signatures or as invitations to confirm.
+
+    Rows are inserted in batches of BATCH; `commit`, when given (command line), is called after each
+    batch of invitations so that their mail leaves and memory stays bounded.
+    """
+    if mode not in MODES:
+        raise ImportRefused(f"Unknown import mode {mode!r}; use one of {', '.join(MODES)}.")
+    if mode == "vouched" and user is None:
+        raise ImportRefused("A vouched import needs the organizer who vouches.")
+    if appeal.published_revision_id is None:
+        raise ImportRefused("Publish the appeal first: signatures are bound to the published text.")
+    if not appeal.is_open and mode == "invite":
+        raise ImportRefused("Invitations can only be sent while the appeal is open.")
+    fingerprint = digest(text)
+    if not force and was_imported(appeal, fingerprint):
+        raise ImportRefused("This very list was already imported into this appeal.")
+    skip: dict[int, str] = {}
+    if skip_existing:
+        named = [(r.line, r.name, r.affiliation) for r in rows_of(text, kind) if not is_fatal(r)]
+        skip = {line: "looks like a signatory who already signed"
+                for line in matches_with_existing(appeal, named)}
+        del named
+    result = ImportResult()
+    matcher = registry.Matcher(registry.all_organizations())
+    seen_hashes: set[str] = set(db.session.scalars(
+        select(Signature.email_hash).where(Signature.appeal_id == appeal.id, Signature.email_hash.is_not(None))))
+    batch: list[tuple[ImportRow, str | None]] = []
+    for row in rows_of(text, kind):
+        reason = _refusal(row, mode, skip, seen_hashes)
+        if reason:
+            result.skipped.append((row.line, reason))
+            continue
+        key = crypto.email_hash(row.email) if row.email else None
+        if key:
+            seen_hashes.add(key)
+        batch.append((row, key))
+        if len(batch) >= BATCH:
+            _store(appeal, user, batch, mode, note, matcher, result)
+            batch = []
+            if commit is not None and mode == "invite":
+                commit()
+    if batch:
+        _store(appeal, user, batch, mode, note, matcher, result)
+    audit.record("signatories.imported", appeal, actor=user, mode=mode, sha256=fingerprint,
+                 created=result.created, invited=result.invited, skipped=len(result.skipped), note=note)
+    return result
+
+
+def _refusal(row: ImportRow, mode: str, skip: dict[int, str], seen_hashes: set[str]) -> str | None:
+    if is_fatal(row):
+        return row.problems[0] if row.problems else "no name"
+    if row.line in skip:
+        return skip[row.line]
+    if mode == "invite" and row.email is None:
+        return "no e-mail address to send the invitation to"
+    if row.email and crypto.email_hash(row.email) in seen_hashes:
+        return "this e-mail address already signed (or appears twice in the list)"
+    return None
+
+
+def _values(appeal: Appeal, user: User | None, row: ImportRow, key: str | None, mode: str, note: str,
+            matcher: registry.Matcher, now) -> dict:
+    values = {
+        "appeal_id": appeal.id, "full_name": row.name, "affiliation": row.affiliation, "country": "",
+        "email_hash": key, "email_encrypted": crypto.encrypt(crypto.normalize_email(row.email)) if key else None,
+        "language": appeal.original_language, "revision_id": appeal.published_revision_id,
+        "text_hash": appeal.content_hash, "consent_at": now, "source": "import", "review": Review.UNREVIEWED,
+        "review_reason": "", "vouch_note": "", "created_at": now, "visibility": Visibility.PUBLIC,
+        "consent_version": "",
+        **verification.derived(row.name, row.affiliation, matcher),
+    }
+    if mode == "vouched":
+        values.update(status=SignatureStatus.CONFIRMED, level=Level.VOUCHED, confirmed_at=now,
+                      vouched_by_id=user.id, vouched_at=now,
+                      vouch_note=(note or "Imported from an offline list")[:500])
+        if values["official"]:
+            values["official"] = False  # an organizer's list cannot make a body sign officially
+    else:
+        values.update(status=SignatureStatus.PENDING, level=Level.UNCONFIRMED)
+    return values
+
+
+def _store(appeal: Appeal, user: User | None, batch: list[tuple[ImportRow, str | None]], mode: str, note: str,
+           matcher: registry.Matcher, result: ImportResult) -> None:
+    now = utcnow()
+    values = [_values(appeal, user, row, key, mode, note, matcher, now) for row, key in batch]
+    if mode == "vouched":
+        # Core inserts keep no objects in the session: 100,000 rows need no more memory than 1,000.
+        # render_nulls keeps one key set for every row, so the batch goes out as one executemany.
+        db.session.execute(insert(Signature).execution_options(render_nulls=True), values)
+        result.created += len(values)
+        return
+    signatures = [Signature(**v) for v in values]
+    db.session.add_all(signatures)
+    db.session.flush()
+    for signature, (row, _) in zip(signatures, batch):
+        _queue_invitation(signature, row.email)
+    result.created += len(signatures)
+    result.invited += len(signatures)
+
+
+def _queue_invitation(signature: Signature, email: str) -> None:
+    from .services import confirmation_token
+
+    link = external_url("signatures.confirm", token=confirmation_token(signature))
+    body = render_template("mail/import_invitation.txt", signature=signature, appeal=signature.appeal, link=link)
+    sending.queue(Message(subject=f"Please confirm that you signed: {signature.appeal.title}",
+                          recipients=[email], body=body))
+
+
+__all__ = ["ImportFormatError", "ImportRefused", "preview", "import_list", "text_of", "kind_for", "rows_of"]

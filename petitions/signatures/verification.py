@@ -1,0 +1,109 @@
+"""Verification of signatories: hooks run when someone signs and confirms, and level summaries."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from .. import crypto
+from ..appeals.models import Appeal
+from ..extensions import db
+from ..organizations import services as registry
+from ..organizations.models import Organization
+from . import names
+from .dedupe import translit_key
+from .models import Level, Review, Signature, SignatureStatus
+
+FLAG_ORGANIZATION = "organization"  # the name field names a registered organization: it signs as a body
+# Levels a domain check may raise; an organizer's vouch or an official signature is never lowered.
+_RAISABLE = (Level.UNCONFIRMED, Level.EMAIL)
+
+
+def counted():
+    """Return the SQL condition of signatures that count: confirmed, not rejected, not merged."""
+    return ((Signature.status == SignatureStatus.CONFIRMED) & (Signature.review != Review.REJECTED)
+            & Signature.merged_into_id.is_(None))
+
+
+def derived(full_name: str, affiliation: str, matcher: registry.Matcher) -> dict:
+    """Return the fields derived from what a signer typed: flags, name key, organization, official."""
+    flags = list(names.flags_for_name(full_name))
+    as_body = matcher.match(full_name) if not flags else None
+    if as_body is not None:
+        flags.append(FLAG_ORGANIZATION)
+        org_id = as_body
+    else:
+        org_id = matcher.match(affiliation) if affiliation else None
+    return {"flags": flags, "name_key": translit_key(full_name)[:200], "organization_id": org_id,
+            "official": as_body is not None}
+
+
+def describe(signature: Signature, matcher: registry.Matcher | None = None) -> None:
+    """Fill in the derived fields of a new signature: flags, name key, organization."""
+    matcher = matcher or registry.Matcher(registry.all_organizations())
+    for key, value in derived(signature.full_name, signature.affiliation or "", matcher).items():
+        setattr(signature, key, value)
+
+
+def on_sign(signature: Signature) -> None:
+    """Describe a signature made on the public page."""
+    describe(signature)
+
+
+def on_confirm(signature: Signature) -> None:
+    """Raise the level of a just-confirmed signature from what its e-mail domain proves."""
+    if signature.status is not SignatureStatus.CONFIRMED or signature.level not in _RAISABLE:
+        return
+    email = crypto.decrypt(signature.email_encrypted) if signature.email_encrypted else None
+    signature.level = level_for(signature, email)
+
+
+def level_for(signature: Signature, email: str | None) -> Level:
+    """Return the level a confirmed address proves for this signature (at least "email")."""
+    if email is None or signature.organization_id is None:
+        return Level.EMAIL
+    org = db.session.get(Organization, signature.organization_id)
+    if signature.official:
+        # An organization signs as a body only through the contact address it gave the registry.
+        if org.contact_email and crypto.normalize_email(email) == crypto.normalize_email(org.contact_email):
+            return Level.OFFICIAL
+        return Level.EMAIL
+    owner = registry.organization_for_domain(registry.email_domain(email))
+    return Level.DOMAIN if owner is not None and owner.id == org.id else Level.EMAIL
+
+
+def recheck(appeal: Appeal, org: Organization) -> int:
+    """Apply a new or changed registry entry to the appeal's signatures; return how many rose to "domain"."""
+    matcher = registry.Matcher([org])
+    rows = db.session.execute(
+        select(Signature.id, Signature.affiliation).where(
+            Signature.appeal_id == appeal.id, Signature.level.in_(_RAISABLE), Signature.official.is_(False),
+            Signature.status != SignatureStatus.WITHDRAWN, Signature.affiliation != "")
+    )
+    ids = [sid for sid, affiliation in rows if matcher.match(affiliation) == org.id]
+    raised = 0
+    for start in range(0, len(ids), 500):
+        for signature in db.session.scalars(select(Signature).where(Signature.id.in_(ids[start:start + 500]))):
+            signature.organization_id = org.id
+            if signature.status is SignatureStatus.CONFIRMED:
+                before = signature.level
+                on_confirm(signature)
+                raised += signature.level is Level.DOMAIN and before is not Level.DOMAIN
+    return raised
+
+
+def level_summary(appeal: Appeal) -> dict[Level, int]:
+    """Count the signatures that count, per verification level (for the review page and the PDF annex)."""
+    summary = {level: 0 for level in Level}
+    confirmed = (Signature.appeal_id == appeal.id) & (Signature.status == SignatureStatus.CONFIRMED)
+    # Index-only queries instead of one that reads every row: all confirmed ones, minus the (few)
+    # rejected and merged ones.
+    for level, n in db.session.execute(select(Signature.level, func.count()).where(confirmed)
+                                       .group_by(Signature.level)):
+        summary[level] += n
+    rejected = select(Signature.level, func.count()).where(confirmed, Signature.review == Review.REJECTED)
+    merged_ids = select(Signature.id).where(Signature.merged_into_id.is_not(None))  # few, on their own index
+    merged = select(Signature.level, func.count()).where(confirmed, Signature.review != Review.REJECTED,
+                                                         Signature.id.in_(merged_ids))
+    for query in (rejected, merged):
+        for level, n in db.session.execute(query.group_by(Signature.level)):
+            summary[level] -= n
+    return summary
