@@ -2,23 +2,24 @@
 import logging
 
 from flask import Flask, render_template
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
 
 MESSAGES = {
-    400: "The request could not be understood.",
-    401: "Please log in.",
-    403: "You are not allowed to do this.",
-    404: "There is nothing here. The link may be wrong, or the page was removed.",
-    405: "This page does not accept that kind of request.",
-    409: "This conflicts with the current state.",
-    410: "This link has expired.",
-    413: "What you sent is too large.",
-    422: "Some fields need attention.",
-    429: "Too many requests. Please wait a little and try again.",
-    500: "Something went wrong on our side. Nothing you entered was lost; please try again.",
+    400: _l("The request could not be understood."),
+    401: _l("Please log in."),
+    403: _l("You are not allowed to do this."),
+    404: _l("There is nothing here. The link may be wrong, or the page was removed."),
+    405: _l("This page does not accept that kind of request."),
+    409: _l("This conflicts with the current state."),
+    410: _l("This link has expired."),
+    413: _l("What you sent is too large."),
+    422: _l("Some fields need attention."),
+    429: _l("Too many requests. Please wait a little and try again."),
+    500: _l("Something went wrong on our side. Nothing you entered was lost; please try again."),
 }
 
 
@@ -27,9 +28,9 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError):
-        return render_template("public/message.html", title="Form expired",
-                               message="The form was missing its security token or it expired. "
-                                       "Go back, reload the page and submit again."), 400
+        return render_template("public/message.html", title=_l("Form expired"),
+                               message=_l("The form was missing its security token or it expired. "
+                                          "Go back, reload the page and submit again.")), 400
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
@@ -43,4 +44,4 @@ def register(app: Flask) -> None:
         from .extensions import db
 
         db.session.rollback()
-        return render_template("public/message.html", title="Error", message=MESSAGES[500]), 500
+        return render_template("public/message.html", title=_l("Error"), message=MESSAGES[500]), 500

@@ -209,3 +209,12 @@ def test_confirmation_page_respects_the_choice(client, owner):
     url = f"/confirm/{signing.confirmation_token(sig)}"
     html = client.post(url, data={"csrf_token": csrf_token(client, url)}).get_data(as_text=True)
     assert "only in the letter delivered to the addressees" in html and "now stands under" not in html
+
+
+def test_owner_csv_export_withholds_anonymous_names(app, owner):
+    from petitions.signatures import export
+
+    appeal = make_appeal(owner, anonymous_display="country")
+    text = "".join(export.csv_chunks(appeal))
+    assert PUBLIC[0] in text and ADDRESSEES[0] in text  # owners see addressee-only names
+    assert ANONYMOUS[0] not in text and "Name withheld" in text and ANONYMOUS[2] in text

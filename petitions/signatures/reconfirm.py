@@ -1,4 +1,5 @@
 """Ask signatories of an earlier revision to re-confirm the amended text."""
+from flask_babel import lazy_gettext as _l
 from flask import Blueprint, current_app, render_template
 from flask_mail import Message
 from sqlalchemy import select
@@ -50,9 +51,9 @@ def _load(token: str) -> tuple[Signature, dict]:
     signature = db.session.get(Signature, payload.get("s")) if isinstance(payload.get("s"), int) else None
     if (signature is None or signature.status is not SignatureStatus.CONFIRMED or not signature.email_hash
             or signature.email_hash[:16] != payload.get("h")):
-        raise tokens.TokenError("This link does not match any current signature.")
+        raise tokens.TokenError(_l("This link does not match any current signature."))
     if payload.get("r") != signature.appeal.published_revision_id:
-        raise tokens.TokenError("The appeal was amended again since this message; a newer link was sent.")
+        raise tokens.TokenError(_l("The appeal was amended again since this message; a newer link was sent."))
     return signature, payload
 
 
@@ -60,7 +61,7 @@ def reconfirm(token: str) -> Signature:
     """Move a signature to the published revision of its appeal."""
     signature, _ = _load(token)
     if not signature.appeal.is_open:
-        raise tokens.TokenError("Signing this appeal has closed.")
+        raise tokens.TokenError(_l("Signing this appeal has closed."))
     signature.revision_id = signature.appeal.published_revision_id
     signature.text_hash = signature.appeal.published_revision.content_hash
     return signature
@@ -73,16 +74,16 @@ def reconfirm_view(token: str):
     try:
         signature, _ = _load(token)
     except tokens.TokenError as exc:
-        return render_template("public/message.html", title="This link does not work", message=str(exc)), \
+        return render_template("public/message.html", title=_l("This link does not work"), message=str(exc)), \
             410 if exc.expired else 400
     if form.validate_on_submit():
         try:
             reconfirm(token)
         except tokens.TokenError as exc:
-            return render_template("public/message.html", title="Not confirmed", message=str(exc)), 409
+            return render_template("public/message.html", title=_l("Not confirmed"), message=str(exc)), 409
         db.session.commit()
-        return render_template("public/message.html", title="Thank you",
-                               message="Your signature now stands under the amended text.",
+        return render_template("public/message.html", title=_l("Thank you"),
+                               message=_l("Your signature now stands under the amended text."),
                                appeal=signature.appeal)
     old = signature.revision.content if signature.revision else {}
     changes = content_diff(old, signature.appeal.published_revision.content)

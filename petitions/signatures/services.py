@@ -1,4 +1,5 @@
 """Write actions on signatures: sign, confirm."""
+from flask_babel import lazy_gettext as _l
 from dataclasses import dataclass
 
 from flask import current_app, render_template
@@ -37,8 +38,8 @@ def sign(appeal: Appeal, full_name: str, affiliation: str, email: str, language:
     """Record a pending signature and queue its confirmation mail; never sign twice per e-mail."""
     if not appeal.is_open:
         raise SigningClosed(
-            "This appeal is not collecting signatures." if appeal.status.value == "draft"
-            else "Signing this appeal has closed."
+            _l("This appeal is not collecting signatures.") if appeal.status.value == "draft"
+            else _l("Signing this appeal has closed.")
         )
     key = crypto.email_hash(email)
     existing = _find(appeal, key)
@@ -113,7 +114,7 @@ def signature_for_token(token: str) -> Signature:
     payload = tokens.read_token(tokens.CONFIRM, token, current_app.config["CONFIRM_TOKEN_MAX_AGE"])
     signature = db.session.get(Signature, payload.get("s")) if isinstance(payload.get("s"), int) else None
     if signature is None or not signature.email_hash or signature.email_hash[:16] != payload.get("h"):
-        raise tokens.TokenError("This link does not match any signature. It may have been withdrawn.")
+        raise tokens.TokenError(_l("This link does not match any signature. It may have been withdrawn."))
     return signature
 
 
@@ -121,7 +122,7 @@ def confirm(token: str) -> tuple[Signature, bool]:
     """Confirm the signature behind a link; return it and whether this call changed it."""
     signature = signature_for_token(token)
     if signature.status is SignatureStatus.PENDING and not signature.appeal.is_open:
-        raise SigningClosed("Signing this appeal closed before this signature was confirmed.")
+        raise SigningClosed(_l("Signing this appeal closed before this signature was confirmed."))
     changed = signature.confirm()
     verification.on_confirm(signature)
     return signature, changed

@@ -1,4 +1,5 @@
 """Signed, expiring tokens for links in e-mails; one salt per purpose."""
+from flask_babel import lazy_gettext as _l
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
@@ -28,9 +29,9 @@ def read_token(purpose: str, token: str, max_age: int) -> dict:
     try:
         payload = _serializer().loads(token, salt=purpose, max_age=max_age)
     except SignatureExpired:
-        raise TokenError("This link has expired. Sign again to get a new one.", expired=True) from None
+        raise TokenError(_l("This link has expired. Sign again to get a new one."), expired=True) from None
     except BadSignature:
-        raise TokenError("This link is not valid. Check that you copied the whole link.") from None
+        raise TokenError(_l("This link is not valid. Check that you copied the whole link.")) from None
     if not isinstance(payload, dict):
-        raise TokenError("This link is not valid.")
+        raise TokenError(_l("This link is not valid."))
     return payload

@@ -1,4 +1,5 @@
 """Public signing: the sign form's POST and the confirmation link."""
+from flask_babel import lazy_gettext as _l
 from flask import Blueprint, redirect, render_template, request, url_for
 
 from ..appeals.views_public import public_appeal_or_404, render_appeal_page
@@ -24,8 +25,8 @@ def sign(slug: str):
     appeal = public_appeal_or_404(slug)
     form = SignForm(appeal=appeal)
     if not appeal.is_open:
-        return render_template("public/message.html", title="Signing has closed",
-                               message="This appeal no longer collects signatures.", appeal=appeal), 409
+        return render_template("public/message.html", title=_l("Signing has closed"),
+                               message=_l("This appeal no longer collects signatures."), appeal=appeal), 409
     if not form.validate():
         return render_appeal_page(appeal, form, status=422)
     services.sign(appeal, form.full_name.data, form.affiliation.data, form.email.data,
@@ -48,14 +49,14 @@ def confirm(token: str):
     try:
         signature = services.signature_for_token(token)
     except TokenError as exc:
-        return render_template("public/message.html", title="This link does not work",
+        return render_template("public/message.html", title=_l("This link does not work"),
                                message=str(exc)), 410 if exc.expired else 400
     if not form.validate_on_submit():
         return render_template("public/confirm.html", signature=signature, appeal=signature.appeal, form=form)
     try:
         signature, changed = services.confirm(token)
     except (services.SigningClosed, services.SignatureStateError) as exc:
-        return render_template("public/message.html", title="Not confirmed", message=str(exc),
+        return render_template("public/message.html", title=_l("Not confirmed"), message=str(exc),
                                appeal=signature.appeal), 409
     db.session.commit()
     return render_template("public/confirmed.html", signature=signature, appeal=signature.appeal,
