@@ -74,6 +74,31 @@ def front_html(doc: LetterDocument) -> str:
     )
 
 
+def render_translations(doc: LetterDocument, cache_dir: str | None) -> bytes | None:
+    """Render the language versions annexed to a combined PDF (cached like the letter), or None."""
+    if not doc.translations:
+        return None
+    from ..i18n import direction, language_name
+
+    html_text = _env.get_template("translation.html").render(
+        doc=doc, versions=[(t, direction(t.language), language_name(t.language, "en")) for t in doc.translations])
+    key = hashlib.sha256(f"{LETTER_VERSION}|{doc.page_size}|".encode() + html_text.encode()
+                         + open(_STYLESHEET, "rb").read()).hexdigest()
+    path = os.path.join(cache_dir, f"translations-{key}.pdf") if cache_dir else None
+    if path and os.path.exists(path):
+        with open(path, "rb") as fh:
+            return fh.read()
+    html = HTML(string=html_text, base_url=None, url_fetcher=url_fetcher())
+    data = html.write_pdf(stylesheets=print_stylesheet(doc.page_size), pdf_tags=True)
+    if path:
+        os.makedirs(cache_dir, exist_ok=True)
+        tmp = f"{path}.tmp-{os.getpid()}"
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    return data
+
+
 @dataclass
 class Letter:
     """The rendered letter pages and where the QR code goes on the first page."""
@@ -203,7 +228,10 @@ def build(doc: LetterDocument, cache_dir: str, *, document_id: str = "", verify_
     current_pages = [p for c in chunk_list[:len(current)] for p in c.pages]
     earlier_pages = [p for c in chunk_list[len(current):] for p in c.pages]
     annex = [zlib.compress(p, 6) for p in annex_pages]
-    total = letter_pages + len(current_pages) + len(annex) + len(earlier_pages)
+    translations = render_translations(doc, cache_dir)
+    translation_pdf = pikepdf.open(io.BytesIO(translations)) if translations else None
+    translation_pages = len(translation_pdf.pages) if translation_pdf else 0
+    total = letter_pages + len(current_pages) + len(annex) + len(earlier_pages) + translation_pages
 
     log = GlyphLog()
     for c in chunk_list:
@@ -216,9 +244,12 @@ def build(doc: LetterDocument, cache_dir: str, *, document_id: str = "", verify_
     pdf.pages.extend([_page(pdf, content, width, height, resources) for content in added])
     kinds = ["L"] * len(current_pages) + ["Sect"] * len(annex) + ["L"] * len(earlier_pages)
     _tag_added_pages(pdf, letter_pages, kinds)
+    if translation_pdf is not None:
+        pdf.pages.extend(translation_pdf.pages)
 
+    last_added = letter_pages + len(added)
     for index, page in enumerate(pdf.pages):
-        _stamp(pdf, page, stamps[index], fonts, added=index >= letter_pages)
+        _stamp(pdf, page, stamps[index], fonts, added=letter_pages <= index < last_added)
     if verify_url and letter.qr_box:
         x, top, size = letter.qr_box
         matrix = segno.make(verify_url, error="m").matrix

@@ -40,15 +40,21 @@ def import_key(pkcs12, passphrase: str):
 @click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, writable=True),
               help="Where to write the PDF.")
 @click.option("--audience", type=click.Choice(["addressees", "public"]), default="addressees")
-def render(slug: str, output: str, audience: str):
+@click.option("--language", default=None, help="A published language version (default: the original).")
+@click.option("--combined", is_flag=True, help="The original first, every published translation as an annex.")
+def render(slug: str, output: str, audience: str, language: str | None, combined: bool):
     """Write the final, signed PDF of an appeal."""
     from ..appeals.models import Appeal
+    from ..translations.services import published_languages
     from .render import render_appeal_pdf, write_atomically
 
     appeal = db.session.scalar(select(Appeal).where(Appeal.slug == slug))
     if appeal is None:
         raise click.ClickException(f"No appeal with the slug {slug!r}.")
-    write_atomically(output, render_appeal_pdf(appeal, audience=audience))
+    if language is not None and language not in published_languages(appeal):
+        raise click.ClickException(f"{slug!r} has no published version in {language!r}; "
+                                   f"published: {', '.join(published_languages(appeal))}.")
+    write_atomically(output, render_appeal_pdf(appeal, audience=audience, language=language, combined=combined))
     click.echo(f"Wrote {output}")
 
 

@@ -78,6 +78,19 @@ class RevisionGroup:
     signatories: Sequence[SignatoryEntry]
 
 
+@dataclass(frozen=True)
+class TranslationVersion:
+    """A language version of the letter, printed as an annex of the combined PDF."""
+
+    language: str
+    title: str
+    body_html: str
+    revision_number: int
+    subject: str = ""
+    demands: tuple[str, ...] = ()
+    closing: str = ""
+
+
 @dataclass
 class LetterDocument:
     """Everything the PDF prints, independent of the database."""
@@ -105,6 +118,7 @@ class LetterDocument:
     audience: str = "addressees"
     appeal_slug: str = ""
     counted_total: int | None = None  # every signature that counts, named or not (visibility)
+    translations: list[TranslationVersion] = field(default_factory=list)  # annexes of the combined PDF
 
     @property
     def signatory_count(self) -> int:
@@ -196,14 +210,20 @@ VISIBILITY_AUDIENCE = {"addressees": "addressee_pdf", "public": "public_pdf",
 
 
 def document_from_appeal(appeal, audience: str = "addressees", *, settings=None,
-                         generated_at: datetime | None = None, language: str | None = None) -> LetterDocument:
-    """Adapt an appeal, its published text (in one language version) and its listed signatories."""
+                         generated_at: datetime | None = None, language: str | None = None,
+                         combined: bool = False) -> LetterDocument:
+    """Adapt an appeal, its published text (in one language version) and its listed signatories.
+
+    With `combined`, the original comes first and every published translation follows as an annex.
+    """
     from ..appeals.markdown import render_markdown
     from ..appeals.services import revisions
     from ..privacy.visibility import counted_total, listed_signatures
     from ..translations.services import localized_content
 
     audience = "public" if VISIBILITY_AUDIENCE[audience] == "public_pdf" else "addressees"
+    if combined:
+        language = appeal.original_language  # the original first; translations follow as annexes
     settings = settings if settings is not None else _settings_of(appeal)
     language = language or appeal.original_language or "en"
     content, _is_translation, _source = localized_content(appeal, language)
@@ -253,7 +273,27 @@ def document_from_appeal(appeal, audience: str = "addressees", *, settings=None,
         audience=audience,
         appeal_slug=appeal.slug,
         counted_total=counted_total(appeal),
+        translations=_translations_of(appeal, language) if combined else [],
     )
+
+
+def _translations_of(appeal, shown: str) -> list[TranslationVersion]:
+    from ..appeals.markdown import render_markdown
+    from ..translations.services import localized_content, published_languages
+
+    out = []
+    for code in published_languages(appeal):
+        if code == shown:
+            continue
+        content, is_translation, source = localized_content(appeal, code)
+        if not is_translation and code != appeal.original_language:
+            continue  # an outdated or unapproved translation is never printed
+        out.append(TranslationVersion(
+            language=code, title=content.get("title") or "", subject=content.get("subject") or "",
+            body_html=str(render_markdown(content.get("body") or "")),
+            demands=tuple(content.get("demands") or []), closing=content.get("closing") or "",
+            revision_number=source or 1))
+    return out
 
 
 def _addressees_of(addressees: list[dict]) -> list[Addressee]:

@@ -6,11 +6,12 @@ from .document import document_from_appeal
 
 
 def render_appeal_pdf(appeal, generated_at: datetime | None = None, audience: str = "addressees",
-                      signed: bool = True) -> bytes:
-    """Return the signed PDF of the appeal with every confirmed signatory."""
+                      signed: bool = True, language: str | None = None, combined: bool = False) -> bytes:
+    """Return the signed PDF of the appeal (in one language version, or all combined) with its signatories."""
     from . import jobs, signing
 
-    doc = document_from_appeal(appeal, audience, generated_at=generated_at or datetime.now(timezone.utc))
+    doc = document_from_appeal(appeal, audience, generated_at=generated_at or datetime.now(timezone.utc),
+                               language=language, combined=combined)
     data = build(doc, jobs.cache_dir(), workers=1).pdf
     if not signed:
         return data

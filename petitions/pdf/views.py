@@ -6,7 +6,9 @@ from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redi
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from ..appeals.access import appeal_for
 from ..appeals.models import Appeal
+from ..privacy import accesslog
 from ..extensions import db
 from . import jobs, services
 from .archival import signatories_csv
@@ -24,11 +26,8 @@ def _require_login():
     pass
 
 
-def _own(slug: str) -> Appeal:
-    appeal = db.session.scalar(select(Appeal).where(Appeal.slug == slug))
-    if appeal is None or appeal.owner_id != current_user.id:
-        abort(404)
-    return appeal
+def _own(slug: str, action: str = "pdf") -> Appeal:
+    return appeal_for(slug, action)
 
 
 @bp.get("/status")
@@ -45,8 +44,12 @@ def status(slug: str):
     settings = services.settings_of(appeal)
     form = SettingsForm(obj=settings, formdata=None)
     form.columns.data = str(getattr(settings, "columns", 2) or 2)
+    from ..i18n import native_name
+    from ..translations.services import published_languages
+
     return render_template("pdf/status.html", appeal=appeal, job=job, documents=documents, current=current,
-                           render_form=RenderForm(), settings_form=form, settings=settings)
+                           render_form=RenderForm(), settings_form=form, settings=settings,
+                           languages=[(code, native_name(code)) for code in published_languages(appeal)])
 
 
 @bp.get("/progress.json")
@@ -77,7 +80,7 @@ def render(slug: str):
 @bp.post("/settings")
 def settings(slug: str):
     """Save the letterhead: coalition, place, paper, columns, order and logo."""
-    appeal = _own(slug)
+    appeal = _own(slug, "edit")
     form = SettingsForm()
     if not form.validate_on_submit():
         return _settings_error(appeal, form, "Some fields need attention.")
@@ -113,8 +116,37 @@ def file(slug: str, filename: str):
 @bp.get("/signatories.csv")
 def export_csv(slug: str):
     """Export the listed signatories as CSV (the same bytes the PDF/A attachment holds)."""
-    appeal = _own(slug)
+    appeal = _own(slug, "export")
     data = signatories_csv(document_from_appeal(appeal, "addressees"))
+    accesslog.exported(appeal, "signatory list CSV")
+    db.session.commit()
     return Response(data, mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="{appeal.slug}-signatories.csv"',
         "Cache-Control": "no-store"})
+
+
+@bp.get("/version/<lang>")
+def language_version(slug: str, lang: str):
+    """Download the signed PDF of one published language version (the letter in that language)."""
+    return _download_variant(slug, language=lang)
+
+
+@bp.get("/combined")
+def combined(slug: str):
+    """Download the signed PDF with the original first and every published translation as an annex."""
+    return _download_variant(slug, combined=True)
+
+
+def _download_variant(slug: str, language: str | None = None, combined: bool = False):
+    from ..translations.services import published_languages
+    from .render import render_appeal_pdf
+
+    appeal = _own(slug)
+    if language is not None and language not in published_languages(appeal):
+        abort(404)
+    data = render_appeal_pdf(appeal, language=language, combined=combined)
+    accesslog.exported(appeal, "addressee PDF", version=language or ("combined" if combined else "original"))
+    db.session.commit()
+    name = f"{appeal.slug}-{language or 'all-languages'}.pdf"
+    return Response(data, mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
