@@ -232,3 +232,14 @@ def test_editing_a_closed_appeal_is_refused(client, team):
     response = client.post(f"/organizer/appeals/{appeal.slug}/edit", data=data)
     assert response.status_code == 409 and "can no longer be edited" in response.get_data(as_text=True)
     assert appeal.status is AppealStatus.CLOSED
+
+
+def test_a_body_over_the_limit_is_refused_with_a_message(client, team, app):
+    appeal, _ = team
+    app.config["BODY_MAX_CHARS"] = 100
+    login(client, "owner@example.org")
+    data = form_data(client, f"/organizer/appeals/{appeal.slug}/edit", body="x" * 101, save="Save")
+    response = client.post(f"/organizer/appeals/{appeal.slug}/edit", data=data)
+    assert response.status_code == 422 and "the limit is 100" in response.get_data(as_text=True)
+    db.session.refresh(appeal)
+    assert appeal.body == LETTER["body"] and appeal.revision_count == 1

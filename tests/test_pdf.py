@@ -108,3 +108,21 @@ def test_document_with_a_file_reference_does_not_read_it(tmp_path):
     html = f'<link rel="stylesheet" href="file://{secret}"><p>hello</p>'
     data = HTML(string=html, url_fetcher=url_fetcher()).write_pdf()
     assert "hello" in pdf_text(data) and "LEAKED-SECRET" not in pdf_text(data)
+
+
+def test_signatories_of_an_earlier_revision_are_listed_under_it(appeal):
+    from petitions.appeals import services as drafting
+    from petitions.signatures import services as signing
+
+    early = signing.sign(appeal, "Nərgiz Early", "Lawyer", "early@example.org").signature
+    early.confirm()
+    drafting.save_text(appeal, appeal.owner, appeal.content() | {"demands": ["A new demand."]})
+    drafting.publish_revision(appeal, appeal.owner)
+    late = signing.sign(appeal, "Orxan Late", "Journalist", "late@example.org").signature
+    late.confirm()
+    db.session.commit()
+    assert early.revision.number == 1 and late.revision.number == 2
+    text = " ".join(pdf_text(render_appeal_pdf(appeal)).split())
+    assert "Signatories of earlier revisions" in text
+    earlier = text.index("Signatories of revision 1")
+    assert text.index("Orxan Late") < earlier < text.index("Nərgiz Early")

@@ -12,11 +12,14 @@ import json
 import os
 import time
 import zlib
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable
 
 import pikepdf
 import segno
+from flask import has_app_context
+from flask_babel import gettext as _
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from weasyprint import CSS, HTML
 
@@ -70,7 +73,8 @@ def front_html(doc: LetterDocument) -> str:
         logo_uri = f"data:{doc.logo.mime};base64,{base64.b64encode(doc.logo.data).decode()}"
     return _env.get_template("letter.html").render(
         doc=doc, logo_uri=logo_uri, date_text=_date_text(doc), has_signatories=bool(doc.signatories),
-        marks=LEVEL_MARKS, legend=[(level, LEVEL_LABELS[level]) for level in LEVELS if level != "unconfirmed"],
+        marks=LEVEL_MARKS, legend=[(level, str(LEVEL_LABELS[level])) for level in LEVELS if level != "unconfirmed"],
+        _=_,
     )
 
 
@@ -81,7 +85,8 @@ def render_translations(doc: LetterDocument, cache_dir: str | None) -> bytes | N
     from ..i18n import direction, language_name
 
     html_text = _env.get_template("translation.html").render(
-        doc=doc, versions=[(t, direction(t.language), language_name(t.language, "en")) for t in doc.translations])
+        doc=doc, versions=[(t, direction(t.language), language_name(t.language, doc.language))
+                           for t in doc.translations], _=_)
     key = hashlib.sha256(f"{LETTER_VERSION}|{doc.page_size}|".encode() + html_text.encode()
                          + open(_STYLESHEET, "rb").read()).hexdigest()
     path = os.path.join(cache_dir, f"translations-{key}.pdf") if cache_dir else None
@@ -143,34 +148,36 @@ def annex_blocks(doc: LetterDocument, document_id: str, verify_url: str) -> list
     counts = doc.level_counts()
     listed = doc.signatory_count
     total = max(doc.counted_total or 0, listed)
-    summary = (f"Signatories ({total:,})" if total == listed else
-               f"Signatories ({total:,}), of whom {listed:,} are named in this copy; the others are counted "
-               f"but chose not to be named here.")
-    blocks: list[tuple] = [("h", "Annex: how this document was made"), ("p", summary),
-                           ("row", "Named in this copy", f"{listed:,}")]
+    summary = (_("Signatories (%(total)s)", total=f"{total:,}") if total == listed else
+               _("Signatories (%(total)s), of whom %(listed)s are named in this copy; the others are counted "
+                 "but chose not to be named here.", total=f"{total:,}", listed=f"{listed:,}"))
+    blocks: list[tuple] = [("h", _("Annex: how this document was made")), ("p", summary),
+                           ("row", _("Named in this copy"), f"{listed:,}")]
     for level, n in counts.items():
-        blocks.append(("row", f"   {LEVEL_MARKS[level]}  {LEVEL_LABELS[level]}", f"{n:,}"))
+        blocks.append(("row", f"   {LEVEL_MARKS[level]}  {str(LEVEL_LABELS[level])}", f"{n:,}"))
     blocks += [
-        ("row", "Text", f"revision {doc.revision_number}, language version “{doc.language}”"),
-        ("row", "Text fingerprint (SHA-256)", doc.revision_hash or "–"),
-        ("row", "Generated", doc.generated_at.strftime("%Y-%m-%d %H:%M:%S UTC")),
+        ("row", _("Text"), _("revision %(n)s, language version “%(language)s”", n=doc.revision_number,
+                             language=doc.language)),
+        ("row", _("Text fingerprint (SHA-256)"), doc.revision_hash or "–"),
+        ("row", _("Generated"), doc.generated_at.strftime("%Y-%m-%d %H:%M:%S UTC")),
     ]
     if document_id:
-        blocks.append(("row", "Document", document_id))
+        blocks.append(("row", _("Document"), document_id))
     if verify_url:
-        blocks.append(("row", "Verify at", verify_url))
-    blocks.append(("p", "Every listed signatory confirmed their signature through a link sent to their e-mail "
-                        "address; the letter before each name gives any further verification. Names are printed as "
-                        "the signatories entered them. This file carries the digital signature of the service "
-                        "that collected the signatures: any change made to it afterwards shows at the address "
-                        "above, which the QR code on the first page opens."))
+        blocks.append(("row", _("Verify at"), verify_url))
+    blocks.append(("p", _("Every listed signatory confirmed their signature through a link sent to their e-mail "
+                          "address; the letter before each name gives any further verification. Names are printed "
+                          "as the signatories entered them. This file carries the digital signature of the service "
+                          "that collected the signatures: any change made to it afterwards shows at the address "
+                          "above, which the QR code on the first page opens.")))
     if doc.earlier_revisions:
-        blocks.append(("h", "Signatories of earlier revisions", "small"))
-        blocks.append(("p", "These people signed an earlier version of the text. They are listed on the "
-                            "following pages, under the revision they signed."))
+        blocks.append(("h", _("Signatories of earlier revisions"), "small"))
+        blocks.append(("p", _("These people signed an earlier version of the text. They are listed on the "
+                              "following pages, under the revision they signed.")))
         for g in doc.earlier_revisions:
-            blocks.append(("row", f"Revision {g.revision_number}", f"{len(g.signatories):,} signatories, "
-                                                                     f"fingerprint {g.revision_hash}"))
+            blocks.append(("row", _("Revision %(n)s", n=g.revision_number),
+                           _("%(count)s signatories, fingerprint %(hash)s", count=f"{len(g.signatories):,}",
+                             hash=g.revision_hash)))
     return blocks
 
 
@@ -188,18 +195,35 @@ class BuildResult:
 def list_specs(doc: LetterDocument) -> tuple[list[chunking.ChunkSpec], list[chunking.ChunkSpec]]:
     """Plan the chunks of the current list and of the earlier revisions' lists."""
     layout = ListLayout(doc.page_size, doc.columns)
-    groups = [(title or "Signatories", entries) for title, entries in grouped_entries(doc)]
+    groups = [(title or _("Signatories"), entries) for title, entries in grouped_entries(doc)]
     current = chunking.plan(groups, layout) if doc.signatories else []
-    earlier = chunking.plan([(f"Signatories of revision {g.revision_number} (text fingerprint "
-                              f"{g.revision_hash[:16]}…)", g.signatories) for g in doc.earlier_revisions],
-                            layout)
+    earlier = chunking.plan([(_("Signatories of revision %(n)s (text fingerprint %(hash)s…)",
+                                n=g.revision_number, hash=g.revision_hash[:16]), g.signatories)
+                              for g in doc.earlier_revisions], layout)
     return current, earlier
 
 
-def build(doc: LetterDocument, cache_dir: str, *, document_id: str = "", verify_url: str = "",
-          archival: bool = False, csv_data: bytes | None = None, workers: int = 2,
-          progress: Progress | None = None) -> BuildResult:
-    """Render the whole PDF, typesetting only list chunks that are not cached."""
+@contextmanager
+def document_locale(language: str):
+    """Translate the PDF's own words (headings, annex, labels) into the document's language."""
+    if not has_app_context():  # benchmarks and tools render without the app: English
+        yield
+        return
+    from ..i18n import with_locale
+
+    with with_locale(language):
+        yield
+
+
+def build(doc: LetterDocument, cache_dir: str, **options) -> BuildResult:
+    """Render the whole PDF in the document's language, typesetting only list chunks that are not cached."""
+    with document_locale(doc.language):
+        return _build(doc, cache_dir, **options)
+
+
+def _build(doc: LetterDocument, cache_dir: str, *, document_id: str = "", verify_url: str = "",
+           archival: bool = False, csv_data: bytes | None = None, workers: int = 2,
+           progress: Progress | None = None) -> BuildResult:
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     current, earlier = list_specs(doc)

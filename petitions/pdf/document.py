@@ -8,13 +8,16 @@ from datetime import date, datetime, timezone
 from functools import lru_cache
 from typing import Sequence
 
+from flask_babel import lazy_gettext as _l
+
 LEVELS = ("official", "vouched", "domain", "email", "unconfirmed")
+# Lazy strings: they resolve in the language the PDF is rendered in (see assemble.document_locale).
 LEVEL_LABELS = {
-    "official": "confirmed officially by the organization",
-    "vouched": "vouched for by the coalition",
-    "domain": "e-mail at the organization's domain confirmed",
-    "email": "e-mail address confirmed",
-    "unconfirmed": "not confirmed",
+    "official": _l("confirmed officially by the organization"),
+    "vouched": _l("vouched for by the coalition"),
+    "domain": _l("e-mail at the organization's domain confirmed"),
+    "email": _l("e-mail address confirmed"),
+    "unconfirmed": _l("not confirmed"),
 }
 LEVEL_MARKS = {"official": "O", "vouched": "V", "domain": "D", "email": "E", "unconfirmed": "?"}
 GROUPINGS = ("none", "kind", "country")
@@ -188,15 +191,15 @@ def grouped_entries(doc: LetterDocument) -> list[tuple[str, list[SignatoryEntry]
     """Split the current revision's signatories into printed groups, each sorted."""
     entries = list(doc.signatories)
     if doc.grouping == "kind":
-        groups = [("Organizations", [e for e in entries if e.is_organization]),
-                  ("Individuals", [e for e in entries if not e.is_organization])]
+        groups = [(str(_l("Organizations")), [e for e in entries if e.is_organization]),
+                  (str(_l("Individuals")), [e for e in entries if not e.is_organization])]
     elif doc.grouping == "country":
         by_country: dict[str, list[SignatoryEntry]] = {}
         for e in entries:
             by_country.setdefault(e.country or "", []).append(e)
         collator = _collator(doc.language)
         order = sorted(by_country, key=lambda c: (c == "", collator.getSortKey(c) if collator else c))
-        groups = [(c or "Country not stated", by_country[c]) for c in order]
+        groups = [(c or str(_l("Country not stated")), by_country[c]) for c in order]
     else:
         groups = [("", entries)]
     return [(title, sorted_entries(g, doc.language)) for title, g in groups if g]

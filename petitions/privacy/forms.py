@@ -1,7 +1,7 @@
 """Forms of the privacy pages: self-service and the organizer's visibility settings."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, RadioField, SelectMultipleField, StringField, SubmitField
+from wtforms import SelectChoice, BooleanField, EmailField, RadioField, SelectMultipleField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -32,7 +32,7 @@ class CorrectForm(FlaskForm):
 
     def __init__(self, *args, offered: list[str], **kwargs):
         super().__init__(*args, **kwargs)
-        self.visibility.choices = [(v, VISIBILITY_LABELS[v]) for v in offered]
+        self.visibility.choices = [SelectChoice(v, VISIBILITY_LABELS[v]) for v in offered]
 
     def validate_full_name(self, field):
         try:
@@ -61,12 +61,12 @@ class MultiCheckboxField(SelectMultipleField):
 class PrivacySettingsForm(FlaskForm):
     visibility_choices = MultiCheckboxField(
         _l("Choices offered on the sign form"),
-        choices=[(v.value, VISIBILITY_LABELS[v.value]) for v in Visibility],
+        choices=[SelectChoice(v.value, VISIBILITY_LABELS[v.value]) for v in Visibility],
         validators=[DataRequired(_l("Offer at least one choice."))])
     visibility_default = RadioField(_l("Preselected choice"),
-                                    choices=[(v.value, VISIBILITY_LABELS[v.value]) for v in Visibility])
+                                    choices=[SelectChoice(v.value, VISIBILITY_LABELS[v.value]) for v in Visibility])
     anonymous_display = RadioField(_l("How anonymous signatures appear"),
-                                   choices=list(ANONYMOUS_DISPLAY_LABELS.items()))
+                                   choices=[SelectChoice(k, v) for k, v in ANONYMOUS_DISPLAY_LABELS.items()])
     submit = SubmitField(_l("Save"))
 
     def validate_visibility_default(self, field):

@@ -1,7 +1,7 @@
 """The public sign form."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, RadioField, StringField, SubmitField
+from wtforms import SelectChoice, BooleanField, EmailField, RadioField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from . import names
@@ -34,7 +34,7 @@ class SignForm(FlaskForm):
         from ..privacy.visibility import VISIBILITY_LABELS, default_choice, offered_choices
 
         self.offered = offered_choices(appeal) if appeal is not None else ["public"]
-        self.visibility.choices = [(v, VISIBILITY_LABELS[v]) for v in self.offered]
+        self.visibility.choices = [SelectChoice(v, VISIBILITY_LABELS[v]) for v in self.offered]
         if not self.visibility.data:
             self.visibility.data = default_choice(appeal) if appeal is not None else "public"
 
