@@ -56,3 +56,19 @@ def test_organizer_downloads_a_language_version_and_the_combined_pdf(app, client
     assert client.get(f"/organizer/appeals/{appeal.slug}/pdf/version/fr").status_code == 404
     combined = client.get(f"/organizer/appeals/{appeal.slug}/pdf/combined")
     assert combined.status_code == 200 and VERSIONS["ru"]["title"] in text_of(combined.data)[0]
+
+
+def test_a_language_version_carries_a_qr_link_and_verifies_as_genuine(app, client):
+    import io as _io
+
+    appeal, _ = multilingual_appeal(languages=("ru",))
+    client.post("/auth/login", data={"email": "coalition@example.org", "password": PASSWORD,
+                                     "csrf_token": csrf_token(client, "/auth/login")})
+    data = client.get(f"/organizer/appeals/{appeal.slug}/pdf/version/ru").data
+    assert "/verify/" in text_of(data)[0].replace(" ", "")
+    token = csrf_token(client, "/verify/")
+    page = client.post("/verify/", data={"csrf_token": token, "file": (_io.BytesIO(data), "ru.pdf")},
+                       content_type="multipart/form-data")
+    assert "<h2>Genuine</h2>" in page.get_data(as_text=True)
+    again = client.get(f"/organizer/appeals/{appeal.slug}/pdf/version/ru")
+    assert again.data == data  # unchanged list and text: the stored version is served, not re-rendered

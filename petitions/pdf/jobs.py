@@ -24,7 +24,19 @@ from .models import JobStatus, PdfDocument, PdfJob
 
 log = logging.getLogger(__name__)
 AUDIENCES = ("addressees", "public")
-VARIANTS = ("standard", "archival")
+# "standard" and "archival" show the original; "lang:xx" one language version; "combined" all of them.
+VARIANTS = ("standard", "archival", "combined")
+
+
+def is_variant(variant: str) -> bool:
+    """Tell whether a variant name is one the renderer knows."""
+    return variant in VARIANTS or (variant.startswith("lang:") and 2 <= len(variant) - 5 <= 12)
+
+
+def document_for(appeal, audience: str, variant: str) -> LetterDocument:
+    """Describe the document a variant prints."""
+    language = variant[5:] if variant.startswith("lang:") else None
+    return document_from_appeal(appeal, audience, language=language, combined=variant == "combined")
 # Share of the total time each stage takes, for the progress bar and the time left.
 STAGES = {"queued": 0.0, "list": 0.05, "letter": 0.80, "merge": 0.85, "sign": 0.95, "done": 1.0}
 
@@ -58,7 +70,7 @@ def ensure_signing_key() -> None:
 
 def request_render(appeal, audience: str = "addressees", variant: str = "standard") -> PdfJob:
     """Queue a render of the appeal's PDF, or return the one already queued or running."""
-    if audience not in AUDIENCES or variant not in VARIANTS:
+    if audience not in AUDIENCES or not is_variant(variant):
         raise ValueError("Unknown audience or variant.")
     reap_stale_jobs()
     active = db.session.scalar(select(PdfJob).where(
@@ -154,7 +166,7 @@ def _reason(exc: Exception) -> str:
 
 
 def _render(appeal, audience: str, variant: str, progress) -> PdfDocument:
-    doc = document_from_appeal(appeal, audience)
+    doc = document_for(appeal, audience, variant)
     document_id = secrets.token_urlsafe(12)
     verify_url = public_verify_url(document_id)
     csv_data = archival.signatories_csv(doc) if variant == "archival" else None
@@ -167,7 +179,7 @@ def _render(appeal, audience: str, variant: str, progress) -> PdfDocument:
     version = (db.session.scalar(select(func.max(PdfDocument.version)).where(
         PdfDocument.appeal_id == appeal.id)) or 0) + 1
     suffix = "" if audience == "addressees" else "-public"
-    suffix += "-pdfa" if variant == "archival" else ""
+    suffix += {"standard": "", "archival": "-pdfa", "combined": "-all-languages"}.get(variant, "-" + variant[5:])
     filename = f"{appeal.slug}-v{version}{suffix}.pdf"
     folder = os.path.join(files_dir(), appeal.slug)
     os.makedirs(folder, exist_ok=True)
@@ -220,7 +232,7 @@ def current_document(appeal, audience: str = "addressees", variant: str = "stand
     latest = latest_document(appeal, audience, variant)
     if latest is None or not os.path.exists(file_path(latest)):
         return None
-    doc = doc or document_from_appeal(appeal, audience)
+    doc = doc or document_for(appeal, audience, variant)
     return latest if latest.source_hash == doc.source_hash() else None
 
 

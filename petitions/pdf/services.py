@@ -38,20 +38,20 @@ def send_document(record: PdfDocument):
     return response
 
 
-def download_current(appeal):
+def download_current(appeal, audience: str = "addressees", variant: str = "standard"):
     """Send the current PDF; render it now if the list is small, else send the organizer to the job page."""
-    record = jobs.current_document(appeal)
+    record = jobs.current_document(appeal, audience, variant)
     if record is None:
         from ..appeals.services import signature_counts
 
         confirmed = signature_counts([appeal.id])[appeal.id]["confirmed"]
         if confirmed > int(current_app.config.get("PDF_SYNC_MAX", 3000)):
-            job = jobs.request_render(appeal)
+            job = jobs.request_render(appeal, audience, variant)
             db.session.commit()
             jobs.dispatch(current_app._get_current_object(), job)
             flash("The PDF is being generated; this page shows its progress.", "success")
             return redirect(url_for("pdfs.status", slug=appeal.slug), code=303)
-        job = jobs.request_render(appeal)
+        job = jobs.request_render(appeal, audience, variant)
         db.session.commit()
         if job.status.value == "running":
             return redirect(url_for("pdfs.status", slug=appeal.slug), code=303)

@@ -139,14 +139,12 @@ def combined(slug: str):
 
 def _download_variant(slug: str, language: str | None = None, combined: bool = False):
     from ..translations.services import published_languages
-    from .render import render_appeal_pdf
 
     appeal = _own(slug)
     if language is not None and language not in published_languages(appeal):
         abort(404)
-    data = render_appeal_pdf(appeal, language=language, combined=combined)
-    accesslog.exported(appeal, "addressee PDF", version=language or ("combined" if combined else "original"))
+    # Stored, versioned and registered for /verify like the main PDF (its QR code points there).
+    response = services.download_current(appeal, "addressees", "combined" if combined else f"lang:{language}")
+    accesslog.exported(appeal, "addressee PDF", version=language or "combined")
     db.session.commit()
-    name = f"{appeal.slug}-{language or 'all-languages'}.pdf"
-    return Response(data, mimetype="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+    return response

@@ -1,11 +1,12 @@
 """Forms of the privacy pages: self-service and the organizer's visibility settings."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectChoice, BooleanField, EmailField, RadioField, SelectMultipleField, StringField, SubmitField
+from wtforms import BooleanField, EmailField, RadioField, SelectChoice, SelectMultipleField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..signatures import names
+from ..signatures.forms import PersonFieldsMixin
 from ..signatures.models import Visibility
 from .visibility import ANONYMOUS_DISPLAY_LABELS, VISIBILITY_LABELS
 
@@ -16,14 +17,7 @@ class RequestLinkForm(FlaskForm):
     submit = SubmitField(_l("Send me a link"))
 
 
-def _clean(field, label: str, max_length: int):
-    try:
-        field.data = names._clean(field.data or "", field.name, label, 0, max_length)
-    except names.InvalidName as exc:
-        raise ValidationError(str(exc)) from None
-
-
-class CorrectForm(FlaskForm):
+class CorrectForm(PersonFieldsMixin, FlaskForm):
     full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=names.NAME_MAX_LENGTH)])
     affiliation = StringField(_l("Affiliation"), validators=[Length(max=names.AFFILIATION_MAX_LENGTH)])
     country = StringField(_l("Country"), validators=[Optional(), Length(max=80)])
@@ -33,18 +27,6 @@ class CorrectForm(FlaskForm):
     def __init__(self, *args, offered: list[str], **kwargs):
         super().__init__(*args, **kwargs)
         self.visibility.choices = [SelectChoice(v, VISIBILITY_LABELS[v]) for v in offered]
-
-    def validate_full_name(self, field):
-        try:
-            field.data = names.clean_name(field.data or "")
-        except names.InvalidName as exc:
-            raise ValidationError(str(exc)) from None
-
-    def validate_affiliation(self, field):
-        _clean(field, "Affiliation", names.AFFILIATION_MAX_LENGTH)
-
-    def validate_country(self, field):
-        _clean(field, "Country", 80)
 
 
 class EraseForm(FlaskForm):

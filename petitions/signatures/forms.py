@@ -1,13 +1,33 @@
 """The public sign form."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectChoice, BooleanField, EmailField, RadioField, StringField, SubmitField
+from wtforms import BooleanField, EmailField, RadioField, SelectChoice, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from . import names
 
 
-class SignForm(FlaskForm):
+class PersonFieldsMixin:
+    """Clean a signer's name, affiliation and country the same way wherever they are typed."""
+
+    def validate_full_name(self, field):
+        field.data = _cleaned(names.clean_name, field.data)
+
+    def validate_affiliation(self, field):
+        field.data = _cleaned(names.clean_affiliation, field.data)
+
+    def validate_country(self, field):
+        field.data = _cleaned(lambda value: names._clean(value, "country", "Country", 0, 80), field.data)
+
+
+def _cleaned(clean, value):
+    try:
+        return clean(value or "")
+    except names.InvalidName as exc:
+        raise ValidationError(str(exc)) from None
+
+
+class SignForm(PersonFieldsMixin, FlaskForm):
     full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=names.NAME_MAX_LENGTH)])
     affiliation = StringField(
         _l("Affiliation"), validators=[Length(max=names.AFFILIATION_MAX_LENGTH)],
@@ -41,25 +61,6 @@ class SignForm(FlaskForm):
     def validate_visibility(self, field):
         if field.data not in self.offered:
             raise ValidationError(_l("Choose one of the offered options."))
-
-    def validate_country(self, field):
-        try:
-            field.data = names._clean(field.data or "", "country", "Country", 0, 80)
-        except names.InvalidName as exc:
-            raise ValidationError(str(exc)) from None
-
-    def validate_full_name(self, field):
-        try:
-            field.data = names.clean_name(field.data or "")
-        except names.InvalidName as exc:
-            raise ValidationError(str(exc)) from None
-
-    def validate_affiliation(self, field):
-        try:
-            field.data = names.clean_affiliation(field.data or "")
-        except names.InvalidName as exc:
-            raise ValidationError(str(exc)) from None
-
 
 class ConfirmForm(FlaskForm):
     submit = SubmitField(_l("Confirm my signature"))

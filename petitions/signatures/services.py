@@ -90,23 +90,23 @@ def confirmation_token(signature: Signature) -> str:
 
 def _queue_confirmation(signature: Signature, email: str) -> None:
     link = external_url("signatures.confirm", token=confirmation_token(signature))
-    # In the language of the version the signer read (the default where the interface has no catalog).
-    with with_locale(signature.language):
-        title = localized_title(signature.appeal, signature.language)
-        body = render_template("mail/confirm.txt", signature=signature, appeal=signature.appeal, link=link,
-                               appeal_title=title)
-        subject = _("Please confirm your signature: %(title)s", title=title)
-    sending.queue(Message(subject=subject, recipients=[email], body=body))
+    _queue_signer_mail(signature, email, "mail/confirm.txt", link,
+                       lambda title: _("Please confirm your signature: %(title)s", title=title))
 
 
 def _queue_already_signed(signature: Signature, email: str) -> None:
     link = external_url("public.appeal_in", slug=signature.appeal.slug, lang=signature.language)
+    _queue_signer_mail(signature, email, "mail/already_signed.txt", link,
+                       lambda title: _("You have already signed: %(title)s", title=title))
+
+
+def _queue_signer_mail(signature: Signature, email: str, template: str, link: str, subject) -> None:
+    # In the language of the version the signer read (the default where the interface has no catalog).
     with with_locale(signature.language):
         title = localized_title(signature.appeal, signature.language)
-        body = render_template("mail/already_signed.txt", signature=signature, appeal=signature.appeal, link=link,
+        body = render_template(template, signature=signature, appeal=signature.appeal, link=link,
                                appeal_title=title)
-        subject = _("You have already signed: %(title)s", title=title)
-    sending.queue(Message(subject=subject, recipients=[email], body=body))
+        sending.queue(Message(subject=subject(title), recipients=[email], body=body))
 
 
 def signature_for_token(token: str) -> Signature:
