@@ -116,15 +116,10 @@ def close_appeal(appeal: Appeal) -> None:
 
 
 def confirmed_signatures(appeal: Appeal) -> list[Signature]:
-    """Return the confirmed signatures in the order they confirmed."""
-    return list(
-        db.session.scalars(
-            select(Signature)
-            .where(Signature.appeal_id == appeal.id, Signature.status == SignatureStatus.CONFIRMED,
-                   Signature.review != Review.REJECTED, Signature.merged_into_id.is_(None))
-            .order_by(Signature.confirmed_at, Signature.id)
-        )
-    )
+    """Return the signatures that count (confirmed, not rejected, not merged), in the order they confirmed."""
+    from ..privacy.visibility import counted_signatures
+
+    return counted_signatures(appeal)
 
 
 def signature_counts(appeal_ids: list[int]) -> dict[int, dict[str, int]]:

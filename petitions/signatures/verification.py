@@ -17,12 +17,6 @@ FLAG_ORGANIZATION = "organization"  # the name field names a registered organiza
 _RAISABLE = (Level.UNCONFIRMED, Level.EMAIL)
 
 
-def counted():
-    """Return the SQL condition of signatures that count: confirmed, not rejected, not merged."""
-    return ((Signature.status == SignatureStatus.CONFIRMED) & (Signature.review != Review.REJECTED)
-            & Signature.merged_into_id.is_(None))
-
-
 def derived(full_name: str, affiliation: str, matcher: registry.Matcher) -> dict:
     """Return the fields derived from what a signer typed: flags, name key, organization, official."""
     flags = list(names.flags_for_name(full_name))
