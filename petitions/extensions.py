@@ -2,7 +2,7 @@
 import hashlib
 import hmac
 
-from flask import current_app, request
+from flask import request
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_login import LoginManager
@@ -29,10 +29,11 @@ class Base(DeclarativeBase):
 
 
 def hashed_client_key() -> str:
-    """Key rate limits by a keyed hash of the client address, never the raw IP."""
-    secret = current_app.config["SECRET_KEY"].encode()
+    """Key rate limits by a keyed hash of the client address that changes monthly, never the raw IP."""
+    from .privacy.minimize import period_key
+
     addr = (request.remote_addr or "unknown").encode()
-    return hmac.new(secret, b"ratelimit:" + addr, hashlib.sha256).hexdigest()[:32]
+    return hmac.new(period_key(), b"ratelimit:" + addr, hashlib.sha256).hexdigest()[:32]
 
 
 db = SQLAlchemy(model_class=Base)
