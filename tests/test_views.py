@@ -207,3 +207,12 @@ def test_dev_outbox_lists_mail_when_enabled(make_app):
     assert "Please confirm your signature: Outbox test" in page and "/confirm/" in page
     with app.app_context():
         db.engine.dispose()
+
+
+def test_refused_characters_are_explained_in_the_signers_language(client, open_appeal):
+    token = csrf_token(client, f"/a/{open_appeal.slug}")
+    response = client.post(f"/a/{open_appeal.slug}/sign", headers={"Accept-Language": "ru"}, data={
+        "full_name": "Evil\u202eName", "email": "e@example.org", "consent": "y", "csrf_token": token})
+    assert response.status_code == 422
+    assert "невидимый или управляющий символ" in response.get_data(as_text=True)
+    assert signature_count() == 0

@@ -2,6 +2,7 @@
 from dataclasses import dataclass, field
 
 from flask import current_app, render_template
+from flask_babel import lazy_gettext as _l
 from flask_mail import Message
 from sqlalchemy import select
 
@@ -63,7 +64,7 @@ def hash_for_token(token: str) -> str:
     payload = tokens.read_token(SELF_SERVICE, token, current_app.config["SELF_SERVICE_TOKEN_MAX_AGE"])
     key = payload.get("h")
     if not isinstance(key, str) or len(key) != 64:
-        raise tokens.TokenError("This link is not valid. Check that you copied the whole link.")
+        raise tokens.TokenError(_l("This link is not valid. Check that you copied the whole link."))
     return key
 
 

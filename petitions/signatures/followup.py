@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import current_app, render_template
+from flask_babel import lazy_gettext as _l
 from flask_mail import Message
 from sqlalchemy import or_, select
 
@@ -35,7 +36,7 @@ def signature_for_withdrawal(token: str) -> Signature:
     signature = db.session.get(Signature, payload.get("s")) if isinstance(payload.get("s"), int) else None
     # The hash goes with the address at withdrawal, so an old link stops matching by itself.
     if signature is None or not signature.email_hash or signature.email_hash[:16] != payload.get("h"):
-        raise tokens.TokenError("This signature has already been withdrawn, or the link is not valid.")
+        raise tokens.TokenError(_l("This signature has already been withdrawn, or the link is not valid."))
     return signature
 
 

@@ -20,11 +20,18 @@ class PersonFieldsMixin:
         field.data = _cleaned(lambda value: names._clean(value, "country", "Country", 0, 80), field.data)
 
 
+# The pure names module explains in English; signers get these, in their language.
+_REFUSED_CHARACTER = _l("This field contains an invisible or control character, often left by copying and "
+                        "pasting. Please type it again.")
+_MESSAGES = {"bidi_char": _REFUSED_CHARACTER, "invisible_char": _REFUSED_CHARACTER,
+             "control_char": _REFUSED_CHARACTER}
+
+
 def _cleaned(clean, value):
     try:
         return clean(value or "")
     except names.InvalidName as exc:
-        raise ValidationError(str(exc)) from None
+        raise ValidationError(_MESSAGES.get(exc.code, str(exc))) from None
 
 
 class SignForm(PersonFieldsMixin, FlaskForm):

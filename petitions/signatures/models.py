@@ -2,6 +2,8 @@
 import enum
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
+
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -118,7 +120,7 @@ class Signature(ModerationMixin, db.Model):
         if self.status is SignatureStatus.CONFIRMED:
             return False
         if self.status is not SignatureStatus.PENDING:
-            raise SignatureStateError("This signature was withdrawn and can no longer be confirmed.")
+            raise SignatureStateError(_l("This signature was withdrawn and can no longer be confirmed."))
         self.status = SignatureStatus.CONFIRMED
         self.confirmed_at = utcnow()
         if self.level is Level.UNCONFIRMED:
