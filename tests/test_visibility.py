@@ -218,3 +218,21 @@ def test_owner_csv_export_withholds_anonymous_names(app, owner):
     text = "".join(export.csv_chunks(appeal))
     assert PUBLIC[0] in text and ADDRESSEES[0] in text  # owners see addressee-only names
     assert ANONYMOUS[0] not in text and "Name withheld" in text and ANONYMOUS[2] in text
+
+
+def test_public_pdf_is_stored_once_and_large_lists_are_left_to_a_job(app, client, owner):
+    from petitions.pdf.models import PdfDocument, PdfJob
+
+    appeal = make_appeal(owner)
+    first = client.get(f"/a/{appeal.slug}/public.pdf")
+    second = client.get(f"/a/{appeal.slug}/public.pdf")
+    assert first.status_code == second.status_code == 200 and first.data == second.data
+    assert db.session.query(PdfDocument).filter_by(audience="public").count() == 1
+
+    app.config.update(PDF_SYNC_MAX=0, PDF_EXECUTOR="worker")  # a list too long to render in a request
+    signing.sign(appeal, "One More", "Lawyer", "more@example.org").signature.confirm()
+    db.session.commit()
+    waiting = client.get(f"/a/{appeal.slug}/public.pdf")
+    assert waiting.status_code == 503 and waiting.headers["Retry-After"] == "60"
+    assert "being prepared" in waiting.get_data(as_text=True)
+    assert db.session.query(PdfJob).filter_by(audience="public", status="queued").count() == 1

@@ -38,23 +38,27 @@ def send_document(record: PdfDocument):
     return response
 
 
-def download_current(appeal, audience: str = "addressees", variant: str = "standard"):
-    """Send the current PDF; render it now if the list is small, else send the organizer to the job page."""
+def download_current(appeal, audience: str = "addressees", variant: str = "standard", while_rendering=None):
+    """Send the current PDF; render it now if the list is small, else start a job.
+
+    `while_rendering()` answers while a job runs; by default the organizer goes to the job's page.
+    """
+    if while_rendering is None:
+        def while_rendering():
+            flash("The PDF is being generated; this page shows its progress.", "success")
+            return redirect(url_for("pdfs.status", slug=appeal.slug), code=303)
     record = jobs.current_document(appeal, audience, variant)
     if record is None:
         from ..appeals.services import signature_counts
 
         confirmed = signature_counts([appeal.id])[appeal.id]["confirmed"]
-        if confirmed > int(current_app.config.get("PDF_SYNC_MAX", 3000)):
-            job = jobs.request_render(appeal, audience, variant)
-            db.session.commit()
-            jobs.dispatch(current_app._get_current_object(), job)
-            flash("The PDF is being generated; this page shows its progress.", "success")
-            return redirect(url_for("pdfs.status", slug=appeal.slug), code=303)
         job = jobs.request_render(appeal, audience, variant)
         db.session.commit()
+        if confirmed > int(current_app.config.get("PDF_SYNC_MAX", 3000)):
+            jobs.dispatch(current_app._get_current_object(), job)
+            return while_rendering()
         if job.status.value == "running":
-            return redirect(url_for("pdfs.status", slug=appeal.slug), code=303)
+            return while_rendering()
         job = jobs.run_job(job.id)
         if job.status.value != "done":
             from flask import render_template
@@ -62,5 +66,5 @@ def download_current(appeal, audience: str = "addressees", variant: str = "stand
             return render_template("public/message.html", title="PDF not generated", message=job.error), 503
         record = db.session.get(PdfDocument, job.document_id)
     if not os.path.exists(jobs.file_path(record)):
-        return redirect(url_for("pdfs.status", slug=appeal.slug), code=303)
+        return while_rendering()
     return send_document(record)

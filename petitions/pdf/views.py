@@ -39,8 +39,12 @@ def status(slug: str):
     job = jobs.latest_job(appeal)
     documents = list(db.session.scalars(select(PdfDocument).where(PdfDocument.appeal_id == appeal.id)
                                         .order_by(PdfDocument.version.desc()).limit(20)))
-    current = {(d.audience, d.variant): d for d in documents
-               if jobs.current_document(appeal, d.audience, d.variant) is d}
+    # One freshness check per kind of PDF, not per stored file: each check reads the whole list.
+    current = {}
+    for kind in {(d.audience, d.variant) for d in documents}:
+        record = jobs.current_document(appeal, *kind)
+        if record is not None:
+            current[kind] = record
     settings = services.settings_of(appeal)
     form = SettingsForm(obj=settings, formdata=None)
     form.columns.data = str(getattr(settings, "columns", 2) or 2)

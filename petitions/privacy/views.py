@@ -2,6 +2,7 @@
 import json
 
 from flask import Blueprint, Response, abort, current_app, render_template
+from flask_babel import gettext as _
 
 from ..appeals.views_public import public_appeal_or_404
 from ..extensions import db, limiter
@@ -140,12 +141,18 @@ def erase(token: str, signature_id: int):
 @bp.get("/a/<slug>/public.pdf")
 def public_pdf(slug: str):
     """Download the public PDF: the letter with only the names their signers made public."""
-    from ..pdf.render import render_appeal_pdf
+    from ..pdf.services import download_current
 
     appeal = public_appeal_or_404(slug)
-    data = render_appeal_pdf(appeal, audience="public_pdf")
-    return Response(data, mimetype="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="{appeal.slug}-public.pdf"'})
+
+    def being_prepared():
+        # Anyone may ask for this file: a large list is rendered once by a job, never per request.
+        page = render_template("public/message.html", title=_("The public PDF is being prepared"),
+                               message=_("Please try again in a minute."), appeal=appeal)
+        return page, 503, {"Retry-After": "60"}
+
+    # The stored, signed and versioned copy, re-rendered only when the text or the names change.
+    return download_current(appeal, "public", "standard", while_rendering=being_prepared)
 
 
 @bp.get("/a/<slug>/embed")
