@@ -4,6 +4,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
+from ..crypto import email_hash
 from ..extensions import db, limiter, login_manager
 from ..security import safe_next
 from ..signatures.tokens import TokenError
@@ -39,8 +40,14 @@ def _register_limit():
     return current_app.config["REGISTER_RATE_LIMIT"]
 
 
+def _register_address_key() -> str:
+    # Per address too: rotating client addresses must not turn registration into a mail bomb for one inbox.
+    return "register:" + email_hash(request.form.get("email", ""))
+
+
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit(_register_limit, methods=["POST"])
+@limiter.limit(_register_limit, methods=["POST"], key_func=_register_address_key)
 def register():
     """Mail a link that finishes registration; answer the same whether the address has an account."""
     _registration_open()

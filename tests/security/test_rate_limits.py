@@ -19,6 +19,7 @@ from petitions.extensions import db
 
 from ..conftest import base_config, csrf_token, free_port, new_appeal
 from .conftest import PASSWORD
+from .test_sessions import IsolatedClient
 
 ROOT = Path(__file__).resolve().parents[2]
 SIGN_LIMIT = 5
@@ -155,6 +156,27 @@ def test_registration_is_rate_limited(make_app):
                 "email": f"bulk{n}@example.org", "name": "Bulk", "password": PASSWORD, "password2": PASSWORD,
                 "csrf_token": token}).status_code)
         assert answers[:3] == [200] * 3 and answers[3:] == [429, 429], answers
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_registration_mails_to_one_address_are_limited_whatever_the_client_address(make_app):
+    app = make_app(RATELIMIT_ENABLED=True, REGISTER_RATE_LIMIT="3 per hour", PROXY_FIX_X_FOR=1)
+    app.test_client_class = IsolatedClient  # several clients: each request in its own app context
+    with app.app_context():
+        answers = []
+        for n in range(5):
+            client = app.test_client()
+            headers = {"X-Forwarded-For": f"203.0.113.{n + 1}"}  # a new client address each time
+            token = csrf_token(client, "/auth/register")
+            answers.append(client.post("/auth/register", headers=headers, data={
+                "email": "Victim@Example.ORG" if n % 2 else "victim@example.org", "csrf_token": token}).status_code)
+        assert answers == [200, 200, 200, 429, 429], answers
+        client = app.test_client()
+        token = csrf_token(client, "/auth/register")
+        other = client.post("/auth/register", headers={"X-Forwarded-For": "203.0.113.99"},
+                            data={"email": "someone.else@example.org", "csrf_token": token})
+        assert other.status_code == 200
         db.session.remove()
         db.engine.dispose()
 

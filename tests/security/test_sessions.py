@@ -114,6 +114,15 @@ def test_remember_token_rotates_at_each_login_and_the_old_one_dies(app, world):
     assert _client_with(app, remember_token=second).get(DASHBOARD).status_code == 200
 
 
+def test_a_new_password_ends_every_existing_session(app, world, client_as):
+    client = client_as(world.owner)
+    assert client.get(DASHBOARD).status_code == 200
+    owner = db.session.get(User, world.owner.id)
+    owner.set_password("a new long passphrase")
+    db.session.commit()
+    assert client.get(DASHBOARD).status_code == 302
+
+
 def test_login_renews_the_session_and_the_csrf_token(app, world):
     client = app.test_client()
     before = csrf_token(client, "/auth/login")
