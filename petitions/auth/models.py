@@ -52,4 +52,4 @@ class User(UserMixin, db.Model):
 
     def has_session_token(self, token: str) -> bool:
         """Tell whether a cookie's token is the current one."""
-        return bool(self.session_token) and hmac.compare_digest(self.session_token, token)
+        return bool(self.session_token) and hmac.compare_digest(self.session_token.encode(), token.encode())
