@@ -27,6 +27,12 @@ def create_app(test_config: dict | None = None) -> Flask:
         path = os.path.join(app.instance_path, "petitions.sqlite")
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
     _check_secrets(app)
+    if app.config["PROXY_FIX_X_FOR"] or app.config["PROXY_FIX_X_PROTO"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Trust exactly the configured hops: X-Forwarded-For entries beyond them are the client's to forge.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(app.config["PROXY_FIX_X_FOR"]),
+                                x_proto=int(app.config["PROXY_FIX_X_PROTO"]))
 
     _init_extensions(app)
     _register_blueprints(app)

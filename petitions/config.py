@@ -74,3 +74,15 @@ class Defaults:
     # Languages (petitions/i18n.py): interface languages with a catalog, where the catalogs live.
     LANGUAGES = ["en", "fr", "de", "ru", "az", "tr", "hy"]
     BABEL_TRANSLATION_DIRECTORIES = "i18n_catalogs"
+
+    # Sessions, accounts and rate limits (issue 11; docs/security.md).
+    REGISTER_RATE_LIMIT = "5 per hour"  # registration requests and completions per client
+    REGISTER_TOKEN_MAX_AGE = int(timedelta(hours=24).total_seconds())  # life of the link that finishes registration
+    # Rate-limit counters must be shared by every worker process: use redis://host:6379/0 in production
+    # (memory:// counts per process, so gunicorn -w 3 would allow three times the limit).
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True  # Redis down: count in memory rather than refuse requests
+    RATELIMIT_SWALLOW_ERRORS = True  # a storage error never turns a request into a 500
+    # Proxies in front of the app whose X-Forwarded-For/-Proto entries are trusted (0: none; the client's
+    # address is the connection's). Set it to the number of reverse proxies, or every client shares a bucket.
+    PROXY_FIX_X_FOR = 0
+    PROXY_FIX_X_PROTO = 0

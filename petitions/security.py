@@ -1,6 +1,7 @@
 """Response headers: a strict Content-Security-Policy with per-request nonces, no referrer, no framing."""
 import secrets
 from functools import wraps
+from urllib.parse import unquote, urlsplit
 
 from flask import Flask, current_app, request
 
@@ -12,6 +13,32 @@ def csp_nonce() -> str:
     """Return this request's nonce for an inline <script nonce="…"> (the policy allows no other inline code)."""
     # Kept on the request itself: g lives as long as the app context, which may span requests.
     return request.environ.setdefault(_NONCE, secrets.token_urlsafe(18))
+
+
+def safe_next(target: str | None, fallback: str) -> str:
+    """Return target if it is a path on this site, else fallback; the one rule for user-supplied redirects."""
+    if not target:
+        return fallback
+    text = target
+    # Decode until stable: a browser or proxy may decode again, so every layer must be harmless.
+    for _ in range(5):
+        if not _is_local_path(text):
+            return fallback
+        decoded = unquote(text)
+        if decoded == text:
+            return target
+        text = decoded
+    return fallback
+
+
+def _is_local_path(text: str) -> bool:
+    # Printable ASCII only: browsers drop tabs and newlines and fold look-alikes, turning "/\t/x" into "//x".
+    if not text.startswith("/") or not all("!" <= ch <= "~" for ch in text):
+        return False
+    if text.startswith("//") or "\\" in text:
+        return False
+    parts = urlsplit(text)
+    return not parts.scheme and not parts.netloc
 
 
 def embeddable(view):

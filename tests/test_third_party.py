@@ -39,6 +39,7 @@ def site(make_app):
         from petitions.appeals import members as membership
         from petitions.appeals import services as drafting
         from petitions.appeals.models import Role
+        from petitions.auth.services import REGISTER
         from petitions.signatures import reconfirm, tokens
 
         invitation = membership.invite(appeal, owner, "co@example.org", Role.EDITOR)
@@ -49,6 +50,7 @@ def site(make_app):
         db.session.commit()
         values = {
             "organizer.accept_invitation:token": tokens.make_token(membership.INVITE, {"i": invitation.id}),
+            "auth.finish_registration:token": tokens.make_token(REGISTER, {"e": "new.organizer@example.org"}),
             "reconfirm.reconfirm:token": tokens.make_token(
                 reconfirm.RECONFIRM, {"s": first_signer.id, "r": appeal.published_revision_id,
                                       "h": first_signer.email_hash[:16]}),

@@ -1,4 +1,6 @@
 """HTTP behaviour through the test client: forms, CSRF, statuses, access."""
+import re
+
 import pytest
 from sqlalchemy import func, select
 
@@ -8,7 +10,7 @@ from petitions.extensions import db
 from petitions.signatures import services as signing
 from petitions.signatures.models import Signature, SignatureStatus
 
-from .conftest import csrf_token, new_appeal
+from .conftest import csrf_token, message_text, new_appeal
 
 
 @pytest.fixture
@@ -129,11 +131,16 @@ def test_organizer_pages_need_login(client, open_appeal):
     assert response.status_code == 302 and "/auth/login" in response.headers["Location"]
 
 
-def test_register_login_create_publish_close(client, app):
+def test_register_login_create_publish_close(smtp_app):
+    client = smtp_app.test_client()
     token = csrf_token(client, "/auth/register")
-    response = client.post("/auth/register", data={
-        "name": "Nigar", "email": "nigar@example.org", "password": "long enough pw",
-        "password2": "long enough pw", "csrf_token": token})
+    response = client.post("/auth/register", data={"email": "nigar@example.org", "csrf_token": token})
+    assert response.status_code == 200
+    [msg] = smtp_app.smtp_sink.wait_for(1)
+    link = re.search(r"http://\S+/auth/register/\S+", message_text(msg)).group(0)
+    path = "/" + link.split("/", 3)[3]
+    response = client.post(path, data={"name": "Nigar", "password": "long enough pw", "password2": "long enough pw",
+                                       "csrf_token": csrf_token(client, path)})
     assert response.status_code == 303
     token = csrf_token(client, "/organizer/appeals/new")
     preview = client.post("/organizer/appeals/new", data={

@@ -1,9 +1,13 @@
 """Co-organizers: invitations by e-mail, roles, removal."""
+import hmac
+
 from flask import current_app, render_template
+from flask_babel import lazy_gettext as _l
 from flask_mail import Message
 from sqlalchemy import select
 
 from ..audit import record
+from ..crypto import normalize_email
 from ..auth.models import User
 from ..extensions import db, utcnow
 from ..mail import sending
@@ -16,6 +20,10 @@ INVITE = "appeal-invite"
 
 class InvitationError(Exception):
     """An invitation that cannot be used."""
+
+
+class NotTheInvitee(InvitationError):
+    """An invitation opened by an account of another address."""
 
 
 def members(appeal: Appeal) -> list[tuple[User, Role]]:
@@ -41,12 +49,16 @@ def invite(appeal: Appeal, inviter: User, email: str, role: Role) -> AppealInvit
     return invitation
 
 
-def invitation_for(token: str) -> AppealInvitation:
-    """Return the open invitation behind a link, or raise TokenError/InvitationError."""
+def invitation_for(token: str, user: User) -> AppealInvitation:
+    """Return the open invitation behind a link for this user, or raise TokenError/InvitationError."""
     payload = tokens.read_token(INVITE, token, current_app.config["INVITATION_MAX_AGE"])
     invitation = db.session.get(AppealInvitation, payload.get("i")) if isinstance(payload.get("i"), int) else None
     if invitation is None:
         raise InvitationError("This invitation was withdrawn.")
+    # A forwarded or leaked link must not make its holder a co-organizer; nor may it tell them who was invited.
+    if not hmac.compare_digest(normalize_email(user.email).encode(), normalize_email(invitation.email).encode()):
+        raise NotTheInvitee(_l("This invitation was sent to another e-mail address. Log in with the account "
+                               "of the address that received it."))
     if invitation.accepted_at is not None:
         raise InvitationError("This invitation has already been accepted.")
     return invitation
@@ -54,7 +66,7 @@ def invitation_for(token: str) -> AppealInvitation:
 
 def accept(token: str, user: User) -> AppealMember:
     """Give the logged-in user the invited role on the appeal."""
-    invitation = invitation_for(token)
+    invitation = invitation_for(token, user)
     appeal = invitation.appeal
     member = db.session.scalar(
         select(AppealMember).where(AppealMember.appeal_id == appeal.id, AppealMember.user_id == user.id)

@@ -1,19 +1,28 @@
-"""Organizer registration, login and logout."""
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+"""Organizer registration (confirmed by e-mail), login and logout."""
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
+from ..crypto import email_hash
 from ..extensions import db, limiter, login_manager
-from .forms import LoginForm, LogoutForm, RegisterForm
+from ..security import safe_next
+from ..signatures.tokens import TokenError
+from .forms import FinishRegistrationForm, LoginForm, LogoutForm, RegisterForm
 from .models import User
-from .services import EmailTaken, register_user
+from .services import EmailTaken, WeakPassword, authenticate, register_user, registration_email, request_registration
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 
 @login_manager.user_loader
 def _load_user(user_id: str):
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    # Cookies carry "<id>:<session token>"; a rotated token (logout, new login, new password) ends them.
+    uid, _sep, token = user_id.partition(":")
+    if not uid.isdigit() or not token:
+        return None
+    user = db.session.get(User, int(uid))
+    return user if user is not None and user.has_session_token(token) else None
 
 
 @bp.app_template_global("logout_form")
@@ -22,22 +31,59 @@ def _logout_form() -> LogoutForm:
     return LogoutForm()
 
 
-@bp.route("/register", methods=["GET", "POST"])
-def register():
-    """Create an organizer account."""
+def _registration_open():
     if not current_app.config["REGISTRATION_OPEN"]:
         abort(404)
+
+
+def _register_limit():
+    return current_app.config["REGISTER_RATE_LIMIT"]
+
+
+def _register_address_key() -> str:
+    # Per address too: rotating client addresses must not turn registration into a mail bomb for one inbox.
+    return "register:" + email_hash(request.form.get("email", ""))
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(_register_limit, methods=["POST"])
+@limiter.limit(_register_limit, methods=["POST"], key_func=_register_address_key)
+def register():
+    """Mail a link that finishes registration; answer the same whether the address has an account."""
+    _registration_open()
     form = RegisterForm()
     if form.validate_on_submit():
-        try:
-            user = register_user(form.name.data, form.email.data, form.password.data)
-        except EmailTaken:
-            form.email.errors.append("An account with this e-mail exists. Log in instead.")
-        else:
-            db.session.commit()
-            login_user(user)
-            return redirect(url_for("organizer.dashboard"), code=303)
+        request_registration(form.email.data)
+        db.session.commit()
+        return render_template("auth/register_sent.html", email=form.email.data.strip())
     return render_template("auth/register.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/register/<token>", methods=["GET", "POST"])
+@limiter.limit(_register_limit, methods=["POST"])
+def finish_registration(token: str):
+    """Create the account for the address the link was sent to, and log it in."""
+    _registration_open()
+    try:
+        email = registration_email(token)
+    except TokenError as exc:
+        return render_template("public/message.html", title=_("This link does not work"),
+                               message=str(exc)), 410 if exc.expired else 400
+    form = FinishRegistrationForm(account_email=email)
+    if form.validate_on_submit():
+        try:
+            user = register_user(form.name.data, email, form.password.data)
+        except EmailTaken:
+            db.session.rollback()
+            return render_template("public/message.html", title=_("This account exists"),
+                                   message=_("This address already has an account. Log in instead.")), 409
+        except WeakPassword as exc:
+            form.password.errors.append(str(exc))
+        else:
+            _start_session(user, remember=False)
+            db.session.commit()
+            return redirect(url_for("organizer.dashboard"), code=303)
+    return render_template("auth/register_finish.html", form=form, email=email), 422 if form.errors else 200
 
 
 def _login_limit():
@@ -50,22 +96,35 @@ def login():
     """Log an organizer in."""
     form = LoginForm()
     if form.validate_on_submit():
-        user = db.session.scalar(select(User).where(User.email == form.email.data.strip().lower()))
-        if user is not None and user.check_password(form.password.data):
-            login_user(user, remember=form.remember.data)
-            target = request.args.get("next", "")
-            # Only local paths: an open redirect would let phishing links borrow our name.
-            if not target.startswith("/") or target.startswith("//") or "\\" in target:
-                target = url_for("organizer.dashboard")
-            return redirect(target, code=303)
-        form.password.errors.append("Wrong e-mail or password.")
+        user = authenticate(form.email.data, form.password.data)
+        if user is not None:
+            _start_session(user, remember=form.remember.data)
+            db.session.commit()
+            return redirect(safe_next(request.args.get("next"), url_for("organizer.dashboard")), code=303)
+        form.password.errors.append(_("Wrong e-mail or password."))
     status = 401 if request.method == "POST" and form.password.errors else 422 if form.errors else 200
     return render_template("auth/login.html", form=form), status
 
 
+def _clear_session() -> None:
+    # Flask-WTF caches the token in g too; without this the next form would carry the dropped one.
+    session.clear()
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
+
+
+def _start_session(user: User, remember: bool) -> None:
+    # A new session: nothing planted before login (session content, CSRF token, old cookies) survives it.
+    _clear_session()
+    user.rotate_session_token()  # also a new remember cookie: a stolen one dies at the next login
+    login_user(user, remember=remember)
+
+
 @bp.post("/logout")
 def logout():
-    """Log out."""
+    """Log out everywhere this session's cookies went."""
     if LogoutForm().validate_on_submit() and current_user.is_authenticated:
+        current_user.rotate_session_token()
+        db.session.commit()
         logout_user()
+        _clear_session()
     return redirect(url_for("public.index"), code=303)
