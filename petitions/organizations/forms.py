@@ -22,3 +22,18 @@ class DomainForm(FlaskForm):
     organization_id = HiddenField(validators=[DataRequired()])
     domain = StringField(_l("Domain"), validators=[DataRequired(), Length(max=253)])
     submit = SubmitField(_l("Add domain"))
+
+
+class ProofForm(FlaskForm):
+    """Ask for a proof mail: to an address at one claimed domain, or to the contact address."""
+
+    domain_id = HiddenField()
+    organization_id = HiddenField()
+    address = EmailField(_l("Address at the domain"), validators=[Optional(), Length(max=254)])
+    submit = SubmitField(_l("Send proof link"))
+
+
+class ProveForm(FlaskForm):
+    """The Confirm button behind a proof link."""
+
+    submit = SubmitField(_l("Confirm"))
