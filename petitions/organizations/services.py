@@ -7,6 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import idna
+from email_validator import EmailNotValidError, validate_email
 from flask import current_app, render_template
 from flask_babel import gettext as _
 from flask_mail import Message
@@ -226,12 +227,16 @@ def request_domain_proof(entry: OrganizationDomain, address: str, by) -> str:
     """Mail a proof link to an address at the domain; return the address it went to."""
     org = entry.organization
     require_editor(org, by)
-    local, at, typed_domain = (address or "").strip().rpartition("@")
-    if not at or not local or any(c.isspace() for c in local) or email_domain(address) != entry.domain:
+    try:
+        parsed = validate_email((address or "").strip().rstrip(".。．｡"), check_deliverability=False,
+                                allow_smtputf8=False)
+    except EmailNotValidError:
+        parsed = None
+    if parsed is None or canonical_domain(parsed.ascii_domain) != entry.domain:
         raise RegistryError(_("Give an address at %(domain)s itself, e.g. “secretariat@%(domain)s”: only "
                               "someone who receives mail there can prove the domain.", domain=entry.domain))
     # The mail goes to the stored ASCII spelling, never to a look-alike the organizer typed.
-    recipient = f"{local}@{entry.domain}"
+    recipient = f"{parsed.local_part}@{entry.domain}"
     entry.proof_nonce = secrets.token_hex(16)
     link = external_url("organizations.prove", token=_proof_token("domain", entry.id, entry.domain,
                                                                    entry.proof_nonce))
