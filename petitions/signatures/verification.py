@@ -103,11 +103,13 @@ def recheck(appeal: Appeal, org: Organization) -> int:
     return raised
 
 
-def reassess(org: Organization | None = None) -> int:
-    """Drop every "domain" or "official" level (of one entry, or all) that its proven facts no longer give."""
+def reassess(org: Organization | None = None, appeal: Appeal | None = None) -> int:
+    """Drop every "domain" or "official" level (of one entry, one appeal, or all) its proven facts no longer give."""
     query = select(Signature.id).where(Signature.level.in_(_DERIVED))
     if org is not None:
         query = query.where(Signature.organization_id == org.id)
+    if appeal is not None:
+        query = query.where(Signature.appeal_id == appeal.id)
     ids = list(db.session.scalars(query))
     dropped, trusted = 0, {}
     for start in range(0, len(ids), 500):

@@ -6,7 +6,6 @@ import pytest
 from flask import g
 from sqlalchemy import select
 
-from petitions.appeals.models import AppealMember, Role
 from petitions.extensions import db
 from petitions.organizations.models import Organization, OrganizationDomain
 from petitions.signatures.models import Level, Signature
@@ -294,21 +293,30 @@ def test_removing_a_domain_drops_the_levels_it_gave(app, world, client_as):
 
 def test_a_registry_entry_stops_confirming_when_its_owner_leaves_the_team(app, world, client_as):
     reviewer = login_as(client_as, world.reviewer)
-    assert register(reviewer, world.appeal, "Bar Association", domains="bar.example").status_code == 303
+    assert register(reviewer, world.appeal, "Bar Association", domains="bar.example",
+                    contact="office@bar.example").status_code == 303
     org = org_named("Bar Association", world.reviewer)
+    contact_mail = next(m for m in app.smtp_sink.messages if m["To"] == "office@bar.example")
+    assert press_confirm(app, path_of(PROOF_RE.search(message_text(contact_mail)).group(0))).status_code == 200
     prove_domain(app, reviewer, world.appeal, org, "bar.example", "secretariat@bar.example")
+    body = sign_and_confirm(app, world.appeal, "Bar Association", "", "office@bar.example")
+    assert body.level is Level.OFFICIAL
     # The owner sees the reviewer's entry, read-only.
     owner = login_as(client_as, world.owner)
     assert "Managed by Reviewer" in get(owner, registry_url(world.appeal)).get_data(as_text=True)
     assert post(owner, registry_url(world.appeal), {"dom-organization_id": str(org.id),
                                                     "dom-domain": "other.example", "dom-submit": "1"},
                 token_field="dom-csrf_token").status_code == 403
-    db.session.delete(db.session.scalar(select(AppealMember).where(AppealMember.user_id == world.reviewer.id,
-                                                                   AppealMember.role == Role.REVIEWER)))
-    db.session.commit()
     lawyer = sign_and_confirm(app, world.appeal, "Leyla Lawyer", "Lawyer, Member of the Bar Association",
                               "lawyer@bar.example")
-    assert lawyer.level is Level.EMAIL
+    assert lawyer.level is Level.DOMAIN
+    members = f"/organizer/appeals/{world.appeal.slug}/members"
+    assert post(owner, f"{members}/{world.reviewer.id}", {"role": "remove"}, token_url=members).status_code == 303
+    db.session.expire_all()
+    assert lawyer.level is Level.EMAIL  # what the former reviewer's entry confirmed falls with the membership
+    assert body.level is Level.EMAIL
+    later = sign_and_confirm(app, world.appeal, "Orxan Lawyer", "Advocate, Bar Association", "orxan@bar.example")
+    assert later.level is Level.EMAIL
 
 
 def self_service_link(app, email: str) -> str:
