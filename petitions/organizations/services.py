@@ -223,6 +223,11 @@ def _proof_token(kind: str, row_id: int, value: str, nonce: str) -> str:
     return tokens.make_token(PROOF, {"k": kind, "id": row_id, "v": value, "n": nonce})
 
 
+def domain_proof_token(entry: OrganizationDomain) -> str:
+    """Return the token of the pending proof link of a domain entry."""
+    return _proof_token("domain", entry.id, entry.domain, entry.proof_nonce or "")
+
+
 def request_domain_proof(entry: OrganizationDomain, address: str, by) -> str:
     """Mail a proof link to an address at the domain; return the address it went to."""
     org = entry.organization
@@ -238,8 +243,7 @@ def request_domain_proof(entry: OrganizationDomain, address: str, by) -> str:
     # The mail goes to the stored ASCII spelling, never to a look-alike the organizer typed.
     recipient = f"{parsed.local_part}@{entry.domain}"
     entry.proof_nonce = secrets.token_hex(16)
-    link = external_url("organizations.prove", token=_proof_token("domain", entry.id, entry.domain,
-                                                                   entry.proof_nonce))
+    link = external_url("organizations.prove", token=domain_proof_token(entry))
     body = render_template("mail/org_domain_proof.txt", org=org, domain=entry.domain, link=link,
                            requester=by, days=_max_age() // 86400)
     sending.queue(Message(subject=_("Does %(domain)s belong to %(name)s?", domain=entry.domain, name=org.name),

@@ -188,8 +188,6 @@ def organizations(slug: str):
                 domains=(form.domains.data or "").splitlines(),
                 contact_name=form.contact_name.data or "", contact_email=form.contact_email.data or "",
                 created_by=current_user)
-            if org.contact_email:
-                registry.request_contact_proof(org, current_user)
         except registry.RegistryError as exc:
             db.session.rollback()
             form.domains.errors = [str(exc)]

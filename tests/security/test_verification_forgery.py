@@ -110,6 +110,14 @@ def prove_domain(app, client, appeal, org, domain: str, address: str):
     assert press_confirm(app, last_proof_link(app.smtp_sink, before + 1)).status_code == 200
 
 
+def prove_contact(app, client, appeal, org, address: str):
+    before = len(app.smtp_sink.messages)
+    assert post(client, f"{registry_url(appeal)}/{org.id}/proof", {"proof-submit": "1"},
+                token_field="proof-csrf_token", token_url=registry_url(appeal)).status_code == 303
+    assert app.smtp_sink.wait_for(before + 1)[before]["To"] == address
+    assert press_confirm(app, last_proof_link(app.smtp_sink, before + 1)).status_code == 200
+
+
 def sign_and_confirm(app, appeal, name: str, affiliation: str, email: str) -> Signature:
     """Sign on the public page, read the confirmation mail, press Confirm."""
     signer = app.test_client()
@@ -175,8 +183,7 @@ def test_an_organization_registered_by_an_outsider_confirms_nothing_on_other_app
     bar_copy = org_named("Bar Association", world.outsider)
     prove_domain(app, client, appeal, bar_copy, "attacker.example", "it@attacker.example")
     ministry = org_named("Ministry of Justice", world.outsider)
-    contact_mail = next(m for m in app.smtp_sink.messages if m["To"] == "minister@attacker.example")
-    assert press_confirm(app, path_of(PROOF_RE.search(message_text(contact_mail)).group(0))).status_code == 200
+    prove_contact(app, client, appeal, ministry, "minister@attacker.example")
     db.session.expire_all()
     assert ministry.contact_proven and bar_copy.domains[0].proven
     # …but on another coalition's appeal its proofs are only its own word.
@@ -190,9 +197,7 @@ def test_unproven_contact_signs_nothing_officially(app, world, client_as):
     official = sign_and_confirm(app, world.appeal, "Ministry of Justice", "", "office@justice.example")
     assert official.official and official.level is Level.EMAIL
     # Once the contact presses Confirm in the mail sent to it, the waiting signature becomes official.
-    contact_mail = next(m for m in app.smtp_sink.messages if m["To"] == "office@justice.example"
-                        and PROOF_RE.search(message_text(m)))
-    assert press_confirm(app, path_of(PROOF_RE.search(message_text(contact_mail)).group(0))).status_code == 200
+    prove_contact(app, client, world.appeal, org_named("Ministry of Justice", world.owner), "office@justice.example")
     db.session.expire_all()
     assert official.level is Level.OFFICIAL
 
@@ -203,10 +208,17 @@ def test_unproven_domain_confirms_nothing_until_someone_there_confirms(app, worl
     lawyer = sign_and_confirm(app, world.appeal, "Leyla Lawyer", "Lawyer, Member of the Bar Association",
                               "lawyer@bar.example")
     assert lawyer.organization_id is not None and lawyer.level is Level.EMAIL
-    prove_domain(app, client, world.appeal, org_named("Bar Association", world.owner), "bar.example",
-                 "secretariat@bar.example")
+    org = org_named("Bar Association", world.owner)
+    assert ask_domain_proof(client, world.appeal, org, "bar.example", "secretariat@bar.example").status_code == 303
+    link = last_proof_link(app.smtp_sink, 2)
+    holder = app.test_client()
+    assert get(holder, link).status_code == 200  # opening the link (a mail scanner does) proves nothing
     db.session.expire_all()
-    assert lawyer.level is Level.DOMAIN
+    assert not org.domains[0].proven and lawyer.level is Level.EMAIL
+    assert post(holder, link, {}).status_code == 200
+    db.session.expire_all()
+    assert org.domains[0].proven and lawyer.level is Level.DOMAIN
+    assert post(holder, link, {}, token_url=f"/a/{world.appeal.slug}").status_code == 400  # once only
 
 
 def test_a_squatters_claim_never_blocks_the_real_owner(app, world, attacker, client_as):
@@ -296,8 +308,7 @@ def test_a_registry_entry_stops_confirming_when_its_owner_leaves_the_team(app, w
     assert register(reviewer, world.appeal, "Bar Association", domains="bar.example",
                     contact="office@bar.example").status_code == 303
     org = org_named("Bar Association", world.reviewer)
-    contact_mail = next(m for m in app.smtp_sink.messages if m["To"] == "office@bar.example")
-    assert press_confirm(app, path_of(PROOF_RE.search(message_text(contact_mail)).group(0))).status_code == 200
+    prove_contact(app, reviewer, world.appeal, org, "office@bar.example")
     prove_domain(app, reviewer, world.appeal, org, "bar.example", "secretariat@bar.example")
     body = sign_and_confirm(app, world.appeal, "Bar Association", "", "office@bar.example")
     assert body.level is Level.OFFICIAL
@@ -363,3 +374,30 @@ def test_a_corrected_signature_loses_an_organizers_vouch(app, world, client_as):
     # The vouch was for Rəşad Ağayev, not for whoever the signature now claims to be.
     correct_over_http(app, signer, "rashad@example.org", "Secretary General", "Council of Europe")
     assert signer.level is Level.EMAIL and signer.vouched_by_id is None
+
+
+def test_proof_mails_are_rate_limited_per_organizer(make_app, smtp_server):
+    from petitions.auth.services import register_user
+
+    from .conftest import PASSWORD, login
+
+    sink, port = smtp_server
+    app = make_app(MAIL_PORT=port, RATELIMIT_ENABLED=True, REGISTRY_PROOF_RATE_LIMIT="2 per hour")
+    app.smtp_sink = sink
+    with app.app_context():
+        user = register_user("Sender", "sender@coalition.example", PASSWORD)
+        appeal = new_appeal(user, "Limits", "Someone", "Anything.")
+        appeal.publish()
+        db.session.commit()
+        client = app.test_client()
+        fresh()
+        assert login(client, user.email).status_code == 303
+        assert register(client, appeal, "Bar Association", domains="bar.example").status_code == 303
+        org = org_named("Bar Association", user)
+        # Our server must not become a way to mail any address at any domain, again and again.
+        statuses = [ask_domain_proof(client, appeal, org, "bar.example", f"victim{i}@bar.example").status_code
+                    for i in range(3)]
+        assert statuses == [303, 303, 429]
+        assert [m["To"] for m in sink.wait_for(2)] == ["victim0@bar.example", "victim1@bar.example"]
+        db.session.remove()
+        db.engine.dispose()
