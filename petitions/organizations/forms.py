@@ -37,3 +37,10 @@ class ProveForm(FlaskForm):
     """The Confirm button behind a proof link."""
 
     submit = SubmitField(_l("Confirm"))
+
+
+class DisputeForm(FlaskForm):
+    """Tell the owner of another organizer's entry that a domain in it is your organization's."""
+
+    note = StringField(_l("Message to its owner"), validators=[Optional(), Length(max=500)])
+    submit = SubmitField(_l("This domain is ours"))

@@ -266,6 +266,22 @@ def request_contact_proof(org: Organization, by) -> str:
     return org.contact_email
 
 
+def dispute_domain(entry: OrganizationDomain, by, note: str = "") -> None:
+    """Tell the owner of another organizer's entry that this domain is someone else's; change nothing."""
+    org = entry.organization
+    if org.may_edit(by):
+        raise RegistryError(_("This is your own entry: remove the domain instead."))
+    if org.created_by is None:
+        raise NotYourEntry(_("“%(name)s” is kept by the administrators of this site; write to them.",
+                             name=org.name))
+    # The claim changes nothing by itself: whoever proves the domain in their own entry is never blocked.
+    body = render_template("mail/org_dispute.txt", org=org, domain=entry.domain, by=by,
+                           note=" ".join((note or "").split())[:500])
+    sending.queue(Message(subject=_("%(domain)s in your entry “%(name)s” is disputed", domain=entry.domain,
+                                    name=org.name), recipients=[org.created_by.email], reply_to=by.email,
+                          body=body))
+
+
 def _max_age() -> int:
     return current_app.config["REGISTRY_PROOF_MAX_AGE"]
 

@@ -9,8 +9,8 @@ from ..appeals.access import appeal_for, can
 from ..appeals.forms import ActionForm
 from ..extensions import db, limiter
 from ..organizations import services as registry
-from ..organizations.forms import DomainForm, OrganizationForm, ProofForm
-from ..organizations.models import Organization
+from ..organizations.forms import DisputeForm, DomainForm, OrganizationForm, ProofForm
+from ..organizations.models import Organization, OrganizationDomain
 from ..signatures import export as exporting
 from ..signatures import followup, importing, names, verification
 from ..signatures.importer import ImportFormatError
@@ -225,6 +225,7 @@ def _registry_page(appeal, form, domain_form, status: int = 200):
     everything = registry.all_organizations()
     return render_template("organizations/index.html", **_context(
         appeal, form=form, domain_form=domain_form, proof_form=ProofForm(prefix="proof"),
+        dispute_form=DisputeForm(prefix="dispute"),
         action_form=ActionForm(), organizations=[o for o in everything if o.id in trusted],
         others=[o for o in everything if o.id not in trusted])), status
 
@@ -274,6 +275,35 @@ def request_proof(slug: str, org_id: int):
     db.session.commit()
     flash(_("Proof link sent to %(address)s. Nothing is confirmed until someone there presses Confirm.",
             address=sent_to), "success")
+    return redirect(url_for("review.organizations", slug=appeal.slug), code=303)
+
+
+@bp.post("/organizations/<int:org_id>/domains/<int:domain_id>/dispute")
+@limiter.limit(_proof_limit, key_func=lambda: f"registry-proof:{current_user.get_id()}")
+def dispute_domain(slug: str, org_id: int, domain_id: int):
+    """Tell the owner of another organizer's entry that a domain in it is your organization's."""
+    appeal = appeal_for(slug, "moderate")
+    entry = db.session.get(OrganizationDomain, domain_id)
+    if entry is None or entry.organization_id != org_id:
+        abort(404)
+    form = DisputeForm(prefix="dispute")
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        registry.dispute_domain(entry, current_user, form.note.data or "")
+    except registry.NotYourEntry as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return _registry_page(appeal, OrganizationForm(prefix="org"), DomainForm(prefix="dom"), 403)
+    except registry.RegistryError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return _registry_page(appeal, OrganizationForm(prefix="org"), DomainForm(prefix="dom"), 422)
+    audit.record("organizations.disputed", appeal, organization=org_id, domain=entry.domain)
+    db.session.commit()
+    flash(_("We told %(owner)s that %(domain)s is yours. Their entry confirms nothing on your appeals either "
+            "way: register your organization yourself and prove the domain.", owner=entry.organization.created_by.name,
+            domain=entry.domain), "success")
     return redirect(url_for("review.organizations", slug=appeal.slug), code=303)
 
 

@@ -236,6 +236,19 @@ def test_a_squatters_claim_never_blocks_the_real_owner(app, world, attacker, cli
     journalist = sign_and_confirm(app, world.other_appeal, "Ilkin Journalist", "Journalist, Free Press Forum",
                                   "ilkin@freepress.example")
     assert journalist.level is Level.DOMAIN and journalist.organization_id == real.id
+    # The dispute goes to the squatter entry's owner, who alone may change it.
+    squat = org_named("Free Press Forum", world.outsider)
+    page = get(owner, registry_url(world.other_appeal)).get_data(as_text=True)
+    assert "Managed by Outsider" in page and "freepress.example is ours" in page
+    before = len(app.smtp_sink.messages)
+    assert post(owner, f"{registry_url(world.other_appeal)}/{squat.id}/domains/{squat.domains[0].id}/dispute",
+                {"dispute-note": "We are the Free Press Forum.", "dispute-submit": "1"},
+                token_field="dispute-csrf_token", token_url=registry_url(world.other_appeal)).status_code == 303
+    claim = app.smtp_sink.wait_for(before + 1)[before]
+    assert claim["To"] == "attacker@attacker.example" and claim["Reply-To"] == "owner@other.example"
+    assert "freepress.example" in message_text(claim) and "We are the Free Press Forum." in message_text(claim)
+    db.session.expire_all()
+    assert [d.domain for d in squat.domains] == ["freepress.example"]
 
 
 def test_proof_goes_only_to_an_address_at_the_domain_itself(app, world, client_as):
