@@ -1,4 +1,4 @@
-"""Registry proofs: domains and contact addresses confirm nothing until proven; a domain may stand under several entries.
+"""Registry proofs: domains and contacts confirm nothing until proven; a domain may stand under several entries.
 
 Existing domains and contacts become unproven (NULL proven_at): their owners send proof links. Every
 level derived from them ("domain", "official") falls back to "email" until a proof raises it again;
