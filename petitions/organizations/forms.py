@@ -44,3 +44,11 @@ class DisputeForm(FlaskForm):
 
     note = StringField(_l("Message to its owner"), validators=[Optional(), Length(max=500)])
     submit = SubmitField(_l("This domain is ours"))
+
+
+class ContactForm(FlaskForm):
+    """Change the contact of your own entry; a new address must be proven again."""
+
+    contact_name = StringField(_l("Authorized contact"), validators=[Length(max=200)])
+    contact_email = EmailField(_l("Contact e-mail"), validators=[Optional(), Email(), Length(max=254)])
+    submit = SubmitField(_l("Save contact"))

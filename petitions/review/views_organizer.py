@@ -9,7 +9,7 @@ from ..appeals.access import appeal_for, can
 from ..appeals.forms import ActionForm
 from ..extensions import db, limiter
 from ..organizations import services as registry
-from ..organizations.forms import DisputeForm, DomainForm, OrganizationForm, ProofForm
+from ..organizations.forms import ContactForm, DisputeForm, DomainForm, OrganizationForm, ProofForm
 from ..organizations.models import Organization, OrganizationDomain
 from ..signatures import export as exporting
 from ..signatures import followup, importing, names, verification
@@ -225,7 +225,7 @@ def _registry_page(appeal, form, domain_form, status: int = 200):
     everything = registry.all_organizations()
     return render_template("organizations/index.html", **_context(
         appeal, form=form, domain_form=domain_form, proof_form=ProofForm(prefix="proof"),
-        dispute_form=DisputeForm(prefix="dispute"),
+        dispute_form=DisputeForm(prefix="dispute"), contact_form=ContactForm(prefix="contact"),
         action_form=ActionForm(), organizations=[o for o in everything if o.id in trusted],
         others=[o for o in everything if o.id not in trusted])), status
 
@@ -276,6 +276,21 @@ def request_proof(slug: str, org_id: int):
     flash(_("Proof link sent to %(address)s. Nothing is confirmed until someone there presses Confirm.",
             address=sent_to), "success")
     return redirect(url_for("review.organizations", slug=appeal.slug), code=303)
+
+
+@bp.post("/organizations/<int:org_id>/contact")
+def change_contact(slug: str, org_id: int):
+    """Change the contact of one of your entries; official signatures through the old one fall back to "email"."""
+    appeal = appeal_for(slug, "moderate")
+    org, refusal = _own_entry(appeal, org_id)
+    if refusal is not None:
+        return refusal
+    form = ContactForm(prefix="contact")
+    if not form.validate_on_submit():
+        flash(" ".join(e for errors in form.errors.values() for e in errors) or _("The form expired."), "error")
+        return _registry_page(appeal, OrganizationForm(prefix="org"), DomainForm(prefix="dom"), 422)
+    registry.set_contact(org, form.contact_name.data or "", form.contact_email.data or "", current_user)
+    return _registry_changed(appeal, org, _("Contact of %(name)s saved.", name=org.name))
 
 
 @bp.post("/organizations/<int:org_id>/domains/<int:domain_id>/dispute")

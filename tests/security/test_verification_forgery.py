@@ -197,9 +197,16 @@ def test_unproven_contact_signs_nothing_officially(app, world, client_as):
     official = sign_and_confirm(app, world.appeal, "Ministry of Justice", "", "office@justice.example")
     assert official.official and official.level is Level.EMAIL
     # Once the contact presses Confirm in the mail sent to it, the waiting signature becomes official.
-    prove_contact(app, client, world.appeal, org_named("Ministry of Justice", world.owner), "office@justice.example")
+    ministry = org_named("Ministry of Justice", world.owner)
+    prove_contact(app, client, world.appeal, ministry, "office@justice.example")
     db.session.expire_all()
     assert official.level is Level.OFFICIAL
+    # A new contact address is unproven: what the old one confirmed falls back.
+    assert post(client, f"{registry_url(world.appeal)}/{ministry.id}/contact", {
+        "contact-contact_name": "Press", "contact-contact_email": "press@justice.example", "contact-submit": "1"},
+        token_field="contact-csrf_token", token_url=registry_url(world.appeal)).status_code == 303
+    db.session.expire_all()
+    assert not ministry.contact_proven and official.level is Level.EMAIL
 
 
 def test_unproven_domain_confirms_nothing_until_someone_there_confirms(app, world, client_as):
@@ -315,6 +322,17 @@ def test_removing_a_domain_drops_the_levels_it_gave(app, world, client_as):
                 token_url=registry_url(world.appeal)).status_code == 303
     db.session.expire_all()
     assert lawyer.level is Level.EMAIL
+    # Deleting the entry unlinks every signature from it.
+    assert register(client, world.appeal, "Free Press Forum", domains="freepress.example").status_code == 303
+    press = org_named("Free Press Forum", world.owner)
+    prove_domain(app, client, world.appeal, press, "freepress.example", "desk@freepress.example")
+    journalist = sign_and_confirm(app, world.appeal, "Ilkin Journalist", "Journalist, Free Press Forum",
+                                  "ilkin@freepress.example")
+    assert journalist.level is Level.DOMAIN
+    assert post(client, f"{registry_url(world.appeal)}/{press.id}/remove", {},
+                token_url=registry_url(world.appeal)).status_code == 303
+    db.session.expire_all()
+    assert journalist.level is Level.EMAIL and journalist.organization_id is None
 
 
 def test_a_registry_entry_stops_confirming_when_its_owner_leaves_the_team(app, world, client_as):
