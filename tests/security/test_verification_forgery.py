@@ -433,3 +433,34 @@ def test_proof_mails_are_rate_limited_per_organizer(make_app, smtp_server):
         assert [m["To"] for m in sink.wait_for(2)] == ["victim0@bar.example", "victim1@bar.example"]
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.mark.parametrize("level", [Level.DOMAIN, Level.OFFICIAL])
+def test_no_earned_level_survives_a_correction_of_name_or_affiliation(app, world, level):
+    signer = sign_and_confirm(app, world.appeal, "Leyla Lawyer", "Lawyer, Member of the Bar Association",
+                              "lawyer@bar.example")
+    org = Organization(name="Bar Association", aliases=[], contact_name="", contact_email="")
+    db.session.add(org)
+    db.session.flush()
+    # However the level was earned before, it was earned for this name and affiliation.
+    signer.level, signer.organization_id, signer.official = level, org.id, level is Level.OFFICIAL
+    db.session.commit()
+    correct_over_http(app, signer, "lawyer@bar.example", "Leyla Lawyer", "Minister of Justice")
+    assert signer.affiliation == "Minister of Justice"
+    assert (signer.level, signer.organization_id, signer.official) == (Level.EMAIL, None, False)
+
+
+def test_any_write_of_name_or_affiliation_drops_earned_levels(app, world):
+    """Paths to come (an organizer's edit, an import that updates) get the rule without knowing it."""
+    signer = sign_and_confirm(app, world.appeal, "Rəşad Ağayev", "Human rights defender", "rashad@example.org")
+    signer.vouch(world.owner, "known to us")
+    db.session.commit()
+    signer.affiliation = "Council of Europe"
+    db.session.commit()
+    db.session.expire_all()
+    assert signer.level is Level.EMAIL and signer.vouched_by_id is None
+    signer.vouch(world.owner, "known to us")
+    db.session.commit()
+    signer.country = "Azerbaijan"  # other fields keep the level
+    db.session.commit()
+    assert signer.level is Level.VOUCHED
