@@ -26,7 +26,7 @@ class Organization(db.Model):
 
     domains: Mapped[list["OrganizationDomain"]] = relationship(back_populates="organization",
                                                                cascade="all, delete-orphan")
-    created_by = relationship("User")
+    created_by: Mapped["User | None"] = relationship()  # noqa: F821  (auth.models, resolved by name)
 
     @property
     def contact_proven(self) -> bool:
