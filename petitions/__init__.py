@@ -107,6 +107,7 @@ def _register_blueprints(app: Flask) -> None:
     from .verify.views import bp as verify_bp
     from .signatures import views_signer  # noqa: F401  (adds withdraw and resend to the signatures blueprint)
     from .review.views_organizer import bp as review_bp
+    from .organizations.views import bp as organizations_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(signatures_bp)
@@ -119,6 +120,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(pdfs_bp)
     app.register_blueprint(verify_bp)
     app.register_blueprint(review_bp)
+    app.register_blueprint(organizations_bp)
     if app.config["DEV_OUTBOX"]:
         app.register_blueprint(outbox_bp)
     errors.register(app)

@@ -65,6 +65,8 @@ class Defaults:
     SELF_SERVICE_TOKEN_MAX_AGE = int(timedelta(days=2).total_seconds())
     SELF_SERVICE_RATE_LIMIT = "5 per hour"
     API_RATE_LIMIT = "600 per hour"
+    REGISTRY_PROOF_MAX_AGE = int(timedelta(days=7).total_seconds())  # links proving a domain or contact
+    REGISTRY_PROOF_RATE_LIMIT = "10 per hour"  # proof mails one organizer may have sent
     HSTS_MAX_AGE = int(timedelta(days=365).total_seconds())
     EMBED_FRAME_ANCESTORS = "*"  # who may frame /a/<slug>/embed; every other page refuses framing
     SESSION_COOKIE_SECURE = None  # None: secure cookies whenever PUBLIC_URL is https

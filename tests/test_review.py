@@ -24,6 +24,10 @@ PASSWORD = "a long password"
 
 @pytest.fixture
 def team(app):
+    return make_team()
+
+
+def make_team():
     owner = register_user("Owner Person", "owner@example.org", PASSWORD)
     reviewer = register_user("Reviewer Person", "reviewer@example.org", PASSWORD)
     editor = register_user("Editor Person", "editor@example.org", PASSWORD)
@@ -247,9 +251,16 @@ def test_bulk_actions_over_http(team, app):
     assert "Cavid Rəsulov" in page and "Signed twice" in page and "Aysel" not in page
 
 
-def test_add_organization_from_the_review_screen_confirms_matching_signers(team, app):
+def test_add_organization_from_the_review_screen_confirms_matching_signers(smtp_app):
+    import re
+
+    from flask import g
+
     from petitions import crypto
 
+    from .conftest import message_text
+
+    app, team = smtp_app, make_team()
     appeal = team["appeal"]
     sig = add(appeal, "Günel Mirzəyeva", "Researcher, Institute of Physics")
     sig.email_encrypted = crypto.encrypt("gunel@physics.example")
@@ -266,7 +277,20 @@ def test_add_organization_from_the_review_screen_confirms_matching_signers(team,
     added = client.post(url, data={"org-name": "Institute of Physics", "org-aliases": "IoP",
                                    "org-domains": "physics.example", "org-submit": "1", "org-csrf_token": token},
                         follow_redirects=True)
-    assert "confirmed by their domain: 1" in added.get_data(as_text=True)
+    assert "confirmed by their domain: 0" in added.get_data(as_text=True)  # an unproven domain confirms nothing
+    db.session.expire_all()
+    assert sig.level is Level.EMAIL
+    org = db.session.scalar(select(registry.Organization).where(registry.Organization.name == "Institute of Physics"))
+    sent = client.post(f"{url}/{org.id}/proof", data={"proof-domain_id": org.domains[0].id,
+                                                      "proof-address": "lab@physics.example",
+                                                      "proof-submit": "1", "proof-csrf_token": token})
+    assert sent.status_code == 303
+    msg = app.smtp_sink.wait_for(1)[0]
+    assert msg["To"] == "lab@physics.example"
+    path = "/" + re.search(r"https?://\S+/registry/prove/\S+", message_text(msg)).group(0).split("/", 3)[3]
+    g.pop("csrf_token", None)
+    holder = app.test_client()
+    assert holder.post(path, data={"csrf_token": csrf_token(holder, path)}).status_code == 200
     db.session.expire_all()
     assert sig.level is Level.DOMAIN and free.level is Level.EMAIL
 

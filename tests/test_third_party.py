@@ -47,6 +47,10 @@ def site(make_app):
         first_signer.confirm()
         drafting.save_text(appeal, owner, appeal.content() | {"demands": ["Release them now"]})
         drafting.publish_revision(appeal, owner)
+        from petitions.organizations import services as registry
+
+        bar = registry.add_organization("Bar Association", domains=["bar.example"])
+        registry.request_domain_proof(bar.domains[0], "it@bar.example", None)
         db.session.commit()
         values = {
             "organizer.accept_invitation:token": tokens.make_token(membership.INVITE, {"i": invitation.id}),
@@ -62,6 +66,7 @@ def site(make_app):
             "rest": "nothing-here",
             "lang": "ru",
             "signatures.withdraw:token": followup.withdrawal_token(pending),
+            "organizations.prove:token": registry.domain_proof_token(bar.domains[0]),
             "document_id": "no-such-document",
             "fonts.font:name": "DejaVuSans.ttf",
             "filename": "style.css",

@@ -96,4 +96,8 @@ def change_role(appeal: Appeal, actor: User, user_id: int, role: Role | None) ->
         db.session.delete(member)
     else:
         member.role = role
+    from ..signatures import verification  # late: signatures import the appeals package
+
+    db.session.flush()
+    verification.reassess(appeal=appeal)  # registry entries of someone who left confirm nothing here any more
     record("role_changed", appeal, actor=actor, user=user_id, role=role.value if role else None)

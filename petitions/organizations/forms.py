@@ -22,3 +22,33 @@ class DomainForm(FlaskForm):
     organization_id = HiddenField(validators=[DataRequired()])
     domain = StringField(_l("Domain"), validators=[DataRequired(), Length(max=253)])
     submit = SubmitField(_l("Add domain"))
+
+
+class ProofForm(FlaskForm):
+    """Ask for a proof mail: to an address at one claimed domain, or to the contact address."""
+
+    domain_id = HiddenField()
+    organization_id = HiddenField()
+    address = EmailField(_l("Address at the domain"), validators=[Optional(), Length(max=254)])
+    submit = SubmitField(_l("Send proof link"))
+
+
+class ProveForm(FlaskForm):
+    """The Confirm button behind a proof link."""
+
+    submit = SubmitField(_l("Confirm"))
+
+
+class DisputeForm(FlaskForm):
+    """Tell the owner of another organizer's entry that a domain in it is your organization's."""
+
+    note = StringField(_l("Message to its owner"), validators=[Optional(), Length(max=500)])
+    submit = SubmitField(_l("This domain is ours"))
+
+
+class ContactForm(FlaskForm):
+    """Change the contact of your own entry; a new address must be proven again."""
+
+    contact_name = StringField(_l("Authorized contact"), validators=[Length(max=200)])
+    contact_email = EmailField(_l("Contact e-mail"), validators=[Optional(), Email(), Length(max=254)])
+    submit = SubmitField(_l("Save contact"))

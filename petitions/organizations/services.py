@@ -1,15 +1,24 @@
-"""The organization registry: add organizations and domains, match typed affiliations to them."""
+"""The organization registry: owned entries, proven domains and contacts, matching typed affiliations."""
 from __future__ import annotations
 
 import re
+import secrets
 from functools import lru_cache
 from pathlib import Path
 
+import idna
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app, render_template
+from flask_babel import gettext as _
+from flask_mail import Message
 from rapidfuzz import fuzz
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from ..extensions import db
+from ..mail import sending
+from ..signatures import tokens
 from ..signatures.dedupe import affiliation_key as _affiliation_key
+from ..urls import external_url
 from .models import Organization, OrganizationDomain
 
 # A segment of the affiliation must be this close to a name or alias (rapidfuzz 0..100) to match.
@@ -17,17 +26,36 @@ MATCH_SCORE = 88
 _SEGMENT_RE = re.compile(r"\s*(?:[,;/|()]|\s[-–—]\s|[–—])\s*")
 _DOMAIN_RE = re.compile(r"^(?=.{4,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{1,62}$")
 _FREE_MAIL_FILE = Path(__file__).with_name("free_mail_domains.txt")
+PROOF = "registry-proof"  # token purpose of the links that prove a domain or a contact address
 
 
 class RegistryError(ValueError):
     """Refuse a registry change; the message says what to fix."""
 
 
+class NotYourEntry(RegistryError):
+    """Refuse a change to an entry another organizer registered; the message names whom to ask."""
+
+
 @lru_cache(maxsize=1)
 def free_mail_domains() -> frozenset[str]:
     """Return the free-mail domains of free_mail_domains.txt."""
     lines = _FREE_MAIL_FILE.read_text(encoding="utf-8").splitlines()
-    return frozenset(line.strip().lower() for line in lines if line.strip() and not line.startswith("#"))
+    return frozenset(canonical_domain(line) or line.strip().lower()
+                     for line in lines if line.strip() and not line.startswith("#"))
+
+
+def canonical_domain(raw: str | None) -> str:
+    """Return the one spelling of a domain used for every comparison (ASCII, lower case, no final dot), or ''."""
+    domain = (raw or "").strip().rstrip(".。．｡").strip()
+    if not domain:
+        return ""
+    try:
+        # IDNA 2008 with UTS 46 mapping, as mail servers resolve it: case, full-width dots, "ß" all settled here.
+        domain = idna.encode(domain, uts46=True, transitional=False).decode("ascii")
+    except (idna.IDNAError, UnicodeError, ValueError):
+        return ""
+    return domain.lower().rstrip(".")
 
 
 def _parents(domain: str) -> list[str]:
@@ -38,28 +66,24 @@ def _parents(domain: str) -> list[str]:
 
 def is_free_mail(domain: str) -> bool:
     """Tell whether anyone can get an address at this domain (then it confirms nothing)."""
-    return any(d in free_mail_domains() for d in _parents(domain.lower()))
+    domain = canonical_domain(domain) or (domain or "").lower()
+    return any(d in free_mail_domains() for d in _parents(domain))
 
 
 def email_domain(email: str | None) -> str:
-    """Return the lower-case domain of an address, or ''."""
-    return (email or "").rpartition("@")[2].strip().lower().rstrip(".")
+    """Return the canonical domain of an address, or ''."""
+    return canonical_domain((email or "").rpartition("@")[2])
 
 
 def normalize_domain(raw: str) -> str:
     """Return a domain as stored ("@Example.ORG " → "example.org") or raise RegistryError."""
-    domain = (raw or "").strip().lower().lstrip("@").rstrip(".")
-    if "@" in domain:
-        domain = email_domain(domain)
-    try:
-        domain = domain.encode("idna").decode("ascii")
-    except UnicodeError:
-        raise RegistryError(f"“{raw}” is not a domain name.") from None
-    if not _DOMAIN_RE.match(domain):
-        raise RegistryError(f"“{raw}” is not a domain name like “bar-association.example”.")
+    text = (raw or "").strip().lstrip("@")
+    domain = email_domain(text) if "@" in text else canonical_domain(text)
+    if not domain or not _DOMAIN_RE.match(domain):
+        raise RegistryError(_("“%(raw)s” is not a domain name like “bar-association.example”.", raw=raw))
     if is_free_mail(domain):
-        raise RegistryError(f"{domain} is a free-mail provider: anyone can get an address there, "
-                            "so it cannot confirm an affiliation.")
+        raise RegistryError(_("%(domain)s is a free-mail provider: anyone can get an address there, "
+                              "so it cannot confirm an affiliation.", domain=domain))
     return domain
 
 
@@ -73,49 +97,230 @@ def _clean_names(values: list[str]) -> list[str]:
     return out
 
 
+def require_editor(org: Organization, user) -> None:
+    """Refuse unless the user registered this entry (by=None: an administrators' entry); name whom to ask."""
+    if org.may_edit(user) or (user is None and org.created_by_id is None):
+        return
+    if org.created_by is None:
+        raise NotYourEntry(_("“%(name)s” is kept by the administrators of this site; ask them to change it, "
+                             "or register the organization yourself.", name=org.name))
+    raise NotYourEntry(_("“%(name)s” is managed by %(owner)s. Ask them to change it, or register the "
+                         "organization yourself: your own entries confirm signatures on your appeals.",
+                         name=org.name, owner=org.created_by.name or _("another organizer")))
+
+
 def add_organization(name: str, aliases: list[str] | None = None, domains: list[str] | None = None,
                      contact_name: str = "", contact_email: str = "", created_by=None) -> Organization:
-    """Register an organization with its aliases, e-mail domains and contact."""
+    """Register an organization; its domains and contact confirm nothing until proven."""
     names = _clean_names([name])
     if not names:
-        raise RegistryError("An organization needs a name.")
-    org = Organization(name=names[0], aliases=_clean_names(aliases or []), contact_name=contact_name.strip(),
-                       contact_email=contact_email.strip().lower(),
+        raise RegistryError(_("An organization needs a name."))
+    org = Organization(name=names[0], aliases=_clean_names(aliases or []), contact_name="", contact_email="",
                        created_by_id=created_by.id if created_by is not None else None)
+    org.set_contact(contact_name, contact_email)
     db.session.add(org)
     for raw in domains or []:
         if raw.strip():
-            add_domain(org, raw)
+            _attach_domain(org, raw)
     db.session.flush()
     return org
 
 
-def add_domain(org: Organization, raw: str) -> OrganizationDomain:
-    """Attach an e-mail domain to an organization; a domain belongs to one organization only."""
+def add_domain(org: Organization, raw: str, by=None) -> OrganizationDomain:
+    """Claim an e-mail domain for an entry the user registered (by=None: the administrators', e.g. from the CLI)."""
+    require_editor(org, by)
+    return _attach_domain(org, raw)
+
+
+def _attach_domain(org: Organization, raw: str) -> OrganizationDomain:
     domain = normalize_domain(raw)
-    owner = db.session.scalar(select(OrganizationDomain).where(OrganizationDomain.domain == domain))
-    if owner is not None:
-        if owner.organization_id == org.id:
-            return owner
-        raise RegistryError(f"{domain} already belongs to {owner.organization.name}.")
+    for entry in org.domains:
+        if entry.domain == domain:
+            return entry
+    # Other organizers' claims of the same domain do not matter: each entry proves its own.
     entry = OrganizationDomain(organization=org, domain=domain)
     db.session.add(entry)
     return entry
 
 
-def organization_for_domain(domain: str) -> Organization | None:
-    """Return the organization that owns this domain or one of its parents (law.uni.example → uni.example)."""
-    if not domain or is_free_mail(domain):
+def remove_domain(entry: OrganizationDomain, by) -> Organization:
+    """Take a domain off an entry the user registered; the caller re-derives the levels it gave."""
+    org = entry.organization
+    require_editor(org, by)
+    org.domains.remove(entry)
+    db.session.flush()
+    return org
+
+
+def set_contact(org: Organization, name: str, email: str, by) -> None:
+    """Change the contact of an entry the user registered; a new address must be proven again."""
+    require_editor(org, by)
+    org.set_contact(name, email)
+
+
+def trusted_ids(appeal) -> list[int]:
+    """Return the entries that may confirm signatures on this appeal: its moderators' and the administrators'."""
+    from ..appeals.access import PERMISSIONS
+    from ..appeals.models import AppealMember
+
+    roles = [role for role, actions in PERMISSIONS.items() if "moderate" in actions]
+    team = select(AppealMember.user_id).where(AppealMember.appeal_id == appeal.id, AppealMember.role.in_(roles))
+    # Anyone may register "Ministry of Justice" with an address or domain they control and prove it:
+    # only the people responsible for this appeal decide which entries speak for it.
+    return list(db.session.scalars(select(Organization.id).where(or_(
+        Organization.created_by_id.is_(None), Organization.created_by_id == appeal.owner_id,
+        Organization.created_by_id.in_(team)))))
+
+
+def trusted_organizations(appeal) -> list[Organization]:
+    """Return the entries that may confirm signatures on this appeal, in name order."""
+    ids = trusted_ids(appeal)
+    return list(db.session.scalars(select(Organization).where(Organization.id.in_(ids))
+                                   .order_by(Organization.name))) if ids else []
+
+
+def trusts(appeal, org: Organization) -> bool:
+    """Tell whether this entry may confirm signatures on this appeal."""
+    return org.id in trusted_ids(appeal)
+
+
+def appeals_trusting(org: Organization) -> list:
+    """Return the appeals on which this entry may confirm signatures."""
+    from ..appeals.access import PERMISSIONS
+    from ..appeals.models import Appeal, AppealMember
+
+    if org.created_by_id is None:
+        return list(db.session.scalars(select(Appeal)))
+    roles = [role for role, actions in PERMISSIONS.items() if "moderate" in actions]
+    member_of = select(AppealMember.appeal_id).where(AppealMember.user_id == org.created_by_id,
+                                                     AppealMember.role.in_(roles))
+    return list(db.session.scalars(select(Appeal).where(
+        (Appeal.owner_id == org.created_by_id) | Appeal.id.in_(member_of))))
+
+
+def proven_holder(domain: str, org_ids: list[int]) -> int | None:
+    """Return the one entry among org_ids with the longest proven domain that is or contains this one."""
+    domain = canonical_domain(domain)
+    if not domain or is_free_mail(domain) or not org_ids:
         return None
-    return db.session.scalar(
-        select(Organization).join(OrganizationDomain).where(OrganizationDomain.domain.in_(_parents(domain)))
-        .order_by(db.func.length(OrganizationDomain.domain).desc()).limit(1)
-    )
+    rows = db.session.execute(
+        select(OrganizationDomain.domain, OrganizationDomain.organization_id).where(
+            OrganizationDomain.domain.in_(_parents(domain)), OrganizationDomain.proven_at.is_not(None),
+            OrganizationDomain.organization_id.in_(org_ids))).all()
+    if not rows:
+        return None
+    longest = max(len(d) for d, _ in rows)
+    holders = {oid for d, oid in rows if len(d) == longest}
+    return holders.pop() if len(holders) == 1 else None  # two entries proved it: neither confirms alone
 
 
 def all_organizations() -> list[Organization]:
     """Return the registry in name order."""
     return list(db.session.scalars(select(Organization).order_by(Organization.name)))
+
+
+def _proof_token(kind: str, row_id: int, value: str, nonce: str) -> str:
+    return tokens.make_token(PROOF, {"k": kind, "id": row_id, "v": value, "n": nonce})
+
+
+def domain_proof_token(entry: OrganizationDomain) -> str:
+    """Return the token of the pending proof link of a domain entry."""
+    return _proof_token("domain", entry.id, entry.domain, entry.proof_nonce or "")
+
+
+def request_domain_proof(entry: OrganizationDomain, address: str, by) -> str:
+    """Mail a proof link to an address at the domain; return the address it went to."""
+    org = entry.organization
+    require_editor(org, by)
+    try:
+        parsed = validate_email((address or "").strip().rstrip(".。．｡"), check_deliverability=False,
+                                allow_smtputf8=False)
+    except EmailNotValidError:
+        parsed = None
+    if parsed is None or canonical_domain(parsed.ascii_domain) != entry.domain:
+        raise RegistryError(_("Give an address at %(domain)s itself, e.g. “secretariat@%(domain)s”: only "
+                              "someone who receives mail there can prove the domain.", domain=entry.domain))
+    # The mail goes to the stored ASCII spelling, never to a look-alike the organizer typed.
+    recipient = f"{parsed.local_part}@{entry.domain}"
+    entry.proof_nonce = secrets.token_hex(16)
+    link = external_url("organizations.prove", token=domain_proof_token(entry))
+    body = render_template("mail/org_domain_proof.txt", org=org, domain=entry.domain, link=link,
+                           requester=by, days=_max_age() // 86400)
+    sending.queue(Message(subject=_("Does %(domain)s belong to %(name)s?", domain=entry.domain, name=org.name),
+                          recipients=[recipient], body=body))
+    return recipient
+
+
+def request_contact_proof(org: Organization, by) -> str:
+    """Mail a proof link to the entry's contact address; return the address."""
+    require_editor(org, by)
+    if not org.contact_email:
+        raise RegistryError(_("Add a contact address first."))
+    org.contact_proof_nonce = secrets.token_hex(16)
+    link = external_url("organizations.prove", token=_proof_token("contact", org.id, org.contact_email,
+                                                                   org.contact_proof_nonce))
+    body = render_template("mail/org_contact_proof.txt", org=org, link=link, requester=by,
+                           days=_max_age() // 86400)
+    sending.queue(Message(subject=_("Are you the contact of %(name)s?", name=org.name),
+                          recipients=[org.contact_email], body=body))
+    return org.contact_email
+
+
+def dispute_domain(entry: OrganizationDomain, by, note: str = "") -> None:
+    """Tell the owner of another organizer's entry that this domain is someone else's; change nothing."""
+    org = entry.organization
+    if org.may_edit(by):
+        raise RegistryError(_("This is your own entry: remove the domain instead."))
+    if org.created_by is None:
+        raise NotYourEntry(_("“%(name)s” is kept by the administrators of this site; write to them.",
+                             name=org.name))
+    # The claim changes nothing by itself: whoever proves the domain in their own entry is never blocked.
+    body = render_template("mail/org_dispute.txt", org=org, domain=entry.domain, by=by,
+                           note=" ".join((note or "").split())[:500])
+    sending.queue(Message(subject=_("%(domain)s in your entry “%(name)s” is disputed", domain=entry.domain,
+                                    name=org.name), recipients=[org.created_by.email], reply_to=by.email,
+                          body=body))
+
+
+def _max_age() -> int:
+    return current_app.config["REGISTRY_PROOF_MAX_AGE"]
+
+
+def proof_for(token: str) -> tuple[str, Organization, OrganizationDomain | None]:
+    """Return (kind, organization, domain entry or None) of a pending proof link, or raise TokenError."""
+    try:
+        payload = tokens.read_token(PROOF, token, _max_age())
+    except tokens.TokenError as exc:
+        if exc.expired:
+            raise tokens.TokenError(_("This link has expired. Ask the organizer to send a new one."),
+                                    expired=True) from None
+        raise
+    kind, row_id, value, nonce = (payload.get(k) for k in ("k", "id", "v", "n"))
+    invalid = tokens.TokenError(_("This link is not valid any more: it was used already, a newer one was "
+                                  "sent, or the entry changed. Ask the organizer for a new one."))
+    if not isinstance(row_id, int) or not isinstance(nonce, str) or not nonce:
+        raise invalid
+    if kind == "domain":
+        entry = db.session.get(OrganizationDomain, row_id)
+        if entry is None or entry.domain != value or entry.proof_nonce != nonce:
+            raise invalid
+        return kind, entry.organization, entry
+    if kind == "contact":
+        org = db.session.get(Organization, row_id)
+        if org is None or org.contact_email != value or org.contact_proof_nonce != nonce:
+            raise invalid
+        return kind, org, None
+    raise invalid
+
+
+def prove(token: str) -> Organization:
+    """Record the proof a link stands for (only once); the caller re-derives levels."""
+    kind, org, entry = proof_for(token)
+    if entry is not None:
+        entry.prove()
+    else:
+        org.prove_contact()
+    return org
 
 
 class Matcher:
@@ -161,9 +366,9 @@ class Matcher:
         return ranked[0][0]
 
 
-def match_organization(affiliation: str) -> Organization | None:
+def match_organization(affiliation: str, organizations: list[Organization] | None = None) -> Organization | None:
     """Return the registered organization a typed affiliation names, if exactly one fits."""
     if not (affiliation or "").strip():
         return None
-    org_id = Matcher(all_organizations()).match(affiliation)
+    org_id = Matcher(all_organizations() if organizations is None else organizations).match(affiliation)
     return db.session.get(Organization, org_id) if org_id is not None else None

@@ -11,6 +11,7 @@ from ..appeals.models import AppealStatus
 from ..extensions import db, utcnow
 from ..mail import sending
 from ..signatures import tokens
+from ..signatures import verification
 from ..signatures.models import Signature, Visibility
 from ..urls import external_url
 from .visibility import offered_choices
@@ -112,14 +113,19 @@ def correct(signature: Signature, full_name: str, affiliation: str, country: str
     """Change what the signer typed and who may see it; return what was changed (field names)."""
     if visibility not in offered_choices(signature.appeal) and visibility != signature.visibility.value:
         raise ValueError("This appeal does not offer that choice.")
-    changes = {"full_name": full_name, "affiliation": affiliation, "country": country,
-               "visibility": Visibility(visibility)}
-    changed = [k for k, v in changes.items() if getattr(signature, k) != v]
-    for key in changed:
+    level_before = signature.level
+    # A new name or affiliation keeps no level earned for the old one (Signature.correct_identity).
+    changed = signature.correct_identity(full_name, affiliation)
+    if changed:
+        verification.redescribe_corrected(signature)
+    changes = {"country": country, "visibility": Visibility(visibility)}
+    for key in [k for k, v in changes.items() if getattr(signature, k) != v]:
         setattr(signature, key, changes[key])
+        changed.append(key)
     if changed:
         # Only field names: the audit log itself must not become a second copy of personal data.
-        audit.record("signature.corrected_by_signer", signature.appeal, signature=signature.id, fields=changed)
+        audit.record("signature.corrected_by_signer", signature.appeal, signature=signature.id, fields=changed,
+                     level_before=level_before.value, level=signature.level.value)
     return changed
 
 

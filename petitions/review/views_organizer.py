@@ -1,16 +1,16 @@
 """Organizer pages for signatories: review queue, duplicates, organizations, import, export, reminders."""
-from flask import (Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context,
-                   url_for)
+from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request,
+                   stream_with_context, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import audit
 from ..appeals.access import appeal_for, can
 from ..appeals.forms import ActionForm
-from ..extensions import db
+from ..extensions import db, limiter
 from ..organizations import services as registry
-from ..organizations.forms import DomainForm, OrganizationForm
-from ..organizations.models import Organization
+from ..organizations.forms import ContactForm, DisputeForm, DomainForm, OrganizationForm, ProofForm
+from ..organizations.models import Organization, OrganizationDomain
 from ..signatures import export as exporting
 from ..signatures import followup, importing, names, verification
 from ..signatures.importer import ImportFormatError
@@ -176,7 +176,7 @@ def unmerge(slug: str, signature_id: int):
 
 @bp.route("/organizations", methods=["GET", "POST"])
 def organizations(slug: str):
-    """List the registry; add organizations and domains; apply them to this appeal's signatures."""
+    """List the registry; add organizations and domains to your own entries; apply them to this appeal."""
     appeal = appeal_for(slug, "moderate")
     form = OrganizationForm(prefix="org")
     domain_form = DomainForm(prefix="dom")
@@ -193,26 +193,168 @@ def organizations(slug: str):
             form.domains.errors = [str(exc)]
             status = 422
         else:
-            return _registry_changed(appeal, org, _("Organization added: %(name)s.", name=org.name))
+            return _registry_changed(appeal, org, _("Organization added: %(name)s. Its domains and contact "
+                                                    "confirm nothing until proven.", name=org.name))
     elif domain_form.submit.data and domain_form.validate_on_submit():
         org = db.session.get(Organization, int(domain_form.organization_id.data)) \
             if domain_form.organization_id.data.isdigit() else None
         if org is None:
             abort(404)
         try:
-            registry.add_domain(org, domain_form.domain.data)
+            registry.add_domain(org, domain_form.domain.data, by=current_user)
+        except registry.NotYourEntry as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+            status = 403
         except registry.RegistryError as exc:
             db.session.rollback()
             flash(str(exc), "error")
             status = 422
         else:
-            return _registry_changed(appeal, org, _("Domain added to %(name)s.", name=org.name))
+            return _registry_changed(appeal, org, _("Domain added to %(name)s; send a proof link to an address "
+                                                    "there.", name=org.name))
     elif request.method == "POST":
         status = 422
     if request.method == "GET" and request.args.get("affiliation"):
         form.name.data = request.args["affiliation"][:300]
+    return _registry_page(appeal, form, domain_form, status)
+
+
+def _registry_page(appeal, form, domain_form, status: int = 200):
+    trusted = set(registry.trusted_ids(appeal))
+    everything = registry.all_organizations()
     return render_template("organizations/index.html", **_context(
-        appeal, form=form, domain_form=domain_form, organizations=registry.all_organizations())), status
+        appeal, form=form, domain_form=domain_form, proof_form=ProofForm(prefix="proof"),
+        dispute_form=DisputeForm(prefix="dispute"), contact_form=ContactForm(prefix="contact"),
+        action_form=ActionForm(), organizations=[o for o in everything if o.id in trusted],
+        others=[o for o in everything if o.id not in trusted])), status
+
+
+def _own_entry(appeal, org_id: int):
+    """Return (entry, None) if the current organizer registered it, else (None, a 403 page naming its owner)."""
+    org = db.session.get(Organization, org_id)
+    if org is None:
+        abort(404)
+    try:
+        registry.require_editor(org, current_user)
+    except registry.NotYourEntry as exc:
+        flash(str(exc), "error")
+        return None, _registry_page(appeal, OrganizationForm(prefix="org"), DomainForm(prefix="dom"), 403)
+    return org, None
+
+
+def _proof_limit():
+    return current_app.config["REGISTRY_PROOF_RATE_LIMIT"]
+
+
+@bp.post("/organizations/<int:org_id>/proof")
+@limiter.limit(_proof_limit, key_func=lambda: f"registry-proof:{current_user.get_id()}")
+def request_proof(slug: str, org_id: int):
+    """Mail a proof link for one of your domains (to an address there) or for your contact address."""
+    appeal = appeal_for(slug, "moderate")
+    org, refusal = _own_entry(appeal, org_id)
+    if refusal is not None:
+        return refusal
+    form = ProofForm(prefix="proof")
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        if form.domain_id.data:
+            entry = next((d for d in org.domains if str(d.id) == form.domain_id.data), None)
+            if entry is None:
+                abort(404)
+            sent_to = registry.request_domain_proof(entry, form.address.data or "", current_user)
+        else:
+            sent_to = registry.request_contact_proof(org, current_user)
+    except registry.RegistryError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return _registry_page(appeal, OrganizationForm(prefix="org"), DomainForm(prefix="dom"), 422)
+    audit.record("organizations.proof_requested", appeal, organization=org.id,
+                 domain=form.domain_id.data or None)
+    db.session.commit()
+    flash(_("Proof link sent to %(address)s. Nothing is confirmed until someone there presses Confirm.",
+            address=sent_to), "success")
+    return redirect(url_for("review.organizations", slug=appeal.slug), code=303)
+
+
+@bp.post("/organizations/<int:org_id>/contact")
+def change_contact(slug: str, org_id: int):
+    """Change the contact of one of your entries; official signatures through the old one fall back to "email"."""
+    appeal = appeal_for(slug, "moderate")
+    org, refusal = _own_entry(appeal, org_id)
+    if refusal is not None:
+        return refusal
+    form = ContactForm(prefix="contact")
+    if not form.validate_on_submit():
+        flash(" ".join(e for errors in form.errors.values() for e in errors) or _("The form expired."), "error")
+        return _registry_page(appeal, OrganizationForm(prefix="org"), DomainForm(prefix="dom"), 422)
+    registry.set_contact(org, form.contact_name.data or "", form.contact_email.data or "", current_user)
+    return _registry_changed(appeal, org, _("Contact of %(name)s saved.", name=org.name))
+
+
+@bp.post("/organizations/<int:org_id>/domains/<int:domain_id>/dispute")
+@limiter.limit(_proof_limit, key_func=lambda: f"registry-proof:{current_user.get_id()}")
+def dispute_domain(slug: str, org_id: int, domain_id: int):
+    """Tell the owner of another organizer's entry that a domain in it is your organization's."""
+    appeal = appeal_for(slug, "moderate")
+    entry = db.session.get(OrganizationDomain, domain_id)
+    if entry is None or entry.organization_id != org_id:
+        abort(404)
+    form = DisputeForm(prefix="dispute")
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        registry.dispute_domain(entry, current_user, form.note.data or "")
+    except registry.NotYourEntry as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return _registry_page(appeal, OrganizationForm(prefix="org"), DomainForm(prefix="dom"), 403)
+    except registry.RegistryError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return _registry_page(appeal, OrganizationForm(prefix="org"), DomainForm(prefix="dom"), 422)
+    audit.record("organizations.disputed", appeal, organization=org_id, domain=entry.domain)
+    db.session.commit()
+    flash(_("We told %(owner)s that %(domain)s is yours. Their entry confirms nothing on your appeals either "
+            "way: register your organization yourself and prove the domain.", owner=entry.organization.created_by.name,
+            domain=entry.domain), "success")
+    return redirect(url_for("review.organizations", slug=appeal.slug), code=303)
+
+
+@bp.post("/organizations/<int:org_id>/domains/<int:domain_id>/remove")
+def remove_domain(slug: str, org_id: int, domain_id: int):
+    """Take a domain off one of your entries; the levels it gave fall back to "email"."""
+    appeal = appeal_for(slug, "moderate")
+    org, refusal = _own_entry(appeal, org_id)
+    if refusal is not None:
+        return refusal
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    entry = next((d for d in org.domains if d.id == domain_id), None)
+    if entry is None:
+        abort(404)
+    domain = entry.domain
+    registry.remove_domain(entry, current_user)
+    return _registry_changed(appeal, org, _("%(domain)s removed from %(name)s.", domain=domain, name=org.name))
+
+
+@bp.post("/organizations/<int:org_id>/remove")
+def remove_organization(slug: str, org_id: int):
+    """Delete one of your entries; every signature it confirmed falls back to "email"."""
+    appeal = appeal_for(slug, "moderate")
+    org, refusal = _own_entry(appeal, org_id)
+    if refusal is not None:
+        return refusal
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    verification.forget_organization(org)
+    audit.record("organizations.removed", appeal, organization=org.id, name=org.name)
+    name = org.name
+    db.session.delete(org)
+    db.session.commit()
+    flash(_("Organization removed: %(name)s.", name=name), "success")
+    return redirect(url_for("review.organizations", slug=appeal.slug), code=303)
 
 
 def _registry_changed(appeal, org, message: str):

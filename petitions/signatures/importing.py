@@ -161,7 +161,7 @@ def import_list(appeal: Appeal, user: User | None, text: str, kind: str, mode: s
                 for line in matches_with_existing(appeal, named)}
         del named
     result = ImportResult()
-    matcher = registry.Matcher(registry.all_organizations())
+    matcher = verification.matcher_for(appeal)
     seen_hashes: set[str] = set(db.session.scalars(
         select(Signature.email_hash).where(Signature.appeal_id == appeal.id, Signature.email_hash.is_not(None))))
     batch: list[tuple[ImportRow, str | None]] = []

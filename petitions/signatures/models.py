@@ -4,8 +4,8 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, UniqueConstraint, event, inspect
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from ..appeals.models import Appeal, AppealRevision, enum_column
 from ..extensions import db, utcnow
@@ -136,7 +136,36 @@ class Signature(ModerationMixin, db.Model):
         self.email_encrypted = None
         self.email_hash = None  # even the keyed hash would let us recognise the address again
 
+    def correct_identity(self, full_name: str, affiliation: str) -> list[str]:
+        """Change name and affiliation; return the fields changed (what was confirmed about the old ones falls)."""
+        changed = [key for key, value in (("full_name", full_name), ("affiliation", affiliation))
+                   if getattr(self, key) != value]
+        if changed:
+            self.full_name, self.affiliation = full_name, affiliation
+            self.forget_earned_level()
+        return changed
+
+    def forget_earned_level(self) -> None:
+        """Fall back to what the e-mail link proved: a domain, contact or vouch confirmed the old identity."""
+        if self.level in (Level.DOMAIN, Level.OFFICIAL, Level.VOUCHED):
+            self.level = Level.EMAIL if self.email_hash is not None else Level.UNCONFIRMED
+        self.organization_id, self.official = None, False
+        self.vouched_by_id, self.vouched_at, self.vouch_note = None, None, ""
+
+    def identity_changed(self) -> bool:
+        """Tell whether name or affiliation changed since the signature was loaded."""
+        state = inspect(self)
+        return any(state.attrs[key].history.has_changes() for key in ("full_name", "affiliation"))
+
     @property
     def display_line(self) -> str:
         """Return the "Name – Affiliation" line used in lists and the PDF."""
         return f"{self.full_name} – {self.affiliation}" if self.affiliation else self.full_name
+
+
+@event.listens_for(Session, "before_flush")
+def _identity_changes_drop_levels(session, flush_context, instances) -> None:
+    # Whatever path writes a stored signature's name or affiliation, no level earned for the old one survives.
+    for obj in session.dirty:
+        if isinstance(obj, Signature) and not inspect(obj).pending and obj.identity_changed():
+            obj.forget_earned_level()

@@ -13,8 +13,10 @@ from .dedupe import translit_key
 from .models import Level, Review, Signature, SignatureStatus
 
 FLAG_ORGANIZATION = "organization"  # the name field names a registered organization: it signs as a body
-# Levels a domain check may raise; an organizer's vouch or an official signature is never lowered.
+# Levels a domain check may raise; an organizer's vouch or an official signature is never lowered by it.
 _RAISABLE = (Level.UNCONFIRMED, Level.EMAIL)
+# Levels that rest on registry facts alone: they fall when those facts go.
+_DERIVED = (Level.DOMAIN, Level.OFFICIAL)
 
 
 def derived(full_name: str, affiliation: str, matcher: registry.Matcher) -> dict:
@@ -30,11 +32,22 @@ def derived(full_name: str, affiliation: str, matcher: registry.Matcher) -> dict
             "official": as_body is not None}
 
 
+def matcher_for(appeal: Appeal) -> registry.Matcher:
+    """Return a matcher over the entries that may confirm signatures on this appeal."""
+    return registry.Matcher(registry.trusted_organizations(appeal))
+
+
 def describe(signature: Signature, matcher: registry.Matcher | None = None) -> None:
     """Fill in the derived fields of a new signature: flags, name key, organization."""
-    matcher = matcher or registry.Matcher(registry.all_organizations())
+    matcher = matcher or matcher_for(signature.appeal)
     for key, value in derived(signature.full_name, signature.affiliation or "", matcher).items():
         setattr(signature, key, value)
+
+
+def redescribe_corrected(signature: Signature) -> None:
+    """Recompute flags and name key of a corrected signature; its organization waits for a new proof."""
+    fields = derived(signature.full_name, signature.affiliation or "", registry.Matcher([]))
+    signature.flags, signature.name_key = fields["flags"], fields["name_key"]
 
 
 def on_sign(signature: Signature) -> None:
@@ -50,22 +63,28 @@ def on_confirm(signature: Signature) -> None:
     signature.level = level_for(signature, email)
 
 
-def level_for(signature: Signature, email: str | None) -> Level:
+def level_for(signature: Signature, email: str | None, trusted: list[int] | None = None) -> Level:
     """Return the level a confirmed address proves for this signature (at least "email")."""
     if email is None or signature.organization_id is None:
         return Level.EMAIL
     org = db.session.get(Organization, signature.organization_id)
+    trusted = registry.trusted_ids(signature.appeal) if trusted is None else trusted
+    if org is None or org.id not in trusted:
+        return Level.EMAIL
     if signature.official:
-        # An organization signs as a body only through the contact address it gave the registry.
-        if org.contact_email and crypto.normalize_email(email) == crypto.normalize_email(org.contact_email):
+        # An organization signs as a body only through the contact address it proved to the registry.
+        if org.contact_proven and crypto.normalize_email(email) == crypto.normalize_email(org.contact_email):
             return Level.OFFICIAL
         return Level.EMAIL
-    owner = registry.organization_for_domain(registry.email_domain(email))
-    return Level.DOMAIN if owner is not None and owner.id == org.id else Level.EMAIL
+    holder = registry.proven_holder(registry.email_domain(email), trusted)
+    return Level.DOMAIN if holder == org.id else Level.EMAIL
 
 
 def recheck(appeal: Appeal, org: Organization) -> int:
     """Apply a new or changed registry entry to the appeal's signatures; return how many rose to "domain"."""
+    reassess(org)
+    if not registry.trusts(appeal, org):
+        return 0
     matcher = registry.Matcher([org])
     rows = db.session.execute(
         select(Signature.id, Signature.affiliation).where(
@@ -82,6 +101,48 @@ def recheck(appeal: Appeal, org: Organization) -> int:
                 on_confirm(signature)
                 raised += signature.level is Level.DOMAIN and before is not Level.DOMAIN
     return raised
+
+
+def reassess(org: Organization | None = None, appeal: Appeal | None = None) -> int:
+    """Drop every "domain" or "official" level (of one entry, one appeal, or all) its proven facts no longer give."""
+    query = select(Signature.id).where(Signature.level.in_(_DERIVED))
+    if org is not None:
+        query = query.where(Signature.organization_id == org.id)
+    if appeal is not None:
+        query = query.where(Signature.appeal_id == appeal.id)
+    ids = list(db.session.scalars(query))
+    dropped, trusted = 0, {}
+    for start in range(0, len(ids), 500):
+        for signature in db.session.scalars(select(Signature).where(Signature.id.in_(ids[start:start + 500]))):
+            if signature.appeal_id not in trusted:
+                trusted[signature.appeal_id] = registry.trusted_ids(signature.appeal)
+            email = crypto.decrypt(signature.email_encrypted) if signature.email_encrypted else None
+            if level_for(signature, email, trusted[signature.appeal_id]) is not signature.level:
+                signature.level = Level.EMAIL if email is not None else Level.UNCONFIRMED
+                dropped += 1
+    return dropped
+
+
+def apply_everywhere(org: Organization) -> int:
+    """Apply a just-proven entry to every appeal that trusts it; return how many signatures rose."""
+    raised = 0
+    for appeal in registry.appeals_trusting(org):
+        raised += recheck(appeal, org)
+        # Signatures already linked to the entry (bodies signing officially among them) wait at "email".
+        for signature in db.session.scalars(select(Signature).where(
+                Signature.appeal_id == appeal.id, Signature.organization_id == org.id,
+                Signature.status == SignatureStatus.CONFIRMED, Signature.level == Level.EMAIL)):
+            on_confirm(signature)
+            raised += signature.level is not Level.EMAIL
+    return raised
+
+
+def forget_organization(org: Organization) -> None:
+    """Unlink an entry about to be deleted from every signature and drop the levels it gave."""
+    db.session.execute(Signature.__table__.update().where(
+        Signature.organization_id == org.id, Signature.level.in_(_DERIVED)).values(level=Level.EMAIL))
+    db.session.execute(Signature.__table__.update().where(Signature.organization_id == org.id)
+                       .values(organization_id=None, official=False))
 
 
 def level_summary(appeal: Appeal) -> dict[Level, int]:
