@@ -3,7 +3,7 @@
 Existing accounts get a random token each (their old cookies stop working once).
 
 Revision ID: 0005
-Revises: 0003v
+Revises: 0004
 Create Date: 2026-12-01 20:45:00.000000
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0005"
-down_revision = "0003v"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
