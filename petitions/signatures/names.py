@@ -34,7 +34,7 @@ _REFUSED_RE = re.compile(
     + "]"
 )
 # Single-line fields (a letter's title, subject, place, an addressee's name) also refuse every line break.
-_LINE_BREAKS = {0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x85, 0x2028, 0x2029}
+_LINE_BREAKS = {0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x2028, 0x2029}  # and U+0085, a C1 control
 # Letters may need what names refuse: joiners spell Persian and Indic words, marks fix the order of punctuation.
 LETTER_ALLOWED = frozenset({0x00AD, 0x061C, 0x200C, 0x200D, 0x200E, 0x200F})
 _SPACE_RE = re.compile(r"\s+")  # str patterns match Unicode spaces too: NBSP, thin space, ideographic space

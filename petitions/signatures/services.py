@@ -6,7 +6,7 @@ from datetime import timedelta
 from flask import current_app, render_template
 from flask_babel import gettext as _
 from flask_mail import Message
-from sqlalchemy import func, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.exc import IntegrityError
 
@@ -85,11 +85,11 @@ def claim_mail_slot(signature: Signature) -> bool:
     """Tell whether the signer may be mailed again now, and if so record it: one throttle for every re-send."""
     now = utcnow()
     earlier = now - timedelta(seconds=current_app.config["RESEND_MIN_INTERVAL"])
-    # The last mail went out at reminded_at, or at signing. One conditional UPDATE, so that concurrent
+    # reminded_at is when a mail was last sent again. One conditional UPDATE, so that concurrent
     # requests from many clients cannot all pass the check before any of them records the mail.
     claimed = db.session.execute(
         update(Signature).where(Signature.id == signature.id,
-                                func.coalesce(Signature.reminded_at, Signature.created_at) <= earlier)
+                                or_(Signature.reminded_at.is_(None), Signature.reminded_at <= earlier))
         .values(reminded_at=now).execution_options(synchronize_session=False)
     ).rowcount == 1
     if claimed:
