@@ -7,6 +7,8 @@ import secrets
 import smtplib
 import threading
 from datetime import datetime, timezone
+from email.charset import Charset
+from email.header import decode_header, make_header
 
 from flask import Flask, current_app, has_request_context
 from flask_mail import Connection, Message
@@ -18,6 +20,9 @@ from ..extensions import db, mail
 log = logging.getLogger(__name__)
 _PENDING = "petitions.pending_mail"
 _SENDER = "petitions.mail_sender"
+_UTF8 = Charset("utf-8")
+# Base64 of 42 bytes in "=?utf-8?b?...?=" is 68 characters: with "Subject: " a line stays within 78.
+_ENCODED_WORD_BYTES = 42
 _SENDER_IDLE_SECONDS = 5  # an idle sender thread ends; the next message starts a new one
 
 # What may never reach a header: line breaks and other controls become a space; direction overrides,
@@ -45,6 +50,28 @@ def header_text(value: object) -> str:
     return _HEADER_BREAKING.sub(" ", text).strip()
 
 
+def encoded_subject(text: str) -> str:
+    """Return the subject as RFC 2047 encoded words that keep every space, or as is if plain ASCII."""
+    if text.isascii() and "=?" not in text:
+        return text
+    # Flask-Mail serializes with email.policy.SMTP, whose folder moves a space that ends an encoded word
+    # out of it, where decoders drop it ("Sevinc Vaqifqızı" arrives as "SevincVaqifqızı"). So encode
+    # whole-character chunks with their spaces inside, pre-folded into lines the policy leaves alone.
+    chunks, chunk, size = [], "", 0
+    for ch in text:
+        width = len(ch.encode())
+        if size + width > _ENCODED_WORD_BYTES:
+            chunks.append(chunk)
+            chunk, size = "", 0
+        chunk, size = chunk + ch, size + width
+    chunks.append(chunk)
+    return "\r\n ".join(_UTF8.header_encode(c) for c in chunks)
+
+
+def _plain(subject: str) -> str:
+    return str(make_header(decode_header(subject)))
+
+
 def safe_address(value: object) -> str | None:
     """Return the address if it is one plain mailbox that cannot add headers or recipients, else None."""
     text = str(value or "").strip()
@@ -54,10 +81,10 @@ def safe_address(value: object) -> str | None:
 def queue(message: Message) -> None:
     """Send this message after the current transaction commits; drop it if it rolls back."""
     # Every mail passes here, so this is the one place that makes headers safe, whatever a caller typed in.
-    message.subject = header_text(message.subject)
+    message.subject = encoded_subject(header_text(message.subject))
     recipients = [safe_address(r) for r in message.recipients]
     if not recipients or None in recipients:
-        log.error("mail not queued: a recipient is not a plain address (%r)", message.subject)
+        log.error("mail not queued: a recipient is not a plain address (%r)", _plain(message.subject))
         return
     message.recipients = recipients
     session = db.session()
@@ -90,7 +117,7 @@ def _deliver_logged(message: Message) -> None:
     try:
         deliver(message)
     except Exception as exc:  # a mail server outage must not turn a stored signature into a 500
-        log.error("mail failed: %r not sent: %s: %s", message.subject, type(exc).__name__, exc)
+        log.error("mail failed: %r not sent: %s: %s", _plain(message.subject), type(exc).__name__, exc)
 
 
 def deliver(message: Message) -> None:
@@ -131,7 +158,7 @@ class _Sender:
         try:
             self.queue.put_nowait(message)
         except queues.Full:  # the server has stalled for a while: drop rather than hold the request
-            log.error("mail failed: %r not sent: the mail queue is full", message.subject)
+            log.error("mail failed: %r not sent: the mail queue is full", _plain(message.subject))
             return
         with self.lock:
             if self.thread is None:
