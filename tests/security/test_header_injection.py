@@ -262,3 +262,19 @@ def test_letters_in_every_script_are_still_accepted(app, world, client_as, title
     response = client.post(f"/organizer/appeals/{world.appeal.slug}/edit",
                            data=letter_data(client, world.appeal, title=title))
     assert response.status_code == 303
+
+
+@pytest.mark.parametrize("app", ["smtp"], indirect=True)
+def test_a_translated_title_is_refused_the_same_way(app, world, client_as):
+    """A language version's title reaches the confirmation subject of signers who read that version."""
+    client = client_as(world.owner)
+    url = f"/organizer/appeals/{world.appeal.slug}/translations/ru"
+    for title in ("Освободите журналистов" + INJECTED, "Освободите \u202eвотсиланруж"):
+        response = client.post(url, data={"csrf_token": csrf_token(client, url), "title": title, "subject": "",
+                                          "body": "Мы просим их освободить.", "demands": "", "closing": "",
+                                          "save": "1"})
+        assert_refused(response)
+    response = client.post(url, data={"csrf_token": csrf_token(client, url), "title": "Освободите журналистов",
+                                      "subject": "", "body": "Мы просим их освободить.", "demands": "",
+                                      "closing": "", "save": "1"})
+    assert response.status_code == 303
