@@ -1,4 +1,5 @@
 """Queue mail during a transaction and send it only once the transaction has committed."""
+import atexit
 import logging
 import os
 import queue as queues
@@ -6,6 +7,7 @@ import re
 import secrets
 import smtplib
 import threading
+import weakref
 from datetime import datetime, timezone
 from email.charset import Charset
 from email.header import decode_header, make_header
@@ -187,6 +189,7 @@ class _Sender:
 
 
 _SENDERS_LOCK = threading.Lock()
+_LIVE_SENDERS: "weakref.WeakSet[_Sender]" = weakref.WeakSet()
 
 
 def _sender(app: Flask) -> _Sender:
@@ -194,7 +197,16 @@ def _sender(app: Flask) -> _Sender:
         sender = app.extensions.get(_SENDER)
         if sender is None or sender.pid != os.getpid():  # a forked worker starts its own thread
             sender = app.extensions[_SENDER] = _Sender(app)
+            _LIVE_SENDERS.add(sender)
         return sender
+
+
+@atexit.register
+def _drain_on_exit() -> None:
+    # A worker that is recycled or stopped hands over what it queued, within one MAIL_TIMEOUT.
+    for sender in list(_LIVE_SENDERS):
+        if sender.pid == os.getpid():
+            sender.wait_idle(sender.app.config["MAIL_TIMEOUT"])
 
 
 def wait_idle(app: Flask | None = None, timeout: float = 30.0) -> bool:
