@@ -12,7 +12,8 @@ class TranslationForm(FlaskForm):
     subject = StringField(_l("Subject"), validators=[Length(max=300), LINE])
     body = TextAreaField(_l("Text"), validators=[DataRequired(), Length(max=50_000), TEXT],
                          description=_l("Markdown, like the original."))
-    demands = TextAreaField(_l("Demands"), validators=[Length(max=20_000), TEXT], description=_l("One demand per line."))
+    demands = TextAreaField(_l("Demands"), validators=[Length(max=20_000), TEXT],
+                            description=_l("One demand per line."))
     closing = TextAreaField(_l("Closing"), validators=[Length(max=5_000), TEXT])
     save = SubmitField(_l("Save"))
     save_approve = SubmitField(_l("Save and publish"))
