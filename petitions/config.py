@@ -88,3 +88,12 @@ class Defaults:
     # address is the connection's). Set it to the number of reverse proxies, or every client shares a bucket.
     PROXY_FIX_X_FOR = 0
     PROXY_FIX_X_PROTO = 0
+
+    # Mail safety (issue 11): a stalled mail server never holds a page, no header can be injected,
+    # and nobody can turn the site into a mail cannon.
+    MAIL_TIMEOUT = 10  # seconds an SMTP connect or reply may take before the message is logged as failed
+    MAIL_QUEUE_SIZE = 1000  # messages waiting for the background sender; beyond this they are dropped and logged
+    SELF_SERVICE_ADDRESS_LIMIT = "3 per day"  # self-service mails per address, whoever asks (same page answers)
+    IMPORT_INVITE_DAILY_LIMIT = 500  # invitation mails an account, and an appeal, may send by import in 24 hours
+    IMPORT_INVITE_NEW_ACCOUNT_LIMIT = 50  # the same for accounts younger than IMPORT_NEW_ACCOUNT_DAYS
+    IMPORT_NEW_ACCOUNT_DAYS = 7

@@ -33,6 +33,12 @@ def path_of(link: str) -> str:
     return "/" + link.split("/", 3)[3]
 
 
+def _last_mail_long_ago(sig):
+    """Move the last re-sent mail back past RESEND_MIN_INTERVAL, which throttles signing again too."""
+    sig.reminded_at -= timedelta(days=30)
+    db.session.commit()
+
+
 def test_every_mail_carries_a_withdrawal_link(smtp_app, appeal):
     sig = signing.sign(appeal, "Nigar Əliyeva", "Economist", "nigar@example.org").signature
     db.session.commit()
@@ -40,9 +46,11 @@ def test_every_mail_carries_a_withdrawal_link(smtp_app, appeal):
     db.session.commit()
     signing.confirm(signing.confirmation_token(sig))
     db.session.commit()
+    _last_mail_long_ago(sig)
     signing.sign(appeal, "Nigar Əliyeva", "Economist", "nigar@example.org")  # confirmed: "already signed"
     db.session.commit()
     sig.created_at -= timedelta(days=30)
+    sig.reminded_at -= timedelta(days=30)
     sig.status = SignatureStatus.PENDING  # only pending signatures get reminders
     db.session.commit()
     followup.remind_unconfirmed(appeal)

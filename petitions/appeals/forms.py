@@ -9,33 +9,51 @@ from wtforms.validators import DataRequired, Email, Length, NumberRange, Optiona
 from .models import Role
 
 
+class LetterText:
+    """Refuse characters that could break a mail header or hide what a letter part says (services' rule)."""
+
+    def __init__(self, single_line: bool = False):
+        self.single_line = single_line
+
+    def __call__(self, form, field):
+        from .services import letter_text_problem
+
+        problem = letter_text_problem(field.data if isinstance(field.data, str) else "", self.single_line)
+        if problem:
+            raise ValidationError(problem)
+
+
+LINE = LetterText(single_line=True)
+TEXT = LetterText()
+
+
 class AddresseeForm(Form):
     """One addressee block (a sub-form: the outer form carries the CSRF token)."""
 
-    name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
-    title = StringField(_l("Title or position"), validators=[Optional(), Length(max=200)])
-    institution = StringField(_l("Institution"), validators=[Optional(), Length(max=200)])
-    postal_address = TextAreaField(_l("Postal address"), validators=[Optional(), Length(max=500)])
-    email = EmailField(_l("E-mail"), validators=[Optional(), Email(), Length(max=254)])
-    salutation = StringField(_l("Salutation"), validators=[Optional(), Length(max=200)],
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=200), LINE])
+    title = StringField(_l("Title or position"), validators=[Optional(), Length(max=200), LINE])
+    institution = StringField(_l("Institution"), validators=[Optional(), Length(max=200), LINE])
+    postal_address = TextAreaField(_l("Postal address"), validators=[Optional(), Length(max=500), TEXT])
+    email = EmailField(_l("E-mail"), validators=[Optional(), Email(), Length(max=254), LINE])
+    salutation = StringField(_l("Salutation"), validators=[Optional(), Length(max=200), LINE],
                              description=_l("e.g. “Dear Secretary General,”"))
 
 
 class LetterForm(FlaskForm):
     """Every part of a letter, plus goal and deadline."""
 
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
-    subject = StringField(_l("Subject"), validators=[Optional(), Length(max=300)])
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300), LINE])
+    subject = StringField(_l("Subject"), validators=[Optional(), Length(max=300), LINE])
     addressees = FieldList(FormField(AddresseeForm), label=_l("Addressees"), min_entries=1, max_entries=30)
-    body = TextAreaField(_l("Text (Markdown)"), validators=[DataRequired()],
+    body = TextAreaField(_l("Text (Markdown)"), validators=[DataRequired(), TEXT],
                          description=_l("Paragraphs separated by a blank line; **bold**, *italic*, [links](https://…)."))
-    demands = TextAreaField(_l("Demands"), validators=[Optional(), Length(max=20_000)],
+    demands = TextAreaField(_l("Demands"), validators=[Optional(), Length(max=20_000), TEXT],
                             description=_l("One demand per line; they are numbered in order."))
-    closing = TextAreaField(_l("Closing"), validators=[Optional(), Length(max=2000)],
+    closing = TextAreaField(_l("Closing"), validators=[Optional(), Length(max=2000), TEXT],
                             description=_l("e.g. “Respectfully,”"))
-    place = StringField(_l("Place"), validators=[Optional(), Length(max=200)])
+    place = StringField(_l("Place"), validators=[Optional(), Length(max=200), LINE])
     letter_date = DateField(_l("Date of the letter"), validators=[Optional()])
-    senders = TextAreaField(_l("Sending organizations"), validators=[Optional(), Length(max=5000)],
+    senders = TextAreaField(_l("Sending organizations"), validators=[Optional(), Length(max=5000), TEXT],
                             description=_l("One per line; shown at the top of the letter."))
     signature_goal = IntegerField(_l("Signature goal"), validators=[Optional(), NumberRange(min=1, max=10_000_000)])
     deadline = DateField(_l("Deadline"), validators=[Optional()],

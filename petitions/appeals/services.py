@@ -4,11 +4,13 @@ import secrets
 import unicodedata
 
 from anyascii import anyascii
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from ..audit import record
 from ..auth.models import User
 from ..extensions import db
+from ..signatures.names import LETTER_ALLOWED, refused_character
 from ..signatures.models import Review, Signature, SignatureStatus
 from .models import CONTENT_FIELDS, Appeal, AppealRevision, AppealStatus, IllegalTransition, content_hash
 
@@ -19,6 +21,45 @@ class EditConflict(Exception):
     def __init__(self, current: AppealRevision):
         super().__init__(f"Revision {current.number} was saved in the meantime.")
         self.current = current
+
+
+class InvalidContent(ValueError):
+    """A letter part holds a character that could break a mail header or hide what the text says."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+# Parts that are one line wherever they go (mail subjects, PDF headings, addressee blocks).
+SINGLE_LINE_PARTS = ("title", "subject", "place")
+SINGLE_LINE_ADDRESSEE_PARTS = ("name", "title", "institution", "email", "salutation")
+
+
+def letter_text_problem(value: str, single_line: bool) -> str | None:
+    """Return why a letter part cannot be stored (the signer-name rule, letter variant), or None if it can."""
+    bad = refused_character(value or "", single_line=single_line, allow=LETTER_ALLOWED)
+    if bad is None:
+        return None
+    position, code, _what = bad
+    if code == "line_break":
+        return _("This field must be one line: remove the line break or tab at position %(n)d.", n=position)
+    return _("This field contains an invisible or control character at position %(n)d, often left by copying "
+             "and pasting. Please type it again.", n=position)
+
+
+def check_content(content: dict) -> None:
+    """Raise InvalidContent for the first letter part holding a refused character."""
+    parts = [(key, content.get(key), key in SINGLE_LINE_PARTS)
+             for key in ("title", "subject", "body", "closing", "place", "senders")]
+    parts += [(f"demands-{i}", d, False) for i, d in enumerate(content.get("demands") or [])]
+    for i, addressee in enumerate(content.get("addressees") or []):
+        parts += [(f"addressees-{i}-{k}", v, k in SINGLE_LINE_ADDRESSEE_PARTS) for k, v in addressee.items()]
+    for field, value, single_line in parts:
+        problem = letter_text_problem(value if isinstance(value, str) else "", single_line)
+        if problem:
+            raise InvalidContent(field, problem)
 
 
 def slugify(title: str) -> str:
@@ -60,6 +101,7 @@ def normalize_content(content: dict) -> dict:
 def create_appeal(owner: User, content: dict, slug: str | None = None, language: str = "en") -> Appeal:
     """Create a draft appeal owned by this organizer, with its first revision."""
     content = normalize_content(content)
+    check_content(content)
     appeal = Appeal(owner=owner, title=content["title"], slug=slug or _unique_slug(content["title"]),
                     original_language=language)
     appeal.apply_content(content)
@@ -91,6 +133,7 @@ def save_text(appeal: Appeal, author: User, content: dict, base_revision: int | 
     if base_revision is not None and base_revision != appeal.revision_count:
         raise EditConflict(latest_revision(appeal))
     content = normalize_content(content)
+    check_content(content)
     current = latest_revision(appeal)
     if current is not None and current.content_hash == content_hash(content):
         return None

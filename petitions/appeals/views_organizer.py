@@ -254,7 +254,7 @@ def restore(slug: str, number: int):
         new = services.restore_revision(appeal, number, current_user)
     except LookupError:
         abort(404)
-    except IllegalTransition as exc:
+    except (IllegalTransition, services.InvalidContent) as exc:  # an old text may hold what is now refused
         db.session.rollback()
         flash(str(exc), "error")
         return redirect(url_for("organizer.history", slug=slug), code=303)

@@ -4,11 +4,12 @@ from dataclasses import dataclass, field
 from flask import current_app, render_template
 from flask_babel import lazy_gettext as _l
 from flask_mail import Message
+from limits import parse_many
 from sqlalchemy import select
 
 from .. import audit, crypto
 from ..appeals.models import AppealStatus
-from ..extensions import db, utcnow
+from ..extensions import db, limiter, utcnow
 from ..mail import sending
 from ..signatures import tokens
 from ..signatures import verification
@@ -42,6 +43,8 @@ def request_link(email: str) -> bool:
     """Mail a self-service link to the address; return whether it has signatures (never shown to the requester)."""
     key = crypto.email_hash(email)
     found = bool(signatures_for_hash(key))
+    if not _address_may_get_mail(key):
+        return found  # the same page, no mail: asking from many clients cannot flood one mailbox
     if found:
         link = external_url("privacy.my_data", token=make_token(key))
         body = render_template("privacy/mail_link.txt", link=link,
@@ -53,6 +56,15 @@ def request_link(email: str) -> bool:
         subject = "Your signatures"
     sending.queue(Message(subject=subject, recipients=[email], body=body))
     return found
+
+
+def _address_may_get_mail(email_hash: str) -> bool:
+    """Count one self-service mail to this address in the rate limiter's storage (shared by every worker)."""
+    if not (current_app.config.get("RATELIMIT_ENABLED", True) and limiter.enabled):
+        return True
+    # The key is the keyed address hash already stored with signatures, never the address itself.
+    return all(limiter.limiter.hit(item, "self-service-address", email_hash)
+               for item in parse_many(current_app.config["SELF_SERVICE_ADDRESS_LIMIT"]))
 
 
 def make_token(email_hash: str) -> str:

@@ -383,6 +383,7 @@ def import_list(slug: str):
     if not text.strip():
         form.text.errors = [_("Paste a list or choose a file.")]
         return render_template("review/import.html", **_context(appeal, form=form, preview=None)), 422
+    refused = False
     if form.submit.data and form.payload.data:
         try:
             result = importing.import_list(appeal, current_user, text, kind, form.mode.data,
@@ -390,6 +391,7 @@ def import_list(slug: str):
         except importing.ImportRefused as exc:
             db.session.rollback()
             flash(str(exc), "error")
+            refused = True
         else:
             db.session.commit()
             flash(_("Imported %(n)d signatories; invitations sent: %(i)d; rows skipped: %(s)d.",
@@ -401,7 +403,8 @@ def import_list(slug: str):
     if form.preview.data:
         form.skip_existing.data = True  # an unticked box and a missing one look alike: start from the safe choice
     preview = importing.preview(appeal, text, kind)
-    return render_template("review/import.html", **_context(appeal, form=form, preview=preview))
+    return render_template("review/import.html", **_context(appeal, form=form, preview=preview)), \
+        422 if refused else 200
 
 
 def _import_input(form: ImportForm) -> tuple[str, str]:

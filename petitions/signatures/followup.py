@@ -15,7 +15,7 @@ from ..mail import sending
 from ..urls import external_url
 from . import tokens
 from .models import Signature, SignatureStatus
-from .services import _queue_confirmation, confirmation_token
+from .services import _queue_confirmation, claim_mail_slot, confirmation_token
 
 REMIND_BATCH = 500
 
@@ -54,13 +54,10 @@ def resend_confirmation(appeal: Appeal, email: str) -> bool:
         Signature.appeal_id == appeal.id, Signature.email_hash == crypto.email_hash(email)))
     if signature is None or signature.status is not SignatureStatus.PENDING or not appeal.is_open:
         return False
-    now = utcnow()
-    interval = timedelta(seconds=current_app.config["RESEND_MIN_INTERVAL"])
     # reminded_at is "when the link was last sent again": it throttles, and restarts the expiry clock
     # of the unconfirmed signature (see privacy.retention on main), since a fresh link was just sent.
-    if signature.reminded_at is not None and now - signature.reminded_at < interval:
+    if not claim_mail_slot(signature):
         return False  # someone pressing the button again and again must not flood the mailbox
-    signature.reminded_at = now
     _queue_confirmation(signature, crypto.normalize_email(email))
     return True
 

@@ -5,9 +5,12 @@ import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from flask import render_template
+from datetime import timedelta
+
+from flask import current_app, render_template
+from flask_babel import gettext as _
 from flask_mail import Message
-from sqlalchemy import insert, select
+from sqlalchemy import insert, or_, select
 
 from .. import audit, crypto
 from ..appeals.models import Appeal, AuditEvent
@@ -164,6 +167,8 @@ def import_list(appeal: Appeal, user: User | None, text: str, kind: str, mode: s
     matcher = verification.matcher_for(appeal)
     seen_hashes: set[str] = set(db.session.scalars(
         select(Signature.email_hash).where(Signature.appeal_id == appeal.id, Signature.email_hash.is_not(None))))
+    if mode == "invite" and user is not None:
+        _check_invitation_quota(appeal, user, _invitations_in(text, kind, skip, seen_hashes))
     batch: list[tuple[ImportRow, str | None]] = []
     for row in rows_of(text, kind):
         reason = _refusal(row, mode, skip, seen_hashes)
@@ -184,6 +189,40 @@ def import_list(appeal: Appeal, user: User | None, text: str, kind: str, mode: s
     audit.record("signatories.imported", appeal, actor=user, mode=mode, sha256=fingerprint,
                  created=result.created, invited=result.invited, skipped=len(result.skipped), note=note)
     return result
+
+
+def _invitations_in(text: str, kind: str, skip: dict[int, str], seen_hashes: set[str]) -> int:
+    """Return how many invitation mails importing this list would send (a dry pass of the loop below)."""
+    seen, count = set(seen_hashes), 0
+    for row in rows_of(text, kind):
+        if _refusal(row, "invite", skip, seen) is None:
+            seen.add(crypto.email_hash(row.email))
+            count += 1
+    return count
+
+
+def invitations_left(appeal: Appeal, user: User) -> tuple[int, int]:
+    """Return (how many more, daily limit) import invitations this account may send to this appeal now."""
+    config, now = current_app.config, utcnow()
+    daily = config["IMPORT_INVITE_DAILY_LIMIT"]
+    young = user.created_at is not None and user.created_at > now - timedelta(days=config["IMPORT_NEW_ACCOUNT_DAYS"])
+    limit = min(daily, config["IMPORT_INVITE_NEW_ACCOUNT_LIMIT"]) if young else daily
+    # Counted per account (over all its appeals) and per appeal (over all its organizers), in the last 24 hours.
+    events = db.session.execute(select(AuditEvent.actor_id, AuditEvent.appeal_id, AuditEvent.detail).where(
+        AuditEvent.action == "signatories.imported", AuditEvent.created_at > now - timedelta(days=1),
+        or_(AuditEvent.actor_id == user.id, AuditEvent.appeal_id == appeal.id))).all()
+    by_account = sum(int((d or {}).get("invited") or 0) for actor, _a, d in events if actor == user.id)
+    by_appeal = sum(int((d or {}).get("invited") or 0) for _u, a, d in events if a == appeal.id)
+    return max(0, min(limit - by_account, daily - by_appeal)), limit
+
+
+def _check_invitation_quota(appeal: Appeal, user: User, wanted: int) -> None:
+    left, limit = invitations_left(appeal, user)
+    if wanted > left:
+        raise ImportRefused(_(
+            "This import would send %(n)d invitation mails, but only %(left)d more may be sent in the next "
+            "24 hours (at most %(limit)d a day for this account and this appeal). Import fewer rows, "
+            "or import them as vouched signatures, which sends no mail.", n=wanted, left=left, limit=limit))
 
 
 def _refusal(row: ImportRow, mode: str, skip: dict[int, str], seen_hashes: set[str]) -> str | None:

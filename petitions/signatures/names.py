@@ -1,6 +1,7 @@
 """Name hygiene for signatories: normalise what people typed, refuse what cannot be a name."""
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -32,6 +33,10 @@ _REFUSED_RE = re.compile(
     + "".join(re.escape(chr(c)) for c in sorted(_ZERO_WIDTH | _BIDI))
     + "]"
 )
+# Single-line fields (a letter's title, subject, place, an addressee's name) also refuse every line break.
+_LINE_BREAKS = {0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x2028, 0x2029}  # and U+0085, a C1 control
+# Letters may need what names refuse: joiners spell Persian and Indic words, marks fix the order of punctuation.
+LETTER_ALLOWED = frozenset({0x00AD, 0x061C, 0x200C, 0x200D, 0x200E, 0x200F})
 _SPACE_RE = re.compile(r"\s+")  # str patterns match Unicode spaces too: NBSP, thin space, ideographic space
 _EMAIL_RE = re.compile(r"[^\s@<>()]+@[^\s@<>()]+\.[^\W\d_]{2,}")
 _URL_RE = re.compile(
@@ -53,10 +58,31 @@ class InvalidName(ValueError):
         self.field = field
 
 
+@functools.lru_cache(maxsize=8)
+def _refused_re(single_line: bool, allow: frozenset[int]) -> re.Pattern:
+    if not single_line and not allow:
+        return _REFUSED_RE
+    refused = (set(range(0x00, 0x09)) | set(range(0x0E, 0x20)) | set(range(0x7F, 0xA0)) | _ZERO_WIDTH | _BIDI
+               | (_LINE_BREAKS if single_line else set())) - allow
+    return re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(refused)) + "\ud800-\udfff]")
+
+
+def refused_character(text: str, *, single_line: bool = False, allow: frozenset[int] = frozenset()
+                      ) -> tuple[int, str, str] | None:
+    """Return (position from 1, code, description) of the first refused character in the text, or None."""
+    bad = _refused_re(single_line, allow).search(text)
+    if bad is None:
+        return None
+    code, what = _describe(bad.group())
+    return bad.start() + 1, code, what
+
+
 def _describe(ch: str) -> tuple[str, str]:
     """Return (code, human description) for a refused character."""
     cp = ord(ch)
     label = f"U+{cp:04X}" + (f" {unicodedata.name(ch)}" if unicodedata.name(ch, "") else "")
+    if cp in _LINE_BREAKS:
+        return "line_break", f"a line break or tab ({label})"
     if cp in _BIDI:
         return "bidi_char", f"an invisible text-direction control character ({label})"
     if cp in _ZERO_WIDTH:
@@ -71,11 +97,11 @@ def _clean(raw: object, field: str, label: str, min_length: int, max_length: int
     if not isinstance(raw, str):
         raise InvalidName(f"{label} must be text.", "not_text", field)
     text = unicodedata.normalize("NFC", raw)
-    bad = _REFUSED_RE.search(text)
+    bad = refused_character(text)
     if bad:
-        code, what = _describe(bad.group())
+        position, code, what = bad
         raise InvalidName(
-            f"{label} contains {what} at position {bad.start() + 1}; please retype it without copying.", code, field
+            f"{label} contains {what} at position {position}; please retype it without copying.", code, field
         )
     text = _SPACE_RE.sub(" ", text).strip()
     if len(text) < min_length:

@@ -1,11 +1,13 @@
 """Write actions on signatures: sign, confirm."""
 from flask_babel import lazy_gettext as _l
 from dataclasses import dataclass
+from datetime import timedelta
 
 from flask import current_app, render_template
 from flask_babel import gettext as _
 from flask_mail import Message
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.exc import IntegrityError
 
 from .. import crypto
@@ -69,12 +71,30 @@ def sign(appeal: Appeal, full_name: str, affiliation: str, email: str, language:
         else:
             _queue_confirmation(signature, email)
             return SignOutcome(signature, created=True)
-    # The screen answers the same either way; only the mailbox owner learns it was signed already.
-    if existing.status is SignatureStatus.PENDING:
-        _queue_confirmation(existing, email)
-    else:
-        _queue_already_signed(existing, email)
+    # The screen answers the same either way; only the mailbox owner learns it was signed already,
+    # and at most once per RESEND_MIN_INTERVAL however many clients submit the address.
+    if claim_mail_slot(existing):
+        if existing.status is SignatureStatus.PENDING:
+            _queue_confirmation(existing, email)
+        else:
+            _queue_already_signed(existing, email)
     return SignOutcome(existing, created=False)
+
+
+def claim_mail_slot(signature: Signature) -> bool:
+    """Tell whether the signer may be mailed again now, and if so record it: one throttle for every re-send."""
+    now = utcnow()
+    earlier = now - timedelta(seconds=current_app.config["RESEND_MIN_INTERVAL"])
+    # reminded_at is when a mail was last sent again. One conditional UPDATE, so that concurrent
+    # requests from many clients cannot all pass the check before any of them records the mail.
+    claimed = db.session.execute(
+        update(Signature).where(Signature.id == signature.id,
+                                or_(Signature.reminded_at.is_(None), Signature.reminded_at <= earlier))
+        .values(reminded_at=now).execution_options(synchronize_session=False)
+    ).rowcount == 1
+    if claimed:
+        set_committed_value(signature, "reminded_at", now)
+    return claimed
 
 
 def _find(appeal: Appeal, key: str) -> Signature | None:

@@ -4,14 +4,17 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from ..appeals.forms import LINE, TEXT
+
 
 class TranslationForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
-    subject = StringField(_l("Subject"), validators=[Length(max=300)])
-    body = TextAreaField(_l("Text"), validators=[DataRequired(), Length(max=50_000)],
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300), LINE])
+    subject = StringField(_l("Subject"), validators=[Length(max=300), LINE])
+    body = TextAreaField(_l("Text"), validators=[DataRequired(), Length(max=50_000), TEXT],
                          description=_l("Markdown, like the original."))
-    demands = TextAreaField(_l("Demands"), validators=[Length(max=20_000)], description=_l("One demand per line."))
-    closing = TextAreaField(_l("Closing"), validators=[Length(max=5_000)])
+    demands = TextAreaField(_l("Demands"), validators=[Length(max=20_000), TEXT],
+                            description=_l("One demand per line."))
+    closing = TextAreaField(_l("Closing"), validators=[Length(max=5_000), TEXT])
     save = SubmitField(_l("Save"))
     save_approve = SubmitField(_l("Save and publish"))
 
