@@ -42,9 +42,23 @@ LETTER_VERSION = "letter-1"
 
 def url_fetcher():
     """Allow only inline data: URLs, so a document can never read local files or call out."""
-    from weasyprint.urls import URLFetcher
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-    return URLFetcher(allowed_protocols={"data"}, fail_on_errors=False)
+    from .logo import LogoError, sanitize_svg
+
+    class InlineOnly(URLFetcher):
+        def fetch(self, url, headers=None):
+            response = super().fetch(url, headers)
+            if response.content_type != "image/svg+xml":
+                return response
+            # An SVG is a document that may refer to others: rebuild it, whatever stored or wrote it.
+            try:
+                body = sanitize_svg(response.read())
+            except LogoError as exc:
+                raise ValueError(str(exc)) from None
+            return URLFetcherResponse(response.url, body, {"Content-Type": "image/svg+xml"})
+
+    return InlineOnly(allowed_protocols={"data"}, fail_on_errors=False)
 
 
 def print_stylesheet(page_size: str = "A4") -> list[CSS]:
