@@ -30,7 +30,8 @@ WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 class Data:
     """The ids, slugs and valid link tokens of one appeal's objects."""
 
-    appeal: Appeal
+    slug: str
+    appeal_id: int = 0
     signature_ids: list[int] = field(default_factory=list)
     pair_id: int = 0
     revision_number: int = 1
@@ -61,7 +62,7 @@ def build_world() -> World:
 def enrich(appeal: Appeal, owner, member, tag: str, render_pdf: bool = False) -> Data:
     """Give an appeal signatures (confirmed, pending, a duplicate pair), a second revision, a translation,
     an invitation, a template and optionally a stored PDF; return their ids and valid tokens."""
-    data = Data(appeal=appeal, member_id=member.id)
+    data = Data(slug=appeal.slug, appeal_id=appeal.id, member_id=member.id)
     early = [signing.sign(appeal, name, "Lawyer", f"{tag}-{i}@mail.example").signature
              for i, name in enumerate([f"Anar Kərimov {tag}", f"Anar Karimov {tag}"])]
     for signature in early:
@@ -135,13 +136,23 @@ def fill(rule, data: Data, *, signature_index: int = 2) -> list[str]:
     return [rule.build(c, append_unknown=False)[1] for c in choices]
 
 
+def choice_count(rule) -> int:
+    """Return how many URLs `fill` makes of a rule (the product of its <any()> choices)."""
+    count = 1
+    for name in rule.arguments - set(rule.defaults or {}):
+        converter = rule._converters[name]
+        if isinstance(converter, AnyConverter):
+            count *= len(converter.items)
+    return count
+
+
 def _value(rule, name: str, data: Data, signature_index: int):
     if name == "token":
         purpose = TOKEN_OF_ENDPOINT.get(rule.endpoint)
         assert purpose, f"no real token for {rule.rule} ({rule.endpoint}): add it to TOKEN_OF_ENDPOINT"
         return data.tokens[purpose]
     values = {
-        "slug": data.appeal.slug, "pair_id": data.pair_id, "number": data.revision_number,
+        "slug": data.slug, "pair_id": data.pair_id, "number": data.revision_number,
         "user_id": data.member_id, "signature_id": data.signature_ids[signature_index], "lang": data.language,
         "filename": data.pdf_filename or "none.pdf", "document_id": data.pdf_document_id or "0" * 32,
         "name": "DejaVuSans.ttf", "rest": "no/such/resource",
@@ -160,6 +171,22 @@ def snapshot() -> dict[str, list[tuple]]:
         for table in db.metadata.sorted_tables:
             rows[table.name] = sorted(map(repr, connection.execute(select(table)).all()))
         rows["alembic_version"] = sorted(map(repr, connection.execute(text("SELECT * FROM alembic_version")).all()))
+    return rows
+
+
+def snapshot_of_appeal(appeal_id: int) -> dict[str, list[tuple]]:
+    """Return the rows of every table that belong to one appeal."""
+    db.session.expire_all()
+    rows = {}
+    with db.engine.connect() as connection:
+        for table in db.metadata.sorted_tables:
+            if "appeal_id" in table.c:
+                query = select(table).where(table.c.appeal_id == appeal_id)
+            elif table.name == "appeals":
+                query = select(table).where(table.c.id == appeal_id)
+            else:
+                continue
+            rows[table.name] = sorted(map(repr, connection.execute(query).all()))
     return rows
 
 
@@ -208,3 +235,40 @@ def route_rules(app, methods: set[str]):
 
 def appeal_by_slug(slug: str) -> Appeal:
     return db.session.scalar(select(Appeal).where(Appeal.slug == slug))
+
+
+@dataclass
+class Seeded:
+    """A seeded database file, the config to open it with, and plain values (no ORM objects) to use."""
+
+    config: dict
+    instance_path: str
+    template: str
+    emails: dict[str, str]
+    a: Data
+    b: Data
+
+
+def seed_template(tmp_path_factory, migrated_db, name: str) -> Seeded:
+    """Seed two rich coalitions once; tests open copies of the file (see `open_copy`)."""
+    app = module_app(tmp_path_factory, migrated_db, name)
+    with app.app_context():
+        world = build_world()
+        a = enrich(world.appeal, world.owner, world.editor, "a", render_pdf=True)
+        b = enrich(world.other_appeal, world.other_owner, world.other_owner, "b")
+        emails = {"owner": world.owner.email, "other_owner": world.other_owner.email, "editor": world.editor.email,
+                  "reviewer": world.reviewer.email, "outsider": world.outsider.email}
+        db.session.remove()
+        db.engine.dispose()
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    return Seeded(dict(app.config), app.instance_path, uri.removeprefix("sqlite:///"), emails, a, b)
+
+
+def open_copy(seeded: Seeded, dest) -> flask.Flask:
+    """Return an app on a fresh copy of the seeded database (same keys, same PDF files)."""
+    shutil.copy(seeded.template, dest)
+    keys = ("SECRET_KEY", "EMAIL_HASH_KEY", "DATA_KEYS")
+    app = create_app({**base_config(dest), **{k: seeded.config[k] for k in keys}})
+    app.instance_path = seeded.instance_path
+    fresh_requests(app)
+    return app
