@@ -134,6 +134,10 @@ def _hostile_svgs(port: int, secret) -> dict[str, str]:
         "data uri nesting an svg": SVG.format(f'<image href="data:image/svg+xml;base64,{inner}" width="9"/>'),
         "feImage filter": SVG.format(f'<filter id="f"><feImage href="{http}/j"/></filter><rect filter="url(#f)"/>'),
         "css url in filter attribute": SVG.format(f'<rect filter="url({http}/k#f)"/>'),
+        "billion laughs": '<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;'
+                          '&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]>' + SVG.format("<text>&c;</text>"),
+        "huge dimensions": SVG.replace('width="40" height="20"', 'width="100000000" height="100000000"').format(
+            '<rect width="100000000" height="100000000"/>'),
         "font-face in style": SVG.format(f'<style>@font-face{{src:url({http}/l.woff)}}</style><text>x</text>'),
     }
 
