@@ -49,14 +49,16 @@ def url_fetcher():
     class InlineOnly(URLFetcher):
         def fetch(self, url, headers=None):
             response = super().fetch(url, headers)
-            if response.content_type != "image/svg+xml":
-                return response
-            # An SVG is a document that may refer to others: rebuild it, whatever stored or wrote it.
-            try:
-                body = sanitize_svg(response.read())
-            except LogoError as exc:
-                raise ValueError(str(exc)) from None
-            return URLFetcherResponse(response.url, body, {"Content-Type": "image/svg+xml"})
+            body, mime = response.read(), response.content_type
+            response.close()
+            # An SVG is a document that may refer to others: rebuild it, whatever stored or wrote it. WeasyPrint
+            # also tries markup under any other type as SVG, so markup is rebuilt whatever its declared type.
+            if mime == "image/svg+xml" or body.lstrip()[:1] == b"<":
+                try:
+                    body, mime = sanitize_svg(body), "image/svg+xml"
+                except LogoError as exc:
+                    raise ValueError(str(exc)) from None
+            return URLFetcherResponse(response.url, body, {"Content-Type": mime})
 
     return InlineOnly(allowed_protocols={"data"}, fail_on_errors=False)
 

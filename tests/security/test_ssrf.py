@@ -172,6 +172,20 @@ def test_a_hostile_svg_stored_before_the_check_is_rebuilt_at_render(app, world, 
     assert listener.connections == 0 and "TOP-SECRET" not in _pdf_text(data)
 
 
+@pytest.mark.parametrize("mime", ["image/svg+xml", "image/png", "text/plain"])
+def test_inline_markup_under_any_declared_type_is_rebuilt_by_the_fetcher(listener, secret, mime):
+    """WeasyPrint tries markup that Pillow cannot open as SVG, whatever type the data: URL declares."""
+    raw = SVG.format(f'<image href="file://{secret}" width="9"/>').encode()
+    with pytest.raises(ValueError):
+        url_fetcher()(f"data:{mime};base64,{base64.b64encode(raw).decode()}")
+    harmless = url_fetcher()(f"data:{mime};base64,{base64.b64encode(SVG.format('<rect/>').encode()).decode()}")
+    assert harmless.content_type == "image/svg+xml" and b"<rect/>" in harmless.read()
+    png = io.BytesIO()
+    Image.new("RGB", (2, 2)).save(png, "PNG")
+    raster = url_fetcher()(f"data:image/png;base64,{base64.b64encode(png.getvalue()).decode()}")
+    assert raster.read() == png.getvalue()
+
+
 def test_a_harmless_svg_logo_survives_the_rebuild(app, world, client_as):
     logo = SVG.format('<defs><linearGradient id="g"><stop offset="0" stop-color="#1f3a5f"/></linearGradient></defs>'
                       '<rect width="40" height="20" style="fill:url(#g);stroke:#000" class="x"/>'
