@@ -126,3 +126,26 @@ def test_the_csrf_exempt_api_refuses_every_write_and_sets_no_cookie(crawl, path,
         assert "Set-Cookie" not in response.headers, url
         assert response.is_json
         assert _seed.changed(before, _seed.snapshot()) == {}, url
+
+
+# Tables a GET may write, with the reason; anything else would be a state change that no CSRF token guards.
+GET_MAY_WRITE = {
+    "audit_events": "viewing or exporting signatories' data is itself logged (privacy/accesslog.py)",
+    "pdf_jobs": "a download renders the current PDF once when none is stored",
+    "pdf_documents": "the rendered PDF is stored, versioned and verifiable",
+}
+GET_RULES = [(r.rule, m) for r, m in _seed.route_rules(_APP, {"GET"}) if r.endpoint != "static"]
+
+
+@pytest.mark.parametrize("path, method", GET_RULES, ids=[f"{m} {p}" for p, m in GET_RULES])
+def test_a_get_changes_no_state(crawl, path, method):
+    """Links and images can make a victim's browser send any GET: none may act."""
+    app, world, data = crawl
+    rule = _rule(path, method, app)
+    client = _owner_client(app, world)
+    for url in _seed.fill(rule, data):
+        before = _seed.snapshot()
+        response = client.get(url)
+        assert response.status_code < 500, url
+        changes = _seed.changed(before, _seed.snapshot())
+        assert set(changes) <= set(GET_MAY_WRITE), (url, {k: v[1] for k, v in changes.items()})
