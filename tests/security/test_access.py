@@ -87,11 +87,7 @@ def _client(app, email):
     return client
 
 
-def _request(client, url, method):
-    return client.open(url, method=method, data={})
-
-
-def _with_token(app, client, method):
+def _with_token(client, method):
     """Posts carry this session's CSRF token, so only the access rules can refuse them."""
     if method == "GET":
         return {}
@@ -110,7 +106,7 @@ def test_organizer_route_obeys_the_role_matrix(fresh, seeded, actor, path, metho
     app, recorder = fresh
     rule = next(r for r, m in _seed.route_rules(app, {method}) if r.rule == path and r.endpoint == endpoint)
     client = _client(app, seeded.emails.get(actor))
-    form = _with_token(app, client, method)
+    form = _with_token(client, method)
     for url in _seed.fill(rule, seeded.a)[choice:choice + 1]:
         recorder.asked.clear()
         before = _seed.snapshot()
@@ -166,7 +162,7 @@ def test_ids_of_one_appeal_do_nothing_under_another_appeals_slug(fresh, seeded, 
     mixed = _seed.Data(slug=b.slug, signature_ids=a.signature_ids, pair_id=a.pair_id, member_id=a.member_id,
                        revision_number=a.revision_number, language=a.language, pdf_filename=a.pdf_filename,
                        pdf_document_id=a.pdf_document_id, tokens=a.tokens)
-    form = _with_token(app, client, method)
+    form = _with_token(client, method)
     if endpoint == "review.bulk":
         form |= {"ids": [str(i) for i in a.signature_ids], "action": "reject", "text": "spam"}
     elif endpoint == "organizer.change_member":

@@ -13,7 +13,6 @@ from petitions.pdf.models import PdfSettings
 from petitions.pdf.render import render_appeal_pdf, url_fetcher
 
 from ..conftest import csrf_token, new_appeal
-from .conftest import login
 
 
 class Listener:
@@ -110,7 +109,8 @@ def _post_logo(client, slug, logo: bytes, filename: str):
         "grouping": "none", "logo": (io.BytesIO(logo), filename)})
 
 
-SVG = '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="40" height="20">{}</svg>'
+SVG = ('<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="40" height="20">'
+       "{}</svg>")
 
 
 def _hostile_svgs(port: int, secret) -> dict[str, str]:
@@ -135,7 +135,8 @@ def _hostile_svgs(port: int, secret) -> dict[str, str]:
         "feImage filter": SVG.format(f'<filter id="f"><feImage href="{http}/j"/></filter><rect filter="url(#f)"/>'),
         "css url in filter attribute": SVG.format(f'<rect filter="url({http}/k#f)"/>'),
         "billion laughs": '<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;'
-                          '&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]>' + SVG.format("<text>&c;</text>"),
+                          '&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]>'
+                          + SVG.format("<text>&c;</text>"),
         "huge dimensions": SVG.replace('width="40" height="20"', 'width="100000000" height="100000000"').format(
             '<rect width="100000000" height="100000000"/>'),
         "font-face in style": SVG.format(f'<style>@font-face{{src:url({http}/l.woff)}}</style><text>x</text>'),

@@ -218,7 +218,8 @@ def test_payloads_are_literal_text_in_the_pdf_and_create_no_action(app, world):
     appeal.publish()
     for n, payload in enumerate(PAYLOADS):
         sig = Signature(appeal=appeal, full_name=payload, affiliation=f"aff{n}", text_hash=appeal.content_hash,
-                        consent_at=utcnow(), revision_id=appeal.published_revision_id, email_hash=f"{n:05d}".ljust(64, "p"))
+                        consent_at=utcnow(), revision_id=appeal.published_revision_id,
+                        email_hash=f"{n:05d}".ljust(64, "p"))
         verification.describe(sig)
         db.session.add(sig)
         sig.confirm()
