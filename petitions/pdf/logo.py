@@ -136,6 +136,7 @@ def sanitize_svg(data: bytes) -> bytes:
         raise LogoError("The logo is not an SVG image.")
     _check(root)
     _clean(root)
+    _check_references(root)
     return etree.tostring(root, encoding="utf-8", xml_declaration=True)
 
 
@@ -161,6 +162,18 @@ def _check(root) -> None:
             raise LogoError(f"SVG logos must not contain <{tag}> elements.")
         if tag == "style" and _css_refers_outside(tinycss2.parse_stylesheet(element.text or "")):
             raise LogoError(_EXTERNAL)
+
+
+def _check_references(root) -> None:
+    """Refuse <use> chains: each level multiplies the drawing, so ten short lines can take hours to render."""
+    by_id = {e.get("id"): e for e in root.iter() if isinstance(e.tag, str) and e.get("id")}
+    for element in root.iter():
+        if not isinstance(element.tag, str) or _local(element.tag) != "use":
+            continue
+        href = element.get("href") or element.get(f"{{{XLINK_NS}}}href") or ""
+        target = by_id.get(href.strip()[1:])
+        if target is not None and any(isinstance(e.tag, str) and _local(e.tag) == "use" for e in target.iter()):
+            raise LogoError("SVG logos must not repeat shapes that themselves repeat others (nested <use>).")
 
 
 def _clean(element) -> None:

@@ -187,14 +187,26 @@ def test_inline_markup_under_any_declared_type_is_rebuilt_by_the_fetcher(listene
     assert raster.read() == png.getvalue()
 
 
+@pytest.mark.parametrize("attribute", ["href", "xlink:href"])
+def test_an_svg_use_bomb_is_refused_before_anything_renders_it(app, world, client_as, attribute):
+    """Eight levels of ten <use> each draw 10^8 rectangles: a few hundred bytes that would stall every render."""
+    levels = "".join(f'<g id="a{n}">' + f'<use {attribute}="#a{n - 1}"/>' * 10 + "</g>" for n in range(1, 9))
+    logo = SVG.format(f'<defs><g id="a0"><rect width="1" height="1"/></g>{levels}</defs><use {attribute}="#a8"/>')
+    response = _post_logo(client_as(world.owner), world.appeal.slug, logo.encode(), "logo.svg")
+    assert response.status_code == 422 and "nested" in response.get_data(as_text=True)
+    assert db.session.get(PdfSettings, world.appeal.id) is None
+
+
 def test_a_harmless_svg_logo_survives_the_rebuild(app, world, client_as):
-    logo = SVG.format('<defs><linearGradient id="g"><stop offset="0" stop-color="#1f3a5f"/></linearGradient></defs>'
+    logo = SVG.format('<defs><linearGradient id="g"><stop offset="0" stop-color="#1f3a5f"/></linearGradient>'
+                      '<circle id="dot" r="2"/></defs><use href="#dot" x="3"/><use xlink:href="#dot" x="9"/>'
                       '<rect width="40" height="20" style="fill:url(#g);stroke:#000" class="x"/>'
                       '<text x="2" y="15" font-family="DejaVu Sans">AB</text>')
     client = client_as(world.owner)
     assert _post_logo(client, world.appeal.slug, logo.encode(), "logo.svg").status_code == 303
     stored = db.session.get(PdfSettings, world.appeal.id).logo
     assert b'fill="url(#g)"' in stored and b'stroke="#000"' in stored and b">AB</text>" in stored
+    assert stored.count(b"<use ") == 2
     assert b"class=" not in stored and b"style=" not in stored
 
 
