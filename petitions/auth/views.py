@@ -55,8 +55,10 @@ def login():
         if user is not None and user.check_password(form.password.data):
             login_user(user, remember=form.remember.data)
             target = request.args.get("next", "")
-            # Only local paths: an open redirect would let phishing links borrow our name.
-            if not target.startswith("/") or target.startswith("//") or "\\" in target:
+            # Only local paths: an open redirect would let phishing links borrow our name. Browsers drop tabs
+            # and newlines from a Location, so "/\t/evil.example" would become "//evil.example".
+            if (not target.startswith("/") or target.startswith("//") or "\\" in target
+                    or any(c <= " " or c == "\x7f" for c in target)):
                 target = url_for("organizer.dashboard")
             return redirect(target, code=303)
         form.password.errors.append("Wrong e-mail or password.")
