@@ -124,6 +124,12 @@ TOKEN_OF_ENDPOINT = {
 
 def fill(rule, data: Data, *, signature_index: int = 2) -> list[str]:
     """Return the URLs of a rule with every parameter set to a real value of `data` (one per <any()> choice)."""
+    # Built from the rule itself: url_for would pick another rule of the same endpoint.
+    return [rule.build(c, append_unknown=False)[1] for c in arguments(rule, data, signature_index=signature_index)]
+
+
+def arguments(rule, data: Data, *, signature_index: int = 2) -> list[dict]:
+    """Return the parameter values `fill` uses, one dict per <any()> choice."""
     choices: list[dict] = [{}]
     for name in rule.arguments - set(rule.defaults or {}):
         converter = rule._converters[name]
@@ -132,8 +138,7 @@ def fill(rule, data: Data, *, signature_index: int = 2) -> list[str]:
         else:
             options = [_value(rule, name, data, signature_index)]
         choices = [dict(c, **{name: option}) for c in choices for option in options]
-    # Built from the rule itself: url_for would pick another rule of the same endpoint.
-    return [rule.build(c, append_unknown=False)[1] for c in choices]
+    return choices
 
 
 def choice_count(rule) -> int:

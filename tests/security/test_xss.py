@@ -70,9 +70,10 @@ def _scheme(value: str) -> str:
     return cleaned.split(":", 1)[0] if ":" in cleaned.split("/", 1)[0] else ""
 
 
-def assert_inert(html: str, baseline: str, payload: str, where: str) -> None:
-    """No event handler, no script URL, no element the payload would create, no dangerous tag beyond the baseline."""
-    page, base = parse(html), parse(baseline)
+def assert_inert(html: str, baseline: str | list[str], payload: str, where: str) -> None:
+    """No event handler, no script URL, no element the payload would create, no dangerous tag beyond the baseline
+    (the same page with harmless text, or the most of several such pages)."""
+    page = parse(html)
     for tag, attrs in page.elements:
         for name, value in attrs.items():
             assert not name.startswith("on"), (where, tag, name, value)
@@ -82,7 +83,9 @@ def assert_inert(html: str, baseline: str, payload: str, where: str) -> None:
         for page_tag, page_attrs in page.elements:
             if page_tag == tag and attrs:
                 assert not all(page_attrs.get(k) == v for k, v in attrs.items()), (where, tag, attrs)
-    counts, allowed = Counter(t for t, _ in page.elements), Counter(t for t, _ in base.elements)
+    counts, allowed = Counter(t for t, _ in page.elements), Counter()
+    for base in [baseline] if isinstance(baseline, str) else baseline:
+        allowed |= Counter(t for t, _ in parse(base).elements)
     for tag in DANGEROUS:
         assert counts[tag] <= allowed[tag], (where, tag, counts[tag], allowed[tag])
 
@@ -168,11 +171,12 @@ def _crawl(app, data: _seed.Data, rules, index: int, payload: str):
 def test_payload_in_every_field_is_escaped_on_every_page(site, index):
     app, data, rules, baselines = site
     payload = PAYLOADS[index - 1]
-    if not baselines:
-        baselines.update(_crawl(app, data[0], rules, 0, BENIGN))
+    stored = baselines.setdefault("stored", {})
+    if not stored:
+        stored.update(_crawl(app, data[0], rules, 0, BENIGN))
     seen = set()
     for where, html in _crawl(app, data[index], rules, index, payload):
-        assert_inert(html, baselines[where], payload, where)
+        assert_inert(html, stored[where], payload, where)
         text = " ".join(parse(html).text)
         seen |= {f for f in FIELDS + ("import",) if f"{f}{index}q" in text}
     # Every field was shown somewhere, so the checks above looked at it.
@@ -257,3 +261,40 @@ def test_payloads_travel_as_inert_plain_text_in_mail(smtp_app):
     bodies = "\n".join(message_text(m) for m in messages)
     for payload in PAYLOADS:
         assert payload in bodies or payload.replace("\n", " ") in bodies, payload
+
+
+# Query arguments that views read (filters, pages, redirects) plus some they do not: none may be echoed raw.
+QUERY_ARGS = ("q", "next", "lang", "review", "level", "status", "before", "after", "language", "tab", "error")
+
+
+def _reflections(rule, data, text: str):
+    """Yield (where, url) with the text in every query argument and, one at a time, in every string path part."""
+    from urllib.parse import urlencode
+
+    for values in _seed.arguments(rule, data, signature_index=0):
+        yield "query", rule.build(values, append_unknown=False)[1] + "?" + urlencode({k: text for k in QUERY_ARGS})
+        for name, converter in rule._converters.items():
+            if name in values and type(converter).__name__ in ("UnicodeConverter", "PathConverter"):
+                yield name, rule.build(dict(values, **{name: text}), append_unknown=False)[1]
+
+
+@pytest.mark.parametrize("index", range(1, len(PAYLOADS) + 1), ids=[p[:40] for p in PAYLOADS])
+def test_reflected_input_is_escaped_on_every_page(site, index):
+    app, data, rules, baselines = site
+    reflected = baselines.setdefault("reflected", {})
+    payload = PAYLOADS[index - 1]
+    client = app.test_client()
+    assert login(client, "owner0@xss.example").status_code in (302, 303)
+    not_found = client.get("/no/such/page").get_data(as_text=True)
+    for rule in rules:
+        pairs = zip(_reflections(rule, data[0], payload), _reflections(rule, data[0], BENIGN))
+        for (where, url), (_, benign_url) in pairs:
+            response = client.get(url)
+            assert response.status_code < 500, url
+            if response.mimetype != "text/html":
+                continue
+            # A payload with "/" or "." may no longer match the route: the error page is then its baseline.
+            if benign_url not in reflected:
+                reflected[benign_url] = client.get(benign_url).get_data(as_text=True)
+            baseline = [reflected[benign_url], not_found]
+            assert_inert(response.get_data(as_text=True), baseline, payload, f"{rule.rule} ({where})")
