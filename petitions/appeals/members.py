@@ -1,5 +1,6 @@
 """Co-organizers: invitations by e-mail, roles, removal."""
 from flask import current_app, render_template
+from flask_babel import lazy_gettext as _l
 from flask_mail import Message
 from sqlalchemy import select
 
@@ -16,6 +17,10 @@ INVITE = "appeal-invite"
 
 class InvitationError(Exception):
     """An invitation that cannot be used."""
+
+
+class NotYourInvitation(InvitationError):
+    """An invitation opened by an account with another e-mail address than the invited one."""
 
 
 def members(appeal: Appeal) -> list[tuple[User, Role]]:
@@ -41,20 +46,24 @@ def invite(appeal: Appeal, inviter: User, email: str, role: Role) -> AppealInvit
     return invitation
 
 
-def invitation_for(token: str) -> AppealInvitation:
-    """Return the open invitation behind a link, or raise TokenError/InvitationError."""
+def invitation_for(token: str, user: User | None = None) -> AppealInvitation:
+    """Return the open invitation behind a link for this user, or raise TokenError/InvitationError."""
     payload = tokens.read_token(INVITE, token, current_app.config["INVITATION_MAX_AGE"])
     invitation = db.session.get(AppealInvitation, payload.get("i")) if isinstance(payload.get("i"), int) else None
     if invitation is None:
         raise InvitationError("This invitation was withdrawn.")
     if invitation.accepted_at is not None:
         raise InvitationError("This invitation has already been accepted.")
+    # The link is a role on a coalition's appeal: a forwarded or leaked mail must not hand it to anyone else.
+    if user is not None and (user.email or "").strip().lower() != invitation.email:
+        raise NotYourInvitation(_l("This invitation was sent to another e-mail address. "
+                                   "Log in with the account of that address to accept it."))
     return invitation
 
 
 def accept(token: str, user: User) -> AppealMember:
     """Give the logged-in user the invited role on the appeal."""
-    invitation = invitation_for(token)
+    invitation = invitation_for(token, user)
     appeal = invitation.appeal
     member = db.session.scalar(
         select(AppealMember).where(AppealMember.appeal_id == appeal.id, AppealMember.user_id == user.id)

@@ -321,10 +321,13 @@ def accept_invitation(token: str):
     """Show an invitation and accept it for the logged-in organizer."""
     form = ActionForm()
     try:
-        invitation = membership.invitation_for(token)
+        invitation = membership.invitation_for(token, current_user)
     except TokenError as exc:
         return render_template("public/message.html", title="This invitation does not work",
                                message=str(exc)), 410 if exc.expired else 400
+    except membership.NotYourInvitation as exc:
+        return render_template("public/message.html", title="This invitation does not work",
+                               message=str(exc)), 403
     except membership.InvitationError as exc:
         return render_template("public/message.html", title="This invitation does not work",
                                message=str(exc)), 409

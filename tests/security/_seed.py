@@ -79,7 +79,8 @@ def enrich(appeal: Appeal, owner, member, tag: str, render_pdf: bool = False) ->
     translation = translating.save_translation(appeal, "fr", {"title": f"Libérez {tag}", "body": "Nous demandons."},
                                                owner)
     translating.approve(translation, owner)
-    invitation = membership.invite(appeal, owner, f"newcomer-{tag}@coalition.example", Role.EDITOR)
+    newcomer = register_user(f"Newcomer {tag}", f"newcomer-{tag}@coalition.example", PASSWORD)
+    invitation = membership.invite(appeal, owner, newcomer.email, Role.EDITOR)
     drafting.save_as_template(appeal, owner, f"Template {tag}")
     db.session.commit()
     data.signature_ids = [s.id for s in (*early, late, pending)]
@@ -262,7 +263,8 @@ def seed_template(tmp_path_factory, migrated_db, name: str) -> Seeded:
         a = enrich(world.appeal, world.owner, world.editor, "a", render_pdf=True)
         b = enrich(world.other_appeal, world.other_owner, world.other_owner, "b")
         emails = {"owner": world.owner.email, "other_owner": world.other_owner.email, "editor": world.editor.email,
-                  "reviewer": world.reviewer.email, "outsider": world.outsider.email}
+                  "reviewer": world.reviewer.email, "outsider": world.outsider.email,
+                  "newcomer": "newcomer-a@coalition.example"}
         db.session.remove()
         db.engine.dispose()
     uri = app.config["SQLALCHEMY_DATABASE_URI"]

@@ -12,7 +12,7 @@ PURPOSES = {
     "confirm": ("/confirm/{}", "CONFIRM_TOKEN_MAX_AGE", None),
     "withdraw": ("/withdraw/{}", "WITHDRAW_TOKEN_MAX_AGE", None),
     "reconfirm": ("/reconfirm/{}", "RECONFIRM_TOKEN_MAX_AGE", None),
-    "invitation": ("/organizer/invitations/{}", "INVITATION_MAX_AGE", "outsider"),
+    "invitation": ("/organizer/invitations/{}", "INVITATION_MAX_AGE", "newcomer"),
     "self-service": ("/privacy/my-data/{}", "SELF_SERVICE_TOKEN_MAX_AGE", None),
 }
 REFUSED = (400, 404, 410)
@@ -119,3 +119,19 @@ def test_a_valid_token_works_and_its_replay_is_harmless(fresh, seeded, purpose):
     changes = _seed.changed(after_first, _seed.snapshot())
     # A replay adds at most an audit or access-log line; it never changes a signature or membership again.
     assert set(changes) <= {"audit_events", "access_log", "personal_data_access", "users"}, changes
+
+
+def test_a_leaked_invitation_does_not_work_for_another_account(fresh, seeded):
+    """The link carries a role on a coalition's appeal: only the invited address's account may take it."""
+    client = fresh.test_client()
+    assert login(client, seeded.emails["outsider"]).status_code in (302, 303)
+    url = PURPOSES["invitation"][0].format(seeded.a.tokens["invitation"])
+    before = _seed.snapshot()
+    got, posted = _both(client, url)
+    assert got.status_code == 403 and posted.status_code == 403
+    assert "another e-mail address" in posted.get_data(as_text=True)
+    assert set(_seed.changed(before, _seed.snapshot())) <= {"users"}
+    # The invited person still can.
+    invited = fresh.test_client()
+    assert login(invited, seeded.emails["newcomer"]).status_code in (302, 303)
+    assert _both(invited, url)[1].status_code == 303
