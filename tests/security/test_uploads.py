@@ -32,6 +32,7 @@ def _post_logo(client, slug, logo: bytes, filename: str):
     (b"%PDF-1.7\n1 0 obj<<>>endobj", "logo.svg", "not an image"),
     (b"\x89PNG\r\n\x1a\n" + b"\0" * 64, "logo.png", "not an image"),  # a PNG signature and nothing behind it
     (_image("PNG", (4001, 4001)), "logo.png", "at most 4000×4000"),
+    (_image("JPEG", (8000, 2001)), "logo.jpg", "at most 4000×4000"),
     (_image("PNG", (10, 10)) + b"\0" * (513 * 1024), "logo.png", "the limit is 512 KB"),
     (b"", "logo.png", "empty"),
 ])
