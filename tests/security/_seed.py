@@ -216,7 +216,8 @@ def fresh_requests(app) -> None:
         for key in list(flask.g):
             flask.g.pop(key, None)
 
-    flask.request_started.connect(clear, app, weak=False)
+    app.extensions["tests.fresh_g"] = clear  # a weak connection that lives exactly as long as the app
+    flask.request_started.connect(clear, app)
 
 
 def module_app(tmp_path_factory, migrated_db, name: str, **overrides):
