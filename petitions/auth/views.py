@@ -28,7 +28,8 @@ def _load_user(user_id: str):
 @bp.app_template_global("logout_form")
 def _logout_form() -> LogoutForm:
     # A function, not a context value: templates rendered outside a request (PDF, mail) never call it.
-    return LogoutForm()
+    # formdata=None: the layout's button never reads the request, so an oversized body cannot break the page.
+    return LogoutForm(formdata=None)
 
 
 def _registration_open():

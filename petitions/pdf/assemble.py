@@ -42,9 +42,25 @@ LETTER_VERSION = "letter-1"
 
 def url_fetcher():
     """Allow only inline data: URLs, so a document can never read local files or call out."""
-    from weasyprint.urls import URLFetcher
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-    return URLFetcher(allowed_protocols={"data"}, fail_on_errors=False)
+    from .logo import LogoError, sanitize_svg
+
+    class InlineOnly(URLFetcher):
+        def fetch(self, url, headers=None):
+            response = super().fetch(url, headers)
+            body, mime = response.read(), response.content_type
+            response.close()
+            # An SVG is a document that may refer to others: rebuild it, whatever stored or wrote it. WeasyPrint
+            # also tries markup under any other type as SVG, so markup is rebuilt whatever its declared type.
+            if mime == "image/svg+xml" or body.lstrip()[:1] == b"<":
+                try:
+                    body, mime = sanitize_svg(body), "image/svg+xml"
+                except LogoError as exc:
+                    raise ValueError(str(exc)) from None
+            return URLFetcherResponse(response.url, body, {"Content-Type": mime})
+
+    return InlineOnly(allowed_protocols={"data"}, fail_on_errors=False)
 
 
 def print_stylesheet(page_size: str = "A4") -> list[CSS]:
