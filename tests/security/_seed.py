@@ -12,8 +12,10 @@ from petitions import create_app
 from petitions.appeals import members as membership
 from petitions.appeals import services as drafting
 from petitions.appeals.models import Appeal, AppealMember, Role
+from petitions.auth import services as accounts
 from petitions.auth.services import register_user
 from petitions.extensions import db
+from petitions.organizations import services as registry
 from petitions.privacy import selfservice
 from petitions.review.models import DuplicatePair
 from petitions.signatures import followup, reconfirm
@@ -39,6 +41,8 @@ class Data:
     member_id: int = 0
     pdf_filename: str = ""
     pdf_document_id: str = ""
+    org_id: int = 0
+    domain_id: int = 0
     tokens: dict[str, str] = field(default_factory=dict)
 
 
@@ -82,7 +86,11 @@ def enrich(appeal: Appeal, owner, member, tag: str, render_pdf: bool = False) ->
     newcomer = register_user(f"Newcomer {tag}", f"newcomer-{tag}@coalition.example", PASSWORD)
     invitation = membership.invite(appeal, owner, newcomer.email, Role.EDITOR)
     drafting.save_as_template(appeal, owner, f"Template {tag}")
+    org = registry.add_organization(f"Bar Association {tag}", created_by=owner)
+    domain = registry.add_domain(org, f"bar-{tag}.example", by=owner)
+    registry.request_domain_proof(domain, f"secretariat@bar-{tag}.example", by=owner)
     db.session.commit()
+    data.org_id, data.domain_id = org.id, domain.id
     data.signature_ids = [s.id for s in (*early, late, pending)]
     data.pair_id = pair.id
     data.tokens = {
@@ -91,6 +99,8 @@ def enrich(appeal: Appeal, owner, member, tag: str, render_pdf: bool = False) ->
         "reconfirm": _reconfirm_token(early[0]),
         "invitation": membership.tokens.make_token(membership.INVITE, {"i": invitation.id}),
         "self-service": selfservice.make_token(late.email_hash),
+        "registry-proof": registry.domain_proof_token(domain),
+        "account-register": accounts.tokens.make_token(accounts.REGISTER, {"e": f"new-{tag}@coalition.example"}),
     }
     if render_pdf:
         from petitions.pdf import jobs
@@ -120,6 +130,8 @@ TOKEN_OF_ENDPOINT = {
     "privacy.correct": "self-service",
     "privacy.erase": "self-service",
     "privacy.download": "self-service",
+    "organizations.prove": "registry-proof",
+    "auth.finish_registration": "account-register",
 }
 
 
@@ -162,6 +174,7 @@ def _value(rule, name: str, data: Data, signature_index: int):
         "user_id": data.member_id, "signature_id": data.signature_ids[signature_index], "lang": data.language,
         "filename": data.pdf_filename or "none.pdf", "document_id": data.pdf_document_id or "0" * 32,
         "name": "DejaVuSans.ttf", "rest": "no/such/resource",
+        "org_id": data.org_id, "domain_id": data.domain_id,
     }
     if rule.endpoint == "static" and name == "filename":
         return "style.css"

@@ -5,7 +5,11 @@ import pytest
 from flask import Flask
 
 from petitions import create_app
+from sqlalchemy import select
+
 from petitions.appeals import access
+from petitions.auth.models import User
+from petitions.organizations.models import Organization
 from petitions.extensions import db
 
 from ..conftest import base_config
@@ -129,11 +133,20 @@ def test_organizer_route_obeys_the_role_matrix(fresh, seeded, actor, path, metho
         if method != "GET" and endpoint not in VIEW_WRITES:
             assert set(asked) - {"view"}, f"{url}: a write allowed to every role that may merely view"
         allowed = all(action in access.PERMISSIONS[_role(actor)] for action in asked)
+        if allowed and endpoint in ENTRY_EDITS:
+            # The second gate: a registry entry is changed only by the organizer who registered it.
+            entry = db.session.get(Organization, seeded.a.org_id)
+            user = db.session.scalar(select(User).where(User.email == seeded.emails[actor]))
+            allowed = entry.may_edit(user)
         if allowed:
             assert status not in (401, 403, 404), (url, status, asked)
         else:
             assert status == 403, (url, status, asked)
             assert _seed.changed(before, _seed.snapshot()) == {}, url
+
+
+# Routes that change one registry entry; the others under organizations/ (a dispute) serve everyone else.
+ENTRY_EDITS = {"review.request_proof", "review.change_contact", "review.remove_domain", "review.remove_organization"}
 
 
 def test_the_crawl_reaches_every_organizer_blueprint():

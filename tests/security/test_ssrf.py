@@ -81,9 +81,10 @@ def _pdf_text(data: bytes) -> str:
 
 def test_letter_fields_cannot_fetch_files_or_network(app, world, listener, secret):
     payload = "\n\n".join(_letter_payloads(listener.port, secret))
-    appeal = new_appeal(world.owner, "Title " + payload[:150], "\n".join(_letter_payloads(listener.port, secret)),
-                        payload, subject=payload[:300], salutation=payload[:200], closing=payload[:300],
-                        place=payload[:100], demands=_letter_payloads(listener.port, secret))
+    line = " ".join(_letter_payloads(listener.port, secret))  # single-line parts refuse line breaks
+    appeal = new_appeal(world.owner, "Title " + line[:150], "\n".join(_letter_payloads(listener.port, secret)),
+                        payload, subject=line[:300], salutation=line[:200], closing=payload[:300],
+                        place=line[:100], demands=_letter_payloads(listener.port, secret))
     appeal.publish()
     db.session.flush()
     from petitions.translations import services as translating

@@ -5,7 +5,7 @@ from petitions.extensions import db
 
 from ..conftest import csrf_token
 from . import _seed
-from .conftest import login
+from .conftest import PASSWORD, login
 
 # Each signed-link purpose: its route, its max-age setting, whether it needs a logged-in organizer.
 PURPOSES = {
@@ -14,6 +14,8 @@ PURPOSES = {
     "reconfirm": ("/reconfirm/{}", "RECONFIRM_TOKEN_MAX_AGE", None),
     "invitation": ("/organizer/invitations/{}", "INVITATION_MAX_AGE", "newcomer"),
     "self-service": ("/privacy/my-data/{}", "SELF_SERVICE_TOKEN_MAX_AGE", None),
+    "registry-proof": ("/registry/prove/{}", "REGISTRY_PROOF_MAX_AGE", None),
+    "account-register": ("/auth/register/{}", "REGISTER_TOKEN_MAX_AGE", None),
 }
 REFUSED = (400, 404, 410)
 
@@ -31,7 +33,8 @@ def test_every_signed_link_purpose_is_covered():
         if re.search(r"itsdangerous|Serializer\(", source):
             signers.add(path.relative_to(root).as_posix())
     assert signers == {"signatures/tokens.py"}, signers  # one module signs links, so these tests see them all
-    assert purposes == {"tokens.CONFIRM", "tokens.WITHDRAW", "RECONFIRM", "INVITE", "SELF_SERVICE"}, purposes
+    assert purposes == {"tokens.CONFIRM", "tokens.WITHDRAW", "RECONFIRM", "INVITE", "SELF_SERVICE", "PROOF",
+                        "REGISTER"}, purposes
     assert set(_seed.TOKEN_OF_ENDPOINT.values()) == set(PURPOSES)
 
 
@@ -74,7 +77,9 @@ def _both(client, url, purpose=None, seeded=None):
     if purpose in POST_ROUTES:
         token = url.rstrip("/").rsplit("/", 1)[1]
         url = POST_ROUTES[purpose].format(token, seeded.a.signature_ids[2])
-    posted = client.post(url, data={"csrf_token": csrf_token(client, "/auth/login"), "confirm": "y", "understood": "y"})
+    # Every field any link's form asks for, so that only the token can make the POST fail.
+    posted = client.post(url, data={"csrf_token": csrf_token(client, "/auth/login"), "confirm": "y", "understood": "y",
+                                    "name": "New Organizer", "password": PASSWORD, "password2": PASSWORD})
     return got, posted
 
 

@@ -12,6 +12,7 @@ from pypdf import PdfReader
 from petitions.appeals import members as membership
 from petitions.appeals import services as drafting
 from petitions.appeals.models import Role
+from petitions.auth import services as accounts
 from petitions.auth.services import register_user
 from petitions.extensions import db, utcnow
 from petitions.organizations import services as registry
@@ -118,7 +119,9 @@ def _seed_payload(i: int, payload: str, owner=None) -> _seed.Data:
     db.session.flush()
     pair = DuplicatePair(appeal_id=appeal.id, first_id=signatures[0].id, second_id=signatures[1].id, score=0.9)
     db.session.add(pair)
-    registry.add_organization(t("organization"), aliases=[t("organization")])
+    org = registry.add_organization(t("organization"), aliases=[t("organization")], created_by=owner)
+    domain = registry.add_domain(org, f"org{i}.example", by=owner)
+    registry.request_domain_proof(domain, f"secretariat@org{i}.example", by=owner)
     translation = translating.save_translation(appeal, "fr", {"title": t("translation"), "body": t("translation")},
                                                owner)
     translating.approve(translation, owner)
@@ -126,12 +129,15 @@ def _seed_payload(i: int, payload: str, owner=None) -> _seed.Data:
     invitation = membership.invite(appeal, owner, f"invitee{i}@xss.example", Role.EDITOR)
     db.session.commit()
     return _seed.Data(slug=appeal.slug, appeal_id=appeal.id, signature_ids=[s.id for s in signatures] + [pending.id],
-                      pair_id=pair.id, member_id=owner.id, tokens={
+                      pair_id=pair.id, member_id=owner.id, org_id=org.id, domain_id=domain.id, tokens={
                           "confirm": signing.confirmation_token(pending),
                           "withdraw": followup.withdrawal_token(signatures[0]),
                           "reconfirm": _seed._reconfirm_token(signatures[0]),
                           "invitation": membership.tokens.make_token(membership.INVITE, {"i": invitation.id}),
-                          "self-service": selfservice.make_token(signatures[0].email_hash)})
+                          "self-service": selfservice.make_token(signatures[0].email_hash),
+                          "registry-proof": registry.domain_proof_token(domain),
+                          "account-register": accounts.tokens.make_token(accounts.REGISTER,
+                                                                         {"e": f"new{i}@xss.example"})})
 
 
 @pytest.fixture(scope="module")
