@@ -14,6 +14,7 @@ from pypdf import PdfReader
 
 from petitions.appeals.access import can
 from petitions.extensions import db
+from petitions.organizations import services as registry
 from petitions.pdf import jobs
 from petitions.review import services as review
 from petitions.signatures import services as signing
@@ -153,8 +154,10 @@ def test_no_organizer_page_shows_an_anonymous_name(world, client_as, role):
     appeal = world.appeal
     appeal.visibility_choices = ["public", "addressees", "anonymous"]
     appeal.anonymous_display = "withheld"
+    # A registered organization matches the hidden affiliation: its name must not give it away either.
+    registry.add_organization(ANON[1], domains=["quiet.example"], created_by=world.owner)
     db.session.commit()
-    first = sign(appeal, ANON, "gulnara@example.org", "anonymous")
+    first = sign(appeal, ANON, "gulnara@quiet.example", "anonymous")
     sign(appeal, ANON_TWIN, "gulnara@work.example", "anonymous")
     sign(appeal, PUBLIC, "pavel@example.org", "public")
     assert review.scan_duplicates(appeal) >= 1  # duplicates are still found on the hidden names
@@ -188,9 +191,13 @@ def test_no_organizer_page_shows_an_anonymous_name(world, client_as, role):
 
 def check_no_anonymous_name(role, pages):
     for where, text in pages.items():
-        for secret in (ANON[0], ANON_TWIN[0], ANON[1], ANON[0].split()[1], ANON_TWIN[0].split()[1]):
+        # The registry page lists the organization itself (not who signed from it): only names are secret there.
+        registry_page = urlsplit(where).path.endswith("/organizations")
+        secrets = (ANON[0], ANON_TWIN[0], ANON[0].split()[1], ANON_TWIN[0].split()[1]) + (
+            () if registry_page else (ANON[1], "quiet.example", "work.example"))
+        for secret in secrets:
             assert secret not in text and secret.lower() not in text, (role, where, secret)
-        assert "gulnara" not in text.lower() and "work.example" not in text, (role, where)
+        assert "gulnara" not in text.lower(), (role, where)
 
 
 def test_bulk_problems_do_not_name_anonymous_signers(world):
