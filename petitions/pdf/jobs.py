@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from ..extensions import db, utcnow
 from . import archival, assemble, chunks, signing
 from .document import LetterDocument, document_from_appeal
-from .models import REMOVED_ERASED, REMOVED_PRUNED, JobStatus, PdfDocument, PdfJob
+from .models import REMOVED_CHANGED, REMOVED_ERASED, REMOVED_PRUNED, JobStatus, PdfDocument, PdfJob
 
 log = logging.getLogger(__name__)
 AUDIENCES = ("addressees", "public")
@@ -282,27 +282,86 @@ def prune(appeal=None, keep: int | None = None, kinds: list[tuple[str, str]] | N
 
 
 def forget_signature(signature) -> list[PdfDocument]:
-    """Remove every stored PDF and cached list chunk that may show this signature; return the PDFs removed.
+    """Remove every stored PDF and cached list chunk that may show this signature; return the PDFs removed."""
+    if signature.confirmed_at is None and signature.status.value == "pending":
+        return []  # never confirmed, so never listed
+    return forget_listings(signature.appeal_id, signature.confirmed_at, REMOVED_ERASED)
 
-    A PDF or chunk made before the signature was confirmed cannot list it; everything made since may.
+
+def forget_listings(appeal_id: int, since, reason: str, drop_chunks: bool = True) -> list[PdfDocument]:
+    """Remove the appeal's stored PDFs (and cached chunks) made at or after `since` (None: all of them).
+
+    A PDF or chunk made before a signature was confirmed cannot list it; everything made since may.
     A fresh public PDF is scheduled when the one the public page serves is gone.
     """
-    since = signature.confirmed_at
-    if since is None and signature.status.value == "pending":
-        return []  # never confirmed, so never listed
-    query = select(PdfDocument).where(PdfDocument.appeal_id == signature.appeal_id)
+    from ..appeals.models import Appeal
+
+    query = select(PdfDocument).where(PdfDocument.appeal_id == appeal_id)
     if since is not None:
         query = query.where(PdfDocument.generated_at >= since - timedelta(seconds=1))
     # Removed ones too: a file left behind by a failed deletion is deleted now.
     records = list(db.session.scalars(query))
     for record in records:
         _delete_file(record)
-        record.remove(REMOVED_ERASED)
-    chunks.forget_since(cache_dir(), None if since is None else since.timestamp() if since.tzinfo
-                        else since.replace(tzinfo=timezone.utc).timestamp())
+        record.remove(reason)
+    if drop_chunks:
+        chunks.forget_since(cache_dir(), None if since is None else since.replace(tzinfo=timezone.utc).timestamp())
     if any(r.audience == "public" and r.variant == "standard" for r in records):
-        schedule_render(signature.appeal, "public", "standard")
+        schedule_render(db.session.get(Appeal, appeal_id), "public", "standard")
     return records
+
+
+# A change after which a stored copy shows a signature as it may no longer be shown (True: also its text).
+_RETRACTING = {"visibility": True, "full_name": True, "affiliation": True, "country": True, "status": True,
+               "review": False, "merged_into_id": False}
+
+
+def _retracted(signature) -> bool | None:
+    """Tell whether a pending change hides or rewrites a listed signature: None no, False listing, True text."""
+    from sqlalchemy import inspect
+
+    from ..signatures.models import Review, SignatureStatus, Visibility
+
+    if signature.confirmed_at is None and signature.status is SignatureStatus.PENDING:
+        return None
+    state, found = inspect(signature), None
+    for name, text in _RETRACTING.items():
+        history = state.attrs[name].history
+        if not history.has_changes():
+            continue  # (an old value never loaded counts as a change: it may have been anything)
+        new = history.added[0] if history.added else None
+        if name == "visibility" and new is Visibility.PUBLIC:
+            continue  # more visible: the stored copies show less than allowed, not more
+        if (name == "status" and new is not SignatureStatus.WITHDRAWN) or (name == "review" and new is not Review.REJECTED) \
+                or (name == "merged_into_id" and new is None):
+            continue
+        found = found or text
+    return found
+
+
+@event.listens_for(Session, "before_flush")
+def _withdraw_outdated_copies(session: Session, flush_context, instances) -> None:
+    # However a signature is hidden or corrected (self-service, moderation, withdrawal, erasure), no stored
+    # PDF keeps showing it: the public page serves stored copies without checking that they are current.
+    from ..signatures.models import Signature
+
+    since: dict[tuple[int, bool], object] = {}
+    changed = [(s, _retracted(s)) for s in session.dirty if isinstance(s, Signature)]
+    changed += [(s, True) for s in session.deleted if isinstance(s, Signature)
+                if s.confirmed_at is not None or s.status.value != "pending"]
+    for signature, text in changed:
+        if text is None:
+            continue
+        key, when = (signature.appeal_id, text), signature.confirmed_at
+        if key not in since:
+            since[key] = when
+        elif since[key] is not None:
+            since[key] = None if when is None else min(since[key], when)
+    if not since:
+        return
+    with session.no_autoflush:
+        for (appeal_id, text), when in since.items():
+            forget_listings(appeal_id, when, REMOVED_CHANGED, drop_chunks=text)
 
 
 def public_pdf_in_use(appeal) -> bool:
@@ -329,13 +388,26 @@ def schedule_render(appeal, audience: str = "public", variant: str = "standard")
     job = PdfJob(appeal_id=appeal.id, audience=audience, variant=variant, stage="queued",
                  not_before=utcnow() + timedelta(seconds=delay))
     db.session.add(job)
-    db.session.flush()
     session = db.session()
-    session.info.setdefault(_DISPATCH, []).append((current_app._get_current_object(), job.id, delay))
+    # Its id exists only after a flush, and this may be called during one (see _withdraw_outdated_copies).
+    session.info.setdefault(_SCHEDULED, []).append((current_app._get_current_object(), job, delay))
     return job
 
 
+_SCHEDULED = "petitions.pdf_scheduled"
 _DISPATCH = "petitions.pdf_dispatch"
+
+
+@event.listens_for(Session, "after_flush_postexec")
+def _note_scheduled(session: Session, flush_context) -> None:
+    waiting = []
+    for app, job, delay in session.info.pop(_SCHEDULED, []):
+        if job.id is None:
+            waiting.append((app, job, delay))
+        else:
+            session.info.setdefault(_DISPATCH, []).append((app, job.id, delay))
+    if waiting:
+        session.info[_SCHEDULED] = waiting
 
 
 @event.listens_for(Session, "after_commit")
@@ -354,6 +426,7 @@ def _dispatch_scheduled(session: Session) -> None:
 def _drop_scheduled(session: Session, previous_transaction) -> None:
     if not previous_transaction.nested:
         session.info.pop(_DISPATCH, None)
+        session.info.pop(_SCHEDULED, None)
 
 
 def current_document(appeal, audience: str = "addressees", variant: str = "standard",

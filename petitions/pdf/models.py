@@ -50,7 +50,7 @@ class PdfDocument(db.Model):
     generated_at: Mapped[datetime] = mapped_column(default=utcnow)
     # The file is deleted but the row stays, so /verify still recognises copies handed out earlier.
     removed_at: Mapped[datetime | None]
-    removed_reason: Mapped[str | None] = mapped_column(String(20))  # REMOVED_PRUNED | REMOVED_ERASED
+    removed_reason: Mapped[str | None] = mapped_column(String(20))  # one of REMOVED_REASONS
 
     @property
     def removed(self) -> bool:
@@ -58,7 +58,7 @@ class PdfDocument(db.Model):
 
     def remove(self, reason: str) -> None:
         """Mark the stored file as deleted for a reason; a removed version never comes back."""
-        if reason not in (REMOVED_PRUNED, REMOVED_ERASED):
+        if reason not in REMOVED_REASONS:
             raise ValueError(f"Unknown reason {reason!r}.")
         if self.removed_at is None:
             self.removed_at, self.removed_reason = utcnow(), reason
@@ -68,6 +68,8 @@ class PdfDocument(db.Model):
 
 REMOVED_PRUNED = "pruned"  # older than the last PDF_KEEP_VERSIONS of its kind
 REMOVED_ERASED = "erased"  # it listed a signer who erased their data or withdrew
+REMOVED_CHANGED = "changed"  # it shows a signature as it no longer may be shown (corrected, hidden, rejected)
+REMOVED_REASONS = (REMOVED_PRUNED, REMOVED_ERASED, REMOVED_CHANGED)
 
 
 class PdfJob(db.Model):

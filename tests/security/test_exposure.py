@@ -208,3 +208,34 @@ def test_bulk_problems_do_not_name_anonymous_signers(world):
     _done, problems = review.moderate(appeal, world.owner, [signature.id], "vouch", "known to me")
     assert problems and all(ANON[0] not in p for p in problems)
     assert db.session.get(Signature, signature.id).full_name == ANON[0]  # hidden, not lost
+
+
+def test_a_signer_who_hides_later_is_in_no_stored_copy(app, world, client, client_as):
+    """Visitors get stored PDFs without a freshness check, so hiding a signature must withdraw those copies."""
+    from petitions.pdf.models import PdfDocument
+    from petitions.privacy import selfservice
+
+    appeal = world.appeal
+    appeal.visibility_choices = ["public", "addressees", "anonymous"]
+    app.config.update(PDF_EXECUTOR="worker", PDF_RENDER_DEBOUNCE_SECONDS=0)
+    hider = sign(appeal, PUBLIC, "pavel@example.org", "public")
+    sign(appeal, ("Stays Public", "", ""), "stays@example.org", "public")
+    first = render_public_pdf(appeal)
+    render = jobs.request_render(appeal, "addressees")
+    db.session.commit()
+    jobs.run_job(render.id)
+    assert PUBLIC[0] in body_text(client.get(f"/a/{appeal.slug}/public.pdf"))
+
+    selfservice.correct(hider, hider.full_name, hider.affiliation, hider.country, "anonymous")
+    db.session.commit()
+    hidden = client.get(f"/a/{appeal.slug}/public.pdf")
+    assert hidden.status_code == 503 and "being prepared" in hidden.get_data(as_text=True)
+    assert db.session.get(PdfDocument, first.document_id).removed_reason == "changed"
+    owner = client_as(world.owner)
+    status = owner.get(f"/organizer/appeals/{appeal.slug}/pdf/status").get_data(as_text=True)
+    assert "since corrected, hidden or rejected" in status
+    assert jobs.work(once=True) == 1  # the render its withdrawal scheduled
+    fresh = client.get(f"/a/{appeal.slug}/public.pdf")
+    assert fresh.status_code == 200 and PUBLIC[0] not in body_text(fresh) and "Stays Public" in body_text(fresh)
+    addressees = owner.get(f"/organizer/appeals/{appeal.slug}/pdf")
+    assert PUBLIC[0] not in body_text(addressees)  # the letter renders anew instead of the stored copy
