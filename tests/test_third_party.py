@@ -47,6 +47,9 @@ def site(make_app):
         drafting.save_text(appeal, owner, appeal.content() | {"demands": ["Release them now"]})
         drafting.publish_revision(appeal, owner)
         db.session.commit()
+        from petitions.pdf import jobs
+
+        jobs.run_job(jobs.request_render(appeal, "public").id)  # made by the organizers' side: visitors never render
         values = {
             "organizer.accept_invitation:token": tokens.make_token(membership.INVITE, {"i": invitation.id}),
             "reconfirm.reconfirm:token": tokens.make_token(

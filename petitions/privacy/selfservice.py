@@ -13,7 +13,7 @@ from ..mail import sending
 from ..signatures import tokens
 from ..signatures.models import Signature, Visibility
 from ..urls import external_url
-from .visibility import offered_choices
+from .visibility import entry_for, offered_choices
 
 SELF_SERVICE = "privacy-self-service"
 
@@ -138,8 +138,9 @@ def erase(signature: Signature) -> ErasureReport:
     appeal = signature.appeal
     if in_delivered_letter(signature):
         when = appeal.delivered_at.strftime("%Y-%m-%d") if appeal.delivered_at else ""
-        shown = " as “Name withheld”" if signature.visibility is Visibility.ANONYMOUS else ""
-        report.kept.append(f"The letter delivered to the addressees{' on ' + when if when else ''} lists you{shown}; "
+        entry = entry_for(signature, "addressee_pdf")
+        shown = "counts you" if entry is None else f"lists you as “{entry.display_line}”"
+        report.kept.append(f"The letter delivered to the addressees{' on ' + when if when else ''} {shown}; "
                            "copies they hold cannot be recalled. Our own stored copies of it are deleted; only "
                            "its fingerprint remains, so that the addressees can still verify the letter.")
     if signature.visibility is Visibility.PUBLIC and signature.counts:
