@@ -111,8 +111,7 @@ def appeal_display(appeal: Appeal) -> str:
 
 def anonymous_display_of(signature: Signature) -> str:
     """Return how this anonymous signature appears: the display in force when its signer chose anonymity."""
-    display = signature.anonymous_display
-    return display if display in ANONYMOUS_DISPLAYS else MOST_PRIVATE_DISPLAY
+    return signature.anonymous_display if signature.anonymous_display in ANONYMOUS_DISPLAYS else MOST_PRIVATE_DISPLAY
 
 
 def stamp_anonymous_display(signature: Signature, appeal: Appeal | None) -> None:
@@ -168,17 +167,20 @@ def organizer_view(signature_id: int, full_name: str, affiliation: str | None, c
         return OrganizerView(signature_id, str(WITHDRAWN_SIGNER % {"id": signature_id}), "", "", True, False)
     if visibility is Visibility.ANONYMOUS:
         display = anonymous_display if anonymous_display in ANONYMOUS_DISPLAYS else MOST_PRIVATE_DISPLAY
-        return OrganizerView(signature_id, str(ANONYMOUS_SIGNER % {"id": signature_id}),
-                             (affiliation or "") if display == "affiliation" else "",
-                             (country or "") if display == "country" else "", True, display == "affiliation")
+        shown_affiliation, shown_country = _anonymous_details(affiliation, country, display)
+        return OrganizerView(signature_id, str(ANONYMOUS_SIGNER % {"id": signature_id}), shown_affiliation,
+                             shown_country, True, display == "affiliation")
     return OrganizerView(signature_id, full_name, affiliation or "", country or "", False, True)
+
+
+def _anonymous_details(affiliation: str | None, country: str | None, display: str) -> tuple[str, str]:
+    return ((affiliation or "") if display == "affiliation" else "", (country or "") if display == "country" else "")
 
 
 def anonymous_fields(signature: Signature) -> tuple[str, str, str]:
     """Return (name, affiliation, country) of an anonymous signature as every list shows them."""
-    display = anonymous_display_of(signature)
-    return (str(NAME_WITHHELD), (signature.affiliation or "") if display == "affiliation" else "",
-            (signature.country or "") if display == "country" else "")
+    return (str(NAME_WITHHELD),
+            *_anonymous_details(signature.affiliation, signature.country, anonymous_display_of(signature)))
 
 
 def entry_for(signature: Signature, audience: str) -> ListedSignature | None:

@@ -21,7 +21,6 @@ from petitions.extensions import db
 from petitions.mail.sending import outbox_dir
 from petitions.pdf import chunks, jobs
 from petitions.pdf.models import PdfDocument, PdfJob
-from petitions.signatures import services as signing
 from petitions.signatures.models import Signature, SignatureStatus
 
 from ..conftest import csrf_token as page_csrf_token
