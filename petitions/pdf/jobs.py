@@ -301,9 +301,7 @@ def forget_listings(appeal_id: int, since, reason: str, drop_chunks: bool = True
         query = query.where(PdfDocument.generated_at >= since - timedelta(seconds=1))
     # Removed ones too: a file left behind by a failed deletion is deleted now.
     records = list(db.session.scalars(query))
-    for record in records:
-        _delete_file(record)
-        record.remove(reason)
+    remove_documents(records, reason)
     if drop_chunks:
         chunks.forget_since(cache_dir(), None if since is None else since.replace(tzinfo=timezone.utc).timestamp())
     if any(r.audience == "public" and r.variant == "standard" for r in records):

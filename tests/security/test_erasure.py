@@ -288,3 +288,12 @@ def test_pruning_keeps_the_last_versions(app, world, client):
     on_disk = {f for _d, _s, files in os.walk(jobs.files_dir()) for f in files}
     assert on_disk == {public[-1].filename, made[-1].filename}
     assert client.get(f"/a/{appeal.slug}/public.pdf").headers["ETag"].strip('"') == public[-1].sha256
+
+    # The version the addressees received stays, however many come after it.
+    delivered = render(appeal, "addressees")
+    appeal.close()
+    appeal.mark_delivered()
+    db.session.commit()
+    later = [render(appeal, "addressees") for _ in range(2)]
+    on_disk = {f for _d, _s, files in os.walk(jobs.files_dir()) for f in files}
+    assert {delivered.filename, later[-1].filename} <= on_disk and made[-1].filename not in on_disk
