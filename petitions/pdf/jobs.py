@@ -115,6 +115,11 @@ def run_job(job_id: int) -> PdfJob | None:
     """Run a queued job to the end; a failure marks it failed with the reason and keeps the old file."""
     if not _claim(job_id):
         return db.session.get(PdfJob, job_id)
+    return run_claimed(job_id)
+
+
+def run_claimed(job_id: int) -> PdfJob | None:
+    """Run a job this runner has claimed (it is running); see run_job."""
     job = db.session.get(PdfJob, job_id)
     started = time.monotonic()
     last_commit = [0.0]
@@ -140,6 +145,8 @@ def run_job(job_id: int) -> PdfJob | None:
         if appeal is None:
             raise RenderFailed("The appeal no longer exists.")
         document = _render(appeal, job.audience, job.variant, progress)
+        if db.session.scalar(select(PdfJob.status).where(PdfJob.id == job_id)) is not JobStatus.RUNNING:
+            return _discard(job_id, document)
         job = db.session.get(PdfJob, job_id)
         job.status, job.stage, job.progress, job.eta_seconds = JobStatus.DONE, "done", 100.0, 0.0
         job.document_id, job.finished_at = document.id, utcnow()
@@ -159,6 +166,24 @@ def run_job(job_id: int) -> PdfJob | None:
         log.exception("pruning after PDF job %s failed", job_id)
         db.session.rollback()
     return db.session.get(PdfJob, job_id)
+
+
+def _discard(job_id: int, document: PdfDocument) -> PdfJob:
+    """Withdraw what a job made from a list that changed under it (forget_listings stopped the job)."""
+    job = db.session.get(PdfJob, job_id)
+    remove_documents([document], REMOVED_CHANGED)
+    if job.started_at is not None:  # chunks it typeset may show the signer as they were
+        chunks.forget_since(cache_dir(), job.started_at.replace(tzinfo=timezone.utc).timestamp())
+    if (job.audience, job.variant) == ("public", "standard"):
+        from ..appeals.models import Appeal
+
+        schedule_render(db.session.get(Appeal, job.appeal_id), "public", "standard")
+    db.session.commit()
+    return db.session.get(PdfJob, job_id)
+
+
+SUPERSEDED = ("The list changed while this PDF was being made (a signer erased, withdrew or hid their "
+              "signature, or one was rejected), so it was not kept. Generate it again.")
 
 
 def _reason(exc: Exception) -> str:
@@ -302,6 +327,10 @@ def forget_listings(appeal_id: int, since, reason: str, drop_chunks: bool = True
     # Removed ones too: a file left behind by a failed deletion is deleted now.
     records = list(db.session.scalars(query))
     remove_documents(records, reason)
+    # A render under way read the list before this change: it must not keep what it makes (run_claimed).
+    db.session.execute(update(PdfJob).where(PdfJob.appeal_id == appeal_id, PdfJob.status == JobStatus.RUNNING)
+                       .values(status=JobStatus.FAILED, finished_at=utcnow(), error=SUPERSEDED)
+                       .execution_options(synchronize_session=False))
     if drop_chunks:
         chunks.forget_since(cache_dir(), None if since is None else since.replace(tzinfo=timezone.utc).timestamp())
     if any(r.audience == "public" and r.variant == "standard" for r in records):

@@ -208,6 +208,22 @@ def test_erasure_reaches_every_stored_copy(app, world, client, client_as):
     assert fresh.status_code == 200 and OTHER in body_text(fresh) and NAME not in body_text(fresh)
 
 
+def test_a_render_under_way_during_an_erasure_keeps_nothing(app, world, client):
+    from petitions.privacy import selfservice
+
+    appeal, signer = prepare(world, client)
+    job = jobs.request_render(appeal, "public")
+    db.session.commit()
+    assert jobs._claim(job.id)  # a runner took the job and is reading the list, with the signer on it
+    selfservice.erase(signer)
+    db.session.commit()
+    done = jobs.run_claimed(job.id)  # ...and finishes after the erasure
+    assert done.status.value == "failed" and "not kept" in done.error
+    assert db.session.scalar(select(PdfDocument).where(PdfDocument.removed_at.is_(None))) is None
+    assert pdf_file_texts() == {}
+    assert db.session.scalar(select(PdfJob).where(PdfJob.status == "queued", PdfJob.audience == "public"))
+
+
 def test_withdrawal_keeps_a_tombstone_without_the_person(app, world, client, client_as):
     appeal, signer = prepare(world, client)
     owner = organizer(client_as, world.owner)
