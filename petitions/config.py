@@ -73,6 +73,11 @@ class Defaults:
     REMEMBER_COOKIE_SECURE = None
     REMEMBER_COOKIE_SAMESITE = "Lax"
 
+    # Stored PDFs (petitions/pdf/jobs.py): how many versions of each kind keep their file after a render or
+    # `flask pdf prune`, and how long a render scheduled by a confirmation or an erasure waits to gather more.
+    PDF_KEEP_VERSIONS = 3
+    PDF_RENDER_DEBOUNCE_SECONDS = 30
+
     # Languages (petitions/i18n.py): interface languages with a catalog, where the catalogs live.
     LANGUAGES = ["en", "fr", "de", "ru", "az", "tr", "hy"]
     BABEL_TRANSLATION_DIRECTORIES = "i18n_catalogs"

@@ -52,6 +52,9 @@ def site(make_app):
         bar = registry.add_organization("Bar Association", domains=["bar.example"])
         registry.request_domain_proof(bar.domains[0], "it@bar.example", None)
         db.session.commit()
+        from petitions.pdf import jobs
+
+        jobs.run_job(jobs.request_render(appeal, "public").id)  # made by the organizers' side: visitors never render
         values = {
             "organizer.accept_invitation:token": tokens.make_token(membership.INVITE, {"i": invitation.id}),
             "auth.finish_registration:token": tokens.make_token(REGISTER, {"e": "new.organizer@example.org"}),

@@ -1,6 +1,8 @@
 """Dev outbox: list mail stored by the "outbox" transport so a newcomer can click its links."""
 import email
 import email.policy
+import email.utils
+import hashlib
 import ipaddress
 import os
 import re
@@ -67,3 +69,60 @@ def show(name: str):
     if not _NAME.match(name) or not os.path.exists(os.path.join(outbox_dir(), name)):
         abort(404)
     return render_template("outbox/show.html", message=_read(name))
+
+
+def forget(address: str | None, names: list[str], attachments: set[str] = frozenset()) -> int:
+    """Delete stored messages to this address, mentioning one of these names or carrying a file with one of
+    these SHA-256 digests (a removed PDF); return how many."""
+    folder = outbox_dir()
+    if not os.path.isdir(folder):
+        return 0
+    wanted_address = (address or "").strip().casefold()
+    wanted_names = [" ".join(n.split()).casefold() for n in names if n and n.strip()]
+    removed = 0
+    for name in os.listdir(folder):
+        if not name.endswith(".eml"):
+            continue  # also half-written ".name.eml" files, which end the same way
+        path = os.path.join(folder, name)
+        try:
+            with open(path, "rb") as fh:
+                msg = email.message_from_binary_file(fh, policy=email.policy.default)
+        except OSError:
+            continue
+        if _mentions(msg, wanted_address, wanted_names) or _carries(msg, attachments):
+            try:
+                os.remove(path)
+                removed += 1
+            except FileNotFoundError:
+                pass
+    return removed
+
+
+def _carries(msg, digests: set[str]) -> bool:
+    if not digests:
+        return False
+    for part in msg.walk():
+        if part.get_content_maintype() != "text" and not part.is_multipart():
+            data = part.get_payload(decode=True) or b""
+            if hashlib.sha256(data).hexdigest() in digests:
+                return True
+    return False
+
+
+def _mentions(msg, address: str, names: list[str]) -> bool:
+    # Decoded headers and text parts: a name in another script is quoted-printable or base64 on disk.
+    recipients = {a.casefold() for _, a in email.utils.getaddresses(
+        [str(v) for key in ("To", "Cc", "Bcc", "Reply-To") for v in msg.get_all(key, [])])}
+    if address and address in recipients:
+        return True
+    if not names:
+        return False
+    texts = [str(v) for _, v in msg.items()]
+    for part in msg.walk():
+        if part.get_content_maintype() == "text":
+            try:
+                texts.append(part.get_content())
+            except (LookupError, ValueError):
+                texts.append(part.get_payload(decode=True).decode("utf-8", "replace"))
+    text = " ".join(" ".join(texts).split()).casefold()
+    return any(n in text for n in names)

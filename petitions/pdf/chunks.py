@@ -118,6 +118,31 @@ def store(cache_dir: str, chunk: Chunk) -> None:
     os.replace(tmp, _path(cache_dir, chunk.key))
 
 
+def forget_since(cache_dir: str, since: float | None) -> int:
+    """Delete cached chunks written at or after `since` (a POSIX time; None: all); return how many.
+
+    A chunk holds the names it lists (their glyphs and text), and its key does not tell whose: a
+    signer who erases their data can only be in chunks typeset after their signature was confirmed.
+    """
+    removed = 0
+    try:
+        names = os.listdir(cache_dir)
+    except FileNotFoundError:
+        return 0
+    for name in names:
+        if not (name.endswith(".chunk") or ".chunk.tmp-" in name):
+            continue
+        path = os.path.join(cache_dir, name)
+        try:
+            # Two seconds of slack for file systems that store coarse modification times.
+            if since is None or os.stat(path).st_mtime >= since - 2:
+                os.remove(path)
+                removed += 1
+        except FileNotFoundError:
+            pass
+    return removed
+
+
 def render_one(spec: ChunkSpec) -> Chunk:
     """Typeset one chunk."""
     pages, glyphs = typeset_chunk(list(spec.entries), spec.layout, spec.heading, spec.note)

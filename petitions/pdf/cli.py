@@ -1,4 +1,4 @@
-"""`flask --app petitions pdf ...`: signing keys, rendering, the job worker."""
+"""`flask --app petitions pdf ...`: signing keys, rendering, the job worker, pruning."""
 import click
 from flask import current_app
 from sqlalchemy import select
@@ -8,7 +8,7 @@ from ..extensions import db
 
 @click.group()
 def pdf():
-    """Final PDFs: signing key, render, background worker."""
+    """Final PDFs: signing key, render, background worker, pruning of old versions."""
 
 
 @pdf.command()
@@ -66,3 +66,22 @@ def work(once: bool):
 
     ran = jobs.work(once=once, poll_seconds=float(current_app.config.get("PDF_WORKER_POLL", 2.0)))
     click.echo(f"Ran {ran} PDF job(s).")
+
+
+@pdf.command()
+@click.option("--keep", type=click.IntRange(min=1), default=None,
+              help="Versions of each kind to keep (default: PDF_KEEP_VERSIONS).")
+@click.option("--slug", default=None, help="Only this appeal.")
+def prune(keep: int | None, slug: str | None):
+    """Delete the files of older PDF versions, keeping the newest of each kind (and the delivered one)."""
+    from ..appeals.models import Appeal
+    from . import jobs
+
+    appeal = None
+    if slug is not None:
+        appeal = db.session.scalar(select(Appeal).where(Appeal.slug == slug))
+        if appeal is None:
+            raise click.ClickException(f"No appeal with the slug {slug!r}.")
+    removed = jobs.prune(appeal, keep=keep)
+    db.session.commit()
+    click.echo(f"Deleted the files of {removed} older PDF version(s).")

@@ -12,15 +12,16 @@ import os
 import secrets
 import threading
 import time
-from datetime import timedelta
+from datetime import timedelta, timezone
 
 from flask import Flask, current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, or_, select, update
+from sqlalchemy.orm import Session
 
 from ..extensions import db, utcnow
-from . import archival, assemble, signing
+from . import archival, assemble, chunks, signing
 from .document import LetterDocument, document_from_appeal
-from .models import JobStatus, PdfDocument, PdfJob
+from .models import REMOVED_CHANGED, REMOVED_ERASED, REMOVED_PRUNED, JobStatus, PdfDocument, PdfJob
 
 log = logging.getLogger(__name__)
 AUDIENCES = ("addressees", "public")
@@ -114,6 +115,11 @@ def run_job(job_id: int) -> PdfJob | None:
     """Run a queued job to the end; a failure marks it failed with the reason and keeps the old file."""
     if not _claim(job_id):
         return db.session.get(PdfJob, job_id)
+    return run_claimed(job_id)
+
+
+def run_claimed(job_id: int) -> PdfJob | None:
+    """Run a job this runner has claimed (it is running); see run_job."""
     job = db.session.get(PdfJob, job_id)
     started = time.monotonic()
     last_commit = [0.0]
@@ -139,6 +145,8 @@ def run_job(job_id: int) -> PdfJob | None:
         if appeal is None:
             raise RenderFailed("The appeal no longer exists.")
         document = _render(appeal, job.audience, job.variant, progress)
+        if db.session.scalar(select(PdfJob.status).where(PdfJob.id == job_id)) is not JobStatus.RUNNING:
+            return _discard(job_id, document)
         job = db.session.get(PdfJob, job_id)
         job.status, job.stage, job.progress, job.eta_seconds = JobStatus.DONE, "done", 100.0, 0.0
         job.document_id, job.finished_at = document.id, utcnow()
@@ -150,7 +158,32 @@ def run_job(job_id: int) -> PdfJob | None:
         job.status, job.finished_at = JobStatus.FAILED, utcnow()
         job.error = _reason(exc)
         db.session.commit()
-    return job
+        return job
+    try:
+        prune(appeal, kinds=[(job.audience, job.variant)])
+        db.session.commit()
+    except Exception:  # the new file is stored; old ones wait for the next render or `flask pdf prune`
+        log.exception("pruning after PDF job %s failed", job_id)
+        db.session.rollback()
+    return db.session.get(PdfJob, job_id)
+
+
+def _discard(job_id: int, document: PdfDocument) -> PdfJob:
+    """Withdraw what a job made from a list that changed under it (forget_listings stopped the job)."""
+    job = db.session.get(PdfJob, job_id)
+    remove_documents([document], REMOVED_CHANGED)
+    if job.started_at is not None:  # chunks it typeset may show the signer as they were
+        chunks.forget_since(cache_dir(), job.started_at.replace(tzinfo=timezone.utc).timestamp())
+    if (job.audience, job.variant) == ("public", "standard"):
+        from ..appeals.models import Appeal
+
+        schedule_render(db.session.get(Appeal, job.appeal_id), "public", "standard")
+    db.session.commit()
+    return db.session.get(PdfJob, job_id)
+
+
+SUPERSEDED = ("The list changed while this PDF was being made (a signer erased, withdrew or hid their "
+              "signature, or one was rejected), so it was not kept. Generate it again.")
 
 
 def _reason(exc: Exception) -> str:
@@ -220,10 +253,207 @@ def file_path(record: PdfDocument) -> str:
 
 
 def latest_document(appeal, audience: str = "addressees", variant: str = "standard") -> PdfDocument | None:
-    """Return the newest stored PDF of this kind, current or not."""
+    """Return the newest stored PDF of this kind whose file was not removed, current or not."""
     return db.session.scalar(select(PdfDocument).where(
         PdfDocument.appeal_id == appeal.id, PdfDocument.audience == audience, PdfDocument.variant == variant,
+        PdfDocument.removed_at.is_(None),
     ).order_by(PdfDocument.version.desc()).limit(1))
+
+
+def stored_document(appeal, audience: str = "public", variant: str = "standard") -> PdfDocument | None:
+    """Return the newest stored PDF of this kind whose file is there, without checking that it is current."""
+    latest = latest_document(appeal, audience, variant)
+    return latest if latest is not None and os.path.exists(file_path(latest)) else None
+
+
+def _delete_file(record: PdfDocument) -> None:
+    try:
+        os.remove(file_path(record))
+    except FileNotFoundError:
+        pass
+
+
+def remove_documents(records: list[PdfDocument], reason: str) -> int:
+    """Delete the files of these stored PDFs and mark them removed (their rows stay for /verify)."""
+    for record in records:
+        _delete_file(record)
+        record.remove(reason)
+    return len(records)
+
+
+def prune(appeal=None, keep: int | None = None, kinds: list[tuple[str, str]] | None = None) -> int:
+    """Remove the files of all but the newest `keep` (PDF_KEEP_VERSIONS) PDFs of each kind; return how many.
+
+    The newest version made before the appeal was delivered is kept too: it is what the addressees hold.
+    """
+    from ..appeals.models import Appeal
+
+    keep = int(current_app.config.get("PDF_KEEP_VERSIONS", 3)) if keep is None else keep
+    if keep < 1:
+        raise ValueError("Keep at least one version of each PDF.")
+    query = select(PdfDocument).where(PdfDocument.removed_at.is_(None))
+    if appeal is not None:
+        query = query.where(PdfDocument.appeal_id == appeal.id)
+    groups: dict[tuple[int, str, str], list[PdfDocument]] = {}
+    for record in db.session.scalars(query.order_by(PdfDocument.version.desc())):
+        if kinds is None or (record.audience, record.variant) in kinds:
+            groups.setdefault((record.appeal_id, record.audience, record.variant), []).append(record)
+    removed = 0
+    for (appeal_id, _audience, _variant), records in groups.items():
+        delivered_at = db.session.get(Appeal, appeal_id).delivered_at
+        delivered = next((r for r in records if delivered_at and r.generated_at <= delivered_at), None)
+        removed += remove_documents([r for r in records[keep:] if r is not delivered], REMOVED_PRUNED)
+    return removed
+
+
+def forget_signature(signature) -> list[PdfDocument]:
+    """Remove every stored PDF and cached list chunk that may show this signature; return the PDFs removed."""
+    if signature.confirmed_at is None and signature.status.value == "pending":
+        return []  # never confirmed, so never listed
+    return forget_listings(signature.appeal_id, signature.confirmed_at, REMOVED_ERASED)
+
+
+def forget_listings(appeal_id: int, since, reason: str, drop_chunks: bool = True) -> list[PdfDocument]:
+    """Remove the appeal's stored PDFs (and cached chunks) made at or after `since` (None: all of them).
+
+    A PDF or chunk made before a signature was confirmed cannot list it; everything made since may.
+    A fresh public PDF is scheduled when the one the public page serves is gone.
+    """
+    from ..appeals.models import Appeal
+
+    query = select(PdfDocument).where(PdfDocument.appeal_id == appeal_id)
+    if since is not None:
+        query = query.where(PdfDocument.generated_at >= since - timedelta(seconds=1))
+    # Removed ones too: a file left behind by a failed deletion is deleted now.
+    records = list(db.session.scalars(query))
+    remove_documents(records, reason)
+    # A render under way read the list before this change: it must not keep what it makes (run_claimed).
+    db.session.execute(update(PdfJob).where(PdfJob.appeal_id == appeal_id, PdfJob.status == JobStatus.RUNNING)
+                       .values(status=JobStatus.FAILED, finished_at=utcnow(), error=SUPERSEDED)
+                       .execution_options(synchronize_session=False))
+    if drop_chunks:
+        chunks.forget_since(cache_dir(), None if since is None else since.replace(tzinfo=timezone.utc).timestamp())
+    if any(r.audience == "public" and r.variant == "standard" for r in records):
+        schedule_render(db.session.get(Appeal, appeal_id), "public", "standard")
+    return records
+
+
+# A change after which a stored copy shows a signature as it may no longer be shown (True: also its text).
+_RETRACTING = {"visibility": True, "full_name": True, "affiliation": True, "country": True, "status": True,
+               "review": False, "merged_into_id": False}
+
+
+def _retracted(signature) -> bool | None:
+    """Tell whether a pending change hides or rewrites a listed signature: None no, False listing, True text."""
+    from sqlalchemy import inspect
+
+    from ..signatures.models import Review, SignatureStatus, Visibility
+
+    if signature.confirmed_at is None and signature.status is SignatureStatus.PENDING:
+        return None
+    state, found = inspect(signature), None
+    for name, text in _RETRACTING.items():
+        history = state.attrs[name].history
+        if not history.has_changes():
+            continue  # (an old value never loaded counts as a change: it may have been anything)
+        new = history.added[0] if history.added else None
+        if name == "visibility" and new is Visibility.PUBLIC:
+            continue  # more visible: the stored copies show less than allowed, not more
+        if (name == "status" and new is not SignatureStatus.WITHDRAWN) or (name == "review" and new is not Review.REJECTED) \
+                or (name == "merged_into_id" and new is None):
+            continue
+        found = found or text
+    return found
+
+
+@event.listens_for(Session, "before_flush")
+def _withdraw_outdated_copies(session: Session, flush_context, instances) -> None:
+    # However a signature is hidden or corrected (self-service, moderation, withdrawal, erasure), no stored
+    # PDF keeps showing it: the public page serves stored copies without checking that they are current.
+    from ..signatures.models import Signature
+
+    since: dict[tuple[int, bool], object] = {}
+    changed = [(s, _retracted(s)) for s in session.dirty if isinstance(s, Signature)]
+    changed += [(s, True) for s in session.deleted if isinstance(s, Signature)
+                if s.confirmed_at is not None or s.status.value != "pending"]
+    for signature, text in changed:
+        if text is None:
+            continue
+        key, when = (signature.appeal_id, text), signature.confirmed_at
+        if key not in since:
+            since[key] = when
+        elif since[key] is not None:
+            since[key] = None if when is None else min(since[key], when)
+    if not since:
+        return
+    with session.no_autoflush:
+        for (appeal_id, text), when in since.items():
+            forget_listings(appeal_id, when, REMOVED_CHANGED, drop_chunks=text)
+
+
+def public_pdf_in_use(appeal) -> bool:
+    """Tell whether the appeal's public PDF was ever made or asked for by its organizers."""
+    return db.session.scalar(select(func.count()).select_from(PdfJob).where(
+        PdfJob.appeal_id == appeal.id, PdfJob.audience == "public", PdfJob.variant == "standard")) > 0
+
+
+def public_pdf_changed(appeal) -> PdfJob | None:
+    """Schedule a fresh public PDF after a change to the list, if the appeal's public PDF is in use."""
+    if not public_pdf_in_use(appeal):
+        return None  # the first one is made from the organizers' PDF page
+    return schedule_render(appeal, "public", "standard")
+
+
+def schedule_render(appeal, audience: str = "public", variant: str = "standard") -> PdfJob:
+    """Queue a debounced render: changes within PDF_RENDER_DEBOUNCE_SECONDS share one job, run after commit."""
+    delay = float(current_app.config.get("PDF_RENDER_DEBOUNCE_SECONDS", 30))
+    queued = db.session.scalar(select(PdfJob).where(
+        PdfJob.appeal_id == appeal.id, PdfJob.audience == audience, PdfJob.variant == variant,
+        PdfJob.status == JobStatus.QUEUED))
+    if queued is not None:
+        return queued  # it has not started: it will show this change too
+    job = PdfJob(appeal_id=appeal.id, audience=audience, variant=variant, stage="queued",
+                 not_before=utcnow() + timedelta(seconds=delay))
+    db.session.add(job)
+    session = db.session()
+    # Its id exists only after a flush, and this may be called during one (see _withdraw_outdated_copies).
+    session.info.setdefault(_SCHEDULED, []).append((current_app._get_current_object(), job, delay))
+    return job
+
+
+_SCHEDULED = "petitions.pdf_scheduled"
+_DISPATCH = "petitions.pdf_dispatch"
+
+
+@event.listens_for(Session, "after_flush_postexec")
+def _note_scheduled(session: Session, flush_context) -> None:
+    waiting = []
+    for app, job, delay in session.info.pop(_SCHEDULED, []):
+        if job.id is None:
+            waiting.append((app, job, delay))
+        else:
+            session.info.setdefault(_DISPATCH, []).append((app, job.id, delay))
+    if waiting:
+        session.info[_SCHEDULED] = waiting
+
+
+@event.listens_for(Session, "after_commit")
+def _dispatch_scheduled(session: Session) -> None:
+    # Only a committed job row can be claimed by the thread that runs it.
+    for app, job_id, delay in session.info.pop(_DISPATCH, []):
+        if app.config.get("PDF_EXECUTOR", "thread") == "thread":
+            timer = threading.Timer(delay, _run_in_app, args=(app, job_id))
+            timer.daemon, timer.name = True, f"pdf-job-{job_id}"
+            timer.start()
+        # "worker": `flask pdf work` takes it once not_before has passed; "inline" never renders
+        # a scheduled job inside a request: a worker or the organizers' status page does.
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_scheduled(session: Session, previous_transaction) -> None:
+    if not previous_transaction.nested:
+        session.info.pop(_DISPATCH, None)
+        session.info.pop(_SCHEDULED, None)
 
 
 def current_document(appeal, audience: str = "addressees", variant: str = "standard",
@@ -234,6 +464,13 @@ def current_document(appeal, audience: str = "addressees", variant: str = "stand
         return None
     doc = doc or document_for(appeal, audience, variant)
     return latest if latest.source_hash == doc.source_hash() else None
+
+
+def active_job(appeal, audience: str, variant: str) -> PdfJob | None:
+    """Return the queued or running job of this kind, if any."""
+    return db.session.scalar(select(PdfJob).where(
+        PdfJob.appeal_id == appeal.id, PdfJob.audience == audience, PdfJob.variant == variant,
+        PdfJob.status.in_([JobStatus.QUEUED, JobStatus.RUNNING])).limit(1))
 
 
 def latest_job(appeal) -> PdfJob | None:
@@ -258,8 +495,9 @@ def work(once: bool = False, poll_seconds: float = 2.0) -> int:
     while True:
         reap_stale_jobs()
         db.session.commit()
-        job_id = db.session.scalar(select(PdfJob.id).where(PdfJob.status == JobStatus.QUEUED)
-                                   .order_by(PdfJob.id).limit(1))
+        job_id = db.session.scalar(select(PdfJob.id).where(
+            PdfJob.status == JobStatus.QUEUED, or_(PdfJob.not_before.is_(None), PdfJob.not_before <= utcnow()))
+            .order_by(PdfJob.id).limit(1))
         if job_id is not None:
             run_job(job_id)
             ran += 1

@@ -48,6 +48,28 @@ class PdfDocument(db.Model):
     signatory_count: Mapped[int] = mapped_column(Integer)
     source_hash: Mapped[str] = mapped_column(String(64))
     generated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The file is deleted but the row stays, so /verify still recognises copies handed out earlier.
+    removed_at: Mapped[datetime | None]
+    removed_reason: Mapped[str | None] = mapped_column(String(20))  # one of REMOVED_REASONS
+
+    @property
+    def removed(self) -> bool:
+        return self.removed_at is not None
+
+    def remove(self, reason: str) -> None:
+        """Mark the stored file as deleted for a reason; a removed version never comes back."""
+        if reason not in REMOVED_REASONS:
+            raise ValueError(f"Unknown reason {reason!r}.")
+        if self.removed_at is None:
+            self.removed_at, self.removed_reason = utcnow(), reason
+        elif reason == REMOVED_ERASED:
+            self.removed_reason = reason  # the stronger reason wins: it is what the status page explains
+
+
+REMOVED_PRUNED = "pruned"  # older than the last PDF_KEEP_VERSIONS of its kind
+REMOVED_ERASED = "erased"  # it listed a signer who erased their data or withdrew
+REMOVED_CHANGED = "changed"  # it shows a signature as it no longer may be shown (corrected, hidden, rejected)
+REMOVED_REASONS = (REMOVED_PRUNED, REMOVED_ERASED, REMOVED_CHANGED)
 
 
 class PdfJob(db.Model):
@@ -69,6 +91,7 @@ class PdfJob(db.Model):
     error: Mapped[str | None] = mapped_column(Text)
     document_id: Mapped[str | None] = mapped_column(ForeignKey("pdf_documents.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    not_before: Mapped[datetime | None]  # a debounced job waits until then, gathering later changes
     started_at: Mapped[datetime | None]
     heartbeat_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]

@@ -15,7 +15,7 @@ from ..signatures import tokens
 from ..signatures import verification
 from ..signatures.models import Signature, Visibility
 from ..urls import external_url
-from .visibility import offered_choices
+from .visibility import entry_for, offered_choices
 
 SELF_SERVICE = "privacy-self-service"
 
@@ -156,14 +156,35 @@ def erase(signature: Signature) -> ErasureReport:
     appeal = signature.appeal
     if in_delivered_letter(signature):
         when = appeal.delivered_at.strftime("%Y-%m-%d") if appeal.delivered_at else ""
-        report.kept.append(f"The letter delivered to the addressees{' on ' + when if when else ''} lists you "
-                           "(unless you signed anonymously); copies they hold cannot be recalled.")
+        entry = entry_for(signature, "addressee_pdf")
+        shown = "counts you" if entry is None else f"lists you as “{entry.display_line}”"
+        report.kept.append(f"The letter delivered to the addressees{' on ' + when if when else ''} {shown}; "
+                           "copies they hold cannot be recalled. Our own stored copies of it are deleted; only "
+                           "its fingerprint remains, so that the addressees can still verify the letter.")
     if signature.visibility is Visibility.PUBLIC and signature.counts:
         report.kept.append("Copies of the public page or the public PDF that others saved earlier are outside "
                            "our control.")
+    removed = forget_copies(signature)
+    if removed:
+        report.erased.append("every stored PDF version that could list you (a new one is made without you)")
     # Duplicates merged into this one would otherwise point at nothing.
     db.session.execute(
         Signature.__table__.update().where(Signature.merged_into_id == signature.id).values(merged_into_id=None))
-    audit.record("signature.erased_by_signer", appeal, signature=signature.id, was_counted=signature.counts)
+    audit.record("signature.erased_by_signer", appeal, signature=signature.id, was_counted=signature.counts,
+                  pdfs_removed=removed)
     db.session.delete(signature)
     return report
+
+
+def forget_copies(signature: Signature) -> int:
+    """Delete the copies of a signer's data outside their row: stored PDFs, list chunks, dev outbox mail.
+
+    Call before the row is erased or scrubbed; return how many stored PDF versions were removed.
+    """
+    from ..mail import outbox
+    from ..pdf import jobs
+
+    address = crypto.decrypt(signature.email_encrypted) if signature.email_encrypted else None
+    removed = jobs.forget_signature(signature)
+    outbox.forget(address, [signature.full_name], {r.sha256 for r in removed})
+    return len(removed)

@@ -141,18 +141,23 @@ def erase(token: str, signature_id: int):
 @bp.get("/a/<slug>/public.pdf")
 def public_pdf(slug: str):
     """Download the public PDF: the letter with only the names their signers made public."""
-    from ..pdf.services import download_current
+    from ..pdf import jobs
+    from ..pdf.services import send_document
 
     appeal = public_appeal_or_404(slug)
-
-    def being_prepared():
-        # Anyone may ask for this file: a large list is rendered once by a job, never per request.
+    # Anyone may ask for this file, so asking never renders: the stored copy is served even when a newer
+    # one is on its way (confirmations and the organizers schedule that render, debounced).
+    record = jobs.stored_document(appeal, "public", "standard")
+    if record is not None:
+        return send_document(record)
+    if jobs.active_job(appeal, "public", "standard") is not None:
         page = render_template("public/message.html", title=_("The public PDF is being prepared"),
                                message=_("Please try again in a minute."), appeal=appeal)
         return page, 503, {"Retry-After": "60"}
-
-    # The stored, signed and versioned copy, re-rendered only when the text or the names change.
-    return download_current(appeal, "public", "standard", while_rendering=being_prepared)
+    page = render_template("public/message.html", title=_("The public PDF is not available yet"),
+                           message=_("The organizers have not published it yet. Please try again later."),
+                           appeal=appeal)
+    return page, 503, {"Retry-After": "3600"}
 
 
 @bp.get("/a/<slug>/embed")

@@ -1,5 +1,6 @@
 """Organizer privacy page: visibility settings of an appeal (the audit log is organizer.audit)."""
 from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import login_required
 
 from .. import audit
@@ -7,7 +8,7 @@ from ..appeals.access import appeal_for
 from ..extensions import db
 from ..signatures.models import Visibility
 from .forms import PrivacySettingsForm
-from .visibility import ANONYMOUS_DISPLAYS, default_choice, offered_choices
+from .visibility import appeal_display, default_choice, offered_choices
 
 bp = Blueprint("privacy_organizer", __name__, url_prefix="/organizer")
 
@@ -24,8 +25,7 @@ def settings(slug: str):
     appeal = appeal_for(slug, "edit")
     form = PrivacySettingsForm(data={
         "visibility_choices": offered_choices(appeal), "visibility_default": default_choice(appeal),
-        "anonymous_display": appeal.anonymous_display if appeal.anonymous_display in ANONYMOUS_DISPLAYS
-        else "withheld"})
+        "anonymous_display": appeal_display(appeal)})
     if form.validate_on_submit():
         before = (appeal.visibility_choices, appeal.visibility_default, appeal.anonymous_display)
         appeal.visibility_choices = [v.value for v in Visibility if v.value in form.visibility_choices.data]
@@ -35,7 +35,8 @@ def settings(slug: str):
         if before != after:
             audit.record("appeal.privacy_settings", appeal, choices=after[0], default=after[1], anonymous=after[2])
         db.session.commit()
-        flash("Privacy settings saved. They apply to new signatures; existing ones keep their signers' choice.",
+        # True since each anonymous signature keeps the display in force when it was made (visibility.py).
+        flash(_("Privacy settings saved. They apply to new signatures; existing ones keep their signers' choice."),
               "success")
         return redirect(url_for("privacy_organizer.settings", slug=slug), code=303)
     return render_template("privacy/settings.html", appeal=appeal, form=form), 422 if form.errors else 200

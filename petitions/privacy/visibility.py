@@ -1,13 +1,18 @@
 """The one place that decides which signatures count and who sees which of them.
 
 Every output that lists signatories (public page, both PDFs, the API, exports, e-mails) asks
-`listed_signatures(appeal, audience)`; every number of signatures comes from `counted_total`.
+`listed_signatures(appeal, audience)`; every number of signatures comes from `counted_total`;
+organizer pages show a signer through `for_organizers`.
+
+How an anonymous signature appears is fixed when the signer chooses anonymity (`stamp_anonymous_display`,
+run on every flush): changing the appeal's setting later applies to new anonymous signatures only.
 """
 from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
 
 from ..appeals.models import Appeal
 from ..extensions import db
@@ -21,6 +26,8 @@ AUDIENCES = PUBLIC_AUDIENCES | PRIVATE_AUDIENCES
 # How an anonymous signature appears: "Name withheld" alone, with the affiliation, with the country, or not at all.
 ANONYMOUS_DISPLAYS = ("withheld", "affiliation", "country", "count")
 NAME_WITHHELD = _l("Name withheld")
+# For a signature whose display was never recorded (rows written around the ORM): the most private one.
+MOST_PRIVATE_DISPLAY = "count"
 
 VISIBILITY_LABELS = {
     "public": _l("Public: my name and affiliation appear on this page and in the letter."),
@@ -97,7 +104,86 @@ def counted_totals(appeal_ids: list[int]) -> dict[int, int]:
     return totals
 
 
-def entry_for(signature: Signature, audience: str, anonymous_display: str) -> ListedSignature | None:
+def appeal_display(appeal: Appeal) -> str:
+    """Return how the appeal shows anonymous signatures made from now on."""
+    return appeal.anonymous_display if appeal.anonymous_display in ANONYMOUS_DISPLAYS else "withheld"
+
+
+def anonymous_display_of(signature: Signature) -> str:
+    """Return how this anonymous signature appears: the display in force when its signer chose anonymity."""
+    return signature.anonymous_display if signature.anonymous_display in ANONYMOUS_DISPLAYS else MOST_PRIVATE_DISPLAY
+
+
+def stamp_anonymous_display(signature: Signature, appeal: Appeal | None) -> None:
+    """Record the appeal's current display on a signature that just became anonymous (and only then)."""
+    if signature.visibility is not Visibility.ANONYMOUS:
+        signature.anonymous_display = None  # choosing anonymity again later takes the setting of that day
+    elif signature.anonymous_display is None:
+        signature.anonymous_display = appeal_display(appeal) if appeal is not None else MOST_PRIVATE_DISPLAY
+
+
+@event.listens_for(Session, "before_flush")
+def _stamp_on_flush(session: Session, flush_context, instances) -> None:
+    # Every way a signature is created or changed (signing, import, self-service correction) passes here.
+    with session.no_autoflush:
+        for obj in (*session.new, *session.dirty):
+            if isinstance(obj, Signature):
+                appeal = obj.appeal or (session.get(Appeal, obj.appeal_id) if obj.appeal_id else None)
+                stamp_anonymous_display(obj, appeal)
+
+
+@dataclass(frozen=True)
+class OrganizerView:
+    """A signer as organizer pages (queue, duplicates, messages) show them."""
+
+    signature_id: int
+    name: str
+    affiliation: str
+    country: str
+    anonymous: bool
+    email_domain_shown: bool  # the address's domain would reveal the affiliation of an anonymous signer
+
+    @property
+    def display_line(self) -> str:
+        """Return "Name – Affiliation, Country" with the parts organizers may see."""
+        details = ", ".join(p for p in (self.affiliation, self.country) if p)
+        return f"{self.name} – {details}" if details else self.name
+
+
+ANONYMOUS_SIGNER = _l("Anonymous signer #%(id)s")
+WITHDRAWN_SIGNER = _l("Withdrawn signer #%(id)s")
+
+
+def for_organizers(signature: Signature) -> OrganizerView:
+    """Return what organizers of any role may see of a signer: an anonymous name is shown nowhere."""
+    return organizer_view(signature.id, signature.full_name, signature.affiliation, signature.country,
+                          signature.visibility, signature.status, signature.anonymous_display)
+
+
+def organizer_view(signature_id: int, full_name: str, affiliation: str | None, country: str | None,
+                   visibility: Visibility, status: SignatureStatus, anonymous_display: str | None) -> OrganizerView:
+    """Return `for_organizers` from loaded columns (for queries that do not load whole signatures)."""
+    if status is SignatureStatus.WITHDRAWN:
+        return OrganizerView(signature_id, str(WITHDRAWN_SIGNER % {"id": signature_id}), "", "", True, False)
+    if visibility is Visibility.ANONYMOUS:
+        display = anonymous_display if anonymous_display in ANONYMOUS_DISPLAYS else MOST_PRIVATE_DISPLAY
+        shown_affiliation, shown_country = _anonymous_details(affiliation, country, display)
+        return OrganizerView(signature_id, str(ANONYMOUS_SIGNER % {"id": signature_id}), shown_affiliation,
+                             shown_country, True, display == "affiliation")
+    return OrganizerView(signature_id, full_name, affiliation or "", country or "", False, True)
+
+
+def _anonymous_details(affiliation: str | None, country: str | None, display: str) -> tuple[str, str]:
+    return ((affiliation or "") if display == "affiliation" else "", (country or "") if display == "country" else "")
+
+
+def anonymous_fields(signature: Signature) -> tuple[str, str, str]:
+    """Return (name, affiliation, country) of an anonymous signature as every list shows them."""
+    return (str(NAME_WITHHELD),
+            *_anonymous_details(signature.affiliation, signature.country, anonymous_display_of(signature)))
+
+
+def entry_for(signature: Signature, audience: str) -> ListedSignature | None:
     """Return how one signature appears to an audience, or None if it must not appear there."""
     if audience not in AUDIENCES:
         raise UnknownAudience(audience)
@@ -110,12 +196,10 @@ def entry_for(signature: Signature, audience: str, anonymous_display: str) -> Li
                 confirmed_at=signature.confirmed_at, revision_id=signature.revision_id)
     if visibility is Visibility.ANONYMOUS:
         # Anonymous hides the name from everyone, the addressees and the organizers' export included.
-        if anonymous_display == "count":
+        if anonymous_display_of(signature) == "count":
             return None
-        return ListedSignature(
-            name=str(NAME_WITHHELD), withheld=True,
-            affiliation=signature.affiliation if anonymous_display == "affiliation" else "",
-            country=signature.country if anonymous_display == "country" else "", **base)
+        name, affiliation, country = anonymous_fields(signature)
+        return ListedSignature(name=name, withheld=True, affiliation=affiliation, country=country, **base)
     return ListedSignature(name=signature.full_name, affiliation=signature.affiliation or "",
                            country=signature.country or "", withheld=False, **base)
 
@@ -124,8 +208,7 @@ def listed_signatures(appeal: Appeal, audience: str) -> list[ListedSignature]:
     """Return the entries an audience may see, redacted, in the order they were confirmed."""
     if audience not in AUDIENCES:
         raise UnknownAudience(audience)
-    display = appeal.anonymous_display if appeal.anonymous_display in ANONYMOUS_DISPLAYS else "withheld"
-    entries = (entry_for(s, audience, display) for s in counted_signatures(appeal))
+    entries = (entry_for(s, audience) for s in counted_signatures(appeal))
     return [e for e in entries if e is not None]
 
 

@@ -12,6 +12,7 @@ from ..appeals.models import Appeal
 from ..auth.models import User
 from ..extensions import db
 from ..organizations.models import Organization
+from ..privacy.visibility import OrganizerView, for_organizers
 from ..signatures.dedupe import THRESHOLD, find_duplicate_groups, similarity
 from ..signatures.moderation import ModerationError
 from ..signatures.models import Level, Review, Signature, SignatureStatus
@@ -65,6 +66,16 @@ class QueueRow:
     organization: str | None
     vouched_by: str | None
     reviewed_by: str | None
+
+    @property
+    def shown(self) -> OrganizerView:
+        """Return the signer as the queue may show them (an anonymous one without name)."""
+        return for_organizers(self.signature)
+
+    @property
+    def organization_shown(self) -> str | None:
+        """Return the matched organization unless it would give an anonymous signer's affiliation away."""
+        return self.organization if self.shown.affiliation or not self.shown.anonymous else None
 
 
 @dataclass
@@ -128,7 +139,7 @@ def moderate(appeal: Appeal, user: User, ids: list[int], action: str, text: str 
             else:
                 signature.vouch(user, text)
         except ModerationError as exc:
-            problems.append(f"#{signature.id} {signature.full_name}: {exc}")
+            problems.append(f"{for_organizers(signature).display_line}: {exc}")
         else:
             done.append(signature.id)
     if done:
@@ -176,6 +187,11 @@ class PairRow:
     pair: DuplicatePair
     first: Signature
     second: Signature
+
+    @property
+    def shown(self) -> tuple[OrganizerView, OrganizerView]:
+        """Return both signers as the page may show them: duplicates are found by name, never shown by it."""
+        return for_organizers(self.first), for_organizers(self.second)
 
 
 def open_pairs(appeal: Appeal, after: int | None = None, size: int = PAGE_SIZE) -> tuple[list[PairRow], int | None]:

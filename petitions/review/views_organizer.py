@@ -11,6 +11,7 @@ from ..extensions import db, limiter
 from ..organizations import services as registry
 from ..organizations.forms import ContactForm, DisputeForm, DomainForm, OrganizationForm, ProofForm
 from ..organizations.models import Organization, OrganizationDomain
+from ..privacy.visibility import for_organizers
 from ..signatures import export as exporting
 from ..signatures import followup, importing, names, verification
 from ..signatures.importer import ImportFormatError
@@ -144,7 +145,7 @@ def decide(slug: str, pair_id: int, decision: str):
     try:
         if decision == "merge":
             kept = services.merge(appeal, current_user, pair_id)
-            message = _("Merged: “%(line)s” counts once.", line=kept.display_line)
+            message = _("Merged: “%(line)s” counts once.", line=for_organizers(kept).display_line)
         else:
             services.dismiss(appeal, current_user, pair_id)
             message = _("Dismissed: they stay two signatories.")

@@ -12,7 +12,7 @@ from ..appeals.models import Appeal, AppealRevision
 from ..auth.models import User
 from ..extensions import db
 from ..organizations.models import Organization
-from ..privacy.visibility import NAME_WITHHELD
+from ..privacy.visibility import anonymous_fields
 from .models import Review, Signature, SignatureStatus, Visibility
 
 COLUMNS = ["id", "name", "affiliation", "country", "status", "counts", "level", "review", "review_reason",
@@ -53,15 +53,13 @@ def rows(appeal: Appeal) -> Iterator[list[str]]:
     """Yield the header, then one list of cells per signatory (withdrawn ones are gone), streaming."""
     yield COLUMNS
     result = db.session.execute(_query(appeal).execution_options(yield_per=1000))
-    display = appeal.anonymous_display
     for s, org, voucher, revision in result:
         counts = s.status is SignatureStatus.CONFIRMED and s.review is not Review.REJECTED \
             and s.merged_into_id is None
         name, affiliation, country = s.full_name, s.affiliation, s.country
         if s.visibility is Visibility.ANONYMOUS:  # anonymous hides the name from the organizers too
-            name = str(NAME_WITHHELD)
-            affiliation = affiliation if display == "affiliation" else ""
-            country = country if display == "country" else ""
+            name, affiliation, country = anonymous_fields(s)
+            org = org if affiliation else None  # the matched organization would give the affiliation away
         yield [_cell(v) for v in (
             s.id, name, affiliation, country, s.status.value, counts, s.level.value, s.review.value,
             s.review_reason, org, s.official, voucher, s.vouched_at, s.vouch_note, s.merged_into_id, revision,

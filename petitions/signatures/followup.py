@@ -42,9 +42,12 @@ def signature_for_withdrawal(token: str) -> Signature:
 
 def withdraw(token: str) -> Signature:
     """Withdraw the signature behind a link: it leaves every list and its address is deleted."""
+    from ..privacy.selfservice import forget_copies
+
     signature = signature_for_withdrawal(token)
-    signature.withdraw()
-    audit.record("signature.withdrawn", signature.appeal, actor=None, signature=signature.id)
+    removed = forget_copies(signature)  # while the name and address are still there to look for
+    signature.withdraw()  # keeps a tombstone for the counts, without name, affiliation or address
+    audit.record("signature.withdrawn", signature.appeal, actor=None, signature=signature.id, pdfs_removed=removed)
     return signature
 
 

@@ -80,6 +80,16 @@ def _existing_records(appeal: Appeal) -> list[tuple[int, str, str]]:
             Signature.merged_into_id.is_(None))).all()
 
 
+def _shown_existing(ids: list[int]) -> dict[int, str]:
+    # Matching uses the real names; the page shows only what organizers may see (no anonymous name).
+    from ..privacy.visibility import organizer_view
+
+    rows = db.session.execute(select(
+        Signature.id, Signature.full_name, Signature.affiliation, Signature.country, Signature.visibility,
+        Signature.status, Signature.anonymous_display).where(Signature.id.in_(ids))).all()
+    return {r[0]: organizer_view(*r).display_line for r in rows}
+
+
 def matches_with_existing(appeal: Appeal, named: list[tuple[int, str, str]]) -> dict[int, list[tuple[int, str]]]:
     """Return, per line, the existing signatures that the row probably duplicates."""
     existing = _existing_records(appeal)
@@ -91,8 +101,9 @@ def matches_with_existing(appeal: Appeal, named: list[tuple[int, str, str]]) -> 
         ours = [named[i][0] for i in group if i < len(named)]
         theirs = [existing[i - len(named)] for i in group if i >= len(named)]
         for line in ours:
-            found[line] = [(sid, f"{n} – {a}" if a else n) for sid, n, a in theirs]
-    return {line: sigs for line, sigs in found.items() if sigs}
+            found[line] = [sid for sid, _n, _a in theirs]
+    shown = _shown_existing(sorted({sid for sids in found.values() for sid in sids}))
+    return {line: [(sid, shown[sid]) for sid in sids] for line, sids in found.items() if sids}
 
 
 def preview(appeal: Appeal, text: str, kind: str) -> Preview:

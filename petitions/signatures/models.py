@@ -94,6 +94,8 @@ class Signature(ModerationMixin, db.Model):
     reminded_at: Mapped[datetime | None]
     reconfirm_requested_at: Mapped[datetime | None]
     withdrawn_at: Mapped[datetime | None]
+    # How an anonymous signature appears, fixed when the signer chose anonymity (privacy/visibility.py).
+    anonymous_display: Mapped[str | None] = mapped_column(String(20))
 
     appeal: Mapped[Appeal] = relationship()
     revision: Mapped[AppealRevision | None] = relationship()
@@ -135,6 +137,14 @@ class Signature(ModerationMixin, db.Model):
         self.withdrawn_at = utcnow()
         self.email_encrypted = None
         self.email_hash = None  # even the keyed hash would let us recognise the address again
+        self.scrub_identity()
+
+    def scrub_identity(self) -> None:
+        """Blank everything that names the person; the row stays only as a tombstone for counts."""
+        self.full_name, self.affiliation, self.country, self.name_key = "", "", "", ""
+        self.flags, self.organization_id, self.client_hash = [], None, None
+        # Organizers' free text about the person may name them too.
+        self.review_reason, self.vouch_note = "", ""
 
     def correct_identity(self, full_name: str, affiliation: str) -> list[str]:
         """Change name and affiliation; return the fields changed (what was confirmed about the old ones falls)."""

@@ -145,6 +145,10 @@ def confirm(token: str) -> tuple[Signature, bool]:
         raise SigningClosed(_l("Signing this appeal closed before this signature was confirmed."))
     changed = signature.confirm()
     verification.on_confirm(signature)
+    if changed:
+        from ..pdf.jobs import public_pdf_changed
+
+        public_pdf_changed(signature.appeal)  # a debounced job, never a render inside this request
     return signature, changed
 
 
