@@ -154,10 +154,11 @@ def public_pdf(slug: str):
         page = render_template("public/message.html", title=_("The public PDF is being prepared"),
                                message=_("Please try again in a minute."), appeal=appeal)
         return page, 503, {"Retry-After": "60"}
+    # Nothing is stored and nothing is on its way: there is no such file yet, which is not a server fault.
     page = render_template("public/message.html", title=_("The public PDF is not available yet"),
                            message=_("The organizers have not published it yet. Please try again later."),
                            appeal=appeal)
-    return page, 503, {"Retry-After": "3600"}
+    return page, 404
 
 
 @bp.get("/a/<slug>/embed")

@@ -1,6 +1,7 @@
 """Real data behind every route parameter, a whole-database snapshot, and a module-wide app for read-only crawls."""
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import dataclass, field
 
@@ -290,6 +291,9 @@ def open_copy(seeded: Seeded, dest) -> flask.Flask:
     shutil.copy(seeded.template, dest)
     keys = ("SECRET_KEY", "EMAIL_HASH_KEY", "DATA_KEYS")
     app = create_app({**base_config(dest), **{k: seeded.config[k] for k in keys}})
-    app.instance_path = seeded.instance_path
+    # A copy of the instance folder too: an allowed write may delete stored PDF files (erasure, pruning).
+    instance = os.path.join(os.path.dirname(str(dest)), "instance")
+    shutil.copytree(seeded.instance_path, instance, dirs_exist_ok=True)
+    app.instance_path = instance
     fresh_requests(app)
     return app
