@@ -7,6 +7,7 @@ import shutil
 import socket
 import threading
 
+import flask
 import pytest
 from aiosmtpd.controller import Controller
 from cryptography.fernet import Fernet
@@ -39,6 +40,20 @@ def base_config(db_path) -> dict:
     }
 
 
+def fresh_requests(app) -> None:
+    """Give every request an empty `g`, as a real request has.
+
+    The fixtures keep one app context open for the whole test and Flask reuses it for requests, so the
+    logged-in user and the CSRF token cached in `g` would otherwise leak from one test client to the next.
+    """
+    def clear(sender, **extra):
+        for key in list(flask.g):
+            flask.g.pop(key, None)
+
+    app.extensions["tests.fresh_g"] = clear  # signals hold receivers weakly: keep it as long as the app
+    flask.request_started.connect(clear, app)
+
+
 @pytest.fixture(scope="session")
 def migrated_db(tmp_path_factory):
     """Build the schema once through the Alembic migrations; tests get copies."""
@@ -61,6 +76,7 @@ def make_app(tmp_path, migrated_db):
         shutil.copy(migrated_db, path)
         app = create_app({**base_config(path), **overrides})
         app.instance_path = str(tmp_path / "instance")
+        fresh_requests(app)
         return app
 
     return factory

@@ -23,7 +23,7 @@ from petitions.signatures import followup, reconfirm
 from petitions.signatures import services as signing
 from petitions.translations import services as translating
 
-from ..conftest import base_config, new_appeal
+from ..conftest import base_config, fresh_requests, new_appeal
 from .conftest import PASSWORD, World
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -218,20 +218,6 @@ def changed(before: dict, after: dict) -> dict[str, tuple[set, set]]:
         if old != new:
             diff[name] = (old - new, new - old)
     return diff
-
-
-def fresh_requests(app) -> None:
-    """Give every request of these tests an empty `g`, as a real request has.
-
-    The tests keep one app context open, and Flask reuses it for requests, so the logged-in user and the
-    CSRF token cached in `g` would otherwise leak from one client to the next.
-    """
-    def clear(sender, **extra):
-        for key in list(flask.g):
-            flask.g.pop(key, None)
-
-    app.extensions["tests.fresh_g"] = clear  # a weak connection that lives exactly as long as the app
-    flask.request_started.connect(clear, app)
 
 
 def module_app(tmp_path_factory, migrated_db, name: str, **overrides):

@@ -19,7 +19,6 @@ from petitions.extensions import db
 
 from ..conftest import base_config, csrf_token, free_port, new_appeal
 from .conftest import PASSWORD
-from .test_sessions import IsolatedClient
 
 ROOT = Path(__file__).resolve().parents[2]
 SIGN_LIMIT = 5
@@ -162,7 +161,6 @@ def test_registration_is_rate_limited(make_app):
 
 def test_registration_mails_to_one_address_are_limited_whatever_the_client_address(make_app):
     app = make_app(RATELIMIT_ENABLED=True, REGISTER_RATE_LIMIT="3 per hour", PROXY_FIX_X_FOR=1)
-    app.test_client_class = IsolatedClient  # several clients: each request in its own app context
     with app.app_context():
         answers = []
         for n in range(5):

@@ -4,7 +4,6 @@ import re
 import threading
 
 import pytest
-from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from petitions.appeals import members as membership
@@ -28,23 +27,6 @@ HOSTILE_NEXT = [
     "data:text/html,x", "evil.example", "/%E3%80%80/evil.example", "/%C2%A0/evil.example", "/%EF%BC%8Fevil.example",
     "/%E2%80%AE/evil.example", "/%7F/evil.example", "/ /evil.example",
 ]
-
-
-class IsolatedClient(FlaskClient):
-    """A test client whose every request has its own app context, as in production."""
-
-    # The app fixtures keep one app context for the whole test, so Flask-Login's cached user and
-    # Flask-WTF's cached token in g would otherwise leak from one client's request into another's.
-    def open(self, *args, **kwargs):
-        with self.application.app_context():
-            return super().open(*args, **kwargs)
-
-
-@pytest.fixture(autouse=True)
-def isolated_requests(request):
-    for name in ("app", "smtp_app"):
-        if name in request.fixturenames:
-            request.getfixturevalue(name).test_client_class = IsolatedClient
 
 
 def _login_next(client, raw_next: str, email: str):
