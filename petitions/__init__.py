@@ -28,6 +28,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
     _check_secrets(app)
 
+    from . import http
+
+    http.init_app(app)  # before any route is added: every <int:…> becomes bounded
     _init_extensions(app)
     _register_blueprints(app)
     _init_safety(app)
