@@ -6,6 +6,7 @@ must leave every table as it was. Examples are derandomized and the data is buil
 failure reproduces.
 """
 import io
+import json
 import re
 import shutil
 import sqlite3
@@ -15,7 +16,7 @@ from itertools import product
 from urllib.parse import quote, urlencode, urlsplit
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
@@ -35,8 +36,9 @@ from petitions.translations import services as translations
 from ..conftest import SmtpSink, base_config, csrf_token, free_port
 
 EXAMPLES = 12  # per route and method: ~130 combinations, the whole module well under three minutes on two cores
+# No shrinking: a failure already names the request, and shrinking a slow web request takes minutes.
 SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None, print_blob=True,
-                    suppress_health_check=list(HealthCheck))
+                    phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
 
 
 def _routes() -> list[tuple[str, str, str]]:
@@ -341,6 +343,11 @@ def build_form(data, url: str, demo_world: Demo, token: str) -> dict:
             body[name] = field_value(data, name, form)
     for name in data.draw(st.lists(TEXT.filter(bool), max_size=2), label="extra fields"):
         body[name] = field_value(data, name, None)
+    numbered = [n for n in names if re.search(r"\d", n)]  # "addressees-0-name", "s12-full_name"
+    if numbered and data.draw(st.booleans(), label="renumber a field"):
+        name = data.draw(st.sampled_from(numbered))
+        number = data.draw(st.one_of(NASTY, INTS).filter(lambda v: len(v) < 10_000))
+        body[re.sub(r"\d+", lambda _: number, name, count=1)] = field_value(data, name, form)
     csrf = data.draw(st.sampled_from(["valid", "valid", "valid", "missing", "wrong"]), label="csrf")
     if csrf == "valid":
         body["csrf_token"] = token
@@ -351,13 +358,24 @@ def build_form(data, url: str, demo_world: Demo, token: str) -> dict:
     return body
 
 
-def send(client, method: str, url: str, body: dict, data):
+JSON_VALUES = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), TEXT),
+                           lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                                   st.dictionaries(TEXT, inner, max_size=3)), max_leaves=6)
+
+
+def send(client, method: str, url: str, body: dict, data, token: str):
     kind = data.draw(st.sampled_from(["form", "form", "form", "json", "raw"]), label="body kind")
     if method == "GET":
         return client.get(url)
     if kind == "json":
-        return client.open(url, method=method, data=data.draw(st.one_of(TEXT, st.sampled_from(
-            ['{"csrf_token": 1}', "[", "null", '{"a": ' * 50]))), content_type="application/json")
+        # The form's own fields as JSON, with the token in the header as the editor's script sends it.
+        fields = {k: v for k, v in body.items() if isinstance(v, str | list) and all(isinstance(x, str) for x in v)}
+        shape = data.draw(st.sampled_from(["fields", "fields", "any", "broken"]), label="json")
+        payload = (json.dumps(fields) if shape == "fields" else
+                   json.dumps(data.draw(JSON_VALUES, label="json value")) if shape == "any" else
+                   data.draw(st.sampled_from(['{"csrf_token": 1}', "[", "{", '{"a": ' * 50, "\ufeff{}"])))
+        headers = {"X-CSRFToken": token} if data.draw(st.booleans(), label="csrf header") else {}
+        return client.open(url, method=method, data=payload, content_type="application/json", headers=headers)
     if kind == "raw":
         return client.open(url, method=method, data=data.draw(st.binary(max_size=300)),
                            content_type=data.draw(st.sampled_from([
@@ -389,7 +407,7 @@ def test_no_route_answers_5xx_to_anything(world, rule, method, endpoint):
         url = build_url(data, rule, world.known)
         body = build_form(data, url, world, tokens[id(client)])
         before = world.counts()
-        response = send(client, method, url, body, data)
+        response = send(client, method, url, body, data, tokens[id(client)])
         check(world, response, method, url, before)
         if endpoint in ("auth.logout", "auth.login", "auth.register") and client is owner:
             owner = _logged_in(world.app, world.owner_email, world.password)  # stay logged in as the owner

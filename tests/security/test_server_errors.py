@@ -161,6 +161,18 @@ def test_odd_base_revision(world, owner):
         assert db.session.scalar(select(func.count()).select_from(AppealRevision)) > before
 
 
+def test_odd_entry_numbers_in_field_names(world, owner):
+    before = db.session.scalar(select(func.count()).select_from(AppealRevision))
+    for n, value in enumerate(ODD_DIGITS):
+        data = {"csrf_token": token(owner, world), "title": f"Letter {n}", "body": "Text.", "save": "Save",
+                f"addressees-{value}-name": "Secretary General", "addressees-0-name": "Rapporteur"}
+        response = owner.post("/organizer/appeals/new", data=data)
+        assert not_5xx(response) == 303, value
+        assert "Rapporteur" in owner.get(response.headers["Location"]).get_data(as_text=True)
+        assert not_5xx(owner.post("/organizer/preview", data=data)) == 200, value
+    assert db.session.scalar(select(func.count()).select_from(AppealRevision)) == before + len(ODD_DIGITS)
+
+
 def test_odd_organization_id(world, owner):
     slug = world.appeal.slug
     for value in ODD_DIGITS:
@@ -206,6 +218,42 @@ def test_a_json_body_on_a_form_route_gets_a_4xx_page(world, owner, client):
             for url in ("/organizer/appeals/new", "/auth/login", f"/a/{world.appeal.slug}/sign"):
                 response = who.post(url, data=body, content_type="application/json")
                 assert not_5xx(response) in (400, 302, 404, 405), (url, body)
+
+
+def test_a_json_body_with_a_valid_csrf_header_is_read_as_text_fields_or_refused(world, owner):
+    headers = {"X-CSRFToken": token(owner, world)}
+    for body in ("1.5", "[1, 2]", '"x"', "true", '{"title": {"a": 1}, "body": "x"}', '{"title": 5, "body": "x"}',
+                 '{"title": ["a", 1], "body": "x"}', '{"title": null, "body": "x"}'):
+        for url in ("/organizer/appeals/new", "/organizer/preview"):
+            response = owner.post(url, data=body, content_type="application/json", headers=headers)
+            assert not_5xx(response) == 400, (url, body)
+    response = owner.post("/organizer/appeals/new", data='{"title": "A letter", "body": "Text.", "save": "Save"}',
+                          content_type="application/json", headers=headers)
+    assert response.status_code == 303
+
+
+def test_a_file_where_a_form_expects_text(world, owner, client):
+    def upload():
+        return (io.BytesIO(b"Leyla"), "name.txt")
+
+    slug = world.appeal.slug
+    before = db.session.scalar(select(func.count()).select_from(AppealRevision))
+    for who, url, data in [
+        (client, "/auth/login", {"email": upload(), "password": "a long password"}),
+        (client, "/auth/register", {"name": "N", "email": upload(), "password": "p" * 12, "password2": "p" * 12}),
+        (client, "/privacy/my-data", {"email": upload()}),
+        (owner, "/organizer/appeals/new", {"title": upload(), "body": "Text.", "save": "Save"}),
+        (owner, f"/organizer/appeals/{slug}/translations/de", {"title": upload(), "body": "Text.", "save": "Save"}),
+        (owner, f"/organizer/appeals/{slug}/review", {"ids": "1", "text": upload(), "reject": "Reject"}),
+    ]:
+        response = who.post(url, data={"csrf_token": csrf_token(who, "/privacy/my-data"), **data})
+        assert not_5xx(response) in (200, 303, 400, 422), url
+    assert db.session.scalar(select(func.count()).select_from(AppealRevision)) == before
+    # The file fields still get their files.
+    url = f"/organizer/appeals/{slug}/import"
+    response = owner.post(url, data={"csrf_token": csrf_token(owner, url), "preview": "Preview",
+                                     "upload": (io.BytesIO(b"Name,Affiliation\nAnna,Lawyer\n"), "list.csv")})
+    assert response.status_code == 200 and "Anna" in response.get_data(as_text=True)
 
 
 def test_self_service_correction_without_the_country_field(world, client):
