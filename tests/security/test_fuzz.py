@@ -13,7 +13,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from itertools import product
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
@@ -76,6 +76,28 @@ class Form:
     method: str
     fields: dict[str, list[str]] = field(default_factory=dict)
     choices: dict[str, set[str]] = field(default_factory=dict)
+    files: set[str] = field(default_factory=set)
+    types: dict[str, str] = field(default_factory=dict)
+
+    def filled(self, token: str) -> dict[str, list[str]]:
+        """Return the fields as a person would send them: blanks filled in plausibly, this session's token."""
+        return {name: [token] if name.endswith("csrf_token") else
+                [v or _plausible(name, self.types.get(name, "text")) for v in values] or values
+                for name, values in self.fields.items()}
+
+
+def _plausible(name: str, kind: str) -> str:
+    if kind == "email" or "email" in name:
+        return "fuzz@example.org"
+    if kind == "date" or "date" in name or "deadline" in name:
+        return "2031-01-15"
+    if kind == "number" or "goal" in name:
+        return "100"
+    if "domain" in name:
+        return "fuzz.example"
+    if "password" in name:
+        return "a long fuzzing password"
+    return "Fuzz"
 
 
 class _FormParser(HTMLParser):
@@ -87,28 +109,40 @@ class _FormParser(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
+        if tag == "a" and "?" in (a.get("href") or ""):  # a link's query keys are what its page reads
+            link = urlsplit(a["href"])
+            self.forms.append(Form(link.path, "LINK", {k: v for k, v in parse_qs(link.query).items()}))
         if tag == "form":
             action = urlsplit(a.get("action") or self.url).path
             self._form = Form(action, (a.get("method") or "get").upper())
             self.forms.append(self._form)
+        elif tag == "option" and self._select and self._form:
+            self._form.choices.setdefault(self._select, set()).add(a.get("value", ""))
+            if "selected" in a:
+                self._form.fields[self._select] = [a.get("value", "")]
+            return
         elif self._form is None or not a.get("name"):
             return
         elif tag == "input":
             name, kind, value = a["name"], (a.get("type") or "text").lower(), a.get("value") or ""
+            self._form.types[name] = kind
             self._form.choices.setdefault(name, set()).add(value)
             if kind in ("checkbox", "radio"):
                 if "checked" in a or kind == "checkbox":
                     self._form.fields.setdefault(name, []).append(value or "y")
-            elif kind != "file":
+            elif kind == "file":
+                self._form.files.add(name)
+            else:
                 self._form.fields.setdefault(name, []).append(value)
+        elif tag == "button":  # only the pressed button is sent: the first of a name stands for it
+            self._form.choices.setdefault(a["name"], set()).add(a.get("value") or "")
+            self._form.fields.setdefault(a["name"], [a.get("value") or ""])
         elif tag == "select":
             self._select = a["name"]
             self._form.fields.setdefault(self._select, [])
         elif tag == "textarea":
             self._textarea = a["name"]
             self._form.fields[self._textarea] = [""]
-        if tag == "option" and self._select:
-            self._form.choices.setdefault(self._select, set()).add(a.get("value", ""))
 
     def handle_startendtag(self, tag, attrs):
         self.handle_starttag(tag, attrs)
@@ -189,6 +223,9 @@ def _seed() -> dict[str, list[str]]:
     db.session.add(twin)
     pending = signing.sign(open_appeal, "Pending Person", "Student", "pending@demo.invalid").signature
     db.session.add(AppealTemplate(owner_id=owner.id, name="Mine", content=content))
+    from petitions.organizations import services as registry
+
+    registry.add_organization("Bar Association", aliases=["Bar"], domains=["bar.example"], created_by=owner)
     invitation = members.invite(open_appeal, owner, "newcomer@fuzz.example", Role.EDITOR)
     from petitions.appeals.models import AppealMember
 
@@ -334,7 +371,7 @@ def build_form(data, url: str, demo_world: Demo, token: str) -> dict:
     form = data.draw(st.sampled_from(forms), label="form") if forms else None
     body: dict = {}
     if form is not None and data.draw(st.booleans(), label="start from the page's values"):
-        body = {k: list(v) for k, v in form.fields.items()}
+        body = {k: [token] if k.endswith("csrf_token") else list(v) for k, v in form.fields.items()}
     names = sorted(set(body) | (set(form.choices) if form else set()))
     for name in data.draw(st.lists(st.sampled_from(names), max_size=4, unique=True), label="changed") if names else []:
         if data.draw(st.booleans(), label=f"drop {name}"):
@@ -392,12 +429,74 @@ def check(demo_world: Demo, response, method: str, url: str, before: dict[str, i
         assert not changed, (method, url, response.status_code, changed)
 
 
+# Each parameter alone with each of these, the rest as the app's own pages send it: what random search misses.
+HOSTILE = ["²", "٣", "-1", "0", str(2**63), "9" * 5000, "\x00", "x" * 70_000]
+HOSTILE_FIELD = ["²", str(2**63), "9" * 5000, None, "upload"]  # None: the field left out
+HOSTILE_UPLOADS = [b"", b"\x00\xff" * 100, b"Name,Affiliation\nLeyla,\"" + b"x" * 140_000 + b"\"\n",
+                   "Имя;Организация\nАнна;Юрист\n".encode("utf-16"), b"%PDF-1.7\n" + b"\x00" * 50]
+
+
+def _valid_url(rule: str, known) -> str:
+    return re.sub(r"<(?:([^:>]+):)?([^>]+)>", lambda m: quote(
+        m.group(1)[4:-1].split(",")[0].strip() if (m.group(1) or "").startswith("any(") else
+        (known.get(m.group(2)) or ["x"])[0], safe="/"), rule)
+
+
+def sweep(world: Demo, client, token: str, rule: str, method: str):
+    """Send each path argument, query argument and form field alone with each hostile value."""
+    url = _valid_url(rule, world.known)
+    path = urlsplit(url).path
+    forms = world.forms.get(path) or []
+    posted = [f for f in forms if f.method == method] or ([Form(path, method, {"csrf_token": [token]})]
+                                                          if method != "GET" else [])
+    base = posted[0].filled(token) if posted else {}
+    base["csrf_token"] = token
+    token_fields = {k for f in posted for k in f.fields if k.endswith("csrf_token")} | {"csrf_token"}
+
+    def go(target: str, body: dict):
+        before = world.counts()
+        # Prefixed forms carry "org-csrf_token": every token field gets this session's token.
+        data = {k: ([token] if k.endswith("csrf_token") and k in token_fields else v)
+                for k, v in body.items() if v is not None}
+        response = client.get(target) if method == "GET" else client.open(target, method=method, data=data)
+        check(world, response, method, target, before)
+
+    for arg in re.findall(r"<(?:[^:>]+:)?([^>]+)>", rule):
+        for value in HOSTILE:
+            swapped = re.sub(r"<(?:([^:>]+):)?" + re.escape(arg) + ">", quote(value, safe="") or "x", rule, count=1)
+            go(_valid_url(swapped, world.known), base)
+    keys = set(QUERY_KEYS) | {k for f in forms if f.method in ("GET", "LINK") for k in f.fields}
+    for value in HOSTILE:
+        query = {k: value for k in keys}
+        for f in forms:  # "start=own-1" becomes "start=own-²": the digits of the app's own values replaced
+            for k, values in f.fields.items():
+                if f.method in ("GET", "LINK") and any(re.search(r"\d", v) for v in values):
+                    query[k] = re.sub(r"\d+", lambda _: value, values[0], count=1)
+        go(url + "?" + urlencode(query), base)
+    for form in posted:
+        names = set(form.fields) | set(form.choices)
+        for name in sorted(names - {"csrf_token"}):
+            renamed = {re.sub(r"\d+", lambda _: v, name, count=1) for v in ("²", str(2**63))} - {name} \
+                if re.search(r"\d", name) else set()
+            for value in HOSTILE_FIELD:
+                body = {**form.filled(token), "csrf_token": token}
+                body[name] = (io.BytesIO(b"x"), "x.txt") if value == "upload" else value
+                go(url, body)
+            for other in renamed:
+                go(url, {**form.filled(token), "csrf_token": token, other: ["x"]})
+        for name in sorted(form.files):
+            for payload, filename in product(HOSTILE_UPLOADS, ["list.csv", "list.txt"]):
+                go(url, {**form.filled(token), "csrf_token": token, name: (io.BytesIO(payload), filename)})
+
+
 @pytest.mark.parametrize("rule,method,endpoint", ROUTES, ids=[f"{m} {r}" for r, m, _ in ROUTES])
 def test_no_route_answers_5xx_to_anything(world, rule, method, endpoint):
     organizer = rule.startswith("/organizer")
     owner = _logged_in(world.app, world.owner_email, world.password)
     stranger = world.app.test_client()
     tokens = {id(owner): csrf_token(owner, "/privacy/my-data"), id(stranger): csrf_token(stranger, "/privacy/my-data")}
+    swept = stranger if endpoint.startswith("auth.") else owner  # the owner must stay logged in
+    sweep(world, swept, tokens[id(swept)], rule, method)
 
     @SETTINGS
     @given(st.data())
