@@ -18,18 +18,21 @@ from urllib.parse import parse_qs, quote, urlencode, urlsplit
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from petitions import create_app, crypto, demo
 from petitions.appeals import members, services as appeals
-from petitions.appeals.models import Appeal, AppealRevision, AppealStatus, AppealTemplate, Role
+from petitions.appeals.models import AppealMember, AppealRevision, AppealTemplate, Role
 from petitions.auth.models import User
 from petitions.auth.services import register_user
 from petitions.extensions import db
+from petitions.organizations import services as registry
 from petitions.privacy import selfservice
 from petitions.review import services as review
 from petitions.review.models import DuplicatePair
 from petitions.signatures import followup, services as signing
+from petitions.signatures import tokens
+from petitions.signatures.reconfirm import RECONFIRM
 from petitions.signatures.models import Signature
 from petitions.translations import services as translations
 
@@ -51,8 +54,7 @@ def _routes() -> list[tuple[str, str, str]]:
     return sorted(found)
 
 
-ROUTES = [r for r in _routes() if r[2] != "static"]
-STATIC = [r for r in _routes() if r[2] == "static"]
+ROUTES = _routes()
 
 # --- values ---------------------------------------------------------------------------------------------------
 
@@ -162,9 +164,6 @@ class _FormParser(HTMLParser):
             self._textarea = None
 
 
-OPTION_RE = re.compile(r'<option[^>]*value="([^"]*)"')
-
-
 def forms_of(url: str, html: str) -> list[Form]:
     parser = _FormParser(url)
     parser.feed(html)
@@ -223,21 +222,14 @@ def _seed() -> dict[str, list[str]]:
     db.session.add(twin)
     pending = signing.sign(open_appeal, "Pending Person", "Student", "pending@demo.invalid").signature
     db.session.add(AppealTemplate(owner_id=owner.id, name="Mine", content=content))
-    from petitions.organizations import services as registry
-
     registry.add_organization("Bar Association", aliases=["Bar"], domains=["bar.example"], created_by=owner)
     invitation = members.invite(open_appeal, owner, "newcomer@fuzz.example", Role.EDITOR)
-    from petitions.appeals.models import AppealMember
-
     db.session.add(AppealMember(appeal=open_appeal, user=editor, role=Role.REVIEWER))
     db.session.commit()
     review.scan_duplicates(open_appeal)
     db.session.commit()
     signatures = list(db.session.scalars(select(Signature).order_by(Signature.id)))
     leyla = signatures[0]
-    from petitions.signatures import tokens
-    from petitions.signatures.reconfirm import RECONFIRM
-
     return {
         "slug": [open_appeal.slug, draft.slug, foreign.slug],
         "lang": ["ru", "de", "en", "az", "fr"],
@@ -250,7 +242,7 @@ def _seed() -> dict[str, list[str]]:
                                                       .where(AppealRevision.appeal_id == open_appeal.id))],
         "pair_id": [str(p) for p in db.session.scalars(select(DuplicatePair.id))] or ["1"],
         "name": ["DejaVuSans.ttf"],
-        "filename": ["x.pdf"],
+        "filename": ["style.css", "x.pdf"],
         "document_id": ["1"],
         "rest": ["appeals", "appeals/" + open_appeal.slug],
     }
