@@ -209,7 +209,8 @@ def test_a_body_over_the_limit_gets_a_413_page(world, owner, client, url):
                      {"csrf_token": tok, "upload": (io.BytesIO(b"x" * (3 * 1024 * 1024)), "list.csv")}):
             response = who.post(url, data=data)
             assert response.status_code == 413
-            assert "too large" in response.get_data(as_text=True)
+            # The real page, with the logged-in navigation, not the plain-text fallback.
+            assert response.mimetype == "text/html" and "too large" in response.get_data(as_text=True)
 
 
 def test_a_json_body_on_a_form_route_gets_a_4xx_page(world, owner, client):
@@ -218,6 +219,7 @@ def test_a_json_body_on_a_form_route_gets_a_4xx_page(world, owner, client):
             for url in ("/organizer/appeals/new", "/auth/login", f"/a/{world.appeal.slug}/sign"):
                 response = who.post(url, data=body, content_type="application/json")
                 assert not_5xx(response) in (400, 302, 404, 405), (url, body)
+                assert response.mimetype == "text/html", (url, body)
 
 
 def test_a_json_body_with_a_valid_csrf_header_is_read_as_text_fields_or_refused(world, owner):
