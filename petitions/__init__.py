@@ -30,7 +30,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from . import http
 
-    http.init_app(app)  # before any route is added: every <int:…> becomes bounded
+    http.init_app(app)  # before any route is added: bounded <int:…>, safe JSON and uploads for forms
     _init_extensions(app)
     _register_blueprints(app)
     _init_safety(app)
