@@ -34,6 +34,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(app.config["PROXY_FIX_X_FOR"]),
                                 x_proto=int(app.config["PROXY_FIX_X_PROTO"]))
 
+    from . import http
+
+    http.init_app(app)  # before any route is added: bounded <int:…>, safe JSON and uploads for forms
     _init_extensions(app)
     _register_blueprints(app)
     _init_safety(app)

@@ -1,9 +1,10 @@
 """Error pages: every failure gets a clear page and the right status, never a bare 500."""
 import logging
 
-from flask import Flask, render_template
+from flask import Flask, Response, has_request_context, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -28,20 +29,52 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError):
-        return render_template("public/message.html", title=_l("Form expired"),
-                               message=_l("The form was missing its security token or it expired. "
-                                          "Go back, reload the page and submit again.")), 400
+        return page(_l("Form expired"), _l("The form was missing its security token or it expired. "
+                                             "Go back, reload the page and submit again."), 400)
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
         code = exc.code or 500
-        return render_template("public/message.html", title=f"{code} {exc.name}",
-                               message=MESSAGES.get(code, exc.description)), code
+        response = page(f"{code} {exc.name}", MESSAGES.get(code, exc.description), code)
+        # Keep what the client needs to act on the error (the methods allowed, when to retry).
+        headers = dict(exc.get_headers()) | (dict(exc.response.headers) if exc.response is not None else {})
+        for key in ("Allow", "Retry-After"):
+            if key in headers:
+                response.headers[key] = headers[key]
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         log.exception("unhandled error")
         from .extensions import db
 
-        db.session.rollback()
-        return render_template("public/message.html", title=_l("Error"), message=MESSAGES[500]), 500
+        try:
+            db.session.rollback()
+        except Exception:  # a broken connection must not hide the error page
+            log.exception("rollback failed")
+        return page(_l("Error"), MESSAGES[500], 500)
+
+
+def page(title, message, code: int) -> Response:
+    """Render the error page without reading the request body; if even that fails, answer in plain text."""
+    _forget_body()
+    try:
+        return make_response(render_template("public/message.html", title=title, message=message), code)
+    except Exception:
+        log.exception("the error page for %s failed", code)
+    try:
+        text = f"{title}\n\n{message}\n"
+    except Exception:  # a broken translation catalog
+        text = f"{code}\n"
+    return Response(text, status=code, mimetype="text/plain")
+
+
+def _forget_body() -> None:
+    """Let the page's own forms (the logout button) see an empty body instead of parsing this one again."""
+    if not has_request_context():
+        return
+    # Parsing a too-large, truncated or malformed body fails again each time it is tried.
+    if "form" not in request.__dict__ or "files" not in request.__dict__:
+        request.form = ImmutableMultiDict()
+        request.files = ImmutableMultiDict()
+    request._cached_json = (None, None)

@@ -5,6 +5,7 @@ from flask import Blueprint, Response, current_app, request
 from sqlalchemy import select
 
 from ..extensions import db, limiter
+from ..http import MAX_ID, parse_int
 from ..appeals.models import Appeal, AppealStatus
 from ..privacy.visibility import counted_total, listed_signatures
 from ..urls import external_url
@@ -44,10 +45,9 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ApiError(400, f"{name} must be a whole number.") from None
+    value = parse_int(raw, low=-MAX_ID)
+    if value is None:
+        raise ApiError(400, f"{name} must be a whole number.")
     if not low <= value <= high:
         raise ApiError(400, f"{name} must be between {low} and {high}.")
     return value

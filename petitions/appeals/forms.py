@@ -2,10 +2,11 @@
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (DateField, SelectChoice, EmailField, FieldList, Form, FormField, HiddenField, IntegerField, SelectField,
+from wtforms import (DateField, SelectChoice, EmailField, Form, FormField, HiddenField, IntegerField, SelectField,
                      StringField, SubmitField, TextAreaField)
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
 
+from ..http import FieldList
 from .models import Role
 
 

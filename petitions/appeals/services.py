@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from ..audit import record
 from ..auth.models import User
 from ..extensions import db
+from ..http import parse_int
 from ..signatures.names import LETTER_ALLOWED, refused_character
 from ..signatures.models import Review, Signature, SignatureStatus
 from .models import CONTENT_FIELDS, Appeal, AppealRevision, AppealStatus, IllegalTransition, content_hash
@@ -325,8 +326,9 @@ def starting_content(key: str, user: User) -> dict | None:
 
     if key in BUILTIN:
         return dict(BUILTIN[key]["content"])
-    if key.startswith("own-") and key[4:].isdigit():
-        template = db.session.get(AppealTemplate, int(key[4:]))
+    template_id = parse_int(key[4:]) if key.startswith("own-") else None
+    if template_id is not None:
+        template = db.session.get(AppealTemplate, template_id)
         if template is not None and template.owner_id == user.id:
             return dict(template.content)
     return None

@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 
 from ..audit import events_for, record
 from ..extensions import db
+from ..http import arg_int, parse_int
 from ..privacy import accesslog
 from ..privacy.visibility import listed_signatures
 from ..signatures import reconfirm as reconfirming
@@ -88,7 +89,7 @@ def edit(slug: str):
         return _editor(form, appeal)
     if not form.validate_on_submit() or form.preview.data:
         return _editor(form, appeal)
-    base = int(form.base_revision.data) if (form.base_revision.data or "").isdigit() else None
+    base = parse_int(form.base_revision.data)
     try:
         saved = services.save_text(appeal, current_user, form.content(), base_revision=base)
     except services.EditConflict as exc:
@@ -139,7 +140,7 @@ def autosave(slug: str):
         return jsonify(error="Only drafts are saved automatically."), 409
     if not form.validate_on_submit():
         return jsonify(error="Not saved: some fields need attention.", fields=sorted(form.errors)), 422
-    base = int(form.base_revision.data) if (form.base_revision.data or "").isdigit() else None
+    base = parse_int(form.base_revision.data)
     try:
         saved = services.save_text(appeal, current_user, form.content(), base_revision=base)
     except services.EditConflict as exc:
@@ -233,7 +234,7 @@ def history(slug: str):
     """List the revisions and compare any two of them."""
     appeal = appeal_for(slug, "view")
     revs = services.revisions(appeal)
-    a, b = request.args.get("a", type=int), request.args.get("b", type=int)
+    a, b = arg_int("a"), arg_int("b")
     changes = None
     if a is not None and b is not None:
         old, new = services.revision(appeal, a), services.revision(appeal, b)

@@ -17,10 +17,17 @@ class RequestLinkForm(FlaskForm):
     submit = SubmitField(_l("Send me a link"))
 
 
+def _or_blank(value):
+    # A field left out of the request is None; the signature stores "" for "not given".
+    return value if value is not None else ""
+
+
 class CorrectForm(PersonFieldsMixin, FlaskForm):
-    full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=names.NAME_MAX_LENGTH)])
-    affiliation = StringField(_l("Affiliation"), validators=[Length(max=names.AFFILIATION_MAX_LENGTH)])
-    country = StringField(_l("Country"), validators=[Optional(), Length(max=80)])
+    full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=names.NAME_MAX_LENGTH)],
+                            filters=[_or_blank])
+    affiliation = StringField(_l("Affiliation"), validators=[Length(max=names.AFFILIATION_MAX_LENGTH)],
+                              filters=[_or_blank])
+    country = StringField(_l("Country"), validators=[Optional(), Length(max=80)], filters=[_or_blank])
     visibility = RadioField(_l("Who may see your name"), choices=[])
     submit = SubmitField(_l("Save corrections"))
 

@@ -8,6 +8,7 @@ from .. import audit
 from ..appeals.access import appeal_for, can
 from ..appeals.forms import ActionForm
 from ..extensions import db, limiter
+from ..http import arg_int, parse_ids, parse_int
 from ..organizations import services as registry
 from ..organizations.forms import ContactForm, DisputeForm, DomainForm, OrganizationForm, ProofForm
 from ..organizations.models import Organization, OrganizationDomain
@@ -23,17 +24,13 @@ from .forms import BulkForm, ImportForm
 bp = Blueprint("review", __name__, url_prefix="/organizer/appeals/<slug>")
 
 FLAG_CHOICES = sorted(names.FLAGS | {verification.FLAG_ORGANIZATION})
+FILTER_KEYS = ("level", "flag", "review", "status", "language")
 
 
 @bp.before_request
 @login_required
 def _require_login():
     pass
-
-
-def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
 
 
 def _filter_from_args() -> services.QueueFilter:
@@ -47,6 +44,11 @@ def _filter_from_args() -> services.QueueFilter:
     return services.QueueFilter(language=args.get("language", "")[:16], **values)
 
 
+def _filter_query(filt: services.QueueFilter) -> dict[str, str]:
+    """Return the filter as query arguments for links back to the queue (only known keys, only set ones)."""
+    return {key: getattr(filt, key) for key in FILTER_KEYS if getattr(filt, key)}
+
+
 def _context(appeal, **extra):
     return {"appeal": appeal, "can_export": can(appeal, current_user, "export"), **extra}
 
@@ -56,12 +58,12 @@ def queue(slug: str):
     """Show the signatures to review, filtered and paginated (keyset on the id)."""
     appeal = appeal_for(slug, "moderate")
     filt = _filter_from_args()
-    page = services.queue_page(appeal, filt, before=_int_arg("before"))
+    page = services.queue_page(appeal, filt, before=arg_int("before"))
     return render_template("review/queue.html", **_context(
         appeal, page=page, filt=filt, form=BulkForm(), action_form=ActionForm(),
         summary=verification.level_summary(appeal), languages=services.languages(appeal),
         flag_choices=FLAG_CHOICES, levels=list(Level), reviews=list(Review), statuses=list(SignatureStatus),
-        domains=_domains(page), args={k: v for k, v in request.args.items() if k != "before"}))
+        domains=_domains(page), args=_filter_query(filt)))
 
 
 def _domains(page: services.Page) -> dict[int, str]:
@@ -81,11 +83,11 @@ def bulk(slug: str):
     """Approve, reject or vouch for the ticked signatures."""
     appeal = appeal_for(slug, "moderate")
     form = BulkForm()
-    back = url_for("review.queue", slug=slug, **request.args)
+    back = url_for("review.queue", slug=slug, **_filter_query(_filter_from_args()))
     if not form.validate_on_submit():
         flash(" ".join(e for errors in form.errors.values() for e in errors) or _("The form expired."), "error")
         return redirect(back, code=303)
-    ids = [int(v) for v in request.form.getlist("ids") if v.isdigit()]
+    ids = parse_ids(request.form.getlist("ids"))
     action = "approve" if form.approve.data else "reject" if form.reject.data else "vouch" if form.vouch.data else ""
     if not ids:
         flash(_("Tick at least one signature first."), "error")
@@ -119,7 +121,7 @@ def remind(slug: str):
 def duplicates(slug: str):
     """List candidate pairs of the same person with their score."""
     appeal = appeal_for(slug, "moderate")
-    pairs, next_after = services.open_pairs(appeal, after=_int_arg("after"))
+    pairs, next_after = services.open_pairs(appeal, after=arg_int("after"))
     return render_template("review/duplicates.html", **_context(
         appeal, pairs=pairs, next_after=next_after, action_form=ActionForm()))
 
@@ -197,8 +199,8 @@ def organizations(slug: str):
             return _registry_changed(appeal, org, _("Organization added: %(name)s. Its domains and contact "
                                                     "confirm nothing until proven.", name=org.name))
     elif domain_form.submit.data and domain_form.validate_on_submit():
-        org = db.session.get(Organization, int(domain_form.organization_id.data)) \
-            if domain_form.organization_id.data.isdigit() else None
+        org_id = parse_int(domain_form.organization_id.data)
+        org = db.session.get(Organization, org_id) if org_id is not None else None
         if org is None:
             abort(404)
         try:
@@ -389,7 +391,7 @@ def import_list(slug: str):
         try:
             result = importing.import_list(appeal, current_user, text, kind, form.mode.data,
                                            note=form.note.data or "", skip_existing=form.skip_existing.data)
-        except importing.ImportRefused as exc:
+        except (importing.ImportRefused, ImportFormatError) as exc:
             db.session.rollback()
             flash(str(exc), "error")
             refused = True
@@ -403,7 +405,12 @@ def import_list(slug: str):
     form.payload.data, form.kind.data = text, kind
     if form.preview.data:
         form.skip_existing.data = True  # an unticked box and a missing one look alike: start from the safe choice
-    preview = importing.preview(appeal, text, kind)
+    try:
+        preview = importing.preview(appeal, text, kind)
+    except ImportFormatError as exc:
+        form.upload.errors = [str(exc)]
+        form.payload.data = ""  # nothing to import until the file is fixed
+        return render_template("review/import.html", **_context(appeal, form=form, preview=None)), 422
     return render_template("review/import.html", **_context(appeal, form=form, preview=preview)), \
         422 if refused else 200
 

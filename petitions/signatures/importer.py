@@ -39,6 +39,8 @@ _BULLET_RE = re.compile(r"^\s*(?:\d{1,6}\s*[.)]\s+|[•*·▪◦►]\s*|-\s+)")
 _QUOTES = str.maketrans("", "", "\"“”„«»‟")
 _WRAPPING_QUOTES = {'"': '"', "“": "”", "„": "“", "«": "»", "'": "'", "‘": "’"}
 _LINE_RE = re.compile(r"\r\n|\r|\n")
+# No name or affiliation is this long: a longer CSV field is an unclosed quote mark that swallowed the rest.
+FIELD_MAX_CHARS = 10_000
 
 # Words that start an affiliation, for "Elchin Sadigov-Lawyer": a no-space hyphen followed by one of
 # these splits; followed by anything else ("Anna Müller-Lüdenscheidt") it is part of a surname.
@@ -287,7 +289,35 @@ def _sniff_delimiter(lines: Sequence[str]) -> str | None:
 
 def _split_csv_line(line: str, delim: str) -> list[str]:
     """Split one line as CSV (quotes respected)."""
-    return next(csv.reader([line], delimiter=delim), [])
+    try:
+        return next(csv.reader([line], delimiter=delim), [])
+    except csv.Error:  # only a guess at the layout: reading the table reports the line (see _records)
+        return line.split(delim)
+
+
+def _records(reader) -> Iterator[list[str]]:
+    """Yield a csv reader's records; refuse an oversized or unreadable field with ImportFormatError."""
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            # The csv module refuses fields over its own limit (128 KiB): the same mistake as ours below.
+            raise _field_error(reader.line_num, None if "field larger" in str(exc) else str(exc)) from None
+        if any(len(cell) > FIELD_MAX_CHARS for cell in cells):
+            raise _field_error(reader.line_num)
+        yield cells
+
+
+def _field_error(line_no: int, detail: str | None = None) -> ImportFormatError:
+    where = f"Line {line_no}" if line_no > 1 else "The file"
+    if detail:
+        return ImportFormatError(f"{where} cannot be read as CSV ({detail}). Check the file and upload it again.")
+    return ImportFormatError(
+        f"{where}: a field is longer than {FIELD_MAX_CHARS} characters, usually because a quote mark (\") "
+        "is not closed. Check the file and upload it again."
+    )
 
 
 def _first_lines(text: str, count: int = 5) -> list[tuple[int, str]]:
@@ -365,7 +395,7 @@ def _iter_csv(text: str, delim: str, fields: list[str | None], skip_header: bool
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
     prev_line = 0
     header_seen = not skip_header
-    for cells in reader:
+    for cells in _records(reader):
         line_no, prev_line = prev_line + 1, reader.line_num
         if not any(c.strip() for c in cells):
             continue
