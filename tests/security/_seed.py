@@ -12,7 +12,7 @@ from werkzeug.routing.converters import AnyConverter
 from petitions import create_app
 from petitions.appeals import members as membership
 from petitions.appeals import services as drafting
-from petitions.appeals.models import Appeal, AppealMember, Role
+from petitions.appeals.models import Appeal, Role
 from petitions.auth import services as accounts
 from petitions.auth.services import register_user
 from petitions.extensions import db
@@ -24,7 +24,7 @@ from petitions.signatures import services as signing
 from petitions.translations import services as translating
 
 from ..conftest import base_config, fresh_requests, new_appeal
-from .conftest import PASSWORD, World
+from .conftest import PASSWORD, build_world
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -45,23 +45,6 @@ class Data:
     org_id: int = 0
     domain_id: int = 0
     tokens: dict[str, str] = field(default_factory=dict)
-
-
-def build_world() -> World:
-    """The same cast as the `world` fixture of tests/security/conftest.py, for module-wide apps."""
-    owner = register_user("Owner", "owner@coalition.example", PASSWORD)
-    other = register_user("Other Owner", "owner@other.example", PASSWORD)
-    editor = register_user("Editor", "editor@coalition.example", PASSWORD)
-    reviewer = register_user("Reviewer", "reviewer@coalition.example", PASSWORD)
-    outsider = register_user("Outsider", "attacker@attacker.example", PASSWORD)
-    appeal = new_appeal(owner, "Free the journalists", "Secretary General", "We ask for their release.")
-    appeal.publish()
-    other_appeal = new_appeal(other, "Stop torture", "Rapporteur", "We ask for an inquiry.")
-    other_appeal.publish()
-    db.session.add_all([AppealMember(appeal=appeal, user=editor, role=Role.EDITOR),
-                        AppealMember(appeal=appeal, user=reviewer, role=Role.REVIEWER)])
-    db.session.commit()
-    return World(owner, appeal, other, other_appeal, editor, reviewer, outsider)
 
 
 def enrich(appeal: Appeal, owner, member, tag: str, render_pdf: bool = False) -> Data:

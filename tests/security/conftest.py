@@ -32,8 +32,8 @@ def login(client, email: str, password: str = PASSWORD):
                                             "csrf_token": csrf_token(client, "/auth/login")})
 
 
-@pytest.fixture
-def world(app) -> World:
+def build_world() -> World:
+    """Register the cast and their appeals in the current app context."""
     owner = register_user("Owner", "owner@coalition.example", PASSWORD)
     other = register_user("Other Owner", "owner@other.example", PASSWORD)
     editor = register_user("Editor", "editor@coalition.example", PASSWORD)
@@ -47,6 +47,11 @@ def world(app) -> World:
                         AppealMember(appeal=appeal, user=reviewer, role=Role.REVIEWER)])
     db.session.commit()
     return World(owner, appeal, other, other_appeal, editor, reviewer, outsider)
+
+
+@pytest.fixture
+def world(app) -> World:
+    return build_world()
 
 
 @pytest.fixture

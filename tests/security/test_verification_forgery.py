@@ -17,15 +17,9 @@ SELF_SERVICE_RE = re.compile(r"https?://\S+/privacy/my-data/\S+")
 
 
 @pytest.fixture
-def app(make_app, smtp_server):
+def app(smtp_app):
     """The world on an app whose mail goes to the loopback SMTP server."""
-    sink, port = smtp_server
-    app = make_app(MAIL_PORT=port)
-    app.smtp_sink = sink
-    with app.app_context():
-        yield app
-        db.session.remove()
-        db.engine.dispose()
+    return smtp_app
 
 
 def fresh():
