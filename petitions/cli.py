@@ -1,9 +1,7 @@
 """Command line for operators and `make run`: `flask --app petitions demo|pdf ...`."""
 import click
 from flask import Flask, current_app
-from sqlalchemy import select
 
-from .appeals.models import Appeal
 from .extensions import db
 from .urls import external_url
 

@@ -1,5 +1,4 @@
 """Shared fixtures: an app on a migrated SQLite copy, a real SMTP server, CSRF-aware helpers."""
-import asyncio
 import email
 import email.policy
 import re

@@ -4,7 +4,6 @@ import io
 import pytest
 from pypdf import PdfReader
 
-from petitions.appeals import services as appeals
 from petitions.auth.services import register_user
 from petitions.extensions import db
 from petitions.signatures.models import Signature, SignatureStatus

@@ -6,7 +6,6 @@ from pypdf import PdfReader
 from weasyprint import HTML
 
 from .conftest import new_appeal
-from petitions.appeals import services as appeals
 from petitions.auth.services import register_user
 from petitions.extensions import db
 from petitions.pdf.render import render_appeal_pdf, url_fetcher

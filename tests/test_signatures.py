@@ -4,7 +4,6 @@ from flask_mail import Message
 from sqlalchemy import func, select
 
 from petitions import crypto
-from petitions.appeals import services as appeals
 from petitions.auth.services import register_user
 from petitions.extensions import db
 from petitions.mail import sending

@@ -12,7 +12,6 @@ from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 from pypdf import PdfReader
 
-from petitions.appeals import services as appeals
 from petitions.auth.services import register_user
 from petitions.extensions import db, utcnow
 from petitions.pdf import jobs, signing

@@ -4,7 +4,6 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from petitions.appeals import services as appeals
 from petitions.auth.services import register_user
 from petitions.extensions import db
 from petitions.signatures import services as signing

@@ -13,7 +13,7 @@ from petitions.auth.services import register_user
 from petitions.extensions import db
 from petitions.signatures import followup
 from petitions.signatures import services as signing
-from petitions.signatures.models import Signature, SignatureStatus
+from petitions.signatures.models import SignatureStatus
 
 from .conftest import csrf_token, message_text, new_appeal
 

@@ -1,8 +1,7 @@
 """Organizer registration (confirmed by e-mail), login and logout."""
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import select
 
 from ..crypto import email_hash
 from ..extensions import db, limiter, login_manager

@@ -2,8 +2,8 @@
 import os
 
 from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template,
-                   send_file, url_for)
-from flask_login import current_user, login_required
+                   url_for)
+from flask_login import login_required
 from sqlalchemy import select
 
 from ..appeals.access import appeal_for

@@ -1,7 +1,7 @@
 """Public /verify: upload a PDF, or open the link from its QR code, and learn whether it is genuine."""
 import hashlib
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, current_app, render_template, request
 from sqlalchemy import select
 
 from ..appeals.models import Appeal

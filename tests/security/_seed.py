@@ -23,7 +23,7 @@ from petitions.signatures import followup, reconfirm
 from petitions.signatures import services as signing
 from petitions.translations import services as translating
 
-from ..conftest import base_config, fresh_requests, new_appeal
+from ..conftest import base_config, fresh_requests
 from .conftest import PASSWORD, build_world
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}

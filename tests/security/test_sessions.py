@@ -14,7 +14,7 @@ from petitions.extensions import db
 from petitions.signatures import tokens
 
 from ..conftest import CSRF_RE, csrf_token, message_text
-from .conftest import PASSWORD, login
+from .conftest import PASSWORD
 
 DASHBOARD = "/organizer/"
 
