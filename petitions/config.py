@@ -93,6 +93,8 @@ class Defaults:
     # address is the connection's). Set it to the number of reverse proxies, or every client shares a bucket.
     PROXY_FIX_X_FOR = 0
     PROXY_FIX_X_PROTO = 0
+    # Co-organizer invitations are mail to any address: a per-account budget keeps them from being a mail cannon.
+    INVITE_RATE_LIMIT = "20 per day"
 
     # Mail safety (issue 11): a stalled mail server never holds a page, no header can be injected,
     # and nobody can turn the site into a mail cannon.

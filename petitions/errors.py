@@ -35,7 +35,9 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
         code = exc.code or 500
-        response = page(f"{code} {exc.name}", MESSAGES.get(code, exc.description), code)
+        # A description of our own says what to fix; werkzeug's stock one says less than our generic line.
+        own = exc.description != type(exc).description
+        response = page(f"{code} {exc.name}", exc.description if own else MESSAGES.get(code, exc.description), code)
         # Keep what the client needs to act on the error (the methods allowed, when to retry).
         headers = dict(exc.get_headers()) | (dict(exc.response.headers) if exc.response is not None else {})
         for key in ("Allow", "Retry-After"):

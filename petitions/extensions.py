@@ -5,7 +5,7 @@ import hmac
 from flask import request
 from flask_babel import Babel
 from flask_limiter import Limiter
-from flask_login import LoginManager
+from flask_login import LoginManager, current_user
 from flask_mail import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -35,6 +35,16 @@ def hashed_client_key() -> str:
 
     addr = (request.remote_addr or "unknown").encode()
     return hmac.new(period_key(), b"ratelimit:" + addr, hashlib.sha256).hexdigest()[:32]
+
+
+def account_key(prefix: str):
+    """Return a limit key by the logged-in account (stable across logins, unlike its session id), else the client."""
+
+    def key() -> str:
+        account = getattr(current_user, "id", None)
+        return f"{prefix}:account:{account}" if account is not None else f"{prefix}:client:{hashed_client_key()}"
+
+    return key
 
 
 db = SQLAlchemy(model_class=Base)

@@ -1,11 +1,12 @@
 """Organizer pages: dashboard, drafting, revisions, lifecycle, co-organizers, audit, the PDF."""
-from flask import (Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for)
+from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request,
+                   url_for)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from ..audit import events_for, record
-from ..extensions import db
+from ..extensions import account_key, db, limiter
 from ..http import arg_int, parse_int
 from ..privacy import accesslog
 from ..privacy.visibility import listed_signatures
@@ -279,7 +280,12 @@ def save_template(slug: str):
     return redirect(url_for("organizer.show", slug=slug), code=303)
 
 
+def _invite_limit():
+    return current_app.config["INVITE_RATE_LIMIT"]
+
+
 @bp.route("/appeals/<slug>/members", methods=["GET", "POST"])
+@limiter.limit(_invite_limit, methods=["POST"], key_func=account_key("invite"))
 def members(slug: str):
     """List co-organizers and invite new ones."""
     appeal = appeal_for(slug, "view")

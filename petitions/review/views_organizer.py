@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from .. import audit
 from ..appeals.access import appeal_for, can
 from ..appeals.forms import ActionForm
-from ..extensions import db, limiter
+from ..extensions import account_key, db, limiter
 from ..http import arg_int, parse_ids, parse_int
 from ..organizations import services as registry
 from ..organizations.forms import ContactForm, DisputeForm, DomainForm, OrganizationForm, ProofForm
@@ -251,7 +251,7 @@ def _proof_limit():
 
 
 @bp.post("/organizations/<int:org_id>/proof")
-@limiter.limit(_proof_limit, key_func=lambda: f"registry-proof:{current_user.get_id()}")
+@limiter.limit(_proof_limit, key_func=account_key("registry-proof"))
 def request_proof(slug: str, org_id: int):
     """Mail a proof link for one of your domains (to an address there) or for your contact address."""
     appeal = appeal_for(slug, "moderate")
@@ -297,7 +297,7 @@ def change_contact(slug: str, org_id: int):
 
 
 @bp.post("/organizations/<int:org_id>/domains/<int:domain_id>/dispute")
-@limiter.limit(_proof_limit, key_func=lambda: f"registry-proof:{current_user.get_id()}")
+@limiter.limit(_proof_limit, key_func=account_key("registry-proof"))
 def dispute_domain(slug: str, org_id: int, domain_id: int):
     """Tell the owner of another organizer's entry that a domain in it is your organization's."""
     appeal = appeal_for(slug, "moderate")

@@ -187,3 +187,24 @@ def test_invitations_are_capped_per_account_and_per_appeal(make_app, smtp_server
         assert len(delivered(app)) == 16
         db.session.remove()
         db.engine.dispose()
+
+
+def test_co_organizer_invitations_are_a_budget_per_account_that_a_new_login_does_not_reset(make_app, smtp_server):
+    sink, port = smtp_server
+    app = make_app(MAIL_PORT=port, RATELIMIT_ENABLED=True, INVITE_RATE_LIMIT="3 per day")
+    app.smtp_sink = sink
+    with app.app_context():
+        owner = register_user("Owner", "owner@coalition.example", PASSWORD)
+        appeal = new_appeal(owner, "Free the journalists", "Secretary General", "We ask for their release.")
+        db.session.commit()
+        answers = []
+        for n in range(5):
+            client = app.test_client()  # a fresh login each time: a new session token, the same account
+            assert login(client, owner.email).status_code == 303
+            url = f"/organizer/appeals/{appeal.slug}/members"
+            answers.append(client.post(url, data={"email": f"{VICTIM.split('@')[0]}{n}@example.org",
+                                                  "role": "editor", "csrf_token": csrf_token(client, url)}).status_code)
+        assert answers == [303, 303, 303, 429, 429]
+        assert len(delivered(app)) == 3
+        db.session.remove()
+        db.engine.dispose()
