@@ -54,7 +54,7 @@ demo: db
 	FLASK_PUBLIC_URL=$${FLASK_PUBLIC_URL:-http://$(HOST):$(PORT)} $(FLASK) demo
 
 serve:
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	FLASK_PUBLIC_URL=$${FLASK_PUBLIC_URL:-http://$(HOST):$(PORT)} $(FLASK) run --host $(HOST) --port $(PORT)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -43,8 +43,10 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from . import cli
     from .appeals.markdown import render_markdown
+    from .urls import external_url
 
     app.add_template_filter(render_markdown, "markdown")
+    app.add_template_global(external_url)
     cli.register(app)
     return app
 

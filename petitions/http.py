@@ -4,12 +4,13 @@ from collections.abc import Iterable
 from flask import Flask
 from flask import Request as _Request
 from flask import request
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import CombinedMultiDict, FileStorage, MultiDict
 from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter, ValidationError
 from wtforms import FieldList as _FieldList
-from wtforms import FileField
+from wtforms import FileField, FormField
 
 # The largest integer SQLite and PostgreSQL (BIGINT) store: beyond it a lookup overflows instead of finding nothing.
 MAX_ID = 2**63 - 1
@@ -81,6 +82,9 @@ class Request(_Request):
 
 
 NUL_REFUSED = "Text sent to this site may not contain NUL characters."
+# The same words as the signer-name rule's, already in every catalog.
+NUL_IN_FIELD = _l("This field contains an invisible or control character, often left by copying and pasting. "
+                  "Please type it again.")
 
 
 def _has_nul(values) -> bool:
@@ -104,15 +108,37 @@ _flask_wtf_formdata = FlaskForm.Meta.wrap_formdata
 def _files_only_for_file_fields(meta, form, formdata):
     """Hand uploaded files to a form's file fields only: a file where text belongs is no text (and was a 500)."""
     data = _flask_wtf_formdata(meta, form, formdata)
-    parts = data.dicts if isinstance(data, CombinedMultiDict) else [data] if data is not None else []
-    if _has_nul(v for part in parts for _, v in part.items(multi=True) if isinstance(v, str)):
-        raise BadRequest(NUL_REFUSED)
     if not isinstance(data, CombinedMultiDict):
         return data
     uploads = {field.name for field in form if isinstance(field, FileField)}
     return CombinedMultiDict([MultiDict([(key, value) for key, value in part.items(multi=True)
                                          if key in uploads or not isinstance(value, FileStorage)])
                               for part in data.dicts])
+
+
+_flask_wtf_validate = FlaskForm.validate
+
+
+def _leaves(fields):
+    for field in fields:
+        if isinstance(field, FormField):
+            yield from _leaves(field.form)
+        elif isinstance(field, _FieldList):
+            yield from _leaves(field.entries)
+        else:
+            yield field
+
+
+def _validate_without_nul(form, extra_validators=None) -> bool:
+    """Validate as usual, and refuse NUL in any field: the form comes back with what was typed and a message."""
+    valid = _flask_wtf_validate(form, extra_validators=extra_validators)
+    for field in _leaves(form):
+        values = field.data if isinstance(field.data, list) else [field.data]
+        if any(isinstance(v, str) and "\x00" in v for v in values):
+            if not field.errors:
+                field.errors = list(field.errors) + [NUL_IN_FIELD]
+            valid = False
+    return valid
 
 
 def init_app(app: Flask) -> None:
@@ -122,3 +148,4 @@ def init_app(app: Flask) -> None:
     app.before_request(_refuse_nul_in_query)
     # Every form of the app is a FlaskForm: its one hook that reads the request is the place for this rule.
     FlaskForm.Meta.wrap_formdata = _files_only_for_file_fields
+    FlaskForm.validate = _validate_without_nul

@@ -15,13 +15,17 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-g
 def live_server(app):
     """Serve the app on 127.0.0.1 in a thread; yield its base URL."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
+    base = f"http://127.0.0.1:{server.server_port}"
+    # Links in mail and PDFs are built on PUBLIC_URL, as in production: here that is the live server.
+    before, app.config["PUBLIC_URL"] = app.config.get("PUBLIC_URL"), base
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        yield base
     finally:
         server.shutdown()
         thread.join(5)
+        app.config["PUBLIC_URL"] = before
 
 
 @contextmanager

@@ -36,6 +36,7 @@ def base_config(db_path) -> dict:
         "RATELIMIT_ENABLED": False,
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # scrypt costs ~50 ms per hash; tests make hundreds
         "SERVER_NAME": None,
+        "PUBLIC_URL": "http://localhost",  # the test client's host, so links in mail work in the test client
     }
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import event, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from ..extensions import db, utcnow
+from ..urls import external_url
 from . import archival, assemble, chunks, signing
 from .document import LetterDocument, document_from_appeal
 from .models import REMOVED_CHANGED, REMOVED_ERASED, REMOVED_PRUNED, JobStatus, PdfDocument, PdfJob
@@ -229,10 +230,7 @@ def _render(appeal, audience: str, variant: str, progress) -> PdfDocument:
 
 def public_verify_url(document_id: str) -> str:
     """Return the verification link printed in the PDF, always on PUBLIC_URL (never the organizer's host)."""
-    from flask import url_for
-
-    with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
-        return url_for("verify.document", document_id=document_id, _external=True)
+    return external_url("verify.document", document_id=document_id)
 
 
 def write_atomically(path: str, data: bytes) -> None:

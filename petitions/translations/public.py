@@ -4,6 +4,7 @@ from flask_babel import gettext as _
 
 from ..appeals.models import Appeal
 from ..i18n import direction, is_version_language, language_name, native_name
+from ..urls import external_url
 from . import services
 
 
@@ -20,9 +21,9 @@ def version_context(appeal: Appeal, requested: str | None) -> dict:
         notice = _fallback_notice(appeal, requested)
     versions = [{"code": code, "name": native_name(code), "dir": direction(code), "current": code == language,
                  "url": url_for("public.appeal_in", slug=appeal.slug, lang=code)} for code in available]
-    alternates = [{"hreflang": code, "href": url_for("public.appeal_in", slug=appeal.slug, lang=code, _external=True)}
+    alternates = [{"hreflang": code, "href": external_url("public.appeal_in", slug=appeal.slug, lang=code)}
                   for code in available]
-    alternates.append({"hreflang": "x-default", "href": url_for("public.appeal", slug=appeal.slug, _external=True)})
+    alternates.append({"hreflang": "x-default", "href": external_url("public.appeal", slug=appeal.slug)})
     return {"content": content, "version_language": language, "is_translation": is_translation,
             "source_revision_number": revision_number, "versions": versions, "alternates": alternates,
             "language_notice": notice, "html_lang": language, "html_dir": direction(language),
