@@ -236,7 +236,7 @@ def legend_note(doc: LetterDocument, entries: list[SignatoryEntry], intro: bool 
         order = _("In alphabetical order of surname.")
     lines = [order + " " + _("The letter before each name says how the signature was verified; the annex gives "
                              "the counts.")] if intro else []
-    return "\n".join([*lines, legend])
+    return "\n".join([*lines, _("Marks: %(legend)s", legend=legend)])
 
 
 def list_specs(doc: LetterDocument) -> tuple[list[chunking.ChunkSpec], list[list[chunking.ChunkSpec]]]:
