@@ -192,9 +192,6 @@ def annex_blocks(doc: LetterDocument, document_id: str, verify_url: str,
     blocks.append(("row", _("Named in this copy"), f"{listed:,}"))
     for level, n in counts.items():
         blocks.append(("row", f"   {LEVEL_MARKS[level]}  {str(LEVEL_LABELS[level])}", f"{n:,}"))
-    blocks.append(("h", _("How the signatures were verified"), "small"))
-    for level, n in counts.items():
-        blocks.append(("p", f"{LEVEL_MARKS[level]}  " + LEVEL_DESCRIPTIONS[level](n)))
     blocks += [
         ("row", _("Text"), _("revision %(n)s, language version “%(language)s”", n=doc.revision_number,
                              language=doc.language)),
@@ -207,6 +204,9 @@ def annex_blocks(doc: LetterDocument, document_id: str, verify_url: str,
         blocks.append(("row", _("Document"), document_id))
     if verify_url:
         blocks.append(("row", _("Verify at"), verify_url))
+    blocks.append(("h", _("How the signatures were verified"), "small"))
+    for level, n in counts.items():
+        blocks.append(("p", f"{LEVEL_MARKS[level]}  " + LEVEL_DESCRIPTIONS[level](n)))
     blocks.append(("p", _("Names are printed as the signatories entered them. This file carries the digital "
                           "signature of the service that collected the signatures: any change made to it "
                           "afterwards shows at the address above, which the QR code on the first page opens.")))
