@@ -76,7 +76,11 @@ def print_stylesheet(page_size: str = "A4") -> list[CSS]:
 def _date_text(doc: LetterDocument) -> str:
     from ..i18n import format_letter_date
 
-    return format_letter_date(doc.date or doc.generated_at.date(), doc.language or "en")
+    day = doc.date or doc.generated_at.date()
+    try:
+        return format_letter_date(day, doc.language or "en")
+    except Exception:  # a language Babel does not know must not stop the letter
+        return format_letter_date(day, "en")
 
 
 def front_html(doc: LetterDocument) -> str:
