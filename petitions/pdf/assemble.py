@@ -208,7 +208,8 @@ def annex_blocks(doc: LetterDocument, document_id: str, verify_url: str,
         blocks.append(("row", _("Document"), document_id))
     if verify_url:
         blocks.append(("row", _("Verify at"), verify_url))
-    blocks.append(("h", _("How the signatures were verified"), "small"))
+    if counts:
+        blocks.append(("h", _("How the signatures were verified"), "small"))
     for level, n in counts.items():
         blocks.append(("p", f"{LEVEL_MARKS[level]}  " + LEVEL_DESCRIPTIONS[level](n)))
     blocks.append(("p", _("Names are printed as the signatories entered them. This file carries the digital "
