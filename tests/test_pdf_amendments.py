@@ -94,10 +94,13 @@ def test_each_text_comes_with_its_own_signatories_and_the_totals_add_up(appeal):
         at = text.index(part, at) + len(part)
     assert text.count("Middle Signer0") == 1 and text.count("Early Signer1") == 1
     # Each earlier text is printed in full on its own pages, before its list.
-    earlier_2 = page_with(pages, "Earlier text: revision 2")
-    assert OLD_BODY + " Second revision." in pages[earlier_2 - 1] and "Drop every charge." not in pages[earlier_2 - 1]
-    earlier_1 = pages[page_with(pages, "Earlier text: revision 1") - 1]
-    assert OLD_BODY in earlier_1 and "Second revision." not in earlier_1 and "Drop every charge." not in earlier_1
+    # Each earlier text is printed in full on its own page, then what the current text changed in it.
+    marker = "What the current text (revision 3) changes in this one"
+    for number in (2, 1):
+        earlier_text, changes = pages[page_with(pages, f"Earlier text: revision {number}") - 1].split(marker)
+        assert OLD_BODY in earlier_text and "Drop every charge." not in earlier_text
+        assert ("Second revision." in earlier_text) is (number == 2)
+        assert "Demands" in changes and "Drop every charge." in changes and "and in April." in changes
     # The annex counts per text, with the page each list starts on, and the rows add up to the total.
     annex = pages[page_with(pages, "Annex: how this document was made") - 1]
     rows = {int(m.group(1)): (int(m.group(2)), int(m.group(3))) for m in re.finditer(

@@ -105,6 +105,8 @@ class RevisionGroup:
     demands: tuple[str, ...] = ()
     closing: str = ""
     language: str = ""
+    # What the current text changed, part by part: (label, ((op, text), ...)) with op equal/insert/delete.
+    changes: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -171,7 +173,7 @@ class LetterDocument:
             h.update(hashlib.sha256(self.logo.data).digest())
         for g in self.earlier_revisions:  # the earlier texts are printed too
             h.update(json.dumps([g.revision_number, g.revision_hash, g.title, g.body_html, g.subject,
-                                 list(g.demands), g.closing, g.language], ensure_ascii=False).encode())
+                                 list(g.demands), g.closing, g.language, g.changes], ensure_ascii=False).encode())
         for entries in [self.signatories, *(g.signatories for g in self.earlier_revisions)]:
             h.update(b"\x1d")
             for e in entries:
@@ -294,7 +296,8 @@ def document_from_appeal(appeal, audience: str = "addressees", *, settings=None,
         revision_hash=revision_hash,
         generated_at=generated_at or datetime.now(timezone.utc),
         signatories=current,
-        earlier_revisions=[_revision_group(rev, sorted_entries(v, language), appeal.original_language or language)
+        earlier_revisions=[_revision_group(rev, sorted_entries(v, language), appeal.original_language or language,
+                                           published)
                            for _n, (rev, v) in sorted(earlier.items(), key=lambda kv: kv[0], reverse=True)],
         page_size=getattr(settings, "page_size", "A4") or "A4",
         columns=int(getattr(settings, "columns", 2) or 2),
@@ -314,14 +317,17 @@ def entry_of(listed, revision_number: int) -> SignatoryEntry:
                           revision_number=revision_number)
 
 
-def _revision_group(rev, entries: list[SignatoryEntry], language: str) -> RevisionGroup:
+def _revision_group(rev, entries: list[SignatoryEntry], language: str, published) -> RevisionGroup:
+    from ..appeals.diff import content_diff
     from ..appeals.markdown import render_markdown
 
     content = rev.content or {}
+    changes = content_diff(content, published.content or {}) if published is not None else []
     return RevisionGroup(rev.number, rev.content_hash, entries, title=content.get("title") or "",
                          body_html=str(render_markdown(content.get("body") or "")),
                          subject=content.get("subject") or "", demands=tuple(content.get("demands") or []),
-                         closing=content.get("closing") or "", language=language)
+                         closing=content.get("closing") or "", language=language,
+                         changes=tuple((label, tuple((c.op, c.text) for c in chunks)) for label, chunks in changes))
 
 
 def paragraphs(text: str) -> list[list[str]]:
