@@ -84,7 +84,8 @@ def test_each_text_comes_with_its_own_signatories_and_the_totals_add_up(appeal):
         assert page.endswith(f"Page {number} of {total}")
     text = " ".join(pages)
     # The reader sees the current text and who signed it, then each earlier text, then its own signatories.
-    order = [NEW_BODY, "Drop every charge.", "Signatories of the current text (revision 3)", "Middle Signer0",
+    order = [NEW_BODY, "Drop every charge.", "Signatories of the current text (revision 3)",
+             "13 more signatories signed an earlier text", "Middle Signer0",
              "Earlier text: revision 2", OLD_BODY + " Second revision.", "Signatories of revision 2",
              "Middle Signer1", "Earlier text: revision 1", OLD_BODY, "Signatories of revision 1",
              "Early Signer0", "Annex: how this document was made"]

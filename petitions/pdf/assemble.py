@@ -19,7 +19,7 @@ from typing import Callable
 import pikepdf
 import segno
 from flask import has_app_context
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from weasyprint import CSS, HTML
 
@@ -256,7 +256,15 @@ def list_specs(doc: LetterDocument) -> tuple[list[chunking.ChunkSpec], list[list
     else:
         groups = [(title or _("Signatories"), entries) for title, entries in groups]
     if doc.signatories:
-        current = chunking.plan(groups, layout, legend_note(doc, list(doc.signatories)))
+        note = legend_note(doc, list(doc.signatories))
+        if doc.earlier_revisions:  # say at once where the others are
+            others = sum(len(g.signatories) for g in doc.earlier_revisions)
+            note += "\n" + ngettext("%(count)s more signatory signed an earlier text; each earlier text follows, "
+                                    "with its own signatories. The annex gives the totals.",
+                                    "%(count)s more signatories signed an earlier text; each earlier text follows, "
+                                    "with its own signatories. The annex gives the totals.", others,
+                                    count=f"{others:,}")
+        current = chunking.plan(groups, layout, note)
     elif doc.earlier_revisions:
         current = chunking.plan(groups, layout, _("Nobody has signed the current text yet; the signatories of "
                                                   "earlier texts follow, each after the text they signed."))
