@@ -30,12 +30,13 @@ LEVEL_DESCRIPTIONS = {
                                   "paper list); no e-mail confirmation is implied.",
                                   "%(count)s signatories were vouched for by the organizers (for example from a signed "
                                   "paper list); no e-mail confirmation is implied.", n, count=f"{n:,}"),
-    "domain": lambda n: ngettext("%(count)s signatory confirmed through a link sent to an e-mail address at the domain "
-                                 "of the organization named as affiliation.",
-                                 "%(count)s signatories confirmed through a link sent to an e-mail address at the domain "
-                                 "of the organization named as affiliation.", n, count=f"{n:,}"),
+    "domain": lambda n: ngettext("%(count)s signatory confirmed through a link sent to an e-mail address at the "
+                                 "domain of the organization named as affiliation.",
+                                 "%(count)s signatories confirmed through a link sent to an e-mail address at the "
+                                 "domain of the organization named as affiliation.", n, count=f"{n:,}"),
     "email": lambda n: ngettext("%(count)s signatory confirmed through a link sent to their e-mail address.",
-                                "%(count)s signatories confirmed through a link sent to their e-mail address.", n, count=f"{n:,}"),
+                                "%(count)s signatories confirmed through a link sent to their e-mail address.", n,
+                                count=f"{n:,}"),
     "unconfirmed": lambda n: ngettext("%(count)s signatory is listed without any confirmation.",
                                       "%(count)s signatories are listed without any confirmation.", n, count=f"{n:,}"),
 }
