@@ -122,6 +122,7 @@ def test_signatories_of_an_earlier_revision_are_listed_under_it(appeal):
     db.session.commit()
     assert early.revision.number == 1 and late.revision.number == 2
     text = " ".join(pdf_text(render_appeal_pdf(appeal)).split())
-    assert "Signatories of earlier revisions" in text
+    # The current text and its signer, then the earlier text and its signer, then the annex.
     earlier = text.index("Signatories of revision 1")
-    assert text.index("Orxan Late") < earlier < text.index("Nərgiz Early")
+    assert text.index("Orxan Late") < text.index("Earlier text: revision 1") < earlier < text.index("Nərgiz Early") \
+        < text.index("Annex: how this document was made")

@@ -125,10 +125,10 @@ def test_annex_counts_levels_and_earlier_revisions(tmp_path):
     assert re.search(r"confirmed officially by the organization\s*1", annex)
     assert re.search(r"e-mail address confirmed\s*3", annex)  # two current, one of the earlier revision
     assert re.search(r"Signatories \(4\)", annex) and re.search(r"Named in this copy\s*4", annex)
-    # The earlier revision's signatory comes after the annex, under its revision.
-    later = " ".join(pages[annex_at + 1:])
-    assert "Signatories of revision 1" in later and "Old Signer" in later
-    assert "Old Signer" not in " ".join(pages[:annex_at])
+    # The earlier revision's signatory comes before the annex, under its revision.
+    before = " ".join(pages[:annex_at])
+    assert before.index("Anna Schmidt") < before.index("Signatories of revision 1") < before.index("Old Signer")
+    assert "Old Signer" not in " ".join(pages[annex_at:])
 
 
 def test_letter_page_size_and_three_columns(tmp_path):

@@ -19,12 +19,13 @@ from typing import Callable
 import pikepdf
 import segno
 from flask import has_app_context
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from weasyprint import CSS, HTML
 
 from . import chunks as chunking
-from .document import LEVEL_LABELS, LEVEL_MARKS, LEVELS, LetterDocument, grouped_entries
+from .document import (LEVEL_DESCRIPTIONS, LEVEL_LABELS, LEVEL_MARKS, LetterDocument, SignatoryEntry, grouped_entries,
+                       paragraphs)
 from .fonts import embed_fonts
 from .typeset import (GREY, MARGINS, MM, SANS, GlyphLog, ListLayout, draw_runs, qr_operators, runs_width, shape,
                       typeset_annex)
@@ -37,7 +38,7 @@ _env = Environment(loader=FileSystemLoader(_TEMPLATES), autoescape=select_autoes
 PAGE_LABEL = {"en": "Page {x} of {y}", "fr": "Page {x} sur {y}", "de": "Seite {x} von {y}",
               "ru": "Страница {x} из {y}", "az": "Səhifə {x} / {y}", "uk": "Сторінка {x} з {y}"}
 Progress = Callable[[str, float], None]
-LETTER_VERSION = "letter-1"
+LETTER_VERSION = "letter-2"
 
 
 def url_fetcher():
@@ -73,13 +74,13 @@ def print_stylesheet(page_size: str = "A4") -> list[CSS]:
 
 
 def _date_text(doc: LetterDocument) -> str:
+    from ..i18n import format_letter_date
+
     day = doc.date or doc.generated_at.date()
     try:
-        from babel.dates import format_date
-
-        return format_date(day, "long", locale=doc.language or "en")
-    except Exception:  # an unknown locale code must not stop the letter
-        return day.strftime("%-d %B %Y")
+        return format_letter_date(day, doc.language or "en")
+    except Exception:  # a language Babel does not know must not stop the letter
+        return format_letter_date(day, "en")
 
 
 def front_html(doc: LetterDocument) -> str:
@@ -88,9 +89,9 @@ def front_html(doc: LetterDocument) -> str:
     if doc.logo:
         logo_uri = f"data:{doc.logo.mime};base64,{base64.b64encode(doc.logo.data).decode()}"
     return _env.get_template("letter.html").render(
-        doc=doc, logo_uri=logo_uri, date_text=_date_text(doc), has_signatories=bool(doc.signatories),
-        marks=LEVEL_MARKS, legend=[(level, str(LEVEL_LABELS[level])) for level in LEVELS if level != "unconfirmed"],
-        _=_,
+        doc=doc, logo_uri=logo_uri, date_text=_date_text(doc), has_signatories=bool(doc.signatory_count),
+        closing_paragraphs=paragraphs(doc.closing),
+        earlier=[(g, paragraphs(g.closing)) for g in doc.earlier_revisions], _=_,
     )
 
 
@@ -102,7 +103,7 @@ def render_translations(doc: LetterDocument, cache_dir: str | None) -> bytes | N
 
     html_text = _env.get_template("translation.html").render(
         doc=doc, versions=[(t, direction(t.language), language_name(t.language, doc.language))
-                           for t in doc.translations], _=_)
+                           for t in doc.translations], paragraphs=paragraphs, _=_)
     key = hashlib.sha256(f"{LETTER_VERSION}|{doc.page_size}|".encode() + html_text.encode()
                          + open(_STYLESHEET, "rb").read()).hexdigest()
     path = os.path.join(cache_dir, f"translations-{key}.pdf") if cache_dir else None
@@ -122,10 +123,11 @@ def render_translations(doc: LetterDocument, cache_dir: str | None) -> bytes | N
 
 @dataclass
 class Letter:
-    """The rendered letter pages and where the QR code goes on the first page."""
+    """The rendered letter pages, where the QR code goes on the first page, where each earlier text starts."""
 
     pdf: bytes
     qr_box: tuple[float, float, float] | None  # x, top y, size in PDF points
+    sections: dict[int, int] = field(default_factory=dict)  # earlier revision number -> its first page index
 
 
 def render_letter(doc: LetterDocument, cache_dir: str | None, archival: bool = False) -> Letter:
@@ -136,14 +138,21 @@ def render_letter(doc: LetterDocument, cache_dir: str | None, archival: bool = F
     path = os.path.join(cache_dir, f"letter-{key}.pdf") if cache_dir else None
     if path and os.path.exists(path) and os.path.exists(path + ".json"):
         with open(path, "rb") as fh, open(path + ".json", encoding="utf-8") as meta:
-            box = json.load(meta)["qr_box"]
-            return Letter(fh.read(), tuple(box) if box else None)
+            info = json.load(meta)
+            box = info["qr_box"]
+            return Letter(fh.read(), tuple(box) if box else None,
+                          {int(k): v for k, v in info.get("sections", {}).items()})
     html = HTML(string=html_text, base_url=None, url_fetcher=url_fetcher())
     rendered = html.render(stylesheets=print_stylesheet(doc.page_size), pdf_tags=True)
     height = ListLayout(doc.page_size).size[1]
     anchor = rendered.pages[0].anchors.get("qr-slot")
     # Anchors are CSS pixels from the top left; PDF points go up from the bottom left.
     box = (anchor[0] * 0.75, height - anchor[1] * 0.75, 19 * MM) if anchor else None
+    sections = {}
+    for index, page in enumerate(rendered.pages):
+        for name in page.anchors:
+            if name.startswith("revision-") and name[9:].isdigit():
+                sections.setdefault(int(name[9:]), index)
     options = {"pdf_tags": True}
     if archival:
         options["pdf_variant"] = "pdf/a-3b"
@@ -151,49 +160,61 @@ def render_letter(doc: LetterDocument, cache_dir: str | None, archival: bool = F
     if path:
         os.makedirs(cache_dir, exist_ok=True)
         with open(path + ".json", "w", encoding="utf-8") as meta:
-            json.dump({"qr_box": box}, meta)
+            json.dump({"qr_box": box, "sections": sections}, meta)
         tmp = f"{path}.tmp-{os.getpid()}"
         with open(tmp, "wb") as fh:
             fh.write(data)
         os.replace(tmp, path)
-    return Letter(data, box)
+    return Letter(data, box, sections)
 
 
-def annex_blocks(doc: LetterDocument, document_id: str, verify_url: str) -> list[tuple]:
-    """Return what the annex says: counts per level, the text's revision and hash, when it was made."""
+def annex_blocks(doc: LetterDocument, document_id: str, verify_url: str,
+                 first_pages: dict[int, int] | None = None) -> list[tuple]:
+    """Return what the annex says: counts per revision and per level present, the text's hash, when it was made.
+
+    `first_pages` maps a revision number to the page its signatory list starts on.
+    """
+    first_pages = first_pages or {}
     counts = doc.level_counts()
     listed = doc.signatory_count
     total = max(doc.counted_total or 0, listed)
     summary = (_("Signatories (%(total)s)", total=f"{total:,}") if total == listed else
                _("Signatories (%(total)s), of whom %(listed)s are named in this copy; the others are counted "
                  "but chose not to be named here.", total=f"{total:,}", listed=f"{listed:,}"))
-    blocks: list[tuple] = [("h", _("Annex: how this document was made")), ("p", summary),
-                           ("row", _("Named in this copy"), f"{listed:,}")]
+    blocks: list[tuple] = [("h", _("Annex: how this document was made")), ("p", summary)]
+    if doc.earlier_revisions:
+        # Every named signatory signed exactly one text: the rows below add up to the named total.
+        parts = [(doc.revision_number, len(doc.signatories), True)]
+        parts += [(g.revision_number, len(g.signatories), False) for g in doc.earlier_revisions]
+        for number, n, is_current in parts:
+            label = (_("Signed the current text, revision %(n)s", n=number) if is_current
+                     else _("Signed the earlier text, revision %(n)s", n=number))
+            page = first_pages.get(number)
+            value = (_("%(count)s (list from page %(page)s)", count=f"{n:,}", page=page) if page and n
+                     else f"{n:,}")
+            blocks.append(("row", label, value))
+    blocks.append(("row", _("Named in this copy"), f"{listed:,}"))
     for level, n in counts.items():
         blocks.append(("row", f"   {LEVEL_MARKS[level]}  {str(LEVEL_LABELS[level])}", f"{n:,}"))
     blocks += [
         ("row", _("Text"), _("revision %(n)s, language version “%(language)s”", n=doc.revision_number,
                              language=doc.language)),
         ("row", _("Text fingerprint (SHA-256)"), doc.revision_hash or "–"),
-        ("row", _("Generated"), doc.generated_at.strftime("%Y-%m-%d %H:%M:%S UTC")),
     ]
+    for g in doc.earlier_revisions:
+        blocks.append(("row", _("Earlier text, revision %(n)s", n=g.revision_number), g.revision_hash))
+    blocks.append(("row", _("Generated"), doc.generated_at.strftime("%Y-%m-%d %H:%M:%S UTC")))
     if document_id:
         blocks.append(("row", _("Document"), document_id))
     if verify_url:
         blocks.append(("row", _("Verify at"), verify_url))
-    blocks.append(("p", _("Every listed signatory confirmed their signature through a link sent to their e-mail "
-                          "address; the letter before each name gives any further verification. Names are printed "
-                          "as the signatories entered them. This file carries the digital signature of the service "
-                          "that collected the signatures: any change made to it afterwards shows at the address "
-                          "above, which the QR code on the first page opens.")))
-    if doc.earlier_revisions:
-        blocks.append(("h", _("Signatories of earlier revisions"), "small"))
-        blocks.append(("p", _("These people signed an earlier version of the text. They are listed on the "
-                              "following pages, under the revision they signed.")))
-        for g in doc.earlier_revisions:
-            blocks.append(("row", _("Revision %(n)s", n=g.revision_number),
-                           _("%(count)s signatories, fingerprint %(hash)s", count=f"{len(g.signatories):,}",
-                             hash=g.revision_hash)))
+    if counts:
+        blocks.append(("h", _("How the signatures were verified"), "small"))
+    for level, n in counts.items():
+        blocks.append(("p", f"{LEVEL_MARKS[level]}  " + LEVEL_DESCRIPTIONS[level](n)))
+    blocks.append(("p", _("Names are printed as the signatories entered them. This file carries the digital "
+                          "signature of the service that collected the signatures: any change made to it "
+                          "afterwards shows at the address above, which the QR code on the first page opens.")))
     return blocks
 
 
@@ -208,14 +229,51 @@ class BuildResult:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def list_specs(doc: LetterDocument) -> tuple[list[chunking.ChunkSpec], list[chunking.ChunkSpec]]:
-    """Plan the chunks of the current list and of the earlier revisions' lists."""
+def legend_note(doc: LetterDocument, entries: list[SignatoryEntry], intro: bool = True) -> str:
+    """Return the note under a list's heading: how it is ordered and the marks of the levels it contains."""
+    present = {e.level for e in entries}
+    legend = " · ".join(f"{LEVEL_MARKS[level]} {LEVEL_LABELS[level]}" for level in LEVEL_LABELS if level in present)
+    if doc.grouping == "kind":
+        order = _("Organizations first, then individuals, each in alphabetical order of surname.")
+    elif doc.grouping == "country":
+        order = _("By country, then in alphabetical order of surname.")
+    else:
+        order = _("In alphabetical order of surname.")
+    lines = [order + " " + _("The letter before each name says how the signature was verified; the annex gives "
+                             "the counts.")] if intro else []
+    return "\n".join([*lines, _("Marks: %(legend)s", legend=legend)])
+
+
+def list_specs(doc: LetterDocument) -> tuple[list[chunking.ChunkSpec], list[list[chunking.ChunkSpec]]]:
+    """Plan the chunks of the current list and, one list each, of the earlier revisions' lists."""
     layout = ListLayout(doc.page_size, doc.columns)
-    groups = [(title or _("Signatories"), entries) for title, entries in grouped_entries(doc)]
-    current = chunking.plan(groups, layout) if doc.signatories else []
-    earlier = chunking.plan([(_("Signatories of revision %(n)s (text fingerprint %(hash)s…)",
-                                n=g.revision_number, hash=g.revision_hash[:16]), g.signatories)
-                              for g in doc.earlier_revisions], layout)
+    groups = grouped_entries(doc)
+    if doc.earlier_revisions:
+        # With earlier texts in the file, the heading says which text these people signed.
+        heading = _("Signatories of the current text (revision %(n)s)", n=doc.revision_number)
+        groups = [(heading if i == 0 and not title else (f"{heading}: {title}" if i == 0 else title), entries)
+                  for i, (title, entries) in enumerate(groups)] or [(heading, [])]
+    else:
+        groups = [(title or _("Signatories"), entries) for title, entries in groups]
+    if doc.signatories:
+        note = legend_note(doc, list(doc.signatories))
+        if doc.earlier_revisions:  # say at once where the others are
+            others = sum(len(g.signatories) for g in doc.earlier_revisions)
+            note += "\n" + ngettext("%(count)s more signatory signed an earlier text; each earlier text follows, "
+                                    "with its own signatories. The annex gives the totals.",
+                                    "%(count)s more signatories signed an earlier text; each earlier text follows, "
+                                    "with its own signatories. The annex gives the totals.", others,
+                                    count=f"{others:,}")
+        current = chunking.plan(groups, layout, note)
+    elif doc.earlier_revisions:
+        current = chunking.plan(groups, layout, _("Nobody has signed the current text yet; the signatories of "
+                                                  "earlier texts follow, each after the text they signed."))
+    else:
+        current = []
+    earlier = [chunking.plan([(_("Signatories of revision %(n)s (text fingerprint %(hash)s…)",
+                                 n=g.revision_number, hash=g.revision_hash[:16]), g.signatories)],
+                             layout, legend_note(doc, list(g.signatories), intro=False))
+               for g in doc.earlier_revisions]
     return current, earlier
 
 
@@ -243,7 +301,7 @@ def _build(doc: LetterDocument, cache_dir: str, *, document_id: str = "", verify
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     current, earlier = list_specs(doc)
-    specs = current + earlier
+    specs = current + [spec for group in earlier for spec in group]
     timings["plan"] = time.perf_counter() - t0
 
     def chunk_progress(done: int, total: int) -> None:
@@ -256,22 +314,36 @@ def _build(doc: LetterDocument, cache_dir: str, *, document_id: str = "", verify
     t1 = time.perf_counter()
     letter = render_letter(doc, cache_dir, archival)
     layout = ListLayout(doc.page_size, doc.columns)
-    annex_pages, annex_glyphs = typeset_annex(annex_blocks(doc, document_id, verify_url), layout)
+    pdf = pikepdf.open(io.BytesIO(letter.pdf))
+    width, height = layout.size
+    rendered_pages = len(pdf.pages)
+    # The order a reader needs: the current text and its signatories, then each earlier text with its own.
+    lists: list[tuple[int, list[bytes]]] = [(doc.revision_number, [p for c in chunk_list[:len(current)]
+                                                                    for p in c.pages])]
+    at = len(current)
+    for g, group_specs in zip(doc.earlier_revisions, earlier):
+        lists.append((g.revision_number, [p for c in chunk_list[at:at + len(group_specs)] for p in c.pages]))
+        at += len(group_specs)
+    starts = [letter.sections.get(g.revision_number, rendered_pages) for g in doc.earlier_revisions]
+    bounds = [*starts, rendered_pages]  # where each list goes in the WeasyPrint pages: after its text
+    first_pages: dict[int, int] = {}  # revision number -> the page number its list starts on
+    inserted = 0
+    for (number, pages), bound in zip(lists, bounds):
+        if pages:
+            first_pages[number] = bound + inserted + 1
+        inserted += len(pages)
+    annex_pages, annex_glyphs = typeset_annex(annex_blocks(doc, document_id, verify_url, first_pages), layout)
     timings["letter"] = time.perf_counter() - t1
 
     t2 = time.perf_counter()
     if progress:
         progress("merge", 0.0)
-    pdf = pikepdf.open(io.BytesIO(letter.pdf))
-    width, height = layout.size
-    letter_pages = len(pdf.pages)
-    current_pages = [p for c in chunk_list[:len(current)] for p in c.pages]
-    earlier_pages = [p for c in chunk_list[len(current):] for p in c.pages]
     annex = [zlib.compress(p, 6) for p in annex_pages]
     translations = render_translations(doc, cache_dir)
     translation_pdf = pikepdf.open(io.BytesIO(translations)) if translations else None
     translation_pages = len(translation_pdf.pages) if translation_pdf else 0
-    total = letter_pages + len(current_pages) + len(annex) + len(earlier_pages) + translation_pages
+    list_pages = sum(len(pages) for _n, pages in lists)
+    total = rendered_pages + list_pages + len(annex) + translation_pages
 
     log = GlyphLog()
     for c in chunk_list:
@@ -280,16 +352,24 @@ def _build(doc: LetterDocument, cache_dir: str, *, document_id: str = "", verify
     stamps = _stamps(doc, total, width, height, log)
     fonts = pdf.make_indirect(embed_fonts(pdf, log.used, cache_dir))
     resources = pdf.make_indirect(pikepdf.Dictionary(Font=fonts))
-    added = [*current_pages, *annex, *earlier_pages]
-    pdf.pages.extend([_page(pdf, content, width, height, resources) for content in added])
-    kinds = ["L"] * len(current_pages) + ["Sect"] * len(annex) + ["L"] * len(earlier_pages)
-    _tag_added_pages(pdf, letter_pages, kinds)
+    added: list[tuple[int, str]] = []  # (page index, structure kind) of the pages typeset here
+    inserted = 0
+    for (number, pages), bound in zip(lists, bounds):
+        index = bound + inserted
+        for offset, content in enumerate(pages):
+            pdf.pages.insert(index + offset, _page(pdf, content, width, height, resources))
+            added.append((index + offset, "L"))
+        inserted += len(pages)
+    annex_at = len(pdf.pages)
+    pdf.pages.extend([_page(pdf, content, width, height, resources) for content in annex])
+    added += [(annex_at + i, "Sect") for i in range(len(annex))]
+    _tag_added_pages(pdf, added)
     if translation_pdf is not None:
         pdf.pages.extend(translation_pdf.pages)
 
-    last_added = letter_pages + len(added)
+    ours = {index for index, _kind in added}
     for index, page in enumerate(pdf.pages):
-        _stamp(pdf, page, stamps[index], fonts, added=letter_pages <= index < last_added)
+        _stamp(pdf, page, stamps[index], fonts, added=index in ours)
     if verify_url and letter.qr_box:
         x, top, size = letter.qr_box
         matrix = segno.make(verify_url, error="m").matrix
@@ -371,10 +451,10 @@ def _stamp(pdf: pikepdf.Pdf, page: pikepdf.Page, stamp: bytes, fonts, added: boo
         page.contents_add(pdf.make_stream(b"\n" + stamp))
 
 
-def _tag_added_pages(pdf: pikepdf.Pdf, first: int, kinds: list[str]) -> None:
+def _tag_added_pages(pdf: pikepdf.Pdf, added: list[tuple[int, str]]) -> None:
     """Link the typeset pages into the letter's structure tree, so screen readers reach the names."""
     root = pdf.Root.get("/StructTreeRoot")
-    if root is None or not kinds:
+    if root is None or not added:
         return
     document = root.K[0] if isinstance(root.K, pikepdf.Array) else root.K
     nums = root.ParentTree.get("/Nums")
@@ -382,16 +462,15 @@ def _tag_added_pages(pdf: pikepdf.Pdf, first: int, kinds: list[str]) -> None:
         return  # a deep number tree from another producer: leave the added pages untagged
     next_key = int(root.get("/ParentTreeNextKey", len(nums) // 2))
     kids = document.K if isinstance(document.K, pikepdf.Array) else pikepdf.Array([document.K])
-    groups: dict[str, pikepdf.Object] = {}
-    previous = None
-    for offset, kind in enumerate(kinds):
-        if kind != previous:
-            groups[kind] = pdf.make_indirect(pikepdf.Dictionary(
+    parent = None
+    previous = (None, -2)
+    for index, kind in added:
+        if (kind, index - 1) != previous:  # a new run of pages (after a text, or of another kind)
+            parent = pdf.make_indirect(pikepdf.Dictionary(
                 Type=pikepdf.Name.StructElem, S=pikepdf.Name("/" + kind), P=document, K=pikepdf.Array()))
-            kids.append(groups[kind])
-            previous = kind
-        parent = groups[kind]
-        page = pdf.pages[first + offset]
+            kids.append(parent)
+        previous = (kind, index)
+        page = pdf.pages[index]
         element = pdf.make_indirect(pikepdf.Dictionary(
             Type=pikepdf.Name.StructElem, S=pikepdf.Name.LI if kind == "L" else pikepdf.Name.P,
             P=parent, Pg=page.obj, K=0))

@@ -20,7 +20,7 @@ from .document import SignatoryEntry, _entry_bytes
 from .typeset import ListLayout, typeset_chunk, use_metrics_cache
 
 # Bump when typesetting changes, so old cache files are never reused.
-TYPESET_VERSION = "list-6"
+TYPESET_VERSION = "list-7"
 _MAGIC = b"PCHUNK1\n"
 MIN_CHUNK, AVG_EXTRA, MAX_CHUNK = 250, 550, 2200
 IN_PROCESS_MAX = 5000

@@ -9,6 +9,7 @@ from functools import lru_cache
 from typing import Sequence
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 LEVELS = ("official", "vouched", "domain", "email", "unconfirmed")
 # Lazy strings: they resolve in the language the PDF is rendered in (see assemble.document_locale).
@@ -18,6 +19,26 @@ LEVEL_LABELS = {
     "domain": _l("e-mail at the organization's domain confirmed"),
     "email": _l("e-mail address confirmed"),
     "unconfirmed": _l("not confirmed"),
+}
+# What each level proves, for the annex: it describes only the levels present, each with its count.
+LEVEL_DESCRIPTIONS = {
+    "official": lambda n: ngettext("%(count)s organization signed officially: its contact address, proven to the "
+                                   "organization registry, confirmed the signature.",
+                                   "%(count)s organizations signed officially: their contact addresses, proven to the "
+                                   "organization registry, confirmed the signatures.", n, count=f"{n:,}"),
+    "vouched": lambda n: ngettext("%(count)s signatory was vouched for by the organizers (for example from a signed "
+                                  "paper list); no e-mail confirmation is implied.",
+                                  "%(count)s signatories were vouched for by the organizers (for example from a signed "
+                                  "paper list); no e-mail confirmation is implied.", n, count=f"{n:,}"),
+    "domain": lambda n: ngettext("%(count)s signatory confirmed through a link sent to an e-mail address at the "
+                                 "domain of the organization named as affiliation.",
+                                 "%(count)s signatories confirmed through a link sent to an e-mail address at the "
+                                 "domain of the organization named as affiliation.", n, count=f"{n:,}"),
+    "email": lambda n: ngettext("%(count)s signatory confirmed through a link sent to their e-mail address.",
+                                "%(count)s signatories confirmed through a link sent to their e-mail address.", n,
+                                count=f"{n:,}"),
+    "unconfirmed": lambda n: ngettext("%(count)s signatory is listed without any confirmation.",
+                                      "%(count)s signatories are listed without any confirmation.", n, count=f"{n:,}"),
 }
 LEVEL_MARKS = {"official": "O", "vouched": "V", "domain": "D", "email": "E", "unconfirmed": "?"}
 GROUPINGS = ("none", "kind", "country")
@@ -74,11 +95,19 @@ class Logo:
 
 @dataclass(frozen=True)
 class RevisionGroup:
-    """Signatories who signed an earlier revision of the text."""
+    """Signatories who signed an earlier revision of the text, and that text, printed before them."""
 
     revision_number: int
     revision_hash: str
     signatories: Sequence[SignatoryEntry]
+    title: str = ""
+    body_html: str = ""
+    subject: str = ""
+    demands: tuple[str, ...] = ()
+    closing: str = ""
+    language: str = ""
+    # What the current text changed, part by part: (label, ((op, text), ...)) with op equal/insert/delete.
+    changes: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -133,7 +162,7 @@ class LetterDocument:
         for entries in [self.signatories, *(g.signatories for g in self.earlier_revisions)]:
             for entry in entries:
                 counts[entry.level if entry.level in counts else "unconfirmed"] += 1
-        return {level: n for level, n in counts.items() if n or level in ("email",)}
+        return {level: n for level, n in counts.items() if n}
 
     def source_hash(self) -> str:
         """Hash everything printed except the generation time, so an unchanged letter is recognized."""
@@ -143,6 +172,9 @@ class LetterDocument:
         h.update(json.dumps(fixed, default=str, sort_keys=True, ensure_ascii=False).encode())
         if self.logo:
             h.update(hashlib.sha256(self.logo.data).digest())
+        for g in self.earlier_revisions:  # the earlier texts are printed too
+            h.update(json.dumps([g.revision_number, g.revision_hash, g.title, g.body_html, g.subject,
+                                 list(g.demands), g.closing, g.language, g.changes], ensure_ascii=False).encode())
         for entries in [self.signatories, *(g.signatories for g in self.earlier_revisions)]:
             h.update(b"\x1d")
             for e in entries:
@@ -239,14 +271,11 @@ def document_from_appeal(appeal, audience: str = "addressees", *, settings=None,
     for listed in listed_signatures(appeal, VISIBILITY_AUDIENCE[audience]):
         rev = by_id.get(listed.revision_id)
         number = rev.number if rev else revision_number
-        entry = SignatoryEntry(name=listed.name, affiliation=listed.affiliation,
-                               level=listed.level if listed.level in LEVELS else "unconfirmed",
-                               is_organization=listed.level == "official", country=listed.country,
-                               revision_number=number)
+        entry = entry_of(listed, number)
         if rev is None or rev.id == appeal.published_revision_id:
             current.append(entry)
         else:
-            earlier.setdefault((rev.number, rev.content_hash), []).append(entry)
+            earlier.setdefault(rev.number, (rev, []))[1].append(entry)
     letter_date = content.get("letter_date")
     when = (date.fromisoformat(letter_date) if isinstance(letter_date, str) and letter_date
             else (appeal.published_at or datetime.now(timezone.utc)).date())
@@ -268,8 +297,9 @@ def document_from_appeal(appeal, audience: str = "addressees", *, settings=None,
         revision_hash=revision_hash,
         generated_at=generated_at or datetime.now(timezone.utc),
         signatories=current,
-        earlier_revisions=[RevisionGroup(n, h, sorted_entries(v, language))
-                           for (n, h), v in sorted(earlier.items(), key=lambda kv: kv[0], reverse=True)],
+        earlier_revisions=[_revision_group(rev, sorted_entries(v, language), appeal.original_language or language,
+                                           published)
+                           for _n, (rev, v) in sorted(earlier.items(), key=lambda kv: kv[0], reverse=True)],
         page_size=getattr(settings, "page_size", "A4") or "A4",
         columns=int(getattr(settings, "columns", 2) or 2),
         grouping=getattr(settings, "grouping", "none") or "none",
@@ -278,6 +308,40 @@ def document_from_appeal(appeal, audience: str = "addressees", *, settings=None,
         counted_total=counted_total(appeal),
         translations=_translations_of(appeal, language) if combined else [],
     )
+
+
+def entry_of(listed, revision_number: int) -> SignatoryEntry:
+    """Map one listed signature onto the entry the PDF prints (the one place for how a signer is shown)."""
+    return SignatoryEntry(name=listed.name, affiliation=listed.affiliation,
+                          level=listed.level if listed.level in LEVELS else "unconfirmed",
+                          is_organization=listed.level == "official", country=listed.country,
+                          revision_number=revision_number)
+
+
+def _revision_group(rev, entries: list[SignatoryEntry], language: str, published) -> RevisionGroup:
+    from ..appeals.diff import content_diff
+    from ..appeals.markdown import render_markdown
+
+    content = rev.content or {}
+    changes = content_diff(content, published.content or {}) if published is not None else []
+    return RevisionGroup(rev.number, rev.content_hash, entries, title=content.get("title") or "",
+                         body_html=str(render_markdown(content.get("body") or "")),
+                         subject=content.get("subject") or "", demands=tuple(content.get("demands") or []),
+                         closing=content.get("closing") or "", language=language,
+                         changes=tuple((label, tuple((c.op, c.text) for c in chunks)) for label, chunks in changes))
+
+
+def paragraphs(text: str) -> list[list[str]]:
+    """Split plain text into paragraphs at blank lines, each a list of its lines (any newline convention)."""
+    import re
+
+    text = (text or "").replace("\r\n", "\n").replace("\r", "\n")
+    out = []
+    for block in re.split(r"\n[ \t\u00a0]*\n", text):
+        lines = [line.strip() for line in block.split("\n") if line.strip()]
+        if lines:
+            out.append(lines)
+    return out
 
 
 def _translations_of(appeal, shown: str) -> list[TranslationVersion]:

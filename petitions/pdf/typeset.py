@@ -389,10 +389,13 @@ def typeset_chunk(entries: list[SignatoryEntry], layout: ListLayout, heading: st
         draw_runs(first_page_header, shape(heading, SERIF_BOLD, HEADING_SIZE, log), MARGINS["left"],
                   page_h - MARGINS["top"] - HEADING_SIZE)
         header_lines = int(HEADING_SPACE // LEADING) + 1
-        if note:
-            draw_runs(first_page_header, shape(note, SANS, 6.8, log, GREY), MARGINS["left"],
-                      page_h - MARGINS["top"] - HEADING_SIZE - 11)
-            header_lines += 1
+        # The note (how the list is ordered, the legend) sits under the heading, wrapped to the page width.
+        note_lines = [line for paragraph in note.split("\n") if paragraph.strip()
+                      for line in wrap(paragraph, SANS, 6.8, page_w - MARGINS["left"] - MARGINS["right"], log, GREY)]
+        for n, line in enumerate(note_lines):
+            draw_runs(first_page_header, line, MARGINS["left"], page_h - MARGINS["top"] - HEADING_SIZE - 11 - n * 9)
+        if note_lines:
+            header_lines = -(-int(HEADING_SIZE + 11 + (len(note_lines) - 1) * 9 + 12) // int(LEADING))
         y_rule = page_h - MARGINS["top"] - header_lines * LEADING + 4
         first_page_header.append(f"0.6 0.6 0.6 RG 0.4 w {MARGINS['left']:.2f} {y_rule:.2f} m "
                                  f"{page_w - MARGINS['right']:.2f} {y_rule:.2f} l S")
