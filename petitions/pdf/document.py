@@ -52,6 +52,8 @@ class SignatoryEntry:
     country: str = ""
     revision_number: int = 1
     surname: str = ""  # empty: the last word of the name
+    signer: str = ""  # who signed on behalf of the organization named by `name`
+    role: str = ""  # the signer's role in that organization
 
     @property
     def sort_surname(self) -> str:
@@ -152,7 +154,7 @@ class LetterDocument:
 
 def _entry_bytes(e: SignatoryEntry) -> bytes:
     return "\x1f".join((e.name, e.affiliation, e.level, "o" if e.is_organization else "p", e.country,
-                        str(e.revision_number), e.surname)).encode() + b"\x1e"
+                        str(e.revision_number), e.surname, e.signer, e.role)).encode() + b"\x1e"
 
 
 @lru_cache(maxsize=16)
@@ -239,10 +241,7 @@ def document_from_appeal(appeal, audience: str = "addressees", *, settings=None,
     for listed in listed_signatures(appeal, VISIBILITY_AUDIENCE[audience]):
         rev = by_id.get(listed.revision_id)
         number = rev.number if rev else revision_number
-        entry = SignatoryEntry(name=listed.name, affiliation=listed.affiliation,
-                               level=listed.level if listed.level in LEVELS else "unconfirmed",
-                               is_organization=listed.level == "official", country=listed.country,
-                               revision_number=number)
+        entry = _entry_of(listed, number, language)
         if rev is None or rev.id == appeal.published_revision_id:
             current.append(entry)
         else:
@@ -278,6 +277,22 @@ def document_from_appeal(appeal, audience: str = "addressees", *, settings=None,
         counted_total=counted_total(appeal),
         translations=_translations_of(appeal, language) if combined else [],
     )
+
+
+def _entry_of(listed, revision_number: int, language: str) -> SignatoryEntry:
+    """Return one printed entry: an organization by its name, then who signed for it, in the PDF's language."""
+    from ..i18n import signed_by, with_locale
+
+    level = listed.level if listed.level in LEVELS else "unconfirmed"
+    if listed.is_organization:
+        with with_locale(language):
+            by = signed_by(listed.name, listed.role) if listed.name else ""
+        return SignatoryEntry(name=listed.organization, affiliation=by, level=level, is_organization=True,
+                              country=listed.country, revision_number=revision_number, signer=listed.name,
+                              role=listed.role)
+    return SignatoryEntry(name=listed.name, affiliation=listed.affiliation, level=level,
+                          is_organization=level == "official", country=listed.country,
+                          revision_number=revision_number)
 
 
 def _translations_of(appeal, shown: str) -> list[TranslationVersion]:
