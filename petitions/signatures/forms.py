@@ -29,7 +29,8 @@ class PersonFieldsMixin:
 
 
 ROLE_MAX_LENGTH = 200
-KIND_CHOICES = [("person", _l("As a person")), ("organization", _l("On behalf of an organization"))]
+KIND_CHOICES = [SelectChoice("person", _l("As a person")),
+                SelectChoice("organization", _l("On behalf of an organization"))]
 
 
 def kind_field():
