@@ -2,6 +2,7 @@
 import csv
 import io
 import json
+import os
 
 import pytest
 from pypdf import PdfReader
@@ -168,11 +169,10 @@ def test_pdf_prints_the_organization_with_who_signed_for_it(client, appeal):
     sign_org(appeal)
     db.session.commit()
     render_public_pdf(appeal)
-    data = client.get(f"/a/{appeal.slug}/public.pdf").data
-    open("/tmp/orgsign-public.pdf", "wb").write(data)
-    text = " ".join(pdf_text(data).split())
+    text = " ".join(pdf_text(client.get(f"/a/{appeal.slug}/public.pdf").data).split())
     assert ORG in text
     assert f"signed by {SIGNER}, {ROLE}" in text
+    assert "On behalf of an organization 1" in text  # counted in the annex
 
 
 def test_pdf_entry_and_attachment_csv_mark_organizations(appeal):
@@ -374,8 +374,11 @@ def test_sign_form_in_chromium(app, appeal, js, tmp_path):
         page.locator("input[name='email']").fill("anar@example.org")
         page.locator("input[name='consent']").check()
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-        if js:
-            page.screenshot(path="docs/screenshots/sign-as-organization-360.png", full_page=False)
+        if os.environ.get("SCREENSHOT_DIR"):
+            name = "sign-as-organization-360" + ("" if js else "-nojs") + ".png"
+            page.locator("aside.sign form").screenshot(path=os.path.join(os.environ["SCREENSHOT_DIR"], name))
+        page.set_viewport_size({"width": 1280, "height": 900})
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
         page.locator("input[type='submit'], button[type='submit']").first.click()
         page.wait_for_url("**/thanks**")
     db.session.expire_all()

@@ -129,6 +129,12 @@ class LetterDocument:
     def signatory_count(self) -> int:
         return len(self.signatories) + sum(len(g.signatories) for g in self.earlier_revisions)
 
+    @property
+    def organization_count(self) -> int:
+        """Count the listed signatories who sign on behalf of an organization."""
+        return sum(e.is_organization for entries in [self.signatories, *(g.signatories for g in self.earlier_revisions)]
+                   for e in entries)
+
     def level_counts(self) -> dict[str, int]:
         """Count every listed signatory per verification level, strongest level first."""
         counts = {level: 0 for level in LEVELS}

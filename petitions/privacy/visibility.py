@@ -72,7 +72,7 @@ class ListedSignature:
 
     @property
     def display_line(self) -> str:
-        """Return "Name – Affiliation, Country" (or "Organization (signed by Name, Role)") as this audience may see it."""
+        """Return "Name – Affiliation, Country" or "Organization (signed by Name, Role)" for this audience."""
         if self.is_organization:
             line = organization_line(self.organization, self.name, self.role)
             return f"{line} – {self.country}" if self.country else line
