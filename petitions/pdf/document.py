@@ -159,8 +159,10 @@ class LetterDocument:
 
 
 def _entry_bytes(e: SignatoryEntry) -> bytes:
+    # Who signed for an organization only where there is one: a person's bytes (and cached chunks) stay as they were.
+    extra = (e.signer, e.role) if e.signer or e.role else ()
     return "\x1f".join((e.name, e.affiliation, e.level, "o" if e.is_organization else "p", e.country,
-                        str(e.revision_number), e.surname, e.signer, e.role)).encode() + b"\x1e"
+                        str(e.revision_number), e.surname, *extra)).encode() + b"\x1e"
 
 
 @lru_cache(maxsize=16)
