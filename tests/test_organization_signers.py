@@ -3,6 +3,7 @@ import csv
 import io
 import json
 import os
+import re
 
 import pytest
 from pypdf import PdfReader
@@ -384,3 +385,13 @@ def test_sign_form_in_chromium(app, appeal, js, tmp_path):
     db.session.expire_all()
     sig = db.session.scalar(select(Signature))
     assert sig.kind is SignerKind.ORGANIZATION and sig.display_line == LINE
+
+
+def test_confirmation_page_and_mail_name_the_organization_safely(client, appeal):
+    sig = signing.sign(appeal, "<b>Anar</b>", "", "anar@example.org", kind="organization",
+                       organization_name="Union <script>alert(1)</script>", signer_role=ROLE).signature
+    db.session.commit()
+    page = client.get(f"/confirm/{signing.confirmation_token(sig)}").get_data(as_text=True)
+    assert "<script>alert(1)" not in page and "<b>Anar" not in page
+    line = re.sub(r"</?bdi[^>]*>", "", page)  # each part is isolated: names mix scripts
+    assert "Union &lt;script&gt;alert(1)&lt;/script&gt; (signed by &lt;b&gt;Anar&lt;/b&gt;, " + ROLE + ")" in line
