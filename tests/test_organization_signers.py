@@ -395,3 +395,11 @@ def test_confirmation_page_and_mail_name_the_organization_safely(client, appeal)
     assert "<script>alert(1)" not in page and "<b>Anar" not in page
     line = re.sub(r"</?bdi[^>]*>", "", page)  # each part is isolated: names mix scripts
     assert "Union &lt;script&gt;alert(1)&lt;/script&gt; (signed by &lt;b&gt;Anar&lt;/b&gt;, " + ROLE + ")" in line
+
+
+def test_withdrawal_blanks_the_organization_and_role(appeal):
+    sig = sign_org(appeal)
+    db.session.commit()
+    sig.withdraw()
+    db.session.commit()
+    assert (sig.organization_name, sig.signer_role, sig.full_name) == ("", "", "")
