@@ -30,7 +30,7 @@ def test_appeal_counts(client, appeal):
     assert response.status_code == 200 and response.mimetype == "application/json"
     body = response.get_json()
     assert body["slug"] == appeal.slug and body["status"] == "open" and body["title"] == "Stop the trials"
-    assert body["signatures"] == {"total": 7, "listed": 6, "not_listed": 1}
+    assert body["signatures"] == {"total": 7, "listed": 6, "not_listed": 1, "organizations": 0}
     assert body["links"]["signatures"].endswith(f"/api/v1/appeals/{appeal.slug}/signatures")
 
 
@@ -42,7 +42,8 @@ def test_signatures_public_list_paginated(client, appeal):
     second = client.get(first["next"].split("localhost", 1)[1]).get_json()
     assert [s["name"] for s in second["signatures"]] == ["Signer Nümunə 5", "Signer Nümunə 6"]
     assert "next" not in second
-    assert set(second["signatures"][0]) == {"name", "affiliation", "country", "withheld"}  # no ids, no e-mail
+    assert set(second["signatures"][0]) == {"name", "affiliation", "country", "withheld", "kind", "organization",
+                                             "role"}  # no ids, no e-mail
     raw = client.get(f"/api/v1/appeals/{appeal.slug}/signatures").get_data(as_text=True)
     assert "Nümunə" in raw and "Pending One" not in raw and "Signer Nümunə 3" not in raw
 

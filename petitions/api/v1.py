@@ -7,7 +7,7 @@ from sqlalchemy import select
 from ..extensions import db, limiter
 from ..http import MAX_ID, parse_int
 from ..appeals.models import Appeal, AppealStatus
-from ..privacy.visibility import counted_total, listed_signatures
+from ..privacy.visibility import counted_organizations, counted_total, listed_signatures
 from ..urls import external_url
 from . import errors
 from .errors import ApiError
@@ -66,7 +66,8 @@ def appeal(slug: str):
         "url": external_url("public.appeal", slug=appeal.slug),
         "published_at": _iso(appeal.published_at),
         "closed_at": _iso(appeal.closed_at),
-        "signatures": {"total": total, "listed": listed, "not_listed": total - listed},
+        "signatures": {"total": total, "listed": listed, "not_listed": total - listed,
+                       "organizations": counted_organizations(appeal)},
         "links": {"signatures": external_url("api_v1.signatures", slug=appeal.slug)},
     })
 

@@ -5,7 +5,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..signatures.forms import SignForm
 from .models import Appeal, AppealStatus
-from ..privacy.visibility import counted_total, counted_totals, listed_signatures
+from ..privacy.visibility import counted_organizations, counted_total, counted_totals, listed_signatures
 
 bp = Blueprint("public", __name__)
 
@@ -41,6 +41,7 @@ def render_appeal_page(appeal: Appeal, form: SignForm | None = None, status: int
     version = version_context(appeal, lang if lang is not None else request.args.get("lang"))
     page = render_template("public/appeal.html", appeal=appeal, form=form or SignForm(appeal=appeal),
                            confirmed=counted_total(appeal), signatories=listed_signatures(appeal, "public_page"),
+                           organizations=counted_organizations(appeal),
                            **version)
     return page, status, {"Vary": "Accept-Language", "Content-Language": version["html_lang"]}
 

@@ -6,7 +6,8 @@ import io
 
 from .document import LetterDocument, grouped_entries
 
-CSV_COLUMNS = ["name", "affiliation", "verification_level", "organization", "country", "revision"]
+CSV_COLUMNS = ["name", "affiliation", "verification_level", "organization", "country", "revision", "kind",
+               "signed_by", "role"]
 
 
 def signatories_csv(doc: LetterDocument) -> bytes:
@@ -17,8 +18,11 @@ def signatories_csv(doc: LetterDocument) -> bytes:
     entries = [e for _, group in grouped_entries(doc) for e in group]
     entries += [e for g in doc.earlier_revisions for e in g.signatories]
     for e in entries:
-        writer.writerow([_safe(e.name), _safe(e.affiliation), e.level, "yes" if e.is_organization else "no",
-                         e.country, e.revision_number])
+        # An organization's row names who signed in columns of their own, not in the printed words.
+        affiliation = "" if e.signer else e.affiliation
+        writer.writerow([_safe(e.name), _safe(affiliation), e.level, "yes" if e.is_organization else "no",
+                         _safe(e.country), e.revision_number, "organization" if e.is_organization else "person",
+                         _safe(e.signer), _safe(e.role)])
     return out.getvalue().encode("utf-8")
 
 

@@ -194,6 +194,8 @@ def annex_blocks(doc: LetterDocument, document_id: str, verify_url: str,
                      else f"{n:,}")
             blocks.append(("row", label, value))
     blocks.append(("row", _("Named in this copy"), f"{listed:,}"))
+    if doc.organization_count:  # organizations are printed in bold, with who signed for them
+        blocks.append(("row", _("On behalf of an organization"), f"{doc.organization_count:,}"))
     for level, n in counts.items():
         blocks.append(("row", f"   {LEVEL_MARKS[level]}  {str(LEVEL_LABELS[level])}", f"{n:,}"))
     blocks += [

@@ -73,6 +73,8 @@ class SignatoryEntry:
     country: str = ""
     revision_number: int = 1
     surname: str = ""  # empty: the last word of the name
+    signer: str = ""  # who signed on behalf of the organization named by `name`
+    role: str = ""  # the signer's role in that organization
 
     @property
     def sort_surname(self) -> str:
@@ -156,6 +158,12 @@ class LetterDocument:
     def signatory_count(self) -> int:
         return len(self.signatories) + sum(len(g.signatories) for g in self.earlier_revisions)
 
+    @property
+    def organization_count(self) -> int:
+        """Count the listed signatories who sign on behalf of an organization."""
+        return sum(e.is_organization for entries in [self.signatories, *(g.signatories for g in self.earlier_revisions)]
+                   for e in entries)
+
     def level_counts(self) -> dict[str, int]:
         """Count every listed signatory per verification level, strongest level first."""
         counts = {level: 0 for level in LEVELS}
@@ -183,8 +191,10 @@ class LetterDocument:
 
 
 def _entry_bytes(e: SignatoryEntry) -> bytes:
+    # Who signed for an organization only where there is one: a person's bytes (and cached chunks) stay as they were.
+    extra = (e.signer, e.role) if e.signer or e.role else ()
     return "\x1f".join((e.name, e.affiliation, e.level, "o" if e.is_organization else "p", e.country,
-                        str(e.revision_number), e.surname)).encode() + b"\x1e"
+                        str(e.revision_number), e.surname, *extra)).encode() + b"\x1e"
 
 
 @lru_cache(maxsize=16)
@@ -271,7 +281,7 @@ def document_from_appeal(appeal, audience: str = "addressees", *, settings=None,
     for listed in listed_signatures(appeal, VISIBILITY_AUDIENCE[audience]):
         rev = by_id.get(listed.revision_id)
         number = rev.number if rev else revision_number
-        entry = entry_of(listed, number)
+        entry = entry_of(listed, number, language)
         if rev is None or rev.id == appeal.published_revision_id:
             current.append(entry)
         else:
@@ -310,11 +320,19 @@ def document_from_appeal(appeal, audience: str = "addressees", *, settings=None,
     )
 
 
-def entry_of(listed, revision_number: int) -> SignatoryEntry:
+def entry_of(listed, revision_number: int, language: str = "en") -> SignatoryEntry:
     """Map one listed signature onto the entry the PDF prints (the one place for how a signer is shown)."""
-    return SignatoryEntry(name=listed.name, affiliation=listed.affiliation,
-                          level=listed.level if listed.level in LEVELS else "unconfirmed",
-                          is_organization=listed.level == "official", country=listed.country,
+    from ..i18n import signed_by, with_locale
+
+    level = listed.level if listed.level in LEVELS else "unconfirmed"
+    if listed.is_organization:
+        with with_locale(language):
+            by = signed_by(listed.name, listed.role) if listed.name else ""
+        return SignatoryEntry(name=listed.organization, affiliation=by, level=level, is_organization=True,
+                              country=listed.country, revision_number=revision_number, signer=listed.name,
+                              role=listed.role)
+    return SignatoryEntry(name=listed.name, affiliation=listed.affiliation, level=level,
+                          is_organization=level == "official", country=listed.country,
                           revision_number=revision_number)
 
 

@@ -450,7 +450,8 @@ def _fill(blocks, start: int, capacity: int, columns: int):
 
 def _balanced(blocks, capacity: int, columns: int):
     total = sum(len(b) for b in blocks)
-    target = max(1, -(-total // columns))
+    # Never below the tallest entry: _fill cuts an entry taller than its column.
+    target = max(1, -(-total // columns), *(len(b) for b in blocks))
     while target <= capacity:
         cols, i = _fill(blocks, 0, target, columns)
         if i >= len(blocks):

@@ -6,7 +6,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Validation
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..signatures import names
-from ..signatures.forms import PersonFieldsMixin
+from ..signatures.forms import PersonFieldsMixin, kind_field, organization_name_field, signer_role_field
 from ..signatures.models import Visibility
 from .visibility import ANONYMOUS_DISPLAY_LABELS, VISIBILITY_LABELS
 
@@ -23,6 +23,9 @@ def _or_blank(value):
 
 
 class CorrectForm(PersonFieldsMixin, FlaskForm):
+    kind = kind_field()
+    organization_name = organization_name_field()
+    signer_role = signer_role_field()
     full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=names.NAME_MAX_LENGTH)],
                             filters=[_or_blank])
     affiliation = StringField(_l("Affiliation"), validators=[Length(max=names.AFFILIATION_MAX_LENGTH)],

@@ -13,7 +13,7 @@ from ..extensions import db, limiter, utcnow
 from ..mail import sending
 from ..signatures import tokens
 from ..signatures import verification
-from ..signatures.models import Signature, Visibility
+from ..signatures.models import Signature, SignerKind, Visibility
 from ..urls import external_url
 from .visibility import entry_for, offered_choices
 
@@ -98,6 +98,9 @@ def export(email_hash: str) -> dict:
                        "status": s.appeal.status.value},
             "full_name": s.full_name,
             "affiliation": s.affiliation,
+            "signs_as": s.kind.value,
+            "organization_signed_for": s.organization_name,
+            "role_in_organization": s.signer_role,
             "country": s.country,
             "email": crypto.decrypt(s.email_encrypted) if s.email_encrypted else None,
             "status": s.status.value,
@@ -121,13 +124,21 @@ def _iso(value) -> str | None:
     return value.isoformat(timespec="seconds") + "Z" if value else None
 
 
-def correct(signature: Signature, full_name: str, affiliation: str, country: str, visibility: str) -> list[str]:
+def correct(signature: Signature, full_name: str, affiliation: str, country: str, visibility: str, *,
+            kind: str | None = None, organization_name: str | None = None,
+            signer_role: str | None = None) -> list[str]:
     """Change what the signer typed and who may see it; return what was changed (field names)."""
     if visibility not in offered_choices(signature.appeal) and visibility != signature.visibility.value:
         raise ValueError("This appeal does not offer that choice.")
     level_before = signature.level
     # A new name or affiliation keeps no level earned for the old one (Signature.correct_identity).
-    changed = signature.correct_identity(full_name, affiliation)
+    signer_kind = SignerKind(kind) if kind else signature.kind
+    if signer_kind is SignerKind.PERSON:
+        organization_name, signer_role = "", ""  # a person signs for no organization
+    elif affiliation is not None:
+        affiliation = ""  # as when signing: the organization and role say it
+    changed = signature.correct_identity(full_name, affiliation, kind=signer_kind,
+                                         organization_name=organization_name, signer_role=signer_role)
     if changed:
         verification.redescribe_corrected(signature)
     changes = {"country": country, "visibility": Visibility(visibility)}

@@ -61,10 +61,16 @@ def my_data(token: str):
     signatures = selfservice.signatures_for_hash(key)
     forms = {s.id: _correct_form(s, formdata=None, data={
         "full_name": s.full_name, "affiliation": s.affiliation, "country": s.country,
-        "visibility": s.visibility.value}) for s in signatures}
+        "visibility": s.visibility.value, **_kind_data(s)}) for s in signatures}
     return _no_store(Response(render_template(
         "privacy/my_data.html", token=token, signatures=signatures, forms=forms,
         shown_publicly=shown_on_public_page, delivered=selfservice.in_delivered_letter)))
+
+
+def _kind_data(signature) -> dict:
+    # What a form without these fields (an older page) leaves as it is.
+    return {"kind": signature.kind.value, "organization_name": signature.organization_name,
+            "signer_role": signature.signer_role}
 
 
 def _correct_form(signature, **kwargs) -> CorrectForm:
@@ -103,12 +109,13 @@ def correct(token: str, signature_id: int):
     if error:
         return error
     signature = _own(key, signature_id)
-    form = _correct_form(signature)
+    form = _correct_form(signature, **_kind_data(signature))
     if not form.validate():
         return _no_store(Response(render_template(
             "privacy/correct_error.html", token=token, signature=signature, form=form), status=422))
     changed = selfservice.correct(signature, form.full_name.data, form.affiliation.data, form.country.data,
-                                  form.visibility.data)
+                                  form.visibility.data, kind=form.kind.data,
+                                  organization_name=form.organization_name.data, signer_role=form.signer_role.data)
     delivered = selfservice.in_delivered_letter(signature)
     db.session.commit()
     return _no_store(Response(render_template(

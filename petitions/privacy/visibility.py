@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from ..appeals.models import Appeal
 from ..extensions import db
-from ..signatures.models import Review, Signature, SignatureStatus, Visibility
+from ..i18n import organization_line
+from ..signatures.models import Level, Review, Signature, SignatureStatus, SignerKind, Visibility
 
 # Who is looking. The addressees' letter and the owners' export show names signers kept off the public page.
 PUBLIC_AUDIENCES = frozenset({"public_page", "public_pdf", "api"})
@@ -60,17 +61,31 @@ class ListedSignature:
     level: str
     confirmed_at: datetime | None
     revision_id: int | None = None  # the revision of the text this person signed
+    # "organization" only where the name is shown: a withheld signer's kind and role could identify them.
+    kind: str = "person"
+    organization: str = ""
+    role: str = ""
+
+    @property
+    def is_organization(self) -> bool:
+        return self.kind == "organization"
 
     @property
     def display_line(self) -> str:
-        """Return "Name – Affiliation, Country" with whatever parts this audience may see."""
+        """Return "Name – Affiliation, Country" or "Organization (signed by Name, Role)" for this audience."""
+        if self.is_organization:
+            line = organization_line(self.organization, self.name, self.role)
+            return f"{line} – {self.country}" if self.country else line
         details = ", ".join(p for p in (self.affiliation, self.country) if p)
         return f"{self.name} – {details}" if details else self.name
 
     def as_json(self) -> dict:
         """Return the fields an API client may see."""
-        return {"name": self.name, "affiliation": self.affiliation, "country": self.country,
-                "withheld": self.withheld}
+        shown = {"name": self.name, "affiliation": self.affiliation, "country": self.country,
+                 "withheld": self.withheld}
+        if not self.withheld:
+            shown.update(kind=self.kind, organization=self.organization, role=self.role)
+        return shown
 
 
 def counting_clause():
@@ -90,6 +105,14 @@ def counted_signatures(appeal: Appeal) -> list[Signature]:
 def counted_total(appeal: Appeal) -> int:
     """Return how many signatures count (anonymous and addressee-only ones included)."""
     return counted_totals([appeal.id])[appeal.id]
+
+
+def counted_organizations(appeal: Appeal) -> int:
+    """Return how many of the signatures that count were made on behalf of an organization."""
+    return db.session.scalar(select(func.count()).select_from(Signature).where(
+        Signature.appeal_id == appeal.id, counting_clause(),
+        # A registered organization's name typed as the full name signs as the body too (verification.derived).
+        (Signature.kind == SignerKind.ORGANIZATION) | (Signature.level == Level.OFFICIAL))) or 0
 
 
 def counted_totals(appeal_ids: list[int]) -> dict[int, int]:
@@ -156,7 +179,7 @@ WITHDRAWN_SIGNER = _l("Withdrawn signer #%(id)s")
 
 def for_organizers(signature: Signature) -> OrganizerView:
     """Return what organizers of any role may see of a signer: an anonymous name is shown nowhere."""
-    return organizer_view(signature.id, signature.full_name, signature.affiliation, signature.country,
+    return organizer_view(signature.id, signature.full_name, signature.claimed_affiliation, signature.country,
                           signature.visibility, signature.status, signature.anonymous_display)
 
 
@@ -180,7 +203,7 @@ def _anonymous_details(affiliation: str | None, country: str | None, display: st
 def anonymous_fields(signature: Signature) -> tuple[str, str, str]:
     """Return (name, affiliation, country) of an anonymous signature as every list shows them."""
     return (str(NAME_WITHHELD),
-            *_anonymous_details(signature.affiliation, signature.country, anonymous_display_of(signature)))
+            *_anonymous_details(signature.claimed_affiliation, signature.country, anonymous_display_of(signature)))
 
 
 def entry_for(signature: Signature, audience: str) -> ListedSignature | None:
@@ -200,6 +223,10 @@ def entry_for(signature: Signature, audience: str) -> ListedSignature | None:
             return None
         name, affiliation, country = anonymous_fields(signature)
         return ListedSignature(name=name, withheld=True, affiliation=affiliation, country=country, **base)
+    if signature.for_organization:
+        return ListedSignature(name=signature.full_name, affiliation=signature.organization_name,
+                               country=signature.country or "", withheld=False, kind="organization",
+                               organization=signature.organization_name, role=signature.signer_role, **base)
     return ListedSignature(name=signature.full_name, affiliation=signature.affiliation or "",
                            country=signature.country or "", withheld=False, **base)
 

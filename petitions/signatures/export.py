@@ -17,7 +17,7 @@ from .models import Review, Signature, SignatureStatus, Visibility
 
 COLUMNS = ["id", "name", "affiliation", "country", "status", "counts", "level", "review", "review_reason",
            "organization", "official", "vouched_by", "vouched_at", "vouch_note", "merged_into", "revision",
-           "language", "source", "signed_at", "confirmed_at"]
+           "language", "source", "signed_at", "confirmed_at", "kind", "signs_for_organization", "role"]
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -57,13 +57,16 @@ def rows(appeal: Appeal) -> Iterator[list[str]]:
         counts = s.status is SignatureStatus.CONFIRMED and s.review is not Review.REJECTED \
             and s.merged_into_id is None
         name, affiliation, country = s.full_name, s.affiliation, s.country
+        kind, signs_for, role = s.kind.value, s.organization_name, s.signer_role
         if s.visibility is Visibility.ANONYMOUS:  # anonymous hides the name from the organizers too
             name, affiliation, country = anonymous_fields(s)
             org = org if affiliation else None  # the matched organization would give the affiliation away
+            # Kind and role narrow down who it is; the organization shows only as the affiliation may.
+            kind, signs_for, role = "", affiliation if s.for_organization else "", ""
         yield [_cell(v) for v in (
             s.id, name, affiliation, country, s.status.value, counts, s.level.value, s.review.value,
             s.review_reason, org, s.official, voucher, s.vouched_at, s.vouch_note, s.merged_into_id, revision,
-            s.language, s.source, s.created_at, s.confirmed_at)]
+            s.language, s.source, s.created_at, s.confirmed_at, kind, signs_for, role)]
 
 
 def csv_chunks(appeal: Appeal, rows_per_chunk: int = 500) -> Iterator[str]:

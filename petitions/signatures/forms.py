@@ -19,6 +19,36 @@ class PersonFieldsMixin:
     def validate_country(self, field):
         field.data = _cleaned(lambda value: names._clean(value, "country", "Country", 0, 80), field.data)
 
+    def validate_organization_name(self, field):
+        field.data = _cleaned(names.clean_affiliation, field.data)
+        if self.kind.data == "organization" and not field.data:
+            raise ValidationError(_l("Enter the name of the organization you sign for."))
+
+    def validate_signer_role(self, field):
+        field.data = _cleaned(lambda value: names._clean(value, "role", "Role", 0, ROLE_MAX_LENGTH), field.data)
+
+
+ROLE_MAX_LENGTH = 200
+KIND_CHOICES = [SelectChoice("person", _l("As a person")),
+                SelectChoice("organization", _l("On behalf of an organization"))]
+
+
+def kind_field():
+    """Return the "who signs" choice; a form without it signs as a person, as before."""
+    return RadioField(_l("I sign"), choices=KIND_CHOICES, default="person")
+
+
+def organization_name_field():
+    return StringField(_l("Organization you sign for"), validators=[Length(max=names.AFFILIATION_MAX_LENGTH)],
+                       description=_l("Only when signing on behalf of an organization: its full name, e.g. "
+                                      "“Azerbaijan Bar Association”. It is listed as the signatory, with your "
+                                      "name and role."))
+
+
+def signer_role_field():
+    return StringField(_l("Your role in the organization"), validators=[Length(max=ROLE_MAX_LENGTH)],
+                       description=_l("Only when signing on behalf of an organization, e.g. “Chair”."))
+
 
 # The pure names module explains in English; signers get these, in their language.
 _REFUSED_CHARACTER = _l("This field contains an invisible or control character, often left by copying and "
@@ -35,7 +65,11 @@ def _cleaned(clean, value):
 
 
 class SignForm(PersonFieldsMixin, FlaskForm):
-    full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=names.NAME_MAX_LENGTH)])
+    kind = kind_field()
+    full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=names.NAME_MAX_LENGTH)],
+                            description=_l("When signing for an organization: the name of the person who signs."))
+    organization_name = organization_name_field()
+    signer_role = signer_role_field()
     affiliation = StringField(
         _l("Affiliation"), validators=[Length(max=names.AFFILIATION_MAX_LENGTH)],
         description=_l("Your role and organization, e.g. “Lawyer, Member of the Bar Association”."),

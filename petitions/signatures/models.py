@@ -34,6 +34,11 @@ class Visibility(enum.Enum):
     ANONYMOUS = "anonymous"  # counted; "Name withheld" or only counted
 
 
+class SignerKind(enum.Enum):
+    PERSON = "person"  # a person signs for themself
+    ORGANIZATION = "organization"  # a person signs on behalf of an organization
+
+
 class Review(enum.Enum):
     UNREVIEWED = "unreviewed"
     APPROVED = "approved"
@@ -42,6 +47,10 @@ class Review(enum.Enum):
 
 class SignatureStateError(Exception):
     """A signature state change that is not allowed."""
+
+
+# What names the signer: a change to any of them drops the levels earned for the old identity.
+IDENTITY_FIELDS = ("full_name", "affiliation", "kind", "organization_name", "signer_role")
 
 
 class Signature(ModerationMixin, db.Model):
@@ -96,6 +105,10 @@ class Signature(ModerationMixin, db.Model):
     withdrawn_at: Mapped[datetime | None]
     # How an anonymous signature appears, fixed when the signer chose anonymity (privacy/visibility.py).
     anonymous_display: Mapped[str | None] = mapped_column(String(20))
+    # Who signs: a person, or a person (full_name, signer_role) on behalf of an organization.
+    kind: Mapped[SignerKind] = enum_column(SignerKind, default=SignerKind.PERSON)
+    organization_name: Mapped[str] = mapped_column(String(300), default="")
+    signer_role: Mapped[str] = mapped_column(String(200), default="")
 
     appeal: Mapped[Appeal] = relationship()
     revision: Mapped[AppealRevision | None] = relationship()
@@ -104,13 +117,23 @@ class Signature(ModerationMixin, db.Model):
         # Column defaults only apply at INSERT; state methods need the state before that.
         for key, default in (("status", SignatureStatus.PENDING), ("level", Level.UNCONFIRMED),
                              ("visibility", Visibility.PUBLIC), ("review", Review.UNREVIEWED),
-                             ("affiliation", ""), ("flags", [])):
+                             ("affiliation", ""), ("flags", []), ("kind", SignerKind.PERSON),
+                             ("organization_name", ""), ("signer_role", "")):
             kwargs.setdefault(key, default)
         super().__init__(**kwargs)
 
     @property
     def is_confirmed(self) -> bool:
         return self.status is SignatureStatus.CONFIRMED
+
+    @property
+    def for_organization(self) -> bool:
+        return self.kind is SignerKind.ORGANIZATION
+
+    @property
+    def claimed_affiliation(self) -> str:
+        """Return the body the signer names: the organization signed for, else the affiliation."""
+        return self.organization_name if self.for_organization else (self.affiliation or "")
 
     @property
     def counts(self) -> bool:
@@ -142,16 +165,24 @@ class Signature(ModerationMixin, db.Model):
     def scrub_identity(self) -> None:
         """Blank everything that names the person; the row stays only as a tombstone for counts."""
         self.full_name, self.affiliation, self.country, self.name_key = "", "", "", ""
+        self.organization_name, self.signer_role = "", ""
         self.flags, self.organization_id, self.client_hash = [], None, None
         # Organizers' free text about the person may name them too.
         self.review_reason, self.vouch_note = "", ""
 
-    def correct_identity(self, full_name: str, affiliation: str) -> list[str]:
-        """Change name and affiliation; return the fields changed (what was confirmed about the old ones falls)."""
-        changed = [key for key, value in (("full_name", full_name), ("affiliation", affiliation))
-                   if getattr(self, key) != value]
+    def correct_identity(self, full_name: str, affiliation: str, *, kind: SignerKind | None = None,
+                         organization_name: str | None = None, signer_role: str | None = None) -> list[str]:
+        """Change who signs; return the fields changed (what was confirmed about the old identity falls)."""
+        wanted = {"full_name": full_name, "affiliation": affiliation, "kind": kind,
+                  "organization_name": organization_name, "signer_role": signer_role}
+        wanted = {key: value for key, value in wanted.items() if value is not None}
+        if wanted.get("kind", self.kind) is SignerKind.ORGANIZATION and not wanted.get(
+                "organization_name", self.organization_name).strip():
+            raise SignatureStateError(_l("Enter the name of the organization you sign for."))
+        changed = [key for key, value in wanted.items() if getattr(self, key) != value]
         if changed:
-            self.full_name, self.affiliation = full_name, affiliation
+            for key in changed:
+                setattr(self, key, wanted[key])
             self.forget_earned_level()
         return changed
 
@@ -165,11 +196,15 @@ class Signature(ModerationMixin, db.Model):
     def identity_changed(self) -> bool:
         """Tell whether name or affiliation changed since the signature was loaded."""
         state = inspect(self)
-        return any(state.attrs[key].history.has_changes() for key in ("full_name", "affiliation"))
+        return any(state.attrs[key].history.has_changes() for key in IDENTITY_FIELDS)
 
     @property
     def display_line(self) -> str:
-        """Return the "Name – Affiliation" line used in lists and the PDF."""
+        """Return the "Name – Affiliation" line (or the organization's line) shown to the signer."""
+        if self.for_organization:
+            from ..i18n import organization_line
+
+            return organization_line(self.organization_name, self.full_name, self.signer_role)
         return f"{self.full_name} – {self.affiliation}" if self.affiliation else self.full_name
 
 

@@ -20,7 +20,7 @@ from ..translations.services import localized_title
 from . import tokens, verification
 from ..privacy.minimize import client_hash
 from ..privacy.visibility import default_choice
-from .models import Signature, SignatureStateError, SignatureStatus, Visibility
+from .models import Signature, SignatureStateError, SignatureStatus, SignerKind, Visibility
 
 
 class SigningClosed(Exception):
@@ -36,13 +36,25 @@ class SignOutcome:
 
 
 def sign(appeal: Appeal, full_name: str, affiliation: str, email: str, language: str = "en", *,
-         visibility: str | None = None, country: str = "") -> SignOutcome:
-    """Record a pending signature and queue its confirmation mail; never sign twice per e-mail."""
+         visibility: str | None = None, country: str = "", kind: str = "person", organization_name: str = "",
+         signer_role: str = "") -> SignOutcome:
+    """Record a pending signature and queue its confirmation mail; never sign twice per e-mail.
+
+    One address signs once per appeal, as a person or for one organization: whoever signs for a second
+    organization needs that organization's own address.
+    """
     if not appeal.is_open:
         raise SigningClosed(
             _l("This appeal is not collecting signatures.") if appeal.status.value == "draft"
             else _l("Signing this appeal has closed.")
         )
+    signer_kind = SignerKind(kind or "person")
+    if signer_kind is SignerKind.ORGANIZATION and not organization_name.strip():
+        raise SignatureStateError(_l("Enter the name of the organization you sign for."))
+    if signer_kind is SignerKind.PERSON:
+        organization_name, signer_role = "", ""
+    else:
+        affiliation = ""  # the role and the organization say it; a second affiliation would confuse the line
     key = crypto.email_hash(email)
     existing = _find(appeal, key)
     if existing is None:
@@ -50,6 +62,9 @@ def sign(appeal: Appeal, full_name: str, affiliation: str, email: str, language:
             appeal=appeal,
             full_name=full_name,
             affiliation=affiliation,
+            kind=signer_kind,
+            organization_name=organization_name,
+            signer_role=signer_role,
             email_hash=key,
             email_encrypted=crypto.encrypt(crypto.normalize_email(email)),
             language=language,

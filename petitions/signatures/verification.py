@@ -19,10 +19,14 @@ _RAISABLE = (Level.UNCONFIRMED, Level.EMAIL)
 _DERIVED = (Level.DOMAIN, Level.OFFICIAL)
 
 
-def derived(full_name: str, affiliation: str, matcher: registry.Matcher) -> dict:
-    """Return the fields derived from what a signer typed: flags, name key, organization, official."""
+def derived(full_name: str, affiliation: str, matcher: registry.Matcher, *, organization: str = "") -> dict:
+    """Return the fields derived from what a signer typed: flags, name key, organization, official.
+
+    `organization` is the body a signer signs on behalf of; it signs as that body, as a registered
+    organization's name typed as the full name always did.
+    """
     flags = list(names.flags_for_name(full_name))
-    as_body = matcher.match(full_name) if not flags else None
+    as_body = matcher.match(organization or full_name) if not flags else None
     if as_body is not None:
         flags.append(FLAG_ORGANIZATION)
         org_id = as_body
@@ -40,14 +44,19 @@ def matcher_for(appeal: Appeal) -> registry.Matcher:
 def describe(signature: Signature, matcher: registry.Matcher | None = None) -> None:
     """Fill in the derived fields of a new signature: flags, name key, organization."""
     matcher = matcher or matcher_for(signature.appeal)
-    for key, value in derived(signature.full_name, signature.affiliation or "", matcher).items():
+    for key, value in _derived_of(signature, matcher).items():
         setattr(signature, key, value)
 
 
 def redescribe_corrected(signature: Signature) -> None:
     """Recompute flags and name key of a corrected signature; its organization waits for a new proof."""
-    fields = derived(signature.full_name, signature.affiliation or "", registry.Matcher([]))
+    fields = _derived_of(signature, registry.Matcher([]))
     signature.flags, signature.name_key = fields["flags"], fields["name_key"]
+
+
+def _derived_of(signature: Signature, matcher: registry.Matcher) -> dict:
+    organization = signature.organization_name if signature.for_organization else ""
+    return derived(signature.full_name, signature.affiliation or "", matcher, organization=organization)
 
 
 def on_sign(signature: Signature) -> None:
