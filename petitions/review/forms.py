@@ -28,6 +28,7 @@ class ImportForm(FlaskForm):
                        description=_l("UTF-8, UTF-16 or Windows-1251; columns such as Name, Affiliation, E-mail."))
     payload = HiddenField()  # the text as previewed, sent back unchanged by the Import button
     kind = HiddenField()  # "lines" or "csv"
+    seal = HiddenField()  # binds the row choices to the previewed payload (importing.seal)
     mode = RadioField(_l("Import as"), default="vouched", choices=[
         SelectChoice("vouched", _l("Vouched by me: they count at once, marked as vouched by you")),
         SelectChoice("invite", _l("Invitations: rows with an e-mail get a link to confirm; "
