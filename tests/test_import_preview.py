@@ -167,3 +167,45 @@ def test_the_service_and_the_command_line_leave_flagged_rows_out_by_default(app,
     assert out.exit_code == 0, out.output
     assert "http://spam.example.com" in names()
     assert db.session.scalar(select(func.count()).select_from(Signature)) == 5
+
+
+@pytest.mark.e2e
+def test_the_preview_works_in_chromium_without_javascript(make_app):
+    import os
+
+    from .browser import chromium, live_server
+
+    app = make_app(MAIL_TRANSPORT="outbox")
+    with app.app_context():
+        owner = register_user("Owner Person", "owner@example.org", PASSWORD)
+        appeal = new_appeal(owner, "Stop the reprisals", "UN", "We ask.")
+        appeals.publish_appeal(appeal)
+        db.session.commit()
+        importing.import_list(appeal, owner, "Leyla Yunus – Historian, Institute for Peace and Democracy\n",
+                              "lines", "vouched")
+        db.session.commit()
+        slug = appeal.slug
+        db.session.remove()
+    shots = os.environ.get("IMPORT_SCREENSHOTS")  # a folder to keep the picture in, for a human to look at
+    with live_server(app) as base, chromium(java_script_enabled=False) as context:
+        page = context.new_page()
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.goto(f"{base}/auth/login")
+        page.fill("#email", "owner@example.org")
+        page.fill("#password", PASSWORD)
+        page.click("#submit")
+        page.goto(f"{base}/organizer/appeals/{slug}/import")
+        page.fill("#text", SPAM.replace("Leyla Yunus – Historian", "Leyla Yunus – Historian, Institute for Peace"))
+        with page.expect_navigation():
+            page.click("button:has-text('Preview')")
+        assert [page.is_checked(f"#include-{n}") for n in (1, 2, 3, 4)] == [True, False, False, False]
+        assert "already signed: #1" in page.inner_text("#row-4")
+        if shots:
+            page.screenshot(path=f"{shots}/import-preview.png", full_page=True)
+        page.check("#include-3")
+        page.fill("input[name=name-3]", "Ilham Aliyev")
+        page.click("button:has-text('Import')")
+        assert "Imported 2 signatories" in page.inner_text(".flash")
+    with app.app_context():
+        assert names() == ["Anna Müller", "Ilham Aliyev", "Leyla Yunus"]
+        db.engine.dispose()

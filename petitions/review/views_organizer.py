@@ -393,8 +393,7 @@ def import_list(slug: str):
         try:
             importing.check_seal(appeal, text, kind, form.seal.data)
             result = importing.import_list(appeal, current_user, text, kind, form.mode.data,
-                                           note=form.note.data or "", skip_existing=form.skip_existing.data,
-                                           choices=choices)
+                                           note=form.note.data or "", choices=choices)
         except (importing.ImportRefused, ImportFormatError) as exc:
             db.session.rollback()
             flash(str(exc), "error")
@@ -407,8 +406,6 @@ def import_list(slug: str):
                 flash(_("Line %(line)d skipped: %(reason)s", line=line, reason=reason), "error")
             return redirect(url_for("review.queue", slug=slug), code=303)
     form.payload.data, form.kind.data, form.seal.data = text, kind, importing.seal(appeal, text, kind)
-    if form.preview.data:
-        form.skip_existing.data = True  # an unticked box and a missing one look alike: start from the safe choice
     try:
         preview = importing.preview(appeal, text, kind)
     except ImportFormatError as exc:
