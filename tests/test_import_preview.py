@@ -124,6 +124,10 @@ def test_a_changed_payload_is_refused_and_nothing_is_stored(appeal, organizer):
     # Another list's seal does not fit either: the seal binds this appeal, kind and text.
     forged = [(k, importing.digest("x") if k == "seal" else v) for k, v in form.fields]
     assert submit(organizer, url, forged).status_code == 422 and names() == []
+    # Leaving out the per-row fields does not smuggle flagged rows in: they stay out unless ticked.
+    bare = [(k, v) for k, v in form.fields if k in ("csrf_token", "payload", "kind", "seal", "mode")]
+    assert submit(organizer, url, bare).status_code == 303
+    assert names() == ["Anna Müller", "Leyla Yunus"]
 
 
 def test_an_invalid_edit_is_refused_and_the_choices_stay_on_the_page(appeal, organizer):

@@ -41,7 +41,7 @@ def site(make_app):
                             "UN Working Group on Arbitrary Detention", "We ask for their release.")
         appeals.publish_appeal(appeal)
         db.session.commit()
-        importing.import_list(appeal, owner, LIST, "lines", "vouched", skip_existing=False, include_flagged=True)
+        importing.import_list(appeal, owner, LIST, "lines", "vouched", skip_existing=False)
         signing.sign(appeal, "Gülnarə Məmmədova-Hacıyeva", "Azərbaycan Dövlət İqtisad Universiteti (UNEC)",
                      "gulnara.mammadova-hajiyeva@university-example.az")
         registry.add_organization("Bar Association of the Republic of Azerbaijan", ["Bar Association"],
