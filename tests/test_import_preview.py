@@ -213,3 +213,12 @@ def test_the_preview_works_in_chromium_without_javascript(make_app):
     with app.app_context():
         assert names() == ["Anna Müller", "Ilham Aliyev", "Leyla Yunus"]
         db.engine.dispose()
+
+
+def test_the_dry_run_says_which_rows_would_be_left_out(app, appeal, tmp_path):
+    listing = tmp_path / "list.txt"
+    listing.write_text("Rəşad Hüseynov – Journalist\nwww.buy-followers.example\n", encoding="utf-8")
+    out = app.test_cli_runner().invoke(args=["signatories", "import", appeal.slug, str(listing), "--dry-run"])
+    assert out.exit_code == 0, out.output
+    first, second = out.output.splitlines()[:2]
+    assert "left out" not in first and "left out unless --include-flagged" in second

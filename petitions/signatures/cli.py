@@ -104,6 +104,8 @@ def _dry_run(appeal: Appeal, text: str, kind: str, as_json: bool) -> None:
                  "problems": row.problems}, ensure_ascii=False))
         else:
             problems = f"  [{'; '.join(row.problems)}]" if row.problems else ""
+            if importing.is_flagged(row):
+                problems += "  (left out unless --include-flagged)"
             out.write(f"{row.line:>6}  {row.name} | {row.affiliation} | {row.email or ''}{problems}\n")
     groups = [[named[i][0] for i in g] for g in find_duplicate_groups([(nm, af) for _, nm, af in named])]
     if as_json:
