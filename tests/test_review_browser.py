@@ -54,9 +54,11 @@ def test_import_vouch_and_merge_in_the_browser(review_app, tmp_path):
         page.fill("#text", LIST)
         page.click("button:has-text('Preview')")
         assert "5 rows read" in page.inner_text(".preview-summary")
-        assert "flag:url" in page.inner_text("table.import")
+        assert "a web address, not a name" in page.inner_text("table.import")
         if shots:
             page.screenshot(path=f"{shots}/import-preview.png", full_page=True)
+        assert not page.is_checked("#include-5")  # a flagged row is left out unless ticked
+        page.check("#include-5")
         page.click("button:has-text('Import')")
         assert "Imported 5 signatories" in page.inner_text(".flash")
 

@@ -43,8 +43,7 @@ def dashboard():
     ids = [a.id for a in appeals]
     counts = services.signature_counts(ids)
     series = confirmed_per_day(ids)
-    charts = {i: bar_chart(series[i], label=f"Confirmed signatures per day, last {len(series[i])} days")
-              for i in ids}
+    charts = {i: bar_chart(series[i]) for i in ids}
     return render_template("organizer/dashboard.html", appeals=appeals, counts=counts, charts=charts)
 
 
@@ -162,8 +161,7 @@ def show(slug: str):
     if services.close_if_due(appeal):
         db.session.commit()
     counts = services.signature_counts([appeal.id])[appeal.id]
-    chart = bar_chart(confirmed_per_day([appeal.id])[appeal.id], width=480, height=80,
-                      label="Confirmed signatures per day, last 30 days")
+    chart = bar_chart(confirmed_per_day([appeal.id])[appeal.id], width=480, height=80)
     accesslog.viewed(appeal, "signatory list")  # it shows addressee-only names
     db.session.commit()
     return render_template(

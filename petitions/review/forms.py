@@ -2,7 +2,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, HiddenField, RadioField, SelectChoice, StringField, SubmitField, TextAreaField
+from wtforms import HiddenField, RadioField, SelectChoice, StringField, SubmitField, TextAreaField
 from wtforms.validators import Length
 
 from ..signatures.moderation import REASON_MAX_LENGTH
@@ -28,12 +28,12 @@ class ImportForm(FlaskForm):
                        description=_l("UTF-8, UTF-16 or Windows-1251; columns such as Name, Affiliation, E-mail."))
     payload = HiddenField()  # the text as previewed, sent back unchanged by the Import button
     kind = HiddenField()  # "lines" or "csv"
+    seal = HiddenField()  # binds the row choices to the previewed payload (importing.seal)
     mode = RadioField(_l("Import as"), default="vouched", choices=[
         SelectChoice("vouched", _l("Vouched by me: they count at once, marked as vouched by you")),
         SelectChoice("invite", _l("Invitations: rows with an e-mail get a link to confirm; "
                                   "rows without one are skipped")),
     ])
-    skip_existing = BooleanField(_l("Skip rows that look like people who already signed"), default=True)
     note = StringField(_l("Note"), validators=[Length(max=REASON_MAX_LENGTH)],
                        description=_l("Where the list comes from, e.g. “Paper list, conference in Tbilisi”."))
     preview = SubmitField(_l("Preview"))

@@ -387,10 +387,13 @@ def import_list(slug: str):
         form.text.errors = [_("Paste a list or choose a file.")]
         return render_template("review/import.html", **_context(appeal, form=form, preview=None)), 422
     refused = False
+    choices = None
     if form.submit.data and form.payload.data:
+        choices = _import_choices()
         try:
+            importing.check_seal(appeal, text, kind, form.seal.data)
             result = importing.import_list(appeal, current_user, text, kind, form.mode.data,
-                                           note=form.note.data or "", skip_existing=form.skip_existing.data)
+                                           note=form.note.data or "", choices=choices)
         except (importing.ImportRefused, ImportFormatError) as exc:
             db.session.rollback()
             flash(str(exc), "error")
@@ -402,17 +405,24 @@ def import_list(slug: str):
             for line, reason in result.skipped[:20]:
                 flash(_("Line %(line)d skipped: %(reason)s", line=line, reason=reason), "error")
             return redirect(url_for("review.queue", slug=slug), code=303)
-    form.payload.data, form.kind.data = text, kind
-    if form.preview.data:
-        form.skip_existing.data = True  # an unticked box and a missing one look alike: start from the safe choice
+    form.payload.data, form.kind.data, form.seal.data = text, kind, importing.seal(appeal, text, kind)
     try:
         preview = importing.preview(appeal, text, kind)
     except ImportFormatError as exc:
         form.upload.errors = [str(exc)]
         form.payload.data = ""  # nothing to import until the file is fixed
         return render_template("review/import.html", **_context(appeal, form=form, preview=None)), 422
-    return render_template("review/import.html", **_context(appeal, form=form, preview=preview)), \
+    return render_template("review/import.html", **_context(appeal, form=form, preview=preview, choices=choices)), \
         422 if refused else 200
+
+
+def _import_choices() -> importing.Choices:
+    """Return the per-row choices of the preview form: ticked lines and the names and affiliations as typed."""
+    offered = frozenset(parse_ids(request.form.getlist("offered")))
+    included = frozenset(parse_ids(request.form.getlist("include"))) & offered
+    edits = {line: (request.form.get(f"name-{line}", ""), request.form.get(f"affiliation-{line}", ""))
+             for line in offered if f"name-{line}" in request.form}
+    return importing.Choices(offered, included, edits)
 
 
 def _import_input(form: ImportForm) -> tuple[str, str]:

@@ -53,7 +53,10 @@ def _organizer(email: str | None, appeal: Appeal, action: str) -> User | None:
 @click.option("--note", default="", help="Where the list comes from; stored with each vouched signature.")
 @click.option("--keep-existing-duplicates", is_flag=True, help="Import rows that look like people who signed.")
 @click.option("--force", is_flag=True, help="Import even if this very list was imported before.")
-def import_command(slug, file, dry_run, as_json, mode, organizer, note, keep_existing_duplicates, force):
+@click.option("--include-flagged", is_flag=True,
+              help="Import rows whose name does not look like a person's (web address, digits…); left out by default.")
+def import_command(slug, file, dry_run, as_json, mode, organizer, note, keep_existing_duplicates, force,
+                   include_flagged):
     """Import an offline list (free-form lines or CSV) into an appeal."""
     appeal = _appeal(slug)
     try:
@@ -70,7 +73,8 @@ def import_command(slug, file, dry_run, as_json, mode, organizer, note, keep_exi
         raise click.ClickException("Say who imports with --as ORGANIZER_EMAIL (their name goes on the vouch).")
     try:
         result = importing.import_list(appeal, user, text, kind, mode, note=note, force=force,
-                                       skip_existing=not keep_existing_duplicates, commit=db.session.commit)
+                                       skip_existing=not keep_existing_duplicates, commit=db.session.commit,
+                                       include_flagged=include_flagged)
     except (importing.ImportRefused, ImportFormatError) as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from None
@@ -100,6 +104,8 @@ def _dry_run(appeal: Appeal, text: str, kind: str, as_json: bool) -> None:
                  "problems": row.problems}, ensure_ascii=False))
         else:
             problems = f"  [{'; '.join(row.problems)}]" if row.problems else ""
+            if importing.is_flagged(row):
+                problems += "  (left out unless --include-flagged)"
             out.write(f"{row.line:>6}  {row.name} | {row.affiliation} | {row.email or ''}{problems}\n")
     groups = [[named[i][0] for i in g] for g in find_duplicate_groups([(nm, af) for _, nm, af in named])]
     if as_json:

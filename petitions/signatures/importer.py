@@ -148,6 +148,12 @@ def _finish(line: int, name: str, affiliation: str, email: str | None, problems:
     return ImportRow(line=line, name=name, affiliation=affiliation, email=email, problems=problems)
 
 
+def revised(row: ImportRow, name: str, affiliation: str) -> ImportRow:
+    """Return the row with a name and affiliation typed by the organizer, checked like a parsed one."""
+    kept = [p for p in row.problems if p.split(":", 1)[0] in ("invalid_email", "multiple_emails")]
+    return _finish(row.line, name, affiliation, row.email, kept)
+
+
 def parse_line(line_no: int, raw: str) -> ImportRow | None:
     """Parse one free-form line; return None for a blank line."""
     text = raw.strip()

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+import hmac
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from datetime import timedelta
@@ -21,7 +22,7 @@ from ..organizations import services as registry
 from ..urls import external_url
 from . import verification
 from .dedupe import find_duplicate_groups
-from .importer import ImportFormatError, ImportRow, decode, iter_csv, iter_lines
+from .importer import ImportFormatError, ImportRow, decode, iter_csv, iter_lines, revised
 from .models import Level, Review, Signature, SignatureStatus, Visibility
 
 BATCH = 1000
@@ -55,9 +56,58 @@ def is_fatal(row: ImportRow) -> bool:
     return not row.name or any(p.split(":", 1)[0] in FATAL for p in row.problems)
 
 
+def is_flagged(row: ImportRow) -> bool:
+    """Tell whether the name was flagged as not looking like a person's (names.flags_for_name): left out by default."""
+    return any(p.startswith("flag:") for p in row.problems)
+
+
 def digest(text: str) -> str:
     """Return the fingerprint that recognises the same list imported twice."""
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def seal(appeal: Appeal, text: str, kind: str) -> str:
+    """Return the keyed seal that binds the organizer's row choices to the list exactly as previewed."""
+    key = current_app.config["SECRET_KEY"].encode()
+    message = f"import-preview\0{appeal.id}\0{kind}\0{digest(text)}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def check_seal(appeal: Appeal, text: str, kind: str, given: str) -> None:
+    """Refuse a list that is not the one previewed (a changed payload would shift what each line number means)."""
+    if not isinstance(given, str) or not hmac.compare_digest(seal(appeal, text, kind), given):
+        raise ImportRefused(_("The list is not the one that was previewed. Preview it again, then import."))
+
+
+@dataclass(frozen=True)
+class Choices:
+    """What the organizer chose in the preview, by line number of the previewed list."""
+
+    offered: frozenset[int] = frozenset()  # lines the preview showed with a checkbox
+    included: frozenset[int] = frozenset()  # of those, the ticked ones
+    edits: Mapping[int, tuple[str, str]] = field(default_factory=dict)  # line -> (name, affiliation) as typed
+
+    def left_out(self, line: int) -> bool:
+        """Tell whether the organizer unticked this line."""
+        return line in self.offered and line not in self.included
+
+    def picked(self, line: int) -> bool:
+        """Tell whether the organizer ticked this line (which overrides the default of leaving it out)."""
+        return line in self.included and line in self.offered
+
+
+def chosen_rows(text: str, kind: str, choices: Choices | None = None) -> Iterator[ImportRow]:
+    """Yield the rows of a list with the organizer's edits applied (an edited row is checked again)."""
+    for row in rows_of(text, kind):
+        edit = choices.edits.get(row.line) if choices else None
+        if edit is not None and choices.picked(row.line) and edit != (row.name, row.affiliation):
+            row = revised(row, *edit)
+        yield row
+
+
+def default_included(row: ImportRow, existing: Mapping[int, object]) -> bool:
+    """Tell whether the preview ticks a row at first: not when it cannot be imported, is flagged or already signed."""
+    return not is_fatal(row) and not is_flagged(row) and row.line not in existing
 
 
 @dataclass
@@ -71,6 +121,15 @@ class Preview:
     groups: list[list[int]]  # line numbers within the list that are likely the same person
     existing: dict[int, list[tuple[int, str]]]  # line -> [(signature id, "Name – Affiliation")] already signed
     already_imported: bool = False
+    flagged: int = 0  # importable rows whose name is flagged, left out unless ticked
+
+    def same_as(self, line: int) -> list[int]:
+        """Return the other lines of the list that are probably the same person as this one."""
+        return [other for g in self.groups if line in g for other in g if other != line]
+
+    def ticked(self, row: ImportRow) -> bool:
+        """Tell whether the row's checkbox starts ticked."""
+        return default_included(row, self.existing)
 
 
 def _existing_records(appeal: Appeal) -> list[tuple[int, str, str]]:
@@ -110,7 +169,7 @@ def preview(appeal: Appeal, text: str, kind: str) -> Preview:
     """Parse a list and report rows, problems and duplicates; store nothing."""
     shown: list[ImportRow] = []
     named: list[tuple[int, str, str]] = []
-    total = importable = with_email = 0
+    total = importable = with_email = flagged = 0
     problem_lines: set[int] = set()
     rows_by_line: dict[int, ImportRow] = {}
     for row in rows_of(text, kind):
@@ -118,6 +177,7 @@ def preview(appeal: Appeal, text: str, kind: str) -> Preview:
         if not is_fatal(row):
             importable += 1
             with_email += row.email is not None
+            flagged += is_flagged(row)
             named.append((row.line, row.name, row.affiliation))
         if row.problems:
             problem_lines.add(row.line)
@@ -127,12 +187,12 @@ def preview(appeal: Appeal, text: str, kind: str) -> Preview:
             rows_by_line[row.line] = row  # only kept if it turns out to be a duplicate, see below
     groups = [[named[i][0] for i in g] for g in find_duplicate_groups([(n, a) for _, n, a in named])]
     existing = matches_with_existing(appeal, named)
-    flagged = {line for g in groups for line in g} | set(existing)
+    doubtful = {line for g in groups for line in g} | set(existing)
     shown_lines = {r.line for r in shown}
-    shown += [rows_by_line[line] for line in sorted(flagged - shown_lines) if line in rows_by_line]
+    shown += [rows_by_line[line] for line in sorted(doubtful - shown_lines) if line in rows_by_line]
     shown.sort(key=lambda r: r.line)
     return Preview(shown, total, importable, with_email, groups, existing,
-                   already_imported=was_imported(appeal, digest(text)))
+                   already_imported=was_imported(appeal, digest(text)), flagged=flagged)
 
 
 def was_imported(appeal: Appeal, fingerprint: str) -> bool:
@@ -151,11 +211,14 @@ class ImportResult:
 
 def import_list(appeal: Appeal, user: User | None, text: str, kind: str, mode: str, note: str = "",
                 skip_existing: bool = True, force: bool = False,
-                commit: Callable[[], None] | None = None) -> ImportResult:
+                commit: Callable[[], None] | None = None, include_flagged: bool = False,
+                choices: Choices | None = None) -> ImportResult:
     """Store the rows of a list as vouched signatures or as invitations to confirm.
 
-    Rows are inserted in batches of BATCH; `commit`, when given (command line), is called after each
-    batch of invitations so that their mail leaves and memory stays bounded.
+    Rows whose name is flagged are left out unless `include_flagged` or the organizer ticked them in
+    the preview (`choices`, which also leaves out unticked rows and carries edits). Rows are inserted in
+    batches of BATCH; `commit`, when given (command line), is called after each batch of invitations so
+    that their mail leaves and memory stays bounded.
     """
     if mode not in MODES:
         raise ImportRefused(f"Unknown import mode {mode!r}; use one of {', '.join(MODES)}.")
@@ -168,21 +231,29 @@ def import_list(appeal: Appeal, user: User | None, text: str, kind: str, mode: s
     fingerprint = digest(text)
     if not force and was_imported(appeal, fingerprint):
         raise ImportRefused("This very list was already imported into this appeal.")
-    skip: dict[int, str] = {}
-    if skip_existing:
-        named = [(r.line, r.name, r.affiliation) for r in rows_of(text, kind) if not is_fatal(r)]
-        skip = {line: "looks like a signatory who already signed"
-                for line in matches_with_existing(appeal, named)}
-        del named
+    named = []
+    for r in chosen_rows(text, kind, choices):
+        if choices is not None and choices.picked(r.line) and is_fatal(r):
+            # The organizer asked for this row; saying why beats skipping it silently.
+            raise ImportRefused(_("Line %(line)d cannot be imported: %(reason)s", line=r.line,
+                                  reason=r.problems[0].split(": ", 1)[-1] if r.problems else _("no name")))
+        if skip_existing and not is_fatal(r) and not (choices is not None and choices.picked(r.line)):
+            named.append((r.line, r.name, r.affiliation))
+    skip = {line: "looks like a signatory who already signed" for line in matches_with_existing(appeal, named)}
+    del named
+
+    def keep_flagged(line: int) -> bool:
+        return include_flagged or (choices is not None and choices.picked(line))
+
     result = ImportResult()
     matcher = verification.matcher_for(appeal)
     seen_hashes: set[str] = set(db.session.scalars(
         select(Signature.email_hash).where(Signature.appeal_id == appeal.id, Signature.email_hash.is_not(None))))
     if mode == "invite" and user is not None:
-        _check_invitation_quota(appeal, user, _invitations_in(text, kind, skip, seen_hashes))
+        _check_invitation_quota(appeal, user, _invitations_in(text, kind, skip, seen_hashes, choices, keep_flagged))
     batch: list[tuple[ImportRow, str | None]] = []
-    for row in rows_of(text, kind):
-        reason = _refusal(row, mode, skip, seen_hashes)
+    for row in chosen_rows(text, kind, choices):
+        reason = _refusal(row, mode, skip, seen_hashes, choices, keep_flagged)
         if reason:
             result.skipped.append((row.line, reason))
             continue
@@ -202,11 +273,12 @@ def import_list(appeal: Appeal, user: User | None, text: str, kind: str, mode: s
     return result
 
 
-def _invitations_in(text: str, kind: str, skip: dict[int, str], seen_hashes: set[str]) -> int:
+def _invitations_in(text: str, kind: str, skip: dict[int, str], seen_hashes: set[str], choices: Choices | None,
+                    keep_flagged: Callable[[int], bool]) -> int:
     """Return how many invitation mails importing this list would send (a dry pass of the loop below)."""
     seen, count = set(seen_hashes), 0
-    for row in rows_of(text, kind):
-        if _refusal(row, "invite", skip, seen) is None:
+    for row in chosen_rows(text, kind, choices):
+        if _refusal(row, "invite", skip, seen, choices, keep_flagged) is None:
             seen.add(crypto.email_hash(row.email))
             count += 1
     return count
@@ -236,9 +308,15 @@ def _check_invitation_quota(appeal: Appeal, user: User, wanted: int) -> None:
             "or import them as vouched signatures, which sends no mail.", n=wanted, left=left, limit=limit))
 
 
-def _refusal(row: ImportRow, mode: str, skip: dict[int, str], seen_hashes: set[str]) -> str | None:
+def _refusal(row: ImportRow, mode: str, skip: dict[int, str], seen_hashes: set[str], choices: Choices | None,
+             keep_flagged: Callable[[int], bool]) -> str | None:
+    if choices is not None and choices.left_out(row.line):
+        return "left out in the preview"
     if is_fatal(row):
         return row.problems[0] if row.problems else "no name"
+    if is_flagged(row) and not keep_flagged(row.line):
+        codes = ", ".join(p.split(":", 1)[1] for p in row.problems if p.startswith("flag:"))
+        return f"does not look like a person's name ({codes}); left out (tick it in the preview to import it)"
     if row.line in skip:
         return skip[row.line]
     if mode == "invite" and row.email is None:
@@ -298,4 +376,4 @@ def _queue_invitation(signature: Signature, email: str) -> None:
                           recipients=[email], body=body))
 
 
-__all__ = ["ImportFormatError", "ImportRefused", "preview", "import_list", "text_of", "kind_for", "rows_of"]
+__all__ = ["Choices", "ImportFormatError", "ImportRefused", "preview", "seal", "check_seal", "import_list", "text_of", "kind_for", "rows_of"]

@@ -136,6 +136,7 @@ def test_a_fresh_account_cannot_send_a_thousand_invitations(make_app, smtp_serve
         login(client, spammer.email)
         url = f"/organizer/appeals/{appeal.slug}/import"
         response = client.post(url, data={"payload": invite_list(1000), "kind": "lines", "mode": "invite",
+                                          "seal": importing.seal(appeal, invite_list(1000), "lines"),
                                           "submit": "Import", "csrf_token": csrf_token(client, url)})
         page = response.get_data(as_text=True)
         assert response.status_code == 422

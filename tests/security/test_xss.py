@@ -183,7 +183,8 @@ def test_payload_in_every_field_is_escaped_on_every_page(site, index):
     seen = set()
     for where, html in _crawl(app, data[index], rules, index, payload):
         assert_inert(html, stored[where], payload, where)
-        text = " ".join(parse(html).text)
+        page = parse(html)  # what a field shows counts as shown (the import preview puts names in input boxes)
+        text = " ".join(page.text + [a.get("value", "") for tag, a in page.elements if tag == "input"])
         seen |= {f for f in FIELDS + ("import",) if f"{f}{index}q" in text}
     # Every field was shown somewhere, so the checks above looked at it.
     assert set(FIELDS + ("import",)) - seen == set(), sorted(set(FIELDS + ("import",)) - seen)
