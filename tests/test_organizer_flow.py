@@ -1,6 +1,8 @@
 """What a new organizer trips over: guarded publishing, invitations through registration, letter details, preview."""
+import os
 import re
 from datetime import timedelta
+from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 import pytest
@@ -8,7 +10,8 @@ import pytest
 from petitions.appeals import members as membership
 from petitions.appeals import services
 from petitions.appeals.models import Appeal, AppealInvitation, AppealStatus, AuditEvent, Role
-from petitions.appeals.starters import BUILTIN, content_placeholders, placeholders
+from petitions.appeals import starters
+from petitions.appeals.starters import BUILTIN
 from petitions.auth.models import User
 from petitions.extensions import db, utcnow
 from petitions.mail import sending
@@ -56,7 +59,7 @@ def test_publishing_a_starter_unchanged_is_refused_and_names_the_placeholders(ap
     shown = client.get(page).get_data(as_text=True)
     assert "Published" not in shown
     assert "Replace the template placeholders" in shown
-    first_part, first_placeholder = content_placeholders(BUILTIN[key]["content"])[0]
+    first_part, first_placeholder = starters.content_placeholders(BUILTIN[key]["content"])[0]
     assert first_placeholder in shown
     db.session.expire_all()
     assert db.session.get(Appeal, appeal.id).status is AppealStatus.DRAFT
@@ -68,20 +71,20 @@ def test_every_bracket_of_the_starters_is_a_placeholder():
         texts = [content[k] for k in ("title", "subject", "body", "closing", "place", "senders")]
         texts += content["demands"] + [v for a in content["addressees"] for v in a.values()]
         brackets = [m for t in texts for m in re.findall(r"\[[^\]]*\]", t)]
-        assert brackets and len(content_placeholders(content)) == len(brackets)
+        assert brackets and len(starters.content_placeholders(content)) == len(brackets)
 
 
 @pytest.mark.parametrize("text", ["As the Court held [1], and again [12, 14-16].", "See [the report](https://x.example/r).",
                                   "See [the report][2].\n\n[2]: https://x.example/r", "“[T]he detention [sic] …”",
                                   "He said: “we will […] decide”.", "Emphasis [emphasis added].", "[1]: https://x.example"])
 def test_legitimate_brackets_are_not_placeholders(text):
-    assert placeholders(text) == []
+    assert starters.placeholders(text) == []
 
 
 @pytest.mark.parametrize("text", ["Dear [Name]:", "[Institution]", "held since [date].", "[Город]", "[NAME]",
                                   "[condemn / express concern about]", "x [Name]y"])
 def test_placeholders_are_found(text):
-    assert placeholders(text)
+    assert starters.placeholders(text)
 
 
 def test_a_letter_with_citations_and_links_publishes(app):
@@ -280,3 +283,88 @@ def test_registration_never_lands_outside_the_site(smtp_app, target):
     done = _post(visitor, finish, finish, name="Some One", password="another long password",
                  password2="another long password")
     assert done.status_code == 303 and done.location.endswith("/organizer/")
+
+
+# --- in Chromium ------------------------------------------------------------------------------------
+
+@pytest.fixture
+def outbox_app(make_app):
+    app = make_app(MAIL_TRANSPORT="outbox", DEV_OUTBOX=True)
+    with app.app_context():
+        owner = _owner()
+        appeal = new_appeal(owner, "Free the journalists", "Secretary General",
+                            "They were held **nine months** without trial.")
+        appeal.publish()
+        db.session.commit()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def _browser_login(page, base, email, password=PASSWORD):
+    page.goto(f"{base}/auth/login")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.click("#submit")
+    page.wait_for_url(f"{base}/organizer/")
+
+
+@pytest.mark.e2e
+def test_in_chromium_the_editor_preview_shows_the_draft_on_open(outbox_app):
+    from playwright.sync_api import expect
+
+    from .browser import chromium, live_server
+
+    shots = os.environ.get("SCREENSHOT_DIR")  # pictures for docs/screenshots/ when asked
+    with live_server(outbox_app) as base, chromium() as context:
+        page = context.new_page()
+        page.set_viewport_size({"width": 1280, "height": 900})
+        _browser_login(page, base, "owner@coalition.example")
+        page.goto(f"{base}/organizer/appeals/free-the-journalists/edit")
+        # No keystroke, no Preview press: the saved draft is already there.
+        expect(page.locator("#preview-body .body strong")).to_have_text("nine months")
+        assert page.inner_text("#preview-body h1") == "Free the journalists"
+        if shots:
+            page.screenshot(path=str(Path(shots) / "editor-preview-on-open.png"))
+
+
+@pytest.mark.e2e
+def test_in_chromium_an_invitation_leads_through_registration_to_accepting(outbox_app):
+    from .browser import chromium, live_server
+
+    shots = os.environ.get("SCREENSHOT_DIR")
+    with live_server(outbox_app) as base, chromium() as context:
+        page = context.new_page()
+        page.set_viewport_size({"width": 1280, "height": 900})
+        _browser_login(page, base, "owner@coalition.example")
+        page.goto(f"{base}/organizer/appeals/free-the-journalists/members")
+        page.fill("#email", "newcomer@coalition.example")
+        page.select_option("#role", "editor")
+        page.click("text=Send invitation")
+        assert "Invitation sent" in page.inner_text(".flash")
+        assert "newcomer@coalition.example" in page.inner_text("table.invitations")
+        if shots:
+            page.screenshot(path=str(Path(shots) / "members-pending-invitations.png"), full_page=True)
+        page.goto(f"{base}/dev/outbox/")
+        invitation = page.locator("a[href*='/organizer/invitations/']").first.get_attribute("href")
+        page.click("text=Log out")
+
+        # The newcomer has no account yet: the invitation link, then "Create one".
+        page.goto(invitation if invitation.startswith("http") else base + invitation)
+        page.wait_for_url("**/auth/login**")
+        page.click("text=Create one")
+        page.fill("#email", "newcomer@coalition.example")
+        page.click("#submit")
+        assert "newcomer@coalition.example" in page.inner_text("main")
+        # The dev outbox is for loopback visitors: read the registration link there.
+        page.goto(f"{base}/dev/outbox/")
+        page.locator("a[href*='/auth/register/']").first.click()
+        page.fill("#name", "New Comer")
+        page.fill("#password", "another long password")
+        page.fill("#password2", "another long password")
+        page.click("#submit")
+        page.wait_for_url("**/organizer/invitations/**")
+        assert "Invitation to co-organize" in page.inner_text("h1")
+        page.click("text=Accept")
+        page.wait_for_url("**/organizer/appeals/free-the-journalists")
+        assert "joined" in page.inner_text(".flash")
