@@ -254,7 +254,8 @@ def test_invitation_survives_registration_by_mailed_link(invited, smtp_app):
     assert to_login.status_code == 302 and "/auth/login" in to_login.location
     login_page = visitor.get(to_login.location).get_data(as_text=True)
     register_href = re.search(r'href="(/auth/register[^"]*)"', login_page).group(1).replace("&amp;", "&")
-    assert "next=" in register_href
+    assert "next=" in register_href and "To accept an invitation" in login_page
+    assert "you continue to the invitation" in visitor.get(register_href).get_data(as_text=True)
     _post(visitor, register_href, register_href, email="newcomer@coalition.example")
     sending.wait_idle()
     mail = smtp_app.smtp_sink.wait_for(2)[-1]
@@ -368,3 +369,18 @@ def test_in_chromium_an_invitation_leads_through_registration_to_accepting(outbo
         page.click("text=Accept")
         page.wait_for_url("**/organizer/appeals/free-the-journalists")
         assert "joined" in page.inner_text(".flash")
+
+
+@pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example", "/%5Cevil.example", "javascript:x"])
+def test_both_ends_of_the_registration_link_check_where_it_lands(smtp_app, target):
+    from petitions.auth import services as accounts
+    from petitions.signatures import tokens
+
+    accounts.request_registration("someone@coalition.example", target)
+    db.session.commit()
+    sending.wait_idle()
+    mailed = re.search(r"/auth/register/(\S+)", message_text(smtp_app.smtp_sink.wait_for(1)[-1])).group(1)
+    assert "n" not in tokens.read_token(accounts.REGISTER, mailed, 3600)
+    # A link signed with a hostile target (an older or leaked format) still lands on the site.
+    forged = tokens.make_token(accounts.REGISTER, {"e": "other@coalition.example", "n": target})
+    assert accounts.registration_link(forged) == ("other@coalition.example", None)

@@ -56,8 +56,14 @@ def register():
         request_registration(form.email.data, request.args.get("next"))
         db.session.commit()
         return render_template("auth/register_sent.html", email=form.email.data.strip())
-    return render_template("auth/register.html", form=form, next_path=safe_next(request.args.get("next"), "")), \
-        422 if form.errors else 200
+    return render_template("auth/register.html", form=form, **_next_context()), 422 if form.errors else 200
+
+
+def _next_context() -> dict:
+    """Return the validated `next` of this request and whether it leads to an invitation."""
+    next_path = safe_next(request.args.get("next"), "")
+    invitations = url_for("organizer.accept_invitation", token="t")[:-1]
+    return {"next_path": next_path, "invitation_next": next_path.startswith(invitations)}
 
 
 @bp.route("/register/<token>", methods=["GET", "POST"])
@@ -105,7 +111,7 @@ def login():
             return redirect(safe_next(request.args.get("next"), url_for("organizer.dashboard")), code=303)
         form.password.errors.append(_("Wrong e-mail or password."))
     status = 401 if request.method == "POST" and form.password.errors else 422 if form.errors else 200
-    return render_template("auth/login.html", form=form, next_path=safe_next(request.args.get("next"), "")), status
+    return render_template("auth/login.html", form=form, **_next_context()), status
 
 
 def _clear_session() -> None:
