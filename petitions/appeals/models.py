@@ -186,13 +186,18 @@ class Appeal(db.Model):
                                        "in the editor, then publish.", day=format_date(self.deadline.date(), "long")))
         found = content_placeholders(content)
         if found:
-            listed = ", ".join(f"“{text}” ({part})" for part, text in found[:8])
-            more = len(found) - 8
-            raise IllegalTransition(
-                _l("Replace the template placeholders before publishing: %(listed)s.", listed=listed)
-                if more <= 0 else
-                _l("Replace the template placeholders before publishing: %(listed)s and %(n)d more.",
-                   listed=listed, n=more))
+            by_part: dict[str, list[str]] = {}
+            for part, text in found:
+                if text not in by_part.setdefault(part, []):
+                    by_part[part].append(text)
+            parts = list(by_part.items())
+            listed = "; ".join(f"{part}: " + ", ".join(texts) for part, texts in parts[:5])
+            if len(parts) > 5:
+                raise IllegalTransition(_l("Replace the template placeholders before publishing (%(n)d left). "
+                                           "%(listed)s; and in %(more)d more parts of the letter.",
+                                           n=len(found), listed=listed, more=len(parts) - 5))
+            raise IllegalTransition(_l("Replace the template placeholders before publishing (%(n)d left). "
+                                       "%(listed)s.", n=len(found), listed=listed))
 
     def close(self) -> None:
         """Stop accepting signatures."""

@@ -91,19 +91,21 @@ def placeholders(text: str | None) -> list[str]:
     return [m.group(0) for m in _BRACKETED.finditer(text) if _is_placeholder(text, m)]
 
 
-_PART_NAMES = {"title": _l("title"), "subject": _l("subject"), "place": _l("place"), "senders": _l("senders"),
-               "body": _l("body"), "closing": _l("closing")}
+_PART_NAMES = {"senders": _l("senders"), "title": _l("title"), "subject": _l("subject"), "place": _l("place"),
+               "body": _l("text"), "closing": _l("closing")}
 
 
 def content_placeholders(content: dict) -> list[tuple[str, str]]:
-    """Return (letter part, placeholder) for every placeholder left anywhere in a letter's content."""
-    found: list[tuple[str, str]] = []
-    for key, name in _PART_NAMES.items():
-        found += [(str(name), p) for p in placeholders(content.get(key))]
-    for i, demand in enumerate(content.get("demands") or []):
-        found += [(str(_l("demand %(n)d", n=i + 1)), p) for p in placeholders(demand if isinstance(demand, str) else "")]
+    """Return (letter part, placeholder) for every placeholder left in a letter, in the editor's order."""
+    def found_in(key):
+        return [(str(_PART_NAMES[key]), p) for p in placeholders(content.get(key))]
+
+    found = found_in("senders") + found_in("title") + found_in("subject")
     for i, addressee in enumerate(content.get("addressees") or []):
         for value in (addressee.values() if isinstance(addressee, dict) else ()):
             found += [(str(_l("addressee %(n)d", n=i + 1)), p)
                       for p in placeholders(value if isinstance(value, str) else "")]
-    return found
+    found += found_in("place") + found_in("body")
+    for i, demand in enumerate(content.get("demands") or []):
+        found += [(str(_l("demand %(n)d", n=i + 1)), p) for p in placeholders(demand if isinstance(demand, str) else "")]
+    return found + found_in("closing")
