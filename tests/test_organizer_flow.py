@@ -192,7 +192,8 @@ def invited(smtp_app):
 def test_owner_sees_pending_invitations_and_revokes_one(invited, smtp_app):
     owner, appeal, client, page, link = invited
     shown = client.get(page).get_data(as_text=True)
-    assert "Pending invitations" in shown and "newcomer@coalition.example" in shown and "Expires" in shown
+    assert "Pending invitations" in shown and "newcomer@coalition.example" in shown and "expires" in shown
+    assert "Invited by Owner" in shown
     invitation = db.session.scalars(db.select(AppealInvitation)).one()
     response = _post(client, f"/organizer/appeals/{appeal.slug}/invitations/{invitation.id}/revoke", page)
     assert response.status_code == 303
@@ -339,15 +340,24 @@ def test_in_chromium_an_invitation_leads_through_registration_to_accepting(outbo
         page.set_viewport_size({"width": 1280, "height": 900})
         _browser_login(page, base, "owner@coalition.example")
         page.goto(f"{base}/organizer/appeals/free-the-journalists/members")
+        page.fill("#email", "newcomer.with.a.long.address@coalition.example")
+        page.select_option("#role", "reviewer")
+        page.click("text=Send invitation")
         page.fill("#email", "newcomer@coalition.example")
         page.select_option("#role", "editor")
         page.click("text=Send invitation")
         assert "Invitation sent" in page.inner_text(".flash")
-        assert "newcomer@coalition.example" in page.inner_text("table.invitations")
+        assert "newcomer@coalition.example" in page.inner_text("ul.invitations")
+        # On a phone the pending list fits the screen, long addresses included.
+        page.set_viewport_size({"width": 360, "height": 800})
+        assert page.evaluate("Math.max(...[...document.querySelectorAll('ul.invitations li, ul.invitations li *')]"
+                             ".map(e => e.getBoundingClientRect().right)) <= window.innerWidth")
+        page.set_viewport_size({"width": 1280, "height": 900})
         if shots:
             page.screenshot(path=str(Path(shots) / "members-pending-invitations.png"), full_page=True)
         page.goto(f"{base}/dev/outbox/")
-        invitation = page.locator("a[href*='/organizer/invitations/']").first.get_attribute("href")
+        card = page.locator("li.card", has_text="To newcomer@coalition.example")
+        invitation = card.locator("a[href*='/organizer/invitations/']").first.get_attribute("href")
         page.click("text=Log out")
 
         # The newcomer has no account yet: the invitation link, then "Create one".
