@@ -102,6 +102,18 @@ def test_template_live_preview_publish_and_co_organizer_edits(outbox_app):
         page.click("#save")
         page.wait_for_url("**/organizer/appeals/release-aynur-malikova")
         page.click("button:has-text('Publish')")
+        # The template's other placeholders are still there: publishing names them instead of opening.
+        assert "[Position]" in page.inner_text(".flash")
+        page.click("a.button:text-is('Edit')")
+        for selector, value in (("#subject", "Detention of Aynur Məlikova, journalist, since March"),
+                                ("#addressees-0-name", "Minister of Justice"), ("#addressees-0-title", "Minister"),
+                                ("#addressees-0-institution", "Ministry of Justice"),
+                                ("#addressees-0-salutation", "Dear Minister,"),
+                                ("#demands", "Release Aynur Məlikova immediately."), ("#place", "Baku"),
+                                ("#senders", "Free Press Coalition")):
+            page.fill(selector, value)
+        page.click("#save")
+        page.click("button:has-text('Publish')")
         assert "open for signatures" in page.inner_text(".flash")
 
         page.click("text=Co-organizers")

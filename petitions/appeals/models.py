@@ -4,6 +4,8 @@ import hashlib
 import json
 from datetime import date, datetime
 
+from flask_babel import format_date
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy import select
 from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
@@ -153,13 +155,49 @@ class Appeal(db.Model):
             raise IllegalTransition(f"Only a draft can be published; this appeal is {self.status.value}.")
         if not (self.title or "").strip() or not (self.body or "").strip():
             raise IllegalTransition("An appeal needs a title and a body before it can be published.")
-        self._move(AppealStatus.OPEN)
-        self.published_at = utcnow()
         # Signers sign the newest saved revision; later edits wait until published explicitly.
         session = object_session(self)
+        newest = None
         if session is not None and self.revision_count:
-            self.published_revision = session.scalar(select(AppealRevision).where(
+            newest = session.scalar(select(AppealRevision).where(
                 AppealRevision.appeal_id == self.id, AppealRevision.number == self.revision_count))
+        self.ensure_publishable(newest.content if newest is not None else self.content())
+        self._move(AppealStatus.OPEN)
+        self.published_at = utcnow()
+        if newest is not None:
+            self.published_revision = newest
+
+    def publish_amendment(self, revision: "AppealRevision") -> None:
+        """Make a newer saved revision the text that new signers sign."""
+        if self.status is not AppealStatus.OPEN:
+            raise IllegalTransition("Amendments can only be published while the appeal is open.")
+        if revision is None or revision.appeal_id != self.id or (
+                self.published_revision is not None and revision.number <= self.published_revision.number):
+            raise IllegalTransition("There is no new revision to publish.")
+        self.ensure_publishable(revision.content)
+        self.published_revision = revision
+
+    def ensure_publishable(self, content: dict) -> None:
+        """Refuse to put a text before signers while the deadline has passed or template placeholders remain."""
+        from .starters import content_placeholders  # the one placeholder rule, next to the templates
+
+        if self.is_past_deadline():
+            raise IllegalTransition(_l("The deadline (%(day)s) has passed: move it to a later day or remove it "
+                                       "in the editor, then publish.", day=format_date(self.deadline.date(), "long")))
+        found = content_placeholders(content)
+        if found:
+            by_part: dict[str, list[str]] = {}
+            for part, text in found:
+                if text not in by_part.setdefault(part, []):
+                    by_part[part].append(text)
+            parts = list(by_part.items())
+            listed = "; ".join(f"{part}: " + ", ".join(texts) for part, texts in parts[:5])
+            if len(parts) > 5:
+                raise IllegalTransition(_l("Replace the template placeholders before publishing (%(n)d left). "
+                                           "%(listed)s; and in %(more)d more parts of the letter.",
+                                           n=len(found), listed=listed, more=len(parts) - 5))
+            raise IllegalTransition(_l("Replace the template placeholders before publishing (%(n)d left). "
+                                       "%(listed)s.", n=len(found), listed=listed))
 
     def close(self) -> None:
         """Stop accepting signatures."""
@@ -257,8 +295,23 @@ class AppealInvitation(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     accepted_at: Mapped[datetime | None]
     accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Set when an owner revokes it or a newer invitation to the same address replaces it.
+    revoked_at: Mapped[datetime | None]
 
     appeal: Mapped[Appeal] = relationship()
+    invited_by: Mapped[User] = relationship(foreign_keys=[invited_by_id])
+
+    @property
+    def is_pending(self) -> bool:
+        return self.accepted_at is None and self.revoked_at is None
+
+    def revoke(self) -> None:
+        """Withdraw an invitation that was not accepted yet."""
+        if self.accepted_at is not None:
+            raise IllegalTransition("This invitation was already accepted; change the member's role instead.")
+        if self.revoked_at is not None:
+            raise IllegalTransition("This invitation was already revoked.")
+        self.revoked_at = utcnow()
 
 
 class AppealTemplate(db.Model):

@@ -278,7 +278,7 @@ def publish_revision(appeal: Appeal, actor: User) -> AppealRevision:
         raise IllegalTransition("Amendments can only be published while the appeal is open.")
     if not has_unpublished_changes(appeal):
         raise IllegalTransition("There is no new revision to publish.")
-    appeal.published_revision = latest_revision(appeal)
+    appeal.publish_amendment(latest_revision(appeal))
     record("published_revision", appeal, actor=actor, revision=appeal.revision_count)
     return appeal.published_revision
 

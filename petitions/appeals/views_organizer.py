@@ -1,13 +1,15 @@
 """Organizer pages: dashboard, drafting, revisions, lifecycle, co-organizers, audit, the PDF."""
 from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request,
                    url_for)
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from ..audit import events_for, record
-from ..extensions import account_key, db, limiter
+from ..extensions import account_key, db, limiter, utcnow
 from ..http import arg_int, parse_int
+from ..i18n import looks_like_language
 from ..privacy import accesslog
 from ..privacy.visibility import listed_signatures
 from ..signatures import reconfirm as reconfirming
@@ -112,13 +114,15 @@ def edit(slug: str):
 
 
 def _editor(form: LetterForm, appeal: Appeal | None, conflict=None, status: int | None = None):
-    preview = None
-    if form.preview.data and not form.errors:
-        preview = services.normalize_content(form.content())
+    # The preview shows the text in the form from the start, rendered here so it needs no JavaScript.
+    preview = None if form.errors else services.normalize_content(form.content())
+    if preview is not None and not (preview["title"] or preview["body"] or preview["addressees"]):
+        preview = None  # a blank start: the hint says what the preview will show
     if len(form.addressees.entries) == 0 or any(e.data.get("name") for e in form.addressees.entries[-1:]):
         form.addressees.append_entry({})  # always one blank block to add an addressee without JavaScript
     code = status or (422 if form.errors else 200)
     return render_template("organizer/edit.html", form=form, appeal=appeal, preview=preview,
+                           preview_language=appeal.original_language if appeal else _interface_language(),
                            conflict=conflict, template_form=TemplateForm()), code
 
 
@@ -128,7 +132,13 @@ def preview():
     form = LetterForm()
     if not form.validate_on_submit() and "csrf_token" in form.errors:
         abort(400)
-    return render_template("organizer/_preview.html", preview=services.normalize_content(form.content()))
+    language = request.args.get("lang")
+    return render_template("organizer/_preview.html", preview=services.normalize_content(form.content()),
+                           language=language if looks_like_language(language) else _interface_language())
+
+
+def _interface_language() -> str:
+    return str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
 @bp.post("/appeals/<slug>/autosave")
@@ -297,8 +307,29 @@ def members(slug: str):
             flash(_("Invitation sent to %(email)s.", email=form.email.data), "success")
             return redirect(url_for("organizer.members", slug=slug), code=303)
         status = 422
+    invitations = membership.pending(appeal) if can(appeal, current_user, "roles") else []
     return render_template("organizer/members.html", appeal=appeal, form=form, action_form=ActionForm(),
-                           members=membership.members(appeal), roles=list(Role)), status
+                           members=membership.members(appeal), roles=list(Role), invitations=invitations,
+                           expires_at=membership.expires_at, now=utcnow()), status
+
+
+@bp.post("/appeals/<slug>/invitations/<int:invitation_id>/revoke")
+def revoke_invitation(slug: str, invitation_id: int):
+    """Withdraw a pending invitation; its link then says so."""
+    appeal = appeal_for(slug, "roles")
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        invitation = membership.revoke(appeal, current_user, invitation_id)
+    except LookupError:
+        abort(404)
+    except membership.InvitationError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash(_("Invitation to %(email)s revoked: its link no longer works.", email=invitation.email), "success")
+    return redirect(url_for("organizer.members", slug=slug), code=303)
 
 
 @bp.post("/appeals/<slug>/members/<int:user_id>")
@@ -332,7 +363,8 @@ def accept_invitation(token: str):
                                message=str(exc)), 410 if exc.expired else 400
     except membership.InvitationError as exc:
         return render_template("public/message.html", title="This invitation does not work",
-                               message=str(exc)), 403 if isinstance(exc, membership.NotTheInvitee) else 409
+                               message=str(exc)), (403 if isinstance(exc, membership.NotTheInvitee) else
+                                                   410 if isinstance(exc, membership.InvitationWithdrawn) else 409)
     if form.validate_on_submit():
         membership.accept(token, current_user)
         db.session.commit()

@@ -9,6 +9,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ..crypto import normalize_email
 from ..extensions import db
 from ..mail import sending
+from ..security import safe_next
 from ..signatures import tokens
 from ..urls import external_url
 from .models import User
@@ -44,27 +45,39 @@ def register_user(name: str, email: str, password: str) -> User:
     return user
 
 
-def request_registration(email: str) -> None:
-    """Mail a link that finishes registration, or tell an existing account's owner; the caller learns neither."""
+def request_registration(email: str, next_path: str | None = None) -> None:
+    """Mail a link that finishes registration, or tell an existing account's owner; the caller learns neither.
+
+    next_path (a local path, e.g. the invitation that sent the person here) is where the new account lands.
+    """
     email = normalize_email(email)
+    next_path = safe_next(next_path, "") or None
     user = db.session.scalar(select(User).where(User.email == email))
     if user is None:
-        link = external_url("auth.finish_registration", token=tokens.make_token(REGISTER, {"e": email}))
+        payload = {"e": email} | ({"n": next_path} if next_path else {})
+        link = external_url("auth.finish_registration", token=tokens.make_token(REGISTER, payload))
         subject, body = _l("Finish creating your organizer account"), render_template(
             "auth/register_mail.txt", link=link, hours=current_app.config["REGISTER_TOKEN_MAX_AGE"] // 3600)
     else:
+        login = external_url("auth.login", **({"next": next_path} if next_path else {}))
         subject, body = _l("Someone tried to register with your address"), render_template(
-            "auth/register_existing_mail.txt", user=user, login=external_url("auth.login"))
+            "auth/register_existing_mail.txt", user=user, login=login)
     sending.queue(Message(subject=str(subject), recipients=[email], body=body))
 
 
 def registration_email(token: str) -> str:
     """Return the address a registration link was sent to, or raise TokenError."""
+    return registration_link(token)[0]
+
+
+def registration_link(token: str) -> tuple[str, str | None]:
+    """Return the address a registration link was sent to and the local path to land on, or raise TokenError."""
     payload = tokens.read_token(REGISTER, token, current_app.config["REGISTER_TOKEN_MAX_AGE"])
     email = payload.get("e")
     if not isinstance(email, str) or not email:
         raise tokens.TokenError(_l("This link is not valid."))
-    return email
+    next_path = payload.get("n")
+    return email, (safe_next(next_path, "") or None) if isinstance(next_path, str) else None
 
 
 def authenticate(email: str, password: str) -> User | None:

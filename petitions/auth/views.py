@@ -9,7 +9,7 @@ from ..security import safe_next
 from ..signatures.tokens import TokenError
 from .forms import FinishRegistrationForm, LoginForm, LogoutForm, RegisterForm
 from .models import User
-from .services import EmailTaken, WeakPassword, authenticate, register_user, registration_email, request_registration
+from .services import EmailTaken, WeakPassword, authenticate, register_user, registration_link, request_registration
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -53,10 +53,17 @@ def register():
     _registration_open()
     form = RegisterForm()
     if form.validate_on_submit():
-        request_registration(form.email.data)
+        request_registration(form.email.data, request.args.get("next"))
         db.session.commit()
         return render_template("auth/register_sent.html", email=form.email.data.strip())
-    return render_template("auth/register.html", form=form), 422 if form.errors else 200
+    return render_template("auth/register.html", form=form, **_next_context()), 422 if form.errors else 200
+
+
+def _next_context() -> dict:
+    """Return the validated `next` of this request and whether it leads to an invitation."""
+    next_path = safe_next(request.args.get("next"), "")
+    invitations = url_for("organizer.accept_invitation", token="t")[:-1]
+    return {"next_path": next_path, "invitation_next": next_path.startswith(invitations)}
 
 
 @bp.route("/register/<token>", methods=["GET", "POST"])
@@ -65,7 +72,7 @@ def finish_registration(token: str):
     """Create the account for the address the link was sent to, and log it in."""
     _registration_open()
     try:
-        email = registration_email(token)
+        email, next_path = registration_link(token)
     except TokenError as exc:
         return render_template("public/message.html", title=_("This link does not work"),
                                message=str(exc)), 410 if exc.expired else 400
@@ -82,7 +89,8 @@ def finish_registration(token: str):
         else:
             _start_session(user, remember=False)
             db.session.commit()
-            return redirect(url_for("organizer.dashboard"), code=303)
+            # An invitation that sent the person to registration is where the new account continues.
+            return redirect(next_path or url_for("organizer.dashboard"), code=303)
     return render_template("auth/register_finish.html", form=form, email=email), 422 if form.errors else 200
 
 
@@ -103,7 +111,7 @@ def login():
             return redirect(safe_next(request.args.get("next"), url_for("organizer.dashboard")), code=303)
         form.password.errors.append(_("Wrong e-mail or password."))
     status = 401 if request.method == "POST" and form.password.errors else 422 if form.errors else 200
-    return render_template("auth/login.html", form=form), status
+    return render_template("auth/login.html", form=form, **_next_context()), status
 
 
 def _clear_session() -> None:

@@ -40,6 +40,7 @@ class Data:
     revision_number: int = 1
     language: str = "fr"
     member_id: int = 0
+    invitation_id: int = 0
     pdf_filename: str = ""
     pdf_document_id: str = ""
     org_id: int = 0
@@ -69,6 +70,7 @@ def enrich(appeal: Appeal, owner, member, tag: str, render_pdf: bool = False) ->
     translating.approve(translation, owner)
     newcomer = register_user(f"Newcomer {tag}", f"newcomer-{tag}@coalition.example", PASSWORD)
     invitation = membership.invite(appeal, owner, newcomer.email, Role.EDITOR)
+    data.invitation_id = invitation.id
     drafting.save_as_template(appeal, owner, f"Template {tag}")
     org = registry.add_organization(f"Bar Association {tag}", created_by=owner)
     domain = registry.add_domain(org, f"bar-{tag}.example", by=owner)
@@ -158,7 +160,7 @@ def _value(rule, name: str, data: Data, signature_index: int):
         "user_id": data.member_id, "signature_id": data.signature_ids[signature_index], "lang": data.language,
         "filename": data.pdf_filename or "none.pdf", "document_id": data.pdf_document_id or "0" * 32,
         "name": "DejaVuSans.ttf", "rest": "no/such/resource",
-        "org_id": data.org_id, "domain_id": data.domain_id,
+        "org_id": data.org_id, "domain_id": data.domain_id, "invitation_id": data.invitation_id,
     }
     if rule.endpoint == "static" and name == "filename":
         return "style.css"
