@@ -4,7 +4,7 @@ A revoked invitation keeps its row (the audit log and the answer to its link nam
 given to a new invitation while an old link to it is still in someone's mailbox.
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-01 22:00:00
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0008"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
