@@ -1,6 +1,5 @@
 """Import of offline signature lists: free-form lines and CSV files in the encodings people send."""
 import codecs
-import time
 from pathlib import Path
 
 import pytest
@@ -256,15 +255,13 @@ def test_duplicate_groups_uses_line_numbers():
 
 
 def test_hundred_thousand_lines():
+    """Every line of a long list is read in order; its speed and memory are measured by bench/import.py."""
     names = ["Anar Vəliyev", "Jalə Vahidova", "Jean-Pierre Duval", "Тофиг Гасымов", "Elchin Sadigov"]
     styles = ["{n} – Org {i}", "{n}- Org {i}, Member", "{n}\tOrg {i}\tp{i}@example.org", "{n}; Org {i}", "{n}-Lawyer"]
     lines = [styles[i % 5].format(n=names[i % 5] + f" {chr(65 + i % 26)}", i=i) for i in range(100_000)]
     text = "\n".join(lines)
-    start = time.perf_counter()
     rows = parse_lines(text)
-    elapsed = time.perf_counter() - start
     assert len(rows) == 100_000 and rows[-1].line == 100_000
     assert rows[2].email == "p2@example.org" and rows[4].affiliation == "Lawyer"
-    assert elapsed < 60
     csv_rows = read_csv(("name;affiliation\n" + "\n".join(f"{n};Org" for n in lines[::5])).encode("utf-8"))
     assert len(csv_rows) == 20_000 and csv_rows[-1].line == 20_001

@@ -1,7 +1,9 @@
 """HTTP behaviour through the test client: forms, CSRF, statuses, access."""
+import io
 import re
 
 import pytest
+from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from petitions.auth.services import register_user
@@ -187,10 +189,19 @@ def test_other_organizers_cannot_see_an_appeal(client, open_appeal):
 
 
 def test_organizer_downloads_pdf(client, open_appeal):
+    signer = signing.sign(open_appeal, "Leyla Əhmədova", "Journalist", "leyla@example.org").signature
+    signer.confirm()
+    db.session.commit()
     login(client)
     response = client.get(f"/organizer/appeals/{open_appeal.slug}/pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
-    assert response.data.startswith(b"%PDF")
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(response.data)).pages)
+    assert "Release the journalists" in text and "Əhmədova" in text
+    # The download is the signed copy that /verify recognizes, not a throwaway render.
+    token = csrf_token(client, "/verify/")
+    verdict = client.post("/verify/", data={"csrf_token": token, "file": (io.BytesIO(response.data), "a.pdf")},
+                          content_type="multipart/form-data").get_data(as_text=True)
+    assert "<h2>Genuine</h2>" in verdict and "<dt>Signatories</dt><dd>1</dd>" in verdict
 
 
 def test_unknown_pages_and_methods_get_clear_pages(client):
