@@ -82,9 +82,9 @@ class Request(_Request):
 
 
 NUL_REFUSED = "Text sent to this site may not contain NUL characters."
-# The same words as the signer-name rule's, already in every catalog.
-NUL_IN_FIELD = _l("This field contains an invisible or control character, often left by copying and pasting. "
-                  "Please type it again.")
+# The one message for an invisible or control character in a form field (signer names use it too).
+REFUSED_CHARACTER = _l("This field contains an invisible or control character, often left by copying and "
+                       "pasting. Please type it again.")
 
 
 def _has_nul(values) -> bool:
@@ -136,7 +136,7 @@ def _validate_without_nul(form, extra_validators=None) -> bool:
         values = field.data if isinstance(field.data, list) else [field.data]
         if any(isinstance(v, str) and "\x00" in v for v in values):
             if not field.errors:
-                field.errors = list(field.errors) + [NUL_IN_FIELD]
+                field.errors = list(field.errors) + [REFUSED_CHARACTER]
             valid = False
     return valid
 

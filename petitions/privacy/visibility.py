@@ -150,9 +150,14 @@ def _stamp_on_flush(session: Session, flush_context, instances) -> None:
     # Every way a signature is created or changed (signing, import, self-service correction) passes here.
     with session.no_autoflush:
         for obj in (*session.new, *session.dirty):
-            if isinstance(obj, Signature):
+            if not isinstance(obj, Signature):
+                continue
+            if obj.visibility is Visibility.ANONYMOUS and obj.anonymous_display is None:
+                # Only a signature becoming anonymous needs the appeal's setting: no lookup for the others.
                 appeal = obj.appeal or (session.get(Appeal, obj.appeal_id) if obj.appeal_id else None)
-                stamp_anonymous_display(obj, appeal)
+            else:
+                appeal = None
+            stamp_anonymous_display(obj, appeal)
 
 
 @dataclass(frozen=True)

@@ -223,7 +223,9 @@ def organizations(slug: str):
     return _registry_page(appeal, form, domain_form, status)
 
 
-def _registry_page(appeal, form, domain_form, status: int = 200):
+def _registry_page(appeal, form=None, domain_form=None, status: int = 200):
+    form = form if form is not None else OrganizationForm(prefix="org")
+    domain_form = domain_form if domain_form is not None else DomainForm(prefix="dom")
     trusted = set(registry.trusted_ids(appeal))
     everything = registry.all_organizations()
     return render_template("organizations/index.html", **_context(
@@ -242,7 +244,7 @@ def _own_entry(appeal, org_id: int):
         registry.require_editor(org, current_user)
     except registry.NotYourEntry as exc:
         flash(str(exc), "error")
-        return None, _registry_page(appeal, OrganizationForm(prefix="org"), DomainForm(prefix="dom"), 403)
+        return None, _registry_page(appeal, status=403)
     return org, None
 
 
@@ -272,7 +274,7 @@ def request_proof(slug: str, org_id: int):
     except registry.RegistryError as exc:
         db.session.rollback()
         flash(str(exc), "error")
-        return _registry_page(appeal, OrganizationForm(prefix="org"), DomainForm(prefix="dom"), 422)
+        return _registry_page(appeal, status=422)
     audit.record("organizations.proof_requested", appeal, organization=org.id,
                  domain=form.domain_id.data or None)
     db.session.commit()
@@ -291,7 +293,7 @@ def change_contact(slug: str, org_id: int):
     form = ContactForm(prefix="contact")
     if not form.validate_on_submit():
         flash(" ".join(e for errors in form.errors.values() for e in errors) or _("The form expired."), "error")
-        return _registry_page(appeal, OrganizationForm(prefix="org"), DomainForm(prefix="dom"), 422)
+        return _registry_page(appeal, status=422)
     registry.set_contact(org, form.contact_name.data or "", form.contact_email.data or "", current_user)
     return _registry_changed(appeal, org, _("Contact of %(name)s saved.", name=org.name))
 
@@ -312,11 +314,11 @@ def dispute_domain(slug: str, org_id: int, domain_id: int):
     except registry.NotYourEntry as exc:
         db.session.rollback()
         flash(str(exc), "error")
-        return _registry_page(appeal, OrganizationForm(prefix="org"), DomainForm(prefix="dom"), 403)
+        return _registry_page(appeal, status=403)
     except registry.RegistryError as exc:
         db.session.rollback()
         flash(str(exc), "error")
-        return _registry_page(appeal, OrganizationForm(prefix="org"), DomainForm(prefix="dom"), 422)
+        return _registry_page(appeal, status=422)
     audit.record("organizations.disputed", appeal, organization=org_id, domain=entry.domain)
     db.session.commit()
     flash(_("We told %(owner)s that %(domain)s is yours. Their entry confirms nothing on your appeals either "

@@ -4,6 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, RadioField, SelectChoice, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
+from ..http import REFUSED_CHARACTER
 from . import names
 
 
@@ -51,10 +52,8 @@ def signer_role_field():
 
 
 # The pure names module explains in English; signers get these, in their language.
-_REFUSED_CHARACTER = _l("This field contains an invisible or control character, often left by copying and "
-                        "pasting. Please type it again.")
-_MESSAGES = {"bidi_char": _REFUSED_CHARACTER, "invisible_char": _REFUSED_CHARACTER,
-             "control_char": _REFUSED_CHARACTER}
+_MESSAGES = {"bidi_char": REFUSED_CHARACTER, "invisible_char": REFUSED_CHARACTER,
+             "control_char": REFUSED_CHARACTER}
 
 
 def _cleaned(clean, value):
