@@ -39,7 +39,7 @@ $(VENV)/.installed-test: pyproject.toml
 
 # Compiled interface catalogs (.mo) are built here, never committed.
 catalogs:
-	$(BIN)/python -m petitions.translations.catalogs compile
+	$(BIN)/python -m petitions.i18n.catalogs compile
 
 instance: install
 	$(BIN)/python -m petitions.instance_setup instance

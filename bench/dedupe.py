@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from petitions.signatures.dedupe import THRESHOLD, find_duplicate_groups, similarity  # noqa: E402
+from petitions.signatories.dedupe import THRESHOLD, find_duplicate_groups, similarity  # noqa: E402
 
 CORPUS = ROOT / "tests" / "data" / "dedupe_pairs.csv"
 

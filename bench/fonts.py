@@ -13,8 +13,8 @@ sys.path.insert(0, ".")
 from markupsafe import escape  # noqa: E402
 
 from petitions.i18n import quote  # noqa: E402
-from petitions.pdf.assemble import build  # noqa: E402
-from petitions.pdf.document import LetterDocument, SignatoryEntry  # noqa: E402
+from petitions.pdf.engine.assemble import build  # noqa: E402
+from petitions.pdf.engine.document import LetterDocument, SignatoryEntry  # noqa: E402
 from tests.i18n_data import ORIGINAL, VERSIONS  # noqa: E402
 from tests.test_i18n_pdf import SIGNERS  # noqa: E402
 

@@ -3,7 +3,7 @@
 Run from the repository root: python bench/import.py [--lines N]
 
 Each variant runs in its own process, so its peak RSS (ru_maxrss) is its own:
-  streaming  petitions.signatures.importing.import_list: rows parsed one by one, batches of 1,000 Core inserts
+  streaming  petitions.signatories.importing.import_list: rows parsed one by one, batches of 1,000 Core inserts
   naive      the baseline: parse_lines() into a list, one ORM object per row, a single flush and commit
 """
 from __future__ import annotations
@@ -48,9 +48,9 @@ def run_variant(variant: str, listing: Path, db_path: Path) -> dict:
     from petitions.appeals import services as appeals
     from petitions.auth.services import register_user
     from petitions.extensions import db, utcnow
-    from petitions.signatures import importing
-    from petitions.signatures.importer import parse_lines
-    from petitions.signatures.models import Level, Signature, SignatureStatus
+    from petitions.signatories import importing
+    from petitions.signatories.parsing import parse_lines
+    from petitions.signing.models import Level, Signature, SignatureStatus
 
     app = create_app({"TESTING": True, "SECRET_KEY": "bench", "EMAIL_HASH_KEY": "bench",
                       "DATA_KEYS": [Fernet.generate_key().decode()], "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}"})

@@ -21,7 +21,7 @@ from datetime import date, datetime, timezone
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from petitions.pdf.document import Addressee, LetterDocument, SignatoryEntry  # noqa: E402
+from petitions.pdf.engine.document import Addressee, LetterDocument, SignatoryEntry  # noqa: E402
 
 SCRIPTS = {
     "latin": (["Əli", "Leyla", "Anna", "Jean", "Hans", "María", "Şəbnəm", "Olivier", "Ingrid", "Tomasz"],
@@ -78,7 +78,7 @@ def naive_html(doc: LetterDocument) -> str:
     """Return the letter with its whole list as one HTML document in CSS columns (the old way)."""
     from markupsafe import escape
 
-    from petitions.pdf.assemble import front_html
+    from petitions.pdf.engine.assemble import front_html
 
     items = "".join(f"<li>{escape(e.name)}{' – ' + escape(e.affiliation) if e.affiliation else ''}</li>"
                     for e in doc.signatories)
@@ -97,7 +97,7 @@ def phase(name: str, n: int, cache: str, workers: int) -> dict:
     """Run one measured phase in this process."""
     from weasyprint import HTML
 
-    from petitions.pdf import assemble, signing
+    from petitions.pdf.engine import assemble, pades as signing
 
     doc = synthetic_document(n)
     keys = os.path.join(cache, "keys")

@@ -36,7 +36,7 @@ def build(path: Path, n: int):
 
     from petitions.appeals import services as appeals
     from petitions.auth.services import register_user
-    from petitions.signatures.models import Level, Review, Signature, SignatureStatus
+    from petitions.signing.models import Level, Review, Signature, SignatureStatus
 
     app = create_app({"TESTING": True, "SECRET_KEY": "bench", "EMAIL_HASH_KEY": "bench",
                       "DATA_KEYS": [Fernet.generate_key().decode()], "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
@@ -101,7 +101,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from petitions.appeals.models import Appeal
-    from petitions.review import services as review
+    from petitions.signatories import queue as review
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-review-"))
     try:

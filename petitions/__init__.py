@@ -3,7 +3,7 @@ import os
 
 from flask import Flask
 
-from .config import Defaults
+from petitions.config import Defaults
 
 
 class ConfigError(RuntimeError):
@@ -34,16 +34,16 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(app.config["PROXY_FIX_X_FOR"]),
                                 x_proto=int(app.config["PROXY_FIX_X_PROTO"]))
 
-    from . import http
+    from petitions import http
 
     http.init_app(app)  # before any route is added: bounded <int:…>, safe JSON and uploads for forms
     _init_extensions(app)
     _register_blueprints(app)
     _init_safety(app)
 
-    from . import cli
-    from .appeals.markdown import render_markdown
-    from .urls import external_url
+    from petitions import cli
+    from petitions.appeals.markdown import render_markdown
+    from petitions.urls import external_url
 
     app.add_template_filter(render_markdown, "markdown")
     app.add_template_global(external_url)
@@ -61,11 +61,11 @@ def _check_secrets(app: Flask) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
-    from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate
-    from .mail import sending
+    from petitions.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
+    from petitions.mail import sending
 
     db.init_app(app)
-    from . import models  # noqa: F401  (registers every table for Alembic)
+    from petitions import models  # noqa: F401  (registers every table for Alembic)
 
     # Batch mode lets Alembic alter tables on SQLite, which has almost no ALTER TABLE.
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"),
@@ -73,7 +73,7 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     mail.init_app(app)
     limiter.init_app(app)
-    from . import i18n
+    from petitions import i18n
 
     babel.init_app(app, locale_selector=i18n.select_locale)
     i18n.init_app(app)
@@ -83,12 +83,12 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _init_safety(app: Flask) -> None:
-    from . import security
-    from .api.v1 import bp as api_v1_bp
-    from .extensions import csrf
-    from .privacy import retention  # noqa: F401  (SQLite overwrites deleted rows)
-    from .privacy.views import bp as privacy_bp
-    from .privacy.views_organizer import bp as privacy_organizer_bp
+    from petitions import security
+    from petitions.api.v1 import bp as api_v1_bp
+    from petitions.extensions import csrf
+    from petitions.privacy import retention  # noqa: F401  (SQLite overwrites deleted rows)
+    from petitions.privacy.views import bp as privacy_bp
+    from petitions.privacy.views_organizer import bp as privacy_organizer_bp
 
     security.init_app(app)
     app.register_blueprint(privacy_bp)
@@ -98,21 +98,21 @@ def _init_safety(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from . import errors
-    from .appeals.views_organizer import bp as organizer_bp
-    from .appeals.views_public import bp as public_bp
-    from .auth.views import bp as auth_bp
-    from .mail.outbox import bp as outbox_bp
-    from .signatures.reconfirm import bp as reconfirm_bp
-    from .signatures.views import bp as signatures_bp
-    from .fonts import bp as fonts_bp
-    from .translations.catalogs import translate_command
-    from .translations.views_organizer import bp as translations_bp
-    from .pdf.views import bp as pdfs_bp
-    from .verify.views import bp as verify_bp
-    from .signatures import views_signer  # noqa: F401  (adds withdraw and resend to the signatures blueprint)
-    from .review.views_organizer import bp as review_bp
-    from .organizations.views import bp as organizations_bp
+    from petitions import errors
+    from petitions.appeals.views_organizer import bp as organizer_bp
+    from petitions.appeals.views_public import bp as public_bp
+    from petitions.auth.views import bp as auth_bp
+    from petitions.mail.outbox import bp as outbox_bp
+    from petitions.signing.reconfirm import bp as reconfirm_bp
+    from petitions.signing.views import bp as signatures_bp
+    from petitions.webfonts import bp as fonts_bp
+    from petitions.i18n.catalogs import translate_command
+    from petitions.translations.views_organizer import bp as translations_bp
+    from petitions.pdf.views import bp as pdfs_bp
+    from petitions.pdf.verify import bp as verify_bp
+    from petitions.signing import views_signer  # noqa: F401  (adds withdraw and resend to the signatures blueprint)
+    from petitions.signatories.views import bp as review_bp
+    from petitions.registry.views import bp as organizations_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(signatures_bp)

@@ -1,15 +1,15 @@
 """The audit log: who changed what, and who looked at or exported personal data."""
-from flask_login import current_user
 from sqlalchemy import select
 
-from .appeals.models import Appeal, AuditEvent
-from .extensions import db
+from petitions.appeals.models import Appeal, AuditEvent
+from petitions.extensions import db
 
 
-def record(action: str, appeal: Appeal | None = None, actor=None, **detail) -> AuditEvent:
-    """Add an audit event to the current transaction (it is kept only if the request commits)."""
-    if actor is None and getattr(current_user, "is_authenticated", False):
-        actor = current_user
+def record(action: str, appeal: Appeal | None = None, *, actor, **detail) -> AuditEvent:
+    """Add an audit event to the current transaction (it is kept only if the request commits).
+
+    The caller names the actor: a user, or None for the system or a signer acting through a mailed link.
+    """
     event = AuditEvent(appeal_id=appeal.id if appeal is not None else None,
                        actor_id=actor.id if actor is not None else None, action=action, detail=detail)
     db.session.add(event)

@@ -2,21 +2,21 @@
 import click
 from flask import Flask, current_app
 
-from .extensions import db
-from .urls import external_url
+from petitions.extensions import db
+from petitions.urls import external_url
 
 
 def register(app: Flask) -> None:
     """Attach the commands to the app."""
-    from .pdf.cli import pdf
+    from petitions.pdf.cli import pdf
 
     app.cli.add_command(demo)
     app.cli.add_command(pdf)
     app.cli.add_command(appeals_group)
-    from .privacy import cli as privacy_cli
+    from petitions.privacy import cli as privacy_cli
 
     privacy_cli.register(app)  # purge, keys rotate
-    from .signatures.cli import signatories
+    from petitions.signatories.cli import signatories
 
     app.cli.add_command(signatories)
 
@@ -24,7 +24,7 @@ def register(app: Flask) -> None:
 @click.command()
 def demo():
     """Load the demo appeals and print where to find them."""
-    from .demo import ORGANIZER_EMAIL, ORGANIZER_PASSWORD, load_demo
+    from petitions.demo import ORGANIZER_EMAIL, ORGANIZER_PASSWORD, load_demo
 
     loaded = load_demo()
     click.echo("Demo data is ready.")
@@ -50,7 +50,7 @@ def appeals_group():
 @appeals_group.command("close-due")
 def close_due():
     """Close every open appeal whose deadline has passed (run it from a scheduler)."""
-    from .appeals.services import close_due as close
+    from petitions.appeals.services import close_due as close
 
     closed = close()
     db.session.commit()

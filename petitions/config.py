@@ -78,7 +78,7 @@ class Defaults:
     PDF_KEEP_VERSIONS = 3
     PDF_RENDER_DEBOUNCE_SECONDS = 30
 
-    # Languages (petitions/i18n.py): interface languages with a catalog, where the catalogs live.
+    # Languages (petitions/i18n/__init__.py): interface languages with a catalog, where the catalogs live.
     LANGUAGES = ["en", "fr", "de", "ru", "az", "tr", "hy"]
     BABEL_TRANSLATION_DIRECTORIES = "i18n_catalogs"
 

@@ -3,12 +3,12 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from . import crypto
-from .appeals import services as appeals
-from .appeals.models import Appeal, AppealStatus
-from .auth.models import User
-from .extensions import db, utcnow
-from .signatures.models import Signature
+from petitions import crypto
+from petitions.appeals import services as appeals
+from petitions.appeals.models import Appeal, AppealStatus
+from petitions.auth.models import User
+from petitions.extensions import db, utcnow
+from petitions.signing.models import Signature
 
 ORGANIZER_EMAIL = "organizer@example.org"
 ORGANIZER_PASSWORD = "demo-organizer-2026"

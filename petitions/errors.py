@@ -48,7 +48,7 @@ def register(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         log.exception("unhandled error")
-        from .extensions import db
+        from petitions.extensions import db
 
         try:
             db.session.rollback()

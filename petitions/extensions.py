@@ -31,7 +31,7 @@ class Base(DeclarativeBase):
 def hashed_client_key() -> str:
     """Key rate limits by a keyed hash of the client address that changes monthly, never the raw IP."""
     # remote_addr is what ProxyFix derived from the trusted hops (PROXY_FIX_X_FOR), else the connection's.
-    from .privacy.minimize import period_key
+    from petitions.privacy.minimize import period_key
 
     addr = (request.remote_addr or "unknown").encode()
     return hmac.new(period_key(), b"ratelimit:" + addr, hashlib.sha256).hexdigest()[:32]

@@ -2,7 +2,7 @@
 from petitions.appeals import services as appeals
 from petitions.auth.services import register_user
 from petitions.extensions import db
-from petitions.translations import catalogs
+from petitions.i18n import catalogs
 from petitions.translations import services as translations
 
 PASSWORD = "a long password"

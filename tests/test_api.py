@@ -3,7 +3,7 @@ import pytest
 
 from petitions.auth.services import register_user
 from petitions.extensions import db
-from petitions.signatures.models import Signature, Visibility
+from petitions.signing.models import Signature, Visibility
 
 from .conftest import new_appeal
 

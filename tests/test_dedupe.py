@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from petitions.signatures.dedupe import THRESHOLD, find_duplicate_groups, similarity, translit_key
+from petitions.signatories.dedupe import THRESHOLD, find_duplicate_groups, similarity, translit_key
 
 CORPUS = Path(__file__).parent / "data" / "dedupe_pairs.csv"
 

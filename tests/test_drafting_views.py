@@ -3,12 +3,12 @@ import re
 
 import pytest
 
-from petitions.appeals import members as membership
+from petitions.members import services as membership
 from petitions.appeals import services
 from petitions.appeals.models import AppealStatus, Role
 from petitions.auth.services import register_user
 from petitions.extensions import db
-from petitions.signatures import services as signing
+from petitions.signing import operations as signing
 
 from .conftest import csrf_token, message_text
 

@@ -6,7 +6,7 @@ from pypdf import PdfReader
 
 from petitions.auth.services import register_user
 from petitions.extensions import db
-from petitions.signatures.models import Signature, SignatureStatus
+from petitions.signing.models import Signature, SignatureStatus
 
 from .conftest import LINK_RE, csrf_token, message_text, new_appeal
 

@@ -7,8 +7,8 @@ from babel.messages.pofile import read_po
 
 from petitions import i18n
 from petitions.extensions import db
-from petitions.signatures.models import Signature
-from petitions.translations import catalogs
+from petitions.signing.models import Signature
+from petitions.i18n import catalogs
 
 from .conftest import csrf_token, message_text
 from .i18n_data import ORIGINAL, VERSIONS, ensure_catalogs, multilingual_appeal
@@ -111,7 +111,7 @@ def test_signature_records_the_version_read_and_mail_goes_out_in_its_language(sm
 
 
 def test_mail_for_a_language_without_interface_catalog_is_in_the_default(smtp_app):
-    from petitions.signatures import services as signing
+    from petitions.signing import operations as signing
 
     appeal, _ = multilingual_appeal(("ka",))
     signing.sign(appeal, "Nino Beridze", "", "nino@example.org", language="ka")
@@ -141,8 +141,8 @@ def test_catalogs_are_complete(tmp_path):
 
 
 PUBLIC_SOURCES = ("templates/base.html", "templates/public/", "templates/auth/", "auth/forms.py",
-                  "signatures/forms.py", "templates/mail/confirm.txt", "templates/mail/already_signed.txt",
-                  "templates/translations/_", "translations/public.py", "signatures/services.py")
+                  "signing/forms.py", "templates/mail/confirm.txt", "templates/mail/already_signed.txt",
+                  "templates/translations/_", "translations/public.py", "signing/operations.py")
 
 
 def test_public_interface_and_signer_mails_are_translated_in_every_catalog(tmp_path):

@@ -1,6 +1,6 @@
 """PDF versions in Azerbaijani, Russian, Armenian, Georgian and Arabic: the text is there, every glyph is real.
 
-Rendered by the real renderer (petitions.pdf.assemble.build): the letter through WeasyPrint, the signatory
+Rendered by the real renderer (petitions.pdf.engine.assemble.build): the letter through WeasyPrint, the signatory
 list and annex typeset with HarfBuzz, so both paths are checked.
 """
 import io
@@ -13,8 +13,8 @@ from pypdf.generic import ContentStream
 from markupsafe import escape
 
 from petitions.i18n import quote
-from petitions.pdf.assemble import build
-from petitions.pdf.document import LetterDocument, SignatoryEntry
+from petitions.pdf.engine.assemble import build
+from petitions.pdf.engine.document import LetterDocument, SignatoryEntry
 
 from .i18n_data import ORIGINAL, VERSIONS
 

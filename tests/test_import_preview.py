@@ -10,9 +10,9 @@ from werkzeug.datastructures import MultiDict
 from petitions.appeals import services as appeals
 from petitions.auth.services import register_user
 from petitions.extensions import db
-from petitions.signatures import importing
-from petitions.signatures import services as signing
-from petitions.signatures.models import Signature
+from petitions.signatories import importing
+from petitions.signing import operations as signing
+from petitions.signing.models import Signature
 
 from .conftest import csrf_token, new_appeal
 

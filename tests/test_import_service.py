@@ -10,9 +10,9 @@ from petitions.appeals import services as appeals
 from petitions.appeals.models import AuditEvent
 from petitions.auth.services import register_user
 from petitions.extensions import db
-from petitions.signatures import importing
-from petitions.signatures import services as signing
-from petitions.signatures.models import Level, Signature, SignatureStatus
+from petitions.signatories import importing
+from petitions.signing import operations as signing
+from petitions.signing.models import Level, Signature, SignatureStatus
 
 from .conftest import LINK_RE, csrf_token, message_text, new_appeal
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from petitions.signatures.importer import ImportFormatError, ImportRow, duplicate_groups, parse_lines, read_csv
+from petitions.signatories.parsing import ImportFormatError, ImportRow, duplicate_groups, parse_lines, read_csv
 
 SEED = Path(__file__).parent / "data" / "import_seed_style.txt"
 

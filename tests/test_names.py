@@ -3,14 +3,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from petitions.signatures.names import (
-    AFFILIATION_MAX_LENGTH,
-    FLAGS,
-    NAME_MAX_LENGTH,
-    InvalidName,
-    clean_affiliation,
-    clean_name,
-    flags_for_name,
+from petitions.signing.names import (
+    AFFILIATION_MAX_LENGTH, FLAGS, NAME_MAX_LENGTH, InvalidName, clean_affiliation, clean_name, flags_for_name,
 )
 
 

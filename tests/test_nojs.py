@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from petitions.auth.services import register_user
 from petitions.extensions import db
-from petitions.signatures.models import Signature, SignatureStatus, Visibility
+from petitions.signing.models import Signature, SignatureStatus, Visibility
 
 from .browser import chromium, live_server
 from .conftest import message_text, new_appeal

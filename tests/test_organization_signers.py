@@ -11,11 +11,11 @@ from sqlalchemy import select
 
 from petitions.auth.services import register_user
 from petitions.extensions import db
-from petitions.organizations import services as registry
+from petitions.registry import services as registry
 from petitions.privacy import selfservice
-from petitions.signatures import export
-from petitions.signatures import services as signing
-from petitions.signatures.models import Level, Signature, SignerKind
+from petitions.signatories import export
+from petitions.signing import operations as signing
+from petitions.signing.models import Level, Signature, SignerKind
 
 from .conftest import LINK_RE, csrf_token, message_text, new_appeal
 
@@ -177,8 +177,8 @@ def test_pdf_prints_the_organization_with_who_signed_for_it(client, appeal):
 
 
 def test_pdf_entry_and_attachment_csv_mark_organizations(appeal):
-    from petitions.pdf.archival import signatories_csv
-    from petitions.pdf.document import document_from_appeal
+    from petitions.pdf.engine.archival import signatories_csv
+    from petitions.pdf.engine.document import document_from_appeal
 
     sign_org(appeal)
     signing.sign(appeal, "Leyla Yunus", "Historian", "leyla@example.org").signature.confirm()

@@ -7,7 +7,7 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 
-from petitions.appeals import members as membership
+from petitions.members import services as membership
 from petitions.appeals import services
 from petitions.appeals.models import Appeal, AppealInvitation, AppealStatus, AuditEvent, Role
 from petitions.appeals import starters
@@ -384,7 +384,7 @@ def test_in_chromium_an_invitation_leads_through_registration_to_accepting(outbo
 @pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example", "/%5Cevil.example", "javascript:x"])
 def test_both_ends_of_the_registration_link_check_where_it_lands(smtp_app, target):
     from petitions.auth import services as accounts
-    from petitions.signatures import tokens
+    from petitions import links as tokens
 
     accounts.request_registration("someone@coalition.example", target)
     db.session.commit()

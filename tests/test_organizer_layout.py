@@ -11,11 +11,11 @@ from petitions.appeals import services as appeals
 from petitions.auth.models import User
 from petitions.auth.services import register_user
 from petitions.extensions import db
-from petitions.organizations import services as registry
-from petitions.review.services import scan_duplicates
-from petitions.signatures import importing
-from petitions.signatures import services as signing
-from petitions.signatures.models import Signature
+from petitions.registry import services as registry
+from petitions.signatories.queue import scan_duplicates
+from petitions.signatories import importing
+from petitions.signing import operations as signing
+from petitions.signing.models import Signature
 
 from .browser import chromium, live_server
 from .conftest import csrf_token, new_appeal
@@ -46,7 +46,7 @@ def site(make_app):
                      "gulnara.mammadova-hajiyeva@university-example.az")
         registry.add_organization("Bar Association of the Republic of Azerbaijan", ["Bar Association"],
                                   ["barassociation-example.org"], created_by=owner)
-        scan_duplicates(appeal)
+        scan_duplicates(appeal, None)
         db.session.commit()
         app.slug = appeal.slug
         db.session.remove()

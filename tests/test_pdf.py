@@ -9,7 +9,7 @@ from .conftest import new_appeal
 from petitions.auth.services import register_user
 from petitions.extensions import db
 from petitions.pdf.render import render_appeal_pdf, url_fetcher
-from petitions.signatures.models import Signature
+from petitions.signing.models import Signature
 
 
 def pdf_text(data: bytes) -> str:
@@ -111,7 +111,7 @@ def test_document_with_a_file_reference_does_not_read_it(tmp_path):
 
 def test_signatories_of_an_earlier_revision_are_listed_under_it(appeal):
     from petitions.appeals import services as drafting
-    from petitions.signatures import services as signing
+    from petitions.signing import operations as signing
 
     early = signing.sign(appeal, "Nərgiz Early", "Lawyer", "early@example.org").signature
     early.confirm()

@@ -12,7 +12,9 @@ from petitions.auth.services import register_user
 from petitions.extensions import db
 from petitions.pdf import jobs
 from petitions.pdf.models import JobStatus
-from petitions.signatures import importing, reconfirm, services as signing, tokens
+from petitions.signatories import importing
+from petitions.signing import reconfirm, operations as signing
+from petitions import links as tokens
 
 OLD_BODY = "We ask you to release the journalists arrested in March."
 NEW_BODY = "We ask you to release the journalists arrested in March and in April."

@@ -7,8 +7,8 @@ import icu
 import pytest
 from pypdf import PdfReader
 
-from petitions.pdf import assemble, chunks
-from petitions.pdf.document import Addressee, LetterDocument, SignatoryEntry, grouped_entries
+from petitions.pdf.engine import assemble, chunks
+from petitions.pdf.engine.document import Addressee, LetterDocument, SignatoryEntry, grouped_entries
 
 GIVEN = ["Əli", "Leyla", "Иван", "Ольга", "Anna", "Şəbnəm", "Çingiz", "Ülviyyə", "Jean", "Ирина"]
 FAMILY = ["Məmmədov", "Əliyeva", "Cəfərov", "Çələbi", "Qasımlı", "Petrov", "Schmidt", "Ismayılova",
@@ -111,7 +111,7 @@ def test_groups_put_organizations_first(tmp_path):
 
 
 def test_annex_counts_levels_and_earlier_revisions(tmp_path):
-    from petitions.pdf.document import RevisionGroup
+    from petitions.pdf.engine.document import RevisionGroup
 
     doc = letter([SignatoryEntry("Anna Schmidt", "", "official"), SignatoryEntry("Ivan Petrov", "", "email"),
                   SignatoryEntry("Leyla Əliyeva", "", "email")],

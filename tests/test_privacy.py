@@ -13,8 +13,8 @@ from petitions.auth.services import register_user
 from petitions.extensions import db, utcnow
 from petitions.privacy.minimize import client_hash
 from petitions.privacy.retention import purge
-from petitions.signatures import services as signing
-from petitions.signatures.models import Signature, SignatureStatus, Visibility
+from petitions.signing import operations as signing
+from petitions.signing.models import Signature, SignatureStatus, Visibility
 
 from .conftest import csrf_token, message_text, new_appeal
 

@@ -10,12 +10,12 @@ from petitions.appeals import services as appeals
 from petitions.appeals.models import AppealMember, AuditEvent, Role
 from petitions.auth.services import register_user
 from petitions.extensions import db, utcnow
-from petitions.organizations import services as registry
-from petitions.review import services as review
-from petitions.review.models import DuplicatePair, PairState
-from petitions.signatures import services as signing
-from petitions.signatures import verification
-from petitions.signatures.models import Level, Review, Signature, SignatureStatus
+from petitions.registry import services as registry
+from petitions.signatories import queue as review
+from petitions.signatories.models import DuplicatePair, PairState
+from petitions.signing import operations as signing
+from petitions.signing import levels as verification
+from petitions.signing.models import Level, Review, Signature, SignatureStatus
 
 from .conftest import csrf_token, new_appeal
 
@@ -113,11 +113,11 @@ def test_scan_merge_counts_a_person_once_and_keeps_both_records(team):
     english = add(appeal, "Tofig Gasimov", "BSU", confirm=False)
     relative = add(appeal, "Samira Qasımova", "Baku State University")
     db.session.commit()
-    assert review.scan_duplicates(appeal) == 3  # all pairs of the three spellings; never the relative
+    assert review.scan_duplicates(appeal, None) == 3  # all pairs of the three spellings; never the relative
     pairs = db.session.scalars(select(DuplicatePair).order_by(DuplicatePair.id)).all()
     assert {p.first_id for p in pairs} | {p.second_id for p in pairs} == {latin.id, cyrillic.id, english.id}
     assert all(0.9 <= p.score <= 1 for p in pairs)
-    assert review.scan_duplicates(appeal) == 0  # nothing new the second time
+    assert review.scan_duplicates(appeal, None) == 0  # nothing new the second time
 
     first = next(p for p in pairs if {p.first_id, p.second_id} == {latin.id, cyrillic.id})
     kept = review.merge(appeal, owner, first.id)
@@ -136,7 +136,7 @@ def test_scan_merge_counts_a_person_once_and_keeps_both_records(team):
     other = next(p for p in pairs if {p.first_id, p.second_id} == {latin.id, english.id})
     review.dismiss(appeal, owner, other.id)
     db.session.commit()
-    assert review.open_pairs(appeal)[0] == [] and review.scan_duplicates(appeal) == 0
+    assert review.open_pairs(appeal)[0] == [] and review.scan_duplicates(appeal, None) == 0
     actions = db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
     assert "signatures.merged" in actions and "signatures.duplicate_dismissed" in actions
 
@@ -150,7 +150,7 @@ def test_merge_keeps_the_better_verified_record_and_repoints_earlier_merges(team
         add(appeal, "Лейла Набиева", "Student")
     c.level = Level.DOMAIN
     db.session.commit()
-    review.scan_duplicates(appeal)
+    review.scan_duplicates(appeal, None)
     ab = db.session.scalar(select(DuplicatePair).where(DuplicatePair.first_id == a.id,
                                                       DuplicatePair.second_id == b.id))
     assert review.merge(appeal, owner, ab.id) is a
@@ -309,13 +309,13 @@ def test_remind_unconfirmed_once_per_interval(smtp_app):
         sig.created_at -= timedelta(days=3)
     db.session.commit()
     smtp_app.smtp_sink.wait_for(3)
-    from petitions.signatures import followup
+    from petitions.signing import followup
 
-    assert followup.remind_unconfirmed(appeal) == 1  # not the fresh one, not the confirmed one
+    assert followup.remind_unconfirmed(appeal, None) == 1  # not the fresh one, not the confirmed one
     db.session.commit()
-    assert followup.remind_unconfirmed(appeal) == 0  # once per REMIND_INTERVAL_DAYS
+    assert followup.remind_unconfirmed(appeal, None) == 0  # once per REMIND_INTERVAL_DAYS
     old.reminded_at -= timedelta(days=smtp_app.config["REMIND_INTERVAL_DAYS"] + 1)
-    assert followup.remind_unconfirmed(appeal) == 1
+    assert followup.remind_unconfirmed(appeal, None) == 1
     db.session.commit()
     messages = smtp_app.smtp_sink.wait_for(5)
     assert [m["To"] for m in messages[3:]] == ["old@example.org", "old@example.org"]

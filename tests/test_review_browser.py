@@ -7,7 +7,7 @@ from sqlalchemy import select
 from petitions.appeals import services as appeals
 from petitions.auth.services import register_user
 from petitions.extensions import db
-from petitions.signatures.models import Level, Signature
+from petitions.signing.models import Level, Signature
 
 from .browser import chromium, live_server
 from .conftest import new_appeal

@@ -2,7 +2,7 @@
 import pytest
 
 from petitions.extensions import db
-from petitions.signatures import services as signing
+from petitions.signing import operations as signing
 
 from .browser import chromium, live_server
 from .i18n_data import VERSIONS, ensure_catalogs, multilingual_appeal

@@ -7,8 +7,9 @@ from petitions import crypto
 from petitions.auth.services import register_user
 from petitions.extensions import db
 from petitions.mail import sending
-from petitions.signatures import services, tokens
-from petitions.signatures.models import Signature, SignatureStatus
+from petitions.signing import operations as services
+from petitions import links as tokens
+from petitions.signing.models import Signature, SignatureStatus
 
 from .conftest import LINK_RE, message_text, new_appeal
 

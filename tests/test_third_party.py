@@ -8,8 +8,8 @@ from petitions.auth.services import register_user
 from petitions.extensions import db
 from petitions.mail import sending
 from petitions.privacy import selfservice
-from petitions.signatures import followup
-from petitions.signatures import services as signing
+from petitions.signing import followup
+from petitions.signing import operations as signing
 
 from .browser import chromium, live_server
 from .conftest import new_appeal
@@ -36,18 +36,19 @@ def site(make_app):
         closed = new_appeal(owner, "A closed letter", "UN", "Closed text.")
         closed.publish()
         closed.close()
-        from petitions.appeals import members as membership
+        from petitions.members import services as membership
         from petitions.appeals import services as drafting
         from petitions.appeals.models import Role
         from petitions.auth.services import REGISTER
-        from petitions.signatures import reconfirm, tokens
+        from petitions.signing import reconfirm
+        from petitions import links as tokens
 
         invitation = membership.invite(appeal, owner, "co@example.org", Role.EDITOR)
         first_signer = signing.sign(appeal, "Early Signer", "Journalist", "early@example.org").signature
         first_signer.confirm()
         drafting.save_text(appeal, owner, appeal.content() | {"demands": ["Release them now"]})
         drafting.publish_revision(appeal, owner)
-        from petitions.organizations import services as registry
+        from petitions.registry import services as registry
 
         bar = registry.add_organization("Bar Association", domains=["bar.example"])
         registry.request_domain_proof(bar.domains[0], "it@bar.example", None)

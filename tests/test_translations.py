@@ -85,8 +85,8 @@ def test_refuses_bad_translations(app, lang, message):
 
 
 def test_one_list_of_signatures_across_versions(app):
-    from petitions.signatures import services as signing
-    from petitions.signatures.models import Signature
+    from petitions.signing import operations as signing
+    from petitions.signing.models import Signature
 
     appeal, _ = multilingual_appeal(("ru", "ar"))
     signing.sign(appeal, "Olga Smirnova", "", "olga@example.org", language="ru")

@@ -6,10 +6,10 @@ from sqlalchemy import select
 
 from petitions.auth.services import register_user
 from petitions.extensions import db
-from petitions.organizations import services as registry
-from petitions.signatures import services as signing
-from petitions.signatures import verification
-from petitions.signatures.models import Level, Signature
+from petitions.registry import services as registry
+from petitions.signing import operations as signing
+from petitions.signing import levels as verification
+from petitions.signing.models import Level, Signature
 
 from .conftest import LINK_RE, csrf_token, message_text, new_appeal
 

@@ -14,9 +14,10 @@ from pypdf import PdfReader
 
 from petitions.auth.services import register_user
 from petitions.extensions import db, utcnow
-from petitions.pdf import jobs, signing
+from petitions.pdf import jobs
+from petitions.pdf.engine import pades as signing
 from petitions.pdf.models import JobStatus, PdfDocument, PdfJob
-from petitions.signatures.models import Signature
+from petitions.signing.models import Signature
 
 from .conftest import csrf_token, new_appeal
 

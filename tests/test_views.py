@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 
 from petitions.auth.services import register_user
 from petitions.extensions import db
-from petitions.signatures import services as signing
-from petitions.signatures.models import Signature, SignatureStatus
+from petitions.signing import operations as signing
+from petitions.signing.models import Signature, SignatureStatus
 
 from .conftest import csrf_token, message_text, new_appeal
 

@@ -7,10 +7,11 @@ from pypdf import PdfReader
 
 from petitions.auth.services import register_user
 from petitions.extensions import db
-from petitions.privacy.visibility import (UnknownAudience, counted_total, counted_totals, listed_signatures,
-                                          offered_choices)
-from petitions.signatures import services as signing
-from petitions.signatures.models import Review, Signature, Visibility
+from petitions.signing.rules import (
+    UnknownAudience, counted_total, counted_totals, listed_signatures, offered_choices,
+)
+from petitions.signing import operations as signing
+from petitions.signing.models import Review, Signature, Visibility
 
 from .conftest import csrf_token, new_appeal
 
@@ -222,7 +223,7 @@ def test_confirmation_page_respects_the_choice(client, owner):
 
 
 def test_owner_csv_export_withholds_anonymous_names(app, owner):
-    from petitions.signatures import export
+    from petitions.signatories import export
 
     appeal = make_appeal(owner, anonymous_display="country")
     text = "".join(export.csv_chunks(appeal))

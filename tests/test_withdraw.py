@@ -11,9 +11,9 @@ from petitions.appeals import services as appeals
 from petitions.appeals.models import AuditEvent
 from petitions.auth.services import register_user
 from petitions.extensions import db
-from petitions.signatures import followup
-from petitions.signatures import services as signing
-from petitions.signatures.models import SignatureStatus
+from petitions.signing import followup
+from petitions.signing import operations as signing
+from petitions.signing.models import SignatureStatus
 
 from .conftest import csrf_token, message_text, new_appeal
 
@@ -53,7 +53,7 @@ def test_every_mail_carries_a_withdrawal_link(smtp_app, appeal):
     sig.reminded_at -= timedelta(days=30)
     sig.status = SignatureStatus.PENDING  # only pending signatures get reminders
     db.session.commit()
-    followup.remind_unconfirmed(appeal)
+    followup.remind_unconfirmed(appeal, None)
     db.session.commit()
     messages = smtp_app.smtp_sink.wait_for(4)
     assert [m["Subject"].split(":")[0].strip() for m in messages] == [

@@ -17,7 +17,7 @@ class ApiError(Exception):
 
 def error_response(status: int, message: str, code: str | None = None, headers: dict | None = None):
     """Return the JSON body and status of an error."""
-    from .v1 import as_json
+    from petitions.api.v1 import as_json
 
     response = as_json({"error": {"status": status, "code": code or CODES.get(status, "error"), "message": message}},
                        status)
@@ -43,7 +43,7 @@ def register(bp) -> None:
     def _unexpected(exc: Exception):
         import logging
 
-        from ..extensions import db
+        from petitions.extensions import db
 
         logging.getLogger(__name__).exception("unhandled API error")
         db.session.rollback()

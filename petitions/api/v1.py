@@ -4,13 +4,13 @@ import json
 from flask import Blueprint, Response, current_app, request
 from sqlalchemy import select
 
-from ..extensions import db, limiter
-from ..http import MAX_ID, parse_int
-from ..appeals.models import Appeal, AppealStatus
-from ..privacy.visibility import counted_organizations, counted_total, listed_signatures
-from ..urls import external_url
-from . import errors
-from .errors import ApiError
+from petitions.extensions import db, limiter
+from petitions.http import MAX_ID, parse_int
+from petitions.appeals.models import Appeal, AppealStatus
+from petitions.signing.rules import counted_organizations, counted_total, listed_signatures
+from petitions.urls import external_url
+from petitions.api import errors
+from petitions.api.errors import ApiError
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 errors.register(bp)

@@ -5,9 +5,9 @@ from flask_babel import format_date, gettext as _
 from markupsafe import Markup, escape
 from sqlalchemy import func, select
 
-from ..extensions import db
-from ..privacy.visibility import counting_clause
-from ..signatures.models import Signature
+from petitions.extensions import db
+from petitions.signing.rules import counting_clause
+from petitions.signing.models import Signature
 
 # Room around the bars for the axis labels, in SVG units.
 LEFT, BOTTOM, TOP = 18, 13, 12

@@ -4,7 +4,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from .models import CONTENT_FIELDS
+from petitions.appeals.models import CONTENT_FIELDS
 
 _TOKEN = re.compile(r"\w+|[^\w\s]|\s+")
 LABELS = {"title": "Title", "subject": "Subject", "addressees": "Addressees", "body": "Text", "demands": "Demands",

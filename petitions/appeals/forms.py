@@ -6,8 +6,8 @@ from wtforms import (DateField, SelectChoice, EmailField, Form, FormField, Hidde
                      StringField, SubmitField, TextAreaField)
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
 
-from ..http import FieldList
-from .models import Role
+from petitions.http import FieldList
+from petitions.appeals.models import Role
 
 
 class LetterText:
@@ -17,7 +17,7 @@ class LetterText:
         self.single_line = single_line
 
     def __call__(self, form, field):
-        from .services import letter_text_problem
+        from petitions.appeals.services import letter_text_problem
 
         problem = letter_text_problem(field.data if isinstance(field.data, str) else "", self.single_line)
         if problem:

@@ -10,8 +10,8 @@ from sqlalchemy import JSON, Enum, ForeignKey, Integer, String, Text, UniqueCons
 from sqlalchemy import select
 from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
-from ..auth.models import User
-from ..extensions import db, utcnow
+from petitions.auth.models import User
+from petitions.extensions import db, utcnow
 
 
 class IllegalTransition(Exception):
@@ -179,7 +179,7 @@ class Appeal(db.Model):
 
     def ensure_publishable(self, content: dict) -> None:
         """Refuse to put a text before signers while the deadline has passed or template placeholders remain."""
-        from .starters import content_placeholders  # the one placeholder rule, next to the templates
+        from petitions.appeals.starters import content_placeholders  # the one placeholder rule, next to the templates
 
         if self.is_past_deadline():
             raise IllegalTransition(_l("The deadline (%(day)s) has passed: move it to a later day or remove it "

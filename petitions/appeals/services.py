@@ -7,13 +7,13 @@ from anyascii import anyascii
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from ..audit import record
-from ..auth.models import User
-from ..extensions import db
-from ..http import parse_int
-from ..signatures.names import LETTER_ALLOWED, refused_character
-from ..signatures.models import Review, Signature, SignatureStatus
-from .models import CONTENT_FIELDS, Appeal, AppealRevision, AppealStatus, IllegalTransition, content_hash
+from petitions.audit import record
+from petitions.auth.models import User
+from petitions.extensions import db
+from petitions.http import parse_int
+from petitions.signing.names import LETTER_ALLOWED, refused_character
+from petitions.signing.models import Review, Signature, SignatureStatus
+from petitions.appeals.models import CONTENT_FIELDS, Appeal, AppealRevision, AppealStatus, IllegalTransition, content_hash
 
 
 class EditConflict(Exception):
@@ -161,7 +161,7 @@ def close_appeal(appeal: Appeal) -> None:
 
 def confirmed_signatures(appeal: Appeal) -> list[Signature]:
     """Return the signatures that count (confirmed, not rejected, not merged), in the order they confirmed."""
-    from ..privacy.visibility import counted_signatures
+    from petitions.signing.rules import counted_signatures
 
     return counted_signatures(appeal)
 
@@ -206,7 +206,7 @@ def close_if_due(appeal: Appeal, now=None) -> bool:
 
 def close_due(now=None) -> list[Appeal]:
     """Close every open appeal past its deadline (for a scheduler)."""
-    from ..extensions import utcnow
+    from petitions.extensions import utcnow
 
     now = now or utcnow()
     due = list(db.session.scalars(
@@ -229,7 +229,7 @@ def delete_draft(appeal: Appeal, actor: User) -> None:
     """Delete a draft and everything that hangs on it; signed appeals are archived, never deleted."""
     from sqlalchemy import delete, update
 
-    from .models import AppealInvitation, AppealMember, AppealTranslation, AuditEvent
+    from petitions.appeals.models import AppealInvitation, AppealMember, AppealTranslation, AuditEvent
 
     if appeal.status is not AppealStatus.DRAFT:
         raise IllegalTransition("Only drafts can be deleted; archive an appeal that people signed.")
@@ -302,7 +302,7 @@ def group_by_revision(appeal: Appeal, entries: list) -> list[tuple[AppealRevisio
 
 def save_as_template(appeal: Appeal, owner: User, name: str):
     """Keep the appeal's text as a starting point for the organizer's next appeals."""
-    from .models import AppealTemplate
+    from petitions.appeals.models import AppealTemplate
 
     template = AppealTemplate(owner_id=owner.id, name=name.strip(), content=normalize_content(appeal.content()))
     db.session.add(template)
@@ -311,8 +311,8 @@ def save_as_template(appeal: Appeal, owner: User, name: str):
 
 def starting_points(user: User) -> list[tuple[str, str]]:
     """Return (key, name) of the built-in templates and the user's own."""
-    from .models import AppealTemplate
-    from .starters import BUILTIN
+    from petitions.appeals.models import AppealTemplate
+    from petitions.appeals.starters import BUILTIN
 
     own = db.session.scalars(select(AppealTemplate).where(AppealTemplate.owner_id == user.id)
                              .order_by(AppealTemplate.created_at.desc()))
@@ -321,8 +321,8 @@ def starting_points(user: User) -> list[tuple[str, str]]:
 
 def starting_content(key: str, user: User) -> dict | None:
     """Return the content of a starting point the user may use, or None."""
-    from .models import AppealTemplate
-    from .starters import BUILTIN
+    from petitions.appeals.models import AppealTemplate
+    from petitions.appeals.starters import BUILTIN
 
     if key in BUILTIN:
         return dict(BUILTIN[key]["content"])

@@ -6,21 +6,21 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from ..audit import events_for, record
-from ..extensions import account_key, db, limiter, utcnow
-from ..http import arg_int, parse_int
-from ..i18n import looks_like_language
-from ..privacy import accesslog
-from ..privacy.visibility import listed_signatures
-from ..signatures import reconfirm as reconfirming
-from ..signatures.tokens import TokenError
-from . import members as membership
-from . import services
-from .access import appeal_for, appeals_of, can
-from .chart import bar_chart, confirmed_per_day
-from .diff import content_diff
-from .forms import ActionForm, InviteForm, LetterForm, TemplateForm
-from .models import Appeal, AppealStatus, IllegalTransition, Role
+from petitions.audit import events_for, record
+from petitions.extensions import account_key, db, limiter, utcnow
+from petitions.http import arg_int, parse_int
+from petitions.i18n import looks_like_language
+from petitions.privacy import accesslog
+from petitions.signing.rules import listed_signatures
+from petitions.signing import reconfirm as reconfirming
+from petitions.links import TokenError
+from petitions.members import services as membership
+from petitions.appeals import services
+from petitions.members.access import appeal_for, appeals_of, can
+from petitions.appeals.chart import bar_chart, confirmed_per_day
+from petitions.appeals.diff import content_diff
+from petitions.appeals.forms import ActionForm, InviteForm, LetterForm, TemplateForm
+from petitions.appeals.models import Appeal, AppealStatus, IllegalTransition, Role
 
 bp = Blueprint("organizer", __name__, url_prefix="/organizer")
 
@@ -64,7 +64,7 @@ def new():
     elif form.validate_on_submit() and not form.preview.data:
         appeal = services.create_appeal(current_user, form.content())
         services.set_goal_and_deadline(appeal, form.signature_goal.data, form.deadline.data)
-        record("created", appeal, revision=1)
+        record("created", appeal, actor=current_user, revision=1)
         db.session.commit()
         flash(_("Draft saved."), "success")
         return redirect(url_for("organizer.show", slug=appeal.slug), code=303)
@@ -103,7 +103,7 @@ def edit(slug: str):
         return _editor(form, appeal, conflict=changes, status=409)
     services.set_goal_and_deadline(appeal, form.signature_goal.data, form.deadline.data)
     if saved is not None:
-        record("saved", appeal, revision=saved.number)
+        record("saved", appeal, actor=current_user, revision=saved.number)
     db.session.commit()
     if saved is not None and appeal.status is AppealStatus.OPEN:
         flash(_("Saved as revision %(n)d. Signers still see revision %(p)d until you publish the amendment.",
@@ -159,7 +159,7 @@ def autosave(slug: str):
                        revision=exc.current.number), 409
     services.set_goal_and_deadline(appeal, form.signature_goal.data, form.deadline.data)
     if saved is not None:
-        record("saved", appeal, revision=saved.number, automatic=True)
+        record("saved", appeal, actor=current_user, revision=saved.number, automatic=True)
     db.session.commit()
     return jsonify(revision=appeal.revision_count, saved=saved is not None)
 
@@ -172,7 +172,7 @@ def show(slug: str):
         db.session.commit()
     counts = services.signature_counts([appeal.id])[appeal.id]
     chart = bar_chart(confirmed_per_day([appeal.id])[appeal.id], width=480, height=80)
-    accesslog.viewed(appeal, "signatory list")  # it shows addressee-only names
+    accesslog.viewed(appeal, "signatory list", actor=current_user)  # it shows addressee-only names
     db.session.commit()
     return render_template(
         "organizer/show.html", appeal=appeal, counts=counts, chart=chart, action_form=ActionForm(),
@@ -400,10 +400,10 @@ def delete(slug: str):
 @bp.get("/appeals/<slug>/pdf")
 def pdf(slug: str):
     """Download the current signed PDF for the addressees, with every confirmed signatory."""
-    from ..pdf.services import download_current
+    from petitions.pdf.services import download_current
 
     appeal = appeal_for(slug, "pdf")
     response = download_current(appeal)
-    accesslog.exported(appeal, "addressee PDF")
+    accesslog.exported(appeal, "addressee PDF", actor=current_user)
     db.session.commit()
     return response

@@ -2,10 +2,10 @@
 from flask import Blueprint, abort, render_template, request
 from sqlalchemy import select
 
-from ..extensions import db
-from ..signatures.forms import SignForm
-from .models import Appeal, AppealStatus
-from ..privacy.visibility import counted_organizations, counted_total, counted_totals, listed_signatures
+from petitions.extensions import db
+from petitions.signing.forms import SignForm
+from petitions.appeals.models import Appeal, AppealStatus
+from petitions.signing.rules import counted_organizations, counted_total, counted_totals, listed_signatures
 
 bp = Blueprint("public", __name__)
 
@@ -16,7 +16,7 @@ def public_appeal_or_404(slug: str) -> Appeal:
     if appeal is None or appeal.status is AppealStatus.DRAFT:
         abort(404)
     # Deadlines are enforced on access too, so a missed scheduler run never keeps signing open.
-    from .services import close_if_due
+    from petitions.appeals.services import close_if_due
 
     if close_if_due(appeal):
         db.session.commit()
@@ -35,7 +35,7 @@ def index():
 
 def render_appeal_page(appeal: Appeal, form: SignForm | None = None, status: int = 200, lang: str | None = None):
     """Render an appeal's public page, with a sign form that may carry errors."""
-    from ..translations.public import version_context
+    from petitions.translations.public import version_context
 
     # Signers see the published revision (never an unpublished amendment), in the version the URL names.
     version = version_context(appeal, lang if lang is not None else request.args.get("lang"))
@@ -55,7 +55,7 @@ def appeal(slug: str):
 @bp.get("/a/<slug>/<lang>")
 def appeal_in(slug: str, lang: str):
     """Show one language version of an appeal (a stable link per language)."""
-    from ..i18n import looks_like_language
+    from petitions.i18n import looks_like_language
 
     if not looks_like_language(lang):
         abort(404)

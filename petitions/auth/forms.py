@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
-from .passwords import MAX_LENGTH, password_problem
+from petitions.auth.passwords import MAX_LENGTH, password_problem
 
 
 class RegisterForm(FlaskForm):

@@ -8,7 +8,7 @@ from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..extensions import db, utcnow
+from petitions.extensions import db, utcnow
 
 
 def new_session_token() -> str:

@@ -6,14 +6,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..crypto import normalize_email
-from ..extensions import db
-from ..mail import sending
-from ..security import safe_next
-from ..signatures import tokens
-from ..urls import external_url
-from .models import User
-from .passwords import password_problem
+from petitions.crypto import normalize_email
+from petitions.extensions import db
+from petitions.mail import sending
+from petitions.security import safe_next
+from petitions import links as tokens
+from petitions.urls import external_url
+from petitions.auth.models import User
+from petitions.auth.passwords import password_problem
 
 REGISTER = "account-register"
 

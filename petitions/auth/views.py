@@ -3,13 +3,13 @@ from flask import Blueprint, abort, current_app, g, redirect, render_template, r
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from ..crypto import email_hash
-from ..extensions import db, limiter, login_manager
-from ..security import safe_next
-from ..signatures.tokens import TokenError
-from .forms import FinishRegistrationForm, LoginForm, LogoutForm, RegisterForm
-from .models import User
-from .services import EmailTaken, WeakPassword, authenticate, register_user, registration_link, request_registration
+from petitions.crypto import email_hash
+from petitions.extensions import db, limiter, login_manager
+from petitions.security import safe_next
+from petitions.links import TokenError
+from petitions.auth.forms import FinishRegistrationForm, LoginForm, LogoutForm, RegisterForm
+from petitions.auth.models import User
+from petitions.auth.services import EmailTaken, WeakPassword, authenticate, register_user, registration_link, request_registration
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 

@@ -10,7 +10,7 @@ import re
 from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 
-from .sending import outbox_dir
+from petitions.mail.sending import outbox_dir
 
 bp = Blueprint("outbox", __name__, url_prefix="/dev/outbox")
 _NAME = re.compile(r"^[0-9T]+-[0-9a-f]{8}\.eml$")

@@ -17,7 +17,7 @@ from flask_mail import Connection, Message
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from ..extensions import db
+from petitions.extensions import db
 
 log = logging.getLogger(__name__)
 _PENDING = "petitions.pending_mail"

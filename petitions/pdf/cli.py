@@ -3,7 +3,7 @@ import click
 from flask import current_app
 from sqlalchemy import select
 
-from ..extensions import db
+from petitions.extensions import db
 
 
 @click.group()
@@ -15,7 +15,8 @@ def pdf():
 @click.option("--force", is_flag=True, help="Replace an existing key (PDFs signed before stop verifying).")
 def keygen(force: bool):
     """Create the self-signed key and certificate that sign the PDFs, unless they exist."""
-    from . import jobs, signing
+    from petitions.pdf import jobs
+    from petitions.pdf.engine import pades as signing
 
     created = signing.generate_self_signed(jobs.keys_dir(), overwrite=force)
     click.echo(("Created" if created else "Kept the existing") + f" PDF signing key in {jobs.keys_dir()}")
@@ -26,7 +27,8 @@ def keygen(force: bool):
 @click.option("--passphrase", prompt=True, hide_input=True, default="", help="Passphrase of the PKCS#12 file.")
 def import_key(pkcs12, passphrase: str):
     """Sign PDFs with the key and certificate of a PKCS#12 (.p12/.pfx) file."""
-    from . import jobs, signing
+    from petitions.pdf import jobs
+    from petitions.pdf.engine import pades as signing
 
     try:
         subject = signing.import_pkcs12(jobs.keys_dir(), pkcs12.read(), passphrase.encode() or None)
@@ -44,9 +46,9 @@ def import_key(pkcs12, passphrase: str):
 @click.option("--combined", is_flag=True, help="The original first, every published translation as an annex.")
 def render(slug: str, output: str, audience: str, language: str | None, combined: bool):
     """Write the final, signed PDF of an appeal."""
-    from ..appeals.models import Appeal
-    from ..translations.services import published_languages
-    from .render import render_appeal_pdf, write_atomically
+    from petitions.appeals.models import Appeal
+    from petitions.translations.services import published_languages
+    from petitions.pdf.render import render_appeal_pdf, write_atomically
 
     appeal = db.session.scalar(select(Appeal).where(Appeal.slug == slug))
     if appeal is None:
@@ -62,7 +64,7 @@ def render(slug: str, output: str, audience: str, language: str | None, combined
 @click.option("--once", is_flag=True, help="Run the queued jobs, then stop.")
 def work(once: bool):
     """Run queued PDF jobs (for deployments with PDF_EXECUTOR = "worker")."""
-    from . import jobs
+    from petitions.pdf import jobs
 
     ran = jobs.work(once=once, poll_seconds=float(current_app.config.get("PDF_WORKER_POLL", 2.0)))
     click.echo(f"Ran {ran} PDF job(s).")
@@ -74,8 +76,8 @@ def work(once: bool):
 @click.option("--slug", default=None, help="Only this appeal.")
 def prune(keep: int | None, slug: str | None):
     """Delete the files of older PDF versions, keeping the newest of each kind (and the delivered one)."""
-    from ..appeals.models import Appeal
-    from . import jobs
+    from petitions.appeals.models import Appeal
+    from petitions.pdf import jobs
 
     appeal = None
     if slug is not None:

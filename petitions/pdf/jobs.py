@@ -18,11 +18,11 @@ from flask import Flask, current_app
 from sqlalchemy import event, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from ..extensions import db, utcnow
-from ..urls import external_url
-from . import archival, assemble, chunks, signing
-from .document import LetterDocument, document_from_appeal
-from .models import REMOVED_CHANGED, REMOVED_ERASED, REMOVED_PRUNED, JobStatus, PdfDocument, PdfJob
+from petitions.extensions import db, utcnow
+from petitions.urls import external_url
+from petitions.pdf.engine import archival, assemble, chunks, pades as signing
+from petitions.pdf.engine.document import LetterDocument, document_from_appeal
+from petitions.pdf.models import REMOVED_CHANGED, REMOVED_ERASED, REMOVED_PRUNED, JobStatus, PdfDocument, PdfJob
 
 log = logging.getLogger(__name__)
 AUDIENCES = ("addressees", "public")
@@ -140,7 +140,7 @@ def run_claimed(job_id: int) -> PdfJob | None:
         db.session.commit()
 
     try:
-        from ..appeals.models import Appeal
+        from petitions.appeals.models import Appeal
 
         appeal = db.session.get(Appeal, job.appeal_id)
         if appeal is None:
@@ -176,7 +176,7 @@ def _discard(job_id: int, document: PdfDocument) -> PdfJob:
     if job.started_at is not None:  # chunks it typeset may show the signer as they were
         chunks.forget_since(cache_dir(), job.started_at.replace(tzinfo=timezone.utc).timestamp())
     if (job.audience, job.variant) == ("public", "standard"):
-        from ..appeals.models import Appeal
+        from petitions.appeals.models import Appeal
 
         schedule_render(db.session.get(Appeal, job.appeal_id), "public", "standard")
     db.session.commit()
@@ -244,7 +244,7 @@ def write_atomically(path: str, data: bytes) -> None:
 
 
 def file_path(record: PdfDocument) -> str:
-    from ..appeals.models import Appeal
+    from petitions.appeals.models import Appeal
 
     appeal = db.session.get(Appeal, record.appeal_id)
     return os.path.join(files_dir(), appeal.slug, record.filename)
@@ -284,7 +284,7 @@ def prune(appeal=None, keep: int | None = None, kinds: list[tuple[str, str]] | N
 
     The newest version made before the appeal was delivered is kept too: it is what the addressees hold.
     """
-    from ..appeals.models import Appeal
+    from petitions.appeals.models import Appeal
 
     keep = int(current_app.config.get("PDF_KEEP_VERSIONS", 3)) if keep is None else keep
     if keep < 1:
@@ -317,7 +317,7 @@ def forget_listings(appeal_id: int, since, reason: str, drop_chunks: bool = True
     A PDF or chunk made before a signature was confirmed cannot list it; everything made since may.
     A fresh public PDF is scheduled when the one the public page serves is gone.
     """
-    from ..appeals.models import Appeal
+    from petitions.appeals.models import Appeal
 
     query = select(PdfDocument).where(PdfDocument.appeal_id == appeal_id)
     if since is not None:
@@ -345,7 +345,7 @@ def _retracted(signature) -> bool | None:
     """Tell whether a pending change hides or rewrites a listed signature: None no, False listing, True text."""
     from sqlalchemy import inspect
 
-    from ..signatures.models import Review, SignatureStatus, Visibility
+    from petitions.signing.models import Review, SignatureStatus, Visibility
 
     if signature.confirmed_at is None and signature.status is SignatureStatus.PENDING:
         return None
@@ -368,7 +368,7 @@ def _retracted(signature) -> bool | None:
 def _withdraw_outdated_copies(session: Session, flush_context, instances) -> None:
     # However a signature is hidden or corrected (self-service, moderation, withdrawal, erasure), no stored
     # PDF keeps showing it: the public page serves stored copies without checking that they are current.
-    from ..signatures.models import Signature
+    from petitions.signing.models import Signature
 
     since: dict[tuple[int, bool], object] = {}
     changed = [(s, _retracted(s)) for s in session.dirty if isinstance(s, Signature)]

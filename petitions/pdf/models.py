@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import Enum, Float, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db, utcnow
+from petitions.extensions import db, utcnow
 
 
 class JobStatus(enum.Enum):

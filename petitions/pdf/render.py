@@ -1,14 +1,15 @@
 """Render an appeal's final PDF in one call (CLI, tests, small lists); jobs.py stores and versions it."""
 from datetime import datetime, timezone
 
-from .assemble import build, print_stylesheet, url_fetcher  # noqa: F401  (url_fetcher is the public guard)
-from .document import document_from_appeal
+from petitions.pdf.engine.assemble import build, print_stylesheet, url_fetcher  # noqa: F401  (url_fetcher is the public guard)
+from petitions.pdf.engine.document import document_from_appeal
 
 
 def render_appeal_pdf(appeal, generated_at: datetime | None = None, audience: str = "addressees",
                       signed: bool = True, language: str | None = None, combined: bool = False) -> bytes:
     """Return the signed PDF of the appeal (in one language version, or all combined) with its signatories."""
-    from . import jobs, signing
+    from petitions.pdf import jobs
+    from petitions.pdf.engine import pades as signing
 
     doc = document_from_appeal(appeal, audience, generated_at=generated_at or datetime.now(timezone.utc),
                                language=language, combined=combined)
@@ -21,6 +22,6 @@ def render_appeal_pdf(appeal, generated_at: datetime | None = None, audience: st
 
 def write_atomically(path: str, data: bytes) -> None:
     """Write a file so that readers never see half of it."""
-    from .jobs import write_atomically as write
+    from petitions.pdf.jobs import write_atomically as write
 
     write(path, data)

@@ -3,10 +3,10 @@ import os
 
 from flask import current_app, flash, redirect, send_file, url_for
 
-from ..extensions import db
-from . import jobs
-from .logo import validate_logo
-from .models import PdfDocument, PdfSettings
+from petitions.extensions import db
+from petitions.pdf import jobs
+from petitions.pdf.engine.logo import validate_logo
+from petitions.pdf.models import PdfDocument, PdfSettings
 
 
 def settings_of(appeal) -> PdfSettings | None:
@@ -49,7 +49,7 @@ def download_current(appeal, audience: str = "addressees", variant: str = "stand
             return redirect(url_for("pdfs.status", slug=appeal.slug), code=303)
     record = jobs.current_document(appeal, audience, variant)
     if record is None:
-        from ..appeals.services import signature_counts
+        from petitions.appeals.services import signature_counts
 
         confirmed = signature_counts([appeal.id])[appeal.id]["confirmed"]
         job = jobs.request_render(appeal, audience, variant)

@@ -3,19 +3,19 @@ import os
 
 from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template,
                    url_for)
-from flask_login import login_required
+from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from ..appeals.access import appeal_for
-from ..appeals.models import Appeal
-from ..privacy import accesslog
-from ..extensions import db
-from . import jobs, services
-from .archival import signatories_csv
-from .document import document_from_appeal
-from .forms import RenderForm, SettingsForm
-from .logo import LogoError
-from .models import PdfDocument
+from petitions.members.access import appeal_for
+from petitions.appeals.models import Appeal
+from petitions.privacy import accesslog
+from petitions.extensions import db
+from petitions.pdf import jobs, services
+from petitions.pdf.engine.archival import signatories_csv
+from petitions.pdf.engine.document import document_from_appeal
+from petitions.pdf.forms import RenderForm, SettingsForm
+from petitions.pdf.engine.logo import LogoError
+from petitions.pdf.models import PdfDocument
 
 bp = Blueprint("pdfs", __name__, url_prefix="/organizer/appeals/<slug>/pdf")
 
@@ -48,8 +48,8 @@ def status(slug: str):
     settings = services.settings_of(appeal)
     form = SettingsForm(obj=settings, formdata=None)
     form.columns.data = str(getattr(settings, "columns", 2) or 2)
-    from ..i18n import native_name
-    from ..translations.services import published_languages
+    from petitions.i18n import native_name
+    from petitions.translations.services import published_languages
 
     return render_template("pdf/status.html", appeal=appeal, job=job, documents=documents, current=current,
                            render_form=RenderForm(), settings_form=form, settings=settings,
@@ -122,7 +122,7 @@ def export_csv(slug: str):
     """Export the listed signatories as CSV (the same bytes the PDF/A attachment holds)."""
     appeal = _own(slug, "export")
     data = signatories_csv(document_from_appeal(appeal, "addressees"))
-    accesslog.exported(appeal, "signatory list CSV")
+    accesslog.exported(appeal, "signatory list CSV", actor=current_user)
     db.session.commit()
     return Response(data, mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="{appeal.slug}-signatories.csv"',
@@ -142,13 +142,13 @@ def combined(slug: str):
 
 
 def _download_variant(slug: str, language: str | None = None, combined: bool = False):
-    from ..translations.services import published_languages
+    from petitions.translations.services import published_languages
 
     appeal = _own(slug)
     if language is not None and language not in published_languages(appeal):
         abort(404)
     # Stored, versioned and registered for /verify like the main PDF (its QR code points there).
     response = services.download_current(appeal, "addressees", "combined" if combined else f"lang:{language}")
-    accesslog.exported(appeal, "addressee PDF", version=language or "combined")
+    accesslog.exported(appeal, "addressee PDF", actor=current_user, version=language or "combined")
     db.session.commit()
     return response

@@ -3,9 +3,9 @@ import click
 from flask import Flask
 from sqlalchemy import select
 
-from .. import crypto
-from ..extensions import db
-from ..signatures.models import Signature
+from petitions import crypto
+from petitions.extensions import db
+from petitions.signing.models import Signature
 
 
 def register(app: Flask) -> None:
@@ -17,7 +17,7 @@ def register(app: Flask) -> None:
 @click.command()
 def purge():
     """Apply the retention rules once (run it daily from cron or a systemd timer)."""
-    from .retention import purge as run
+    from petitions.privacy.retention import purge as run
 
     report = run()
     db.session.commit()

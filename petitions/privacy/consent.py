@@ -17,7 +17,7 @@ def custom_notice() -> Markup | None:
     path = os.path.join(current_app.instance_path, NOTICE_FILE)
     if not os.path.exists(path):
         return None
-    from ..appeals.markdown import render_markdown
+    from petitions.appeals.markdown import render_markdown
 
     with open(path, encoding="utf-8") as fh:
         return render_markdown(fh.read())

@@ -5,10 +5,10 @@ from wtforms import BooleanField, EmailField, RadioField, SelectChoice, SelectMu
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..signatures import names
-from ..signatures.forms import PersonFieldsMixin, kind_field, organization_name_field, signer_role_field
-from ..signatures.models import Visibility
-from .visibility import ANONYMOUS_DISPLAY_LABELS, VISIBILITY_LABELS
+from petitions.signing import names
+from petitions.signing.forms import PersonFieldsMixin, kind_field, organization_name_field, signer_role_field
+from petitions.signing.models import Visibility
+from petitions.signing.rules import ANONYMOUS_DISPLAY_LABELS, VISIBILITY_LABELS
 
 
 class RequestLinkForm(FlaskForm):

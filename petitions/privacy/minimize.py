@@ -5,7 +5,7 @@ from datetime import datetime
 
 from flask import current_app, has_request_context, request
 
-from ..extensions import utcnow
+from petitions.extensions import utcnow
 
 
 def period_key(when: datetime | None = None) -> bytes:

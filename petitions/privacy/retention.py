@@ -6,9 +6,9 @@ from flask import current_app
 from sqlalchemy import delete, event, func, or_, select, update
 from sqlalchemy.engine import Engine
 
-from ..appeals.models import Appeal, AppealStatus
-from ..extensions import db, utcnow
-from ..signatures.models import Signature, SignatureStatus
+from petitions.appeals.models import Appeal, AppealStatus
+from petitions.extensions import db, utcnow
+from petitions.signing.models import Signature, SignatureStatus
 
 
 @dataclass

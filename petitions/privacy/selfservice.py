@@ -7,15 +7,15 @@ from flask_mail import Message
 from limits import parse_many
 from sqlalchemy import select
 
-from .. import audit, crypto
-from ..appeals.models import AppealStatus
-from ..extensions import db, limiter, utcnow
-from ..mail import sending
-from ..signatures import tokens
-from ..signatures import verification
-from ..signatures.models import Signature, SignerKind, Visibility
-from ..urls import external_url
-from .visibility import entry_for, offered_choices
+from petitions import audit, crypto
+from petitions.appeals.models import AppealStatus
+from petitions.extensions import db, limiter, utcnow
+from petitions.mail import sending
+from petitions import links as tokens
+from petitions.signing import levels as verification
+from petitions.signing.models import Signature, SignerKind, Visibility
+from petitions.urls import external_url
+from petitions.signing.rules import entry_for, offered_choices
 
 SELF_SERVICE = "privacy-self-service"
 
@@ -147,7 +147,7 @@ def correct(signature: Signature, full_name: str, affiliation: str, country: str
         changed.append(key)
     if changed:
         # Only field names: the audit log itself must not become a second copy of personal data.
-        audit.record("signature.corrected_by_signer", signature.appeal, signature=signature.id, fields=changed,
+        audit.record("signature.corrected_by_signer", signature.appeal, actor=None, signature=signature.id, fields=changed,
                      level_before=level_before.value, level=signature.level.value)
     return changed
 
@@ -181,7 +181,7 @@ def erase(signature: Signature) -> ErasureReport:
     # Duplicates merged into this one would otherwise point at nothing.
     db.session.execute(
         Signature.__table__.update().where(Signature.merged_into_id == signature.id).values(merged_into_id=None))
-    audit.record("signature.erased_by_signer", appeal, signature=signature.id, was_counted=signature.counts,
+    audit.record("signature.erased_by_signer", appeal, actor=None, signature=signature.id, was_counted=signature.counts,
                   pdfs_removed=removed)
     db.session.delete(signature)
     return report
@@ -192,8 +192,8 @@ def forget_copies(signature: Signature) -> int:
 
     Call before the row is erased or scrubbed; return how many stored PDF versions were removed.
     """
-    from ..mail import outbox
-    from ..pdf import jobs
+    from petitions.mail import outbox
+    from petitions.pdf import jobs
 
     address = crypto.decrypt(signature.email_encrypted) if signature.email_encrypted else None
     removed = jobs.forget_signature(signature)

@@ -4,13 +4,13 @@ import json
 from flask import Blueprint, Response, abort, current_app, render_template
 from flask_babel import gettext as _
 
-from ..appeals.views_public import public_appeal_or_404
-from ..extensions import db, limiter
-from ..security import embeddable
-from ..signatures.tokens import TokenError
-from . import consent, selfservice
-from .forms import CorrectForm, EraseForm, RequestLinkForm
-from .visibility import counted_total, offered_choices, shown_on_public_page
+from petitions.appeals.views_public import public_appeal_or_404
+from petitions.extensions import db, limiter
+from petitions.security import embeddable
+from petitions.links import TokenError
+from petitions.privacy import consent, selfservice
+from petitions.privacy.forms import CorrectForm, EraseForm, RequestLinkForm
+from petitions.signing.rules import counted_total, offered_choices, shown_on_public_page
 
 bp = Blueprint("privacy", __name__)
 
@@ -148,8 +148,8 @@ def erase(token: str, signature_id: int):
 @bp.get("/a/<slug>/public.pdf")
 def public_pdf(slug: str):
     """Download the public PDF: the letter with only the names their signers made public."""
-    from ..pdf import jobs
-    from ..pdf.services import send_document
+    from petitions.pdf import jobs
+    from petitions.pdf.services import send_document
 
     appeal = public_appeal_or_404(slug)
     # Anyone may ask for this file, so asking never renders: the stored copy is served even when a newer

@@ -1,14 +1,14 @@
 """Organizer privacy page: visibility settings of an appeal (the audit log is organizer.audit)."""
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_login import login_required
+from flask_login import current_user, login_required
 
-from .. import audit
-from ..appeals.access import appeal_for
-from ..extensions import db
-from ..signatures.models import Visibility
-from .forms import PrivacySettingsForm
-from .visibility import appeal_display, default_choice, offered_choices
+from petitions import audit
+from petitions.members.access import appeal_for
+from petitions.extensions import db
+from petitions.signing.models import Visibility
+from petitions.privacy.forms import PrivacySettingsForm
+from petitions.signing.rules import appeal_display, default_choice, offered_choices
 
 bp = Blueprint("privacy_organizer", __name__, url_prefix="/organizer")
 
@@ -33,7 +33,7 @@ def settings(slug: str):
         appeal.anonymous_display = form.anonymous_display.data
         after = (appeal.visibility_choices, appeal.visibility_default, appeal.anonymous_display)
         if before != after:
-            audit.record("appeal.privacy_settings", appeal, choices=after[0], default=after[1], anonymous=after[2])
+            audit.record("appeal.privacy_settings", appeal, actor=current_user, choices=after[0], default=after[1], anonymous=after[2])
         db.session.commit()
         # True since each anonymous signature keeps the display in force when it was made (visibility.py).
         flash(_("Privacy settings saved. They apply to new signatures; existing ones keep their signers' choice."),

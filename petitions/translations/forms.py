@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from ..appeals.forms import LINE, TEXT
+from petitions.appeals.forms import LINE, TEXT
 
 
 class TranslationForm(FlaskForm):

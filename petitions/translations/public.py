@@ -2,10 +2,10 @@
 from flask import request, url_for
 from flask_babel import gettext as _
 
-from ..appeals.models import Appeal
-from ..i18n import direction, is_version_language, language_name, native_name
-from ..urls import external_url
-from . import services
+from petitions.appeals.models import Appeal
+from petitions.i18n import direction, is_version_language, language_name, native_name
+from petitions.urls import external_url
+from petitions.translations import services
 
 
 def version_context(appeal: Appeal, requested: str | None) -> dict:

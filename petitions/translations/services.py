@@ -2,13 +2,13 @@
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from ..appeals.diff import content_diff
-from ..appeals.models import Appeal, AppealRevision, AppealTranslation, IllegalTransition
-from ..appeals.services import latest_revision
-from ..audit import record
-from ..auth.models import User
-from ..extensions import db, utcnow
-from ..i18n import is_version_language
+from petitions.appeals.diff import content_diff
+from petitions.appeals.models import Appeal, AppealRevision, AppealTranslation, IllegalTransition
+from petitions.appeals.services import latest_revision
+from petitions.audit import record
+from petitions.auth.models import User
+from petitions.extensions import db, utcnow
+from petitions.i18n import is_version_language
 
 # The parts of a letter that a translation carries; addressees, place, date and senders stay as in the original.
 TRANSLATED_FIELDS = ("title", "subject", "body", "demands", "closing")

@@ -3,12 +3,12 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from ..appeals.access import appeal_for
-from ..appeals.models import IllegalTransition
-from ..extensions import db
-from ..i18n import VERSION_LANGUAGES, direction, is_version_language, language_name, native_name
-from . import services
-from .forms import ActionForm, LanguageForm, TranslationForm
+from petitions.members.access import appeal_for
+from petitions.appeals.models import IllegalTransition
+from petitions.extensions import db
+from petitions.i18n import VERSION_LANGUAGES, direction, is_version_language, language_name, native_name
+from petitions.translations import services
+from petitions.translations.forms import ActionForm, LanguageForm, TranslationForm
 
 bp = Blueprint("translations", __name__, url_prefix="/organizer/appeals/<slug>/translations")
 

@@ -10,17 +10,17 @@ from sqlalchemy import select, text
 from werkzeug.routing.converters import AnyConverter
 
 from petitions import create_app
-from petitions.appeals import members as membership
+from petitions.members import services as membership
 from petitions.appeals import services as drafting
 from petitions.appeals.models import Appeal, Role
 from petitions.auth import services as accounts
 from petitions.auth.services import register_user
 from petitions.extensions import db
-from petitions.organizations import services as registry
+from petitions.registry import services as registry
 from petitions.privacy import selfservice
-from petitions.review.models import DuplicatePair
-from petitions.signatures import followup, reconfirm
-from petitions.signatures import services as signing
+from petitions.signatories.models import DuplicatePair
+from petitions.signing import followup, reconfirm
+from petitions.signing import operations as signing
 from petitions.translations import services as translating
 
 from ..conftest import base_config, fresh_requests
@@ -100,7 +100,7 @@ def enrich(appeal: Appeal, owner, member, tag: str, render_pdf: bool = False) ->
 
 
 def _reconfirm_token(signature) -> str:
-    from petitions.signatures import tokens
+    from petitions import links as tokens
 
     target = signature.appeal.published_revision
     return tokens.make_token(reconfirm.RECONFIRM, {"s": signature.id, "r": target.id, "h": signature.email_hash[:16]})

@@ -7,9 +7,9 @@ from flask import Flask
 from petitions import create_app
 from sqlalchemy import select
 
-from petitions.appeals import access
+from petitions.members import access
 from petitions.auth.models import User
-from petitions.organizations.models import Organization
+from petitions.registry.models import Organization
 from petitions.extensions import db
 
 from ..conftest import base_config

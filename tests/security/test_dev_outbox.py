@@ -5,7 +5,7 @@ import pytest
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from petitions.extensions import db
-from petitions.signatures import services as signing
+from petitions.signing import operations as signing
 
 from .conftest import login
 

@@ -19,9 +19,10 @@ from sqlalchemy import select
 from petitions.appeals.models import AppealStatus
 from petitions.extensions import db
 from petitions.mail.sending import outbox_dir
-from petitions.pdf import chunks, jobs
+from petitions.pdf.engine import chunks
+from petitions.pdf import jobs
 from petitions.pdf.models import PdfDocument, PdfJob
-from petitions.signatures.models import Signature, SignatureStatus
+from petitions.signing.models import Signature, SignatureStatus
 
 from ..conftest import csrf_token as page_csrf_token
 from ..test_privacy import db_bytes, variants

@@ -21,19 +21,20 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from petitions import create_app, crypto, demo
-from petitions.appeals import members, services as appeals
+from petitions.members import services as members
+from petitions.appeals import services as appeals
 from petitions.appeals.models import AppealMember, AppealRevision, AppealTemplate, Role
 from petitions.auth.models import User
 from petitions.auth.services import register_user
 from petitions.extensions import db
-from petitions.organizations import services as registry
+from petitions.registry import services as registry
 from petitions.privacy import selfservice
-from petitions.review import services as review
-from petitions.review.models import DuplicatePair
-from petitions.signatures import followup, services as signing
-from petitions.signatures import tokens
-from petitions.signatures.reconfirm import RECONFIRM
-from petitions.signatures.models import Signature
+from petitions.signatories import queue as review
+from petitions.signatories.models import DuplicatePair
+from petitions.signing import followup, operations as signing
+from petitions import links as tokens
+from petitions.signing.reconfirm import RECONFIRM
+from petitions.signing.models import Signature
 from petitions.translations import services as translations
 
 from ..conftest import SmtpSink, base_config, csrf_token, free_port
@@ -226,7 +227,7 @@ def _seed() -> dict[str, list[str]]:
     invitation = members.invite(open_appeal, owner, "newcomer@fuzz.example", Role.EDITOR)
     db.session.add(AppealMember(appeal=open_appeal, user=editor, role=Role.REVIEWER))
     db.session.commit()
-    review.scan_duplicates(open_appeal)
+    review.scan_duplicates(open_appeal, None)
     db.session.commit()
     signatures = list(db.session.scalars(select(Signature).order_by(Signature.id)))
     leyla = signatures[0]

@@ -13,13 +13,15 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from petitions.appeals import members, services
+from petitions.members import services as members
+from petitions.appeals import services
 from petitions.appeals.models import Appeal, Role
 from petitions.extensions import db
 from petitions.mail import sending
 from petitions.privacy import selfservice
-from petitions.signatures import followup, importing, reconfirm
-from petitions.signatures import services as signing
+from petitions.signing import followup, reconfirm
+from petitions.signatories import importing
+from petitions.signing import operations as signing
 
 from ..conftest import csrf_token, new_appeal
 
@@ -103,7 +105,7 @@ def send_every_kind(app, world, title) -> int:
     pending = db.session.scalar(select(signing.Signature).where(signing.Signature.id != done.id))
     pending.created_at -= timedelta(days=2)
     db.session.commit()
-    assert followup.remind_unconfirmed(appeal) == 1  # reminder
+    assert followup.remind_unconfirmed(appeal, None) == 1  # reminder
     db.session.commit()
     result = importing.import_list(appeal, world.owner, "Nərmin Həsənova invited@example.org", "lines", "invite")
     assert result.invited == 1  # import invitation

@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 from petitions.auth.services import register_user
 from petitions.extensions import db
 from petitions.mail import sending
-from petitions.signatures import importing
-from petitions.signatures import services as signing
-from petitions.signatures.models import Signature
+from petitions.signatories import importing
+from petitions.signing import operations as signing
+from petitions.signing.models import Signature
 
 from ..conftest import csrf_token, new_appeal
 from .conftest import PASSWORD, login

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from petitions.extensions import db
 from petitions.mail import sending
-from petitions.signatures.models import Signature
+from petitions.signing.models import Signature
 
 from ..conftest import csrf_token, new_appeal
 

@@ -9,9 +9,9 @@ from petitions import crypto
 from petitions.appeals.models import AppealRevision, AppealTemplate
 from petitions.extensions import db, utcnow
 from petitions.privacy import selfservice
-from petitions.signatures import verification
-from petitions.signatures import importer
-from petitions.signatures.models import Signature
+from petitions.signing import levels as verification
+from petitions.signatories import parsing as importer
+from petitions.signing.models import Signature
 
 from ..conftest import csrf_token
 

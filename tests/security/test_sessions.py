@@ -6,12 +6,12 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from petitions.appeals import members as membership
+from petitions.members import services as membership
 from petitions.appeals.models import AppealMember, Role
 from petitions.auth.models import User
 from petitions.auth.services import register_user
 from petitions.extensions import db
-from petitions.signatures import tokens
+from petitions import links as tokens
 
 from ..conftest import CSRF_RE, csrf_token, message_text
 from .conftest import PASSWORD

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from petitions.extensions import db
 from petitions.pdf.models import PdfSettings
-from petitions.signatures.models import Signature
+from petitions.signing.models import Signature
 
 from ..conftest import csrf_token
 

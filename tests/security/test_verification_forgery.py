@@ -7,8 +7,8 @@ from flask import g
 from sqlalchemy import select
 
 from petitions.extensions import db
-from petitions.organizations.models import Organization, OrganizationDomain
-from petitions.signatures.models import Level, Signature
+from petitions.registry.models import Organization, OrganizationDomain
+from petitions.signing.models import Level, Signature
 
 from ..conftest import LINK_RE, csrf_token, message_text, new_appeal
 

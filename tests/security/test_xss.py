@@ -9,18 +9,18 @@ from html.parser import HTMLParser
 import pytest
 from pypdf import PdfReader
 
-from petitions.appeals import members as membership
+from petitions.members import services as membership
 from petitions.appeals import services as drafting
 from petitions.appeals.models import Role
 from petitions.auth import services as accounts
 from petitions.auth.services import register_user
 from petitions.extensions import db, utcnow
-from petitions.organizations import services as registry
+from petitions.registry import services as registry
 from petitions.privacy import selfservice
-from petitions.review.models import DuplicatePair
-from petitions.signatures import followup, verification
-from petitions.signatures import services as signing
-from petitions.signatures.models import Signature
+from petitions.signatories.models import DuplicatePair
+from petitions.signing import followup, levels as verification
+from petitions.signing import operations as signing
+from petitions.signing.models import Signature
 from petitions.translations import services as translating
 
 from ..conftest import csrf_token, message_text

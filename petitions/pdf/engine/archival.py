@@ -1,0 +1,42 @@
+"""The signatory list as CSV: the organizers' export and the PDF/A-3 attachment are the same bytes."""
+from __future__ import annotations
+
+import csv
+import io
+
+from petitions.pdf.engine.document import LetterDocument, grouped_entries
+
+CSV_COLUMNS = ["name", "affiliation", "verification_level", "organization", "country", "revision", "kind",
+               "signed_by", "role"]
+
+
+def signatories_csv(doc: LetterDocument) -> bytes:
+    """Return the listed signatories in printed order as UTF-8 CSV."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    entries = [e for _, group in grouped_entries(doc) for e in group]
+    entries += [e for g in doc.earlier_revisions for e in g.signatories]
+    for e in entries:
+        # An organization's row names who signed in columns of their own, not in the printed words.
+        affiliation = "" if e.signer else e.affiliation
+        writer.writerow([_safe(e.name), _safe(affiliation), e.level, "yes" if e.is_organization else "no",
+                         _safe(e.country), e.revision_number, "organization" if e.is_organization else "person",
+                         _safe(e.signer), _safe(e.role)])
+    return out.getvalue().encode("utf-8")
+
+
+def _safe(value: str) -> str:
+    # Spreadsheets run cells that start with these as formulas; a quote keeps them text.
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def attachment_of(pdf_data: bytes, name: str = "signatories.csv") -> bytes | None:
+    """Return an embedded file of a PDF by name, or None."""
+    import pikepdf
+
+    with pikepdf.open(io.BytesIO(pdf_data)) as pdf:
+        files = pdf.attachments
+        if name not in files:
+            return None
+        return files[name].get_file().read_bytes()

@@ -1,0 +1,399 @@
+"""What the final PDF says, as plain data, and the one place that maps the database onto it."""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from functools import lru_cache
+from typing import Sequence
+
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+
+LEVELS = ("official", "vouched", "domain", "email", "unconfirmed")
+# Lazy strings: they resolve in the language the PDF is rendered in (see assemble.document_locale).
+LEVEL_LABELS = {
+    "official": _l("confirmed officially by the organization"),
+    "vouched": _l("vouched for by the coalition"),
+    "domain": _l("e-mail at the organization's domain confirmed"),
+    "email": _l("e-mail address confirmed"),
+    "unconfirmed": _l("not confirmed"),
+}
+# What each level proves, for the annex: it describes only the levels present, each with its count.
+LEVEL_DESCRIPTIONS = {
+    "official": lambda n: ngettext("%(count)s organization signed officially: its contact address, proven to the "
+                                   "organization registry, confirmed the signature.",
+                                   "%(count)s organizations signed officially: their contact addresses, proven to the "
+                                   "organization registry, confirmed the signatures.", n, count=f"{n:,}"),
+    "vouched": lambda n: ngettext("%(count)s signatory was vouched for by the organizers (for example from a signed "
+                                  "paper list); no e-mail confirmation is implied.",
+                                  "%(count)s signatories were vouched for by the organizers (for example from a signed "
+                                  "paper list); no e-mail confirmation is implied.", n, count=f"{n:,}"),
+    "domain": lambda n: ngettext("%(count)s signatory confirmed through a link sent to an e-mail address at the "
+                                 "domain of the organization named as affiliation.",
+                                 "%(count)s signatories confirmed through a link sent to an e-mail address at the "
+                                 "domain of the organization named as affiliation.", n, count=f"{n:,}"),
+    "email": lambda n: ngettext("%(count)s signatory confirmed through a link sent to their e-mail address.",
+                                "%(count)s signatories confirmed through a link sent to their e-mail address.", n,
+                                count=f"{n:,}"),
+    "unconfirmed": lambda n: ngettext("%(count)s signatory is listed without any confirmation.",
+                                      "%(count)s signatories are listed without any confirmation.", n, count=f"{n:,}"),
+}
+LEVEL_MARKS = {"official": "O", "vouched": "V", "domain": "D", "email": "E", "unconfirmed": "?"}
+GROUPINGS = ("none", "kind", "country")
+PAGE_SIZES = ("A4", "Letter")
+
+
+@dataclass(frozen=True)
+class Addressee:
+    """One recipient of the letter."""
+
+    name: str
+    title: str = ""
+    institution: str = ""
+    postal_address: str = ""
+    salutation: str = ""
+
+    @property
+    def lines(self) -> list[str]:
+        """Return the address block, one line each, without empty lines."""
+        lines = [self.name, self.title, self.institution, *self.postal_address.splitlines()]
+        return [line.strip() for line in lines if line and line.strip()]
+
+
+@dataclass(frozen=True)
+class SignatoryEntry:
+    """One name in the signatory list, as printed."""
+
+    name: str
+    affiliation: str = ""
+    level: str = "email"
+    is_organization: bool = False
+    country: str = ""
+    revision_number: int = 1
+    surname: str = ""  # empty: the last word of the name
+    signer: str = ""  # who signed on behalf of the organization named by `name`
+    role: str = ""  # the signer's role in that organization
+
+    @property
+    def sort_surname(self) -> str:
+        if self.is_organization:
+            return self.name
+        return self.surname or (self.name.split()[-1] if self.name.split() else "")
+
+    @property
+    def mark(self) -> str:
+        return LEVEL_MARKS.get(self.level, "?")
+
+
+@dataclass(frozen=True)
+class Logo:
+    """An uploaded letterhead logo, already validated."""
+
+    data: bytes
+    mime: str
+
+
+@dataclass(frozen=True)
+class RevisionGroup:
+    """Signatories who signed an earlier revision of the text, and that text, printed before them."""
+
+    revision_number: int
+    revision_hash: str
+    signatories: Sequence[SignatoryEntry]
+    title: str = ""
+    body_html: str = ""
+    subject: str = ""
+    demands: tuple[str, ...] = ()
+    closing: str = ""
+    language: str = ""
+    # What the current text changed, part by part: (label, ((op, text), ...)) with op equal/insert/delete.
+    changes: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+
+
+@dataclass(frozen=True)
+class TranslationVersion:
+    """A language version of the letter, printed as an annex of the combined PDF."""
+
+    language: str
+    title: str
+    body_html: str
+    revision_number: int
+    subject: str = ""
+    demands: tuple[str, ...] = ()
+    closing: str = ""
+
+
+@dataclass
+class LetterDocument:
+    """Everything the PDF prints, independent of the database."""
+
+    title: str
+    body_html: str
+    signatories: Sequence[SignatoryEntry]
+    subject: str = ""
+    addressees: list[Addressee] = field(default_factory=list)
+    place: str = ""
+    date: date | None = None
+    demands: list[str] = field(default_factory=list)
+    closing: str = ""
+    coalition: str = ""
+    senders: list[str] = field(default_factory=list)
+    logo: Logo | None = None
+    language: str = "en"
+    revision_number: int = 1
+    revision_hash: str = ""
+    generated_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    earlier_revisions: list[RevisionGroup] = field(default_factory=list)
+    page_size: str = "A4"
+    columns: int = 2
+    grouping: str = "none"
+    audience: str = "addressees"
+    appeal_slug: str = ""
+    counted_total: int | None = None  # every signature that counts, named or not (visibility)
+    translations: list[TranslationVersion] = field(default_factory=list)  # annexes of the combined PDF
+
+    @property
+    def signatory_count(self) -> int:
+        return len(self.signatories) + sum(len(g.signatories) for g in self.earlier_revisions)
+
+    @property
+    def organization_count(self) -> int:
+        """Count the listed signatories who sign on behalf of an organization."""
+        return sum(e.is_organization for entries in [self.signatories, *(g.signatories for g in self.earlier_revisions)]
+                   for e in entries)
+
+    def level_counts(self) -> dict[str, int]:
+        """Count every listed signatory per verification level, strongest level first."""
+        counts = {level: 0 for level in LEVELS}
+        for entries in [self.signatories, *(g.signatories for g in self.earlier_revisions)]:
+            for entry in entries:
+                counts[entry.level if entry.level in counts else "unconfirmed"] += 1
+        return {level: n for level, n in counts.items() if n}
+
+    def source_hash(self) -> str:
+        """Hash everything printed except the generation time, so an unchanged letter is recognized."""
+        h = hashlib.sha256()
+        fixed = {k: v for k, v in self.__dict__.items()
+                 if k not in ("signatories", "earlier_revisions", "generated_at", "logo")}
+        h.update(json.dumps(fixed, default=str, sort_keys=True, ensure_ascii=False).encode())
+        if self.logo:
+            h.update(hashlib.sha256(self.logo.data).digest())
+        for g in self.earlier_revisions:  # the earlier texts are printed too
+            h.update(json.dumps([g.revision_number, g.revision_hash, g.title, g.body_html, g.subject,
+                                 list(g.demands), g.closing, g.language, g.changes], ensure_ascii=False).encode())
+        for entries in [self.signatories, *(g.signatories for g in self.earlier_revisions)]:
+            h.update(b"\x1d")
+            for e in entries:
+                h.update(_entry_bytes(e))
+        return h.hexdigest()
+
+
+def _entry_bytes(e: SignatoryEntry) -> bytes:
+    # Who signed for an organization only where there is one: a person's bytes (and cached chunks) stay as they were.
+    extra = (e.signer, e.role) if e.signer or e.role else ()
+    return "\x1f".join((e.name, e.affiliation, e.level, "o" if e.is_organization else "p", e.country,
+                        str(e.revision_number), e.surname, *extra)).encode() + b"\x1e"
+
+
+@lru_cache(maxsize=16)
+def _collator(language: str):
+    try:
+        import icu
+    except ImportError:  # pragma: no cover - PyICU is a dependency; this keeps tools usable without it
+        return None
+    collator = icu.Collator.createInstance(icu.Locale(language or "en"))
+    return collator
+
+
+def collation_key(entry: SignatoryEntry, language: str) -> tuple:
+    """Return the key that sorts entries by surname, then full name, as the language's readers expect."""
+    collator = _collator(language)
+    if collator is None:
+        return (entry.sort_surname.casefold(), entry.name.casefold(), entry.affiliation.casefold())
+    # One call per entry: a space sorts before every letter, so the surname decides first.
+    return (collator.getSortKey(f"{entry.sort_surname} {entry.name} {entry.affiliation}"),)
+
+
+def sorted_entries(entries: Sequence[SignatoryEntry], language: str) -> list[SignatoryEntry]:
+    """Sort entries in the collation order of the document's language."""
+    collator = _collator(language)
+    if collator is None:
+        return sorted(entries, key=lambda e: collation_key(e, language))
+    # One C call per entry through map(): this sort runs on every render of a 100,000-name list.
+    texts = [f"{e.name if e.is_organization else (e.surname or e.name.rsplit(None, 1)[-1] if e.name.strip() else '')}"
+             f" {e.name} {e.affiliation}" for e in entries]
+    keys = list(map(collator.getSortKey, texts))
+    order = sorted(range(len(entries)), key=keys.__getitem__)
+    return [entries[i] for i in order]
+
+
+def grouped_entries(doc: LetterDocument) -> list[tuple[str, list[SignatoryEntry]]]:
+    """Split the current revision's signatories into printed groups, each sorted."""
+    entries = list(doc.signatories)
+    if doc.grouping == "kind":
+        groups = [(str(_l("Organizations")), [e for e in entries if e.is_organization]),
+                  (str(_l("Individuals")), [e for e in entries if not e.is_organization])]
+    elif doc.grouping == "country":
+        by_country: dict[str, list[SignatoryEntry]] = {}
+        for e in entries:
+            by_country.setdefault(e.country or "", []).append(e)
+        collator = _collator(doc.language)
+        order = sorted(by_country, key=lambda c: (c == "", collator.getSortKey(c) if collator else c))
+        groups = [(c or str(_l("Country not stated")), by_country[c]) for c in order]
+    else:
+        groups = [("", entries)]
+    return [(title, sorted_entries(g, doc.language)) for title, g in groups if g]
+
+
+# --- The mapping from today's models. Other features extend it here, and only here. ---------------
+
+# The PDF's audiences, named as petitions.signing.rules names them.
+VISIBILITY_AUDIENCE = {"addressees": "addressee_pdf", "public": "public_pdf",
+                       "addressee_pdf": "addressee_pdf", "public_pdf": "public_pdf"}
+
+
+def document_from_appeal(appeal, audience: str = "addressees", *, settings=None,
+                         generated_at: datetime | None = None, language: str | None = None,
+                         combined: bool = False) -> LetterDocument:
+    """Adapt an appeal, its published text (in one language version) and its listed signatories.
+
+    With `combined`, the original comes first and every published translation follows as an annex.
+    """
+    from petitions.appeals.markdown import render_markdown
+    from petitions.appeals.services import revisions
+    from petitions.signing.rules import counted_total, listed_signatures
+    from petitions.translations.services import localized_content
+
+    audience = "public" if VISIBILITY_AUDIENCE[audience] == "public_pdf" else "addressees"
+    if combined:
+        language = appeal.original_language  # the original first; translations follow as annexes
+    settings = settings if settings is not None else _settings_of(appeal)
+    language = language or appeal.original_language or "en"
+    content, _is_translation, _source = localized_content(appeal, language)
+    published = appeal.published_revision
+    revision_number = published.number if published else appeal.revision_count or 1
+    revision_hash = appeal.content_hash
+    by_id = {r.id: r for r in revisions(appeal)}
+    current, earlier = [], {}
+    # Names appear only as each signer chose (visibility) and only if the signature counts.
+    for listed in listed_signatures(appeal, VISIBILITY_AUDIENCE[audience]):
+        rev = by_id.get(listed.revision_id)
+        number = rev.number if rev else revision_number
+        entry = entry_of(listed, number, language)
+        if rev is None or rev.id == appeal.published_revision_id:
+            current.append(entry)
+        else:
+            earlier.setdefault(rev.number, (rev, []))[1].append(entry)
+    letter_date = content.get("letter_date")
+    when = (date.fromisoformat(letter_date) if isinstance(letter_date, str) and letter_date
+            else (appeal.published_at or datetime.now(timezone.utc)).date())
+    senders = [line.strip() for line in (content.get("senders") or "").splitlines() if line.strip()]
+    return LetterDocument(
+        title=content.get("title") or appeal.title,
+        subject=content.get("subject") or "",
+        addressees=_addressees_of(content.get("addressees") or []),
+        place=content.get("place") or getattr(settings, "place", "") or "",
+        date=when,
+        body_html=str(render_markdown(content.get("body") or "")),
+        demands=list(content.get("demands") or []),
+        closing=content.get("closing") or "",
+        coalition=(getattr(settings, "coalition_name", "") or (senders[0] if senders else appeal.owner.name)),
+        senders=senders,
+        logo=_logo_of(settings),
+        language=language,
+        revision_number=revision_number,
+        revision_hash=revision_hash,
+        generated_at=generated_at or datetime.now(timezone.utc),
+        signatories=current,
+        earlier_revisions=[_revision_group(rev, sorted_entries(v, language), appeal.original_language or language,
+                                           published)
+                           for _n, (rev, v) in sorted(earlier.items(), key=lambda kv: kv[0], reverse=True)],
+        page_size=getattr(settings, "page_size", "A4") or "A4",
+        columns=int(getattr(settings, "columns", 2) or 2),
+        grouping=getattr(settings, "grouping", "none") or "none",
+        audience=audience,
+        appeal_slug=appeal.slug,
+        counted_total=counted_total(appeal),
+        translations=_translations_of(appeal, language) if combined else [],
+    )
+
+
+def entry_of(listed, revision_number: int, language: str = "en") -> SignatoryEntry:
+    """Map one listed signature onto the entry the PDF prints (the one place for how a signer is shown)."""
+    from petitions.i18n import signed_by, with_locale
+
+    level = listed.level if listed.level in LEVELS else "unconfirmed"
+    if listed.is_organization:
+        with with_locale(language):
+            by = signed_by(listed.name, listed.role) if listed.name else ""
+        return SignatoryEntry(name=listed.organization, affiliation=by, level=level, is_organization=True,
+                              country=listed.country, revision_number=revision_number, signer=listed.name,
+                              role=listed.role)
+    return SignatoryEntry(name=listed.name, affiliation=listed.affiliation, level=level,
+                          is_organization=level == "official", country=listed.country,
+                          revision_number=revision_number)
+
+
+def _revision_group(rev, entries: list[SignatoryEntry], language: str, published) -> RevisionGroup:
+    from petitions.appeals.diff import content_diff
+    from petitions.appeals.markdown import render_markdown
+
+    content = rev.content or {}
+    changes = content_diff(content, published.content or {}) if published is not None else []
+    return RevisionGroup(rev.number, rev.content_hash, entries, title=content.get("title") or "",
+                         body_html=str(render_markdown(content.get("body") or "")),
+                         subject=content.get("subject") or "", demands=tuple(content.get("demands") or []),
+                         closing=content.get("closing") or "", language=language,
+                         changes=tuple((label, tuple((c.op, c.text) for c in chunks)) for label, chunks in changes))
+
+
+def paragraphs(text: str) -> list[list[str]]:
+    """Split plain text into paragraphs at blank lines, each a list of its lines (any newline convention)."""
+    import re
+
+    text = (text or "").replace("\r\n", "\n").replace("\r", "\n")
+    out = []
+    for block in re.split(r"\n[ \t\u00a0]*\n", text):
+        lines = [line.strip() for line in block.split("\n") if line.strip()]
+        if lines:
+            out.append(lines)
+    return out
+
+
+def _translations_of(appeal, shown: str) -> list[TranslationVersion]:
+    from petitions.appeals.markdown import render_markdown
+    from petitions.translations.services import localized_content, published_languages
+
+    out = []
+    for code in published_languages(appeal):
+        if code == shown:
+            continue
+        content, is_translation, source = localized_content(appeal, code)
+        if not is_translation and code != appeal.original_language:
+            continue  # an outdated or unapproved translation is never printed
+        out.append(TranslationVersion(
+            language=code, title=content.get("title") or "", subject=content.get("subject") or "",
+            body_html=str(render_markdown(content.get("body") or "")),
+            demands=tuple(content.get("demands") or []), closing=content.get("closing") or "",
+            revision_number=source or 1))
+    return out
+
+
+def _addressees_of(addressees: list[dict]) -> list[Addressee]:
+    return [Addressee(name=a.get("name", ""), title=a.get("title", ""), institution=a.get("institution", ""),
+                      postal_address=a.get("postal_address", ""), salutation=a.get("salutation", ""))
+            for a in addressees if any(a.values())]
+
+
+def _settings_of(appeal):
+    from petitions.pdf.models import PdfSettings
+    from petitions.extensions import db
+
+    return db.session.get(PdfSettings, appeal.id)
+
+
+def _logo_of(settings) -> Logo | None:
+    data = getattr(settings, "logo", None)
+    return Logo(data, settings.logo_mime) if data else None

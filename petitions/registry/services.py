@@ -1,0 +1,374 @@
+"""The organization registry: owned entries, proven domains and contacts, matching typed affiliations."""
+from __future__ import annotations
+
+import re
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+import idna
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app, render_template
+from flask_babel import gettext as _
+from flask_mail import Message
+from rapidfuzz import fuzz
+from sqlalchemy import or_, select
+
+from petitions.extensions import db
+from petitions.mail import sending
+from petitions import links as tokens
+from petitions.signatories.dedupe import affiliation_key as _affiliation_key
+from petitions.urls import external_url
+from petitions.registry.models import Organization, OrganizationDomain
+
+# A segment of the affiliation must be this close to a name or alias (rapidfuzz 0..100) to match.
+MATCH_SCORE = 88
+_SEGMENT_RE = re.compile(r"\s*(?:[,;/|()]|\s[-–—]\s|[–—])\s*")
+_DOMAIN_RE = re.compile(r"^(?=.{4,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{1,62}$")
+_FREE_MAIL_FILE = Path(__file__).with_name("free_mail_domains.txt")
+PROOF = "registry-proof"  # token purpose of the links that prove a domain or a contact address
+
+
+class RegistryError(ValueError):
+    """Refuse a registry change; the message says what to fix."""
+
+
+class NotYourEntry(RegistryError):
+    """Refuse a change to an entry another organizer registered; the message names whom to ask."""
+
+
+@lru_cache(maxsize=1)
+def free_mail_domains() -> frozenset[str]:
+    """Return the free-mail domains of free_mail_domains.txt."""
+    lines = _FREE_MAIL_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(canonical_domain(line) or line.strip().lower()
+                     for line in lines if line.strip() and not line.startswith("#"))
+
+
+def canonical_domain(raw: str | None) -> str:
+    """Return the one spelling of a domain used for every comparison (ASCII, lower case, no final dot), or ''."""
+    domain = (raw or "").strip().rstrip(".。．｡").strip()
+    if not domain:
+        return ""
+    try:
+        # IDNA 2008 with UTS 46 mapping, as mail servers resolve it: case, full-width dots, "ß" all settled here.
+        domain = idna.encode(domain, uts46=True, transitional=False).decode("ascii")
+    except (idna.IDNAError, UnicodeError, ValueError):
+        return ""
+    return domain.lower().rstrip(".")
+
+
+def _parents(domain: str) -> list[str]:
+    """Return the domain and every parent of it: a.b.c → a.b.c, b.c, c."""
+    parts = domain.split(".")
+    return [".".join(parts[i:]) for i in range(len(parts))]
+
+
+def is_free_mail(domain: str) -> bool:
+    """Tell whether anyone can get an address at this domain (then it confirms nothing)."""
+    domain = canonical_domain(domain) or (domain or "").lower()
+    return any(d in free_mail_domains() for d in _parents(domain))
+
+
+def email_domain(email: str | None) -> str:
+    """Return the canonical domain of an address, or ''."""
+    return canonical_domain((email or "").rpartition("@")[2])
+
+
+def normalize_domain(raw: str) -> str:
+    """Return a domain as stored ("@Example.ORG " → "example.org") or raise RegistryError."""
+    text = (raw or "").strip().lstrip("@")
+    domain = email_domain(text) if "@" in text else canonical_domain(text)
+    if not domain or not _DOMAIN_RE.match(domain):
+        raise RegistryError(_("“%(raw)s” is not a domain name like “bar-association.example”.", raw=raw))
+    if is_free_mail(domain):
+        raise RegistryError(_("%(domain)s is a free-mail provider: anyone can get an address there, "
+                              "so it cannot confirm an affiliation.", domain=domain))
+    return domain
+
+
+def _clean_names(values: list[str]) -> list[str]:
+    seen, out = set(), []
+    for value in values:
+        value = " ".join((value or "").split())
+        if value and value.casefold() not in seen:
+            seen.add(value.casefold())
+            out.append(value[:300])
+    return out
+
+
+def require_editor(org: Organization, user) -> None:
+    """Refuse unless the user registered this entry (by=None: an administrators' entry); name whom to ask."""
+    if org.may_edit(user) or (user is None and org.created_by_id is None):
+        return
+    if org.created_by is None:
+        raise NotYourEntry(_("“%(name)s” is kept by the administrators of this site; ask them to change it, "
+                             "or register the organization yourself.", name=org.name))
+    raise NotYourEntry(_("“%(name)s” is managed by %(owner)s. Ask them to change it, or register the "
+                         "organization yourself: your own entries confirm signatures on your appeals.",
+                         name=org.name, owner=org.created_by.name or _("another organizer")))
+
+
+def add_organization(name: str, aliases: list[str] | None = None, domains: list[str] | None = None,
+                     contact_name: str = "", contact_email: str = "", created_by=None) -> Organization:
+    """Register an organization; its domains and contact confirm nothing until proven."""
+    names = _clean_names([name])
+    if not names:
+        raise RegistryError(_("An organization needs a name."))
+    org = Organization(name=names[0], aliases=_clean_names(aliases or []), contact_name="", contact_email="",
+                       created_by_id=created_by.id if created_by is not None else None)
+    org.set_contact(contact_name, contact_email)
+    db.session.add(org)
+    for raw in domains or []:
+        if raw.strip():
+            _attach_domain(org, raw)
+    db.session.flush()
+    return org
+
+
+def add_domain(org: Organization, raw: str, by=None) -> OrganizationDomain:
+    """Claim an e-mail domain for an entry the user registered (by=None: the administrators', e.g. from the CLI)."""
+    require_editor(org, by)
+    return _attach_domain(org, raw)
+
+
+def _attach_domain(org: Organization, raw: str) -> OrganizationDomain:
+    domain = normalize_domain(raw)
+    for entry in org.domains:
+        if entry.domain == domain:
+            return entry
+    # Other organizers' claims of the same domain do not matter: each entry proves its own.
+    entry = OrganizationDomain(organization=org, domain=domain)
+    db.session.add(entry)
+    return entry
+
+
+def remove_domain(entry: OrganizationDomain, by) -> Organization:
+    """Take a domain off an entry the user registered; the caller re-derives the levels it gave."""
+    org = entry.organization
+    require_editor(org, by)
+    org.domains.remove(entry)
+    db.session.flush()
+    return org
+
+
+def set_contact(org: Organization, name: str, email: str, by) -> None:
+    """Change the contact of an entry the user registered; a new address must be proven again."""
+    require_editor(org, by)
+    org.set_contact(name, email)
+
+
+def trusted_ids(appeal) -> list[int]:
+    """Return the entries that may confirm signatures on this appeal: its moderators' and the administrators'."""
+    from petitions.members.access import PERMISSIONS
+    from petitions.appeals.models import AppealMember
+
+    roles = [role for role, actions in PERMISSIONS.items() if "moderate" in actions]
+    team = select(AppealMember.user_id).where(AppealMember.appeal_id == appeal.id, AppealMember.role.in_(roles))
+    # Anyone may register "Ministry of Justice" with an address or domain they control and prove it:
+    # only the people responsible for this appeal decide which entries speak for it.
+    return list(db.session.scalars(select(Organization.id).where(or_(
+        Organization.created_by_id.is_(None), Organization.created_by_id == appeal.owner_id,
+        Organization.created_by_id.in_(team)))))
+
+
+def trusted_organizations(appeal) -> list[Organization]:
+    """Return the entries that may confirm signatures on this appeal, in name order."""
+    ids = trusted_ids(appeal)
+    return list(db.session.scalars(select(Organization).where(Organization.id.in_(ids))
+                                   .order_by(Organization.name))) if ids else []
+
+
+def trusts(appeal, org: Organization) -> bool:
+    """Tell whether this entry may confirm signatures on this appeal."""
+    return org.id in trusted_ids(appeal)
+
+
+def appeals_trusting(org: Organization) -> list:
+    """Return the appeals on which this entry may confirm signatures."""
+    from petitions.members.access import PERMISSIONS
+    from petitions.appeals.models import Appeal, AppealMember
+
+    if org.created_by_id is None:
+        return list(db.session.scalars(select(Appeal)))
+    roles = [role for role, actions in PERMISSIONS.items() if "moderate" in actions]
+    member_of = select(AppealMember.appeal_id).where(AppealMember.user_id == org.created_by_id,
+                                                     AppealMember.role.in_(roles))
+    return list(db.session.scalars(select(Appeal).where(
+        (Appeal.owner_id == org.created_by_id) | Appeal.id.in_(member_of))))
+
+
+def proven_holder(domain: str, org_ids: list[int]) -> int | None:
+    """Return the one entry among org_ids with the longest proven domain that is or contains this one."""
+    domain = canonical_domain(domain)
+    if not domain or is_free_mail(domain) or not org_ids:
+        return None
+    rows = db.session.execute(
+        select(OrganizationDomain.domain, OrganizationDomain.organization_id).where(
+            OrganizationDomain.domain.in_(_parents(domain)), OrganizationDomain.proven_at.is_not(None),
+            OrganizationDomain.organization_id.in_(org_ids))).all()
+    if not rows:
+        return None
+    longest = max(len(d) for d, _ in rows)
+    holders = {oid for d, oid in rows if len(d) == longest}
+    return holders.pop() if len(holders) == 1 else None  # two entries proved it: neither confirms alone
+
+
+def all_organizations() -> list[Organization]:
+    """Return the registry in name order."""
+    return list(db.session.scalars(select(Organization).order_by(Organization.name)))
+
+
+def _proof_token(kind: str, row_id: int, value: str, nonce: str) -> str:
+    return tokens.make_token(PROOF, {"k": kind, "id": row_id, "v": value, "n": nonce})
+
+
+def domain_proof_token(entry: OrganizationDomain) -> str:
+    """Return the token of the pending proof link of a domain entry."""
+    return _proof_token("domain", entry.id, entry.domain, entry.proof_nonce or "")
+
+
+def request_domain_proof(entry: OrganizationDomain, address: str, by) -> str:
+    """Mail a proof link to an address at the domain; return the address it went to."""
+    org = entry.organization
+    require_editor(org, by)
+    try:
+        parsed = validate_email((address or "").strip().rstrip(".。．｡"), check_deliverability=False,
+                                allow_smtputf8=False)
+    except EmailNotValidError:
+        parsed = None
+    if parsed is None or canonical_domain(parsed.ascii_domain) != entry.domain:
+        raise RegistryError(_("Give an address at %(domain)s itself, e.g. “secretariat@%(domain)s”: only "
+                              "someone who receives mail there can prove the domain.", domain=entry.domain))
+    # The mail goes to the stored ASCII spelling, never to a look-alike the organizer typed.
+    recipient = f"{parsed.local_part}@{entry.domain}"
+    entry.proof_nonce = secrets.token_hex(16)
+    link = external_url("organizations.prove", token=domain_proof_token(entry))
+    body = render_template("mail/org_domain_proof.txt", org=org, domain=entry.domain, link=link,
+                           requester=by, days=_max_age() // 86400)
+    sending.queue(Message(subject=_("Does %(domain)s belong to %(name)s?", domain=entry.domain, name=org.name),
+                          recipients=[recipient], body=body))
+    return recipient
+
+
+def request_contact_proof(org: Organization, by) -> str:
+    """Mail a proof link to the entry's contact address; return the address."""
+    require_editor(org, by)
+    if not org.contact_email:
+        raise RegistryError(_("Add a contact address first."))
+    org.contact_proof_nonce = secrets.token_hex(16)
+    link = external_url("organizations.prove", token=_proof_token("contact", org.id, org.contact_email,
+                                                                   org.contact_proof_nonce))
+    body = render_template("mail/org_contact_proof.txt", org=org, link=link, requester=by,
+                           days=_max_age() // 86400)
+    sending.queue(Message(subject=_("Are you the contact of %(name)s?", name=org.name),
+                          recipients=[org.contact_email], body=body))
+    return org.contact_email
+
+
+def dispute_domain(entry: OrganizationDomain, by, note: str = "") -> None:
+    """Tell the owner of another organizer's entry that this domain is someone else's; change nothing."""
+    org = entry.organization
+    if org.may_edit(by):
+        raise RegistryError(_("This is your own entry: remove the domain instead."))
+    if org.created_by is None:
+        raise NotYourEntry(_("“%(name)s” is kept by the administrators of this site; write to them.",
+                             name=org.name))
+    # The claim changes nothing by itself: whoever proves the domain in their own entry is never blocked.
+    body = render_template("mail/org_dispute.txt", org=org, domain=entry.domain, by=by,
+                           note=" ".join((note or "").split())[:500])
+    sending.queue(Message(subject=_("%(domain)s in your entry “%(name)s” is disputed", domain=entry.domain,
+                                    name=org.name), recipients=[org.created_by.email], reply_to=by.email,
+                          body=body))
+
+
+def _max_age() -> int:
+    return current_app.config["REGISTRY_PROOF_MAX_AGE"]
+
+
+def proof_for(token: str) -> tuple[str, Organization, OrganizationDomain | None]:
+    """Return (kind, organization, domain entry or None) of a pending proof link, or raise TokenError."""
+    try:
+        payload = tokens.read_token(PROOF, token, _max_age())
+    except tokens.TokenError as exc:
+        if exc.expired:
+            raise tokens.TokenError(_("This link has expired. Ask the organizer to send a new one."),
+                                    expired=True) from None
+        raise
+    kind, row_id, value, nonce = (payload.get(k) for k in ("k", "id", "v", "n"))
+    invalid = tokens.TokenError(_("This link is not valid any more: it was used already, a newer one was "
+                                  "sent, or the entry changed. Ask the organizer for a new one."))
+    if not isinstance(row_id, int) or not isinstance(nonce, str) or not nonce:
+        raise invalid
+    if kind == "domain":
+        entry = db.session.get(OrganizationDomain, row_id)
+        if entry is None or entry.domain != value or entry.proof_nonce != nonce:
+            raise invalid
+        return kind, entry.organization, entry
+    if kind == "contact":
+        org = db.session.get(Organization, row_id)
+        if org is None or org.contact_email != value or org.contact_proof_nonce != nonce:
+            raise invalid
+        return kind, org, None
+    raise invalid
+
+
+def prove(token: str) -> Organization:
+    """Record the proof a link stands for (only once); the caller re-derives levels."""
+    kind, org, entry = proof_for(token)
+    if entry is not None:
+        entry.prove()
+    else:
+        org.prove_contact()
+    return org
+
+
+class Matcher:
+    """Match typed affiliations to registry entries; build once per request or import."""
+
+    def __init__(self, organizations: list[Organization]):
+        self._keys: list[tuple[str, int]] = []
+        for org in organizations:
+            for label in [org.name, *(org.aliases or [])]:
+                key = _affiliation_key(label)
+                if key:
+                    self._keys.append((key, org.id))
+
+    def score(self, affiliation: str, org_id: int) -> float:
+        """Return how well the affiliation names this organization, 0..100."""
+        return max((s for s, oid in self._scores(affiliation) if oid == org_id), default=0.0)
+
+    def _scores(self, affiliation: str) -> list[tuple[float, int]]:
+        segments = [_affiliation_key(s) for s in _SEGMENT_RE.split(affiliation or "")]
+        segments = [s for s in segments if s]
+        whole = _affiliation_key(affiliation or "")
+        out = []
+        for key, org_id in self._keys:
+            best = max((fuzz.ratio(key, seg) for seg in segments), default=0.0)
+            # "Lawyer, Member of the Bar Association" names "Bar Association": every word of it appears.
+            if whole and key.count(" ") >= 1:
+                best = max(best, fuzz.token_set_ratio(key, whole) if set(key.split()) <= set(whole.split())
+                           else 0.0)
+            out.append((best, org_id))
+        return out
+
+    def match(self, affiliation: str) -> int | None:
+        """Return the id of the one organization the affiliation names, or None (no match or a tie)."""
+        best: dict[int, float] = {}
+        for score, org_id in self._scores(affiliation):
+            if score >= MATCH_SCORE:
+                best[org_id] = max(best.get(org_id, 0.0), score)
+        if not best:
+            return None
+        ranked = sorted(best.items(), key=lambda kv: -kv[1])
+        if len(ranked) > 1 and ranked[1][1] == ranked[0][1]:
+            return None  # two organizations fit equally well: let a person decide
+        return ranked[0][0]
+
+
+def match_organization(affiliation: str, organizations: list[Organization] | None = None) -> Organization | None:
+    """Return the registered organization a typed affiliation names, if exactly one fits."""
+    if not (affiliation or "").strip():
+        return None
+    org_id = Matcher(all_organizations() if organizations is None else organizations).match(affiliation)
+    return db.session.get(Organization, org_id) if org_id is not None else None

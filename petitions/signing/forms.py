@@ -1,0 +1,106 @@
+"""The public sign form."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, RadioField, SelectChoice, StringField, SubmitField
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+
+from petitions.http import REFUSED_CHARACTER
+from petitions.signing import names
+
+
+class PersonFieldsMixin:
+    """Clean a signer's name, affiliation and country the same way wherever they are typed."""
+
+    def validate_full_name(self, field):
+        field.data = _cleaned(names.clean_name, field.data)
+
+    def validate_affiliation(self, field):
+        field.data = _cleaned(names.clean_affiliation, field.data)
+
+    def validate_country(self, field):
+        field.data = _cleaned(lambda value: names._clean(value, "country", "Country", 0, 80), field.data)
+
+    def validate_organization_name(self, field):
+        field.data = _cleaned(names.clean_affiliation, field.data)
+        if self.kind.data == "organization" and not field.data:
+            raise ValidationError(_l("Enter the name of the organization you sign for."))
+
+    def validate_signer_role(self, field):
+        field.data = _cleaned(lambda value: names._clean(value, "role", "Role", 0, ROLE_MAX_LENGTH), field.data)
+
+
+ROLE_MAX_LENGTH = 200
+KIND_CHOICES = [SelectChoice("person", _l("As a person")),
+                SelectChoice("organization", _l("On behalf of an organization"))]
+
+
+def kind_field():
+    """Return the "who signs" choice; a form without it signs as a person, as before."""
+    return RadioField(_l("I sign"), choices=KIND_CHOICES, default="person")
+
+
+def organization_name_field():
+    return StringField(_l("Organization you sign for"), validators=[Length(max=names.AFFILIATION_MAX_LENGTH)],
+                       description=_l("Only when signing on behalf of an organization: its full name, e.g. "
+                                      "“Azerbaijan Bar Association”. It is listed as the signatory, with your "
+                                      "name and role."))
+
+
+def signer_role_field():
+    return StringField(_l("Your role in the organization"), validators=[Length(max=ROLE_MAX_LENGTH)],
+                       description=_l("Only when signing on behalf of an organization, e.g. “Chair”."))
+
+
+# The pure names module explains in English; signers get these, in their language.
+_MESSAGES = {"bidi_char": REFUSED_CHARACTER, "invisible_char": REFUSED_CHARACTER,
+             "control_char": REFUSED_CHARACTER}
+
+
+def _cleaned(clean, value):
+    try:
+        return clean(value or "")
+    except names.InvalidName as exc:
+        raise ValidationError(_MESSAGES.get(exc.code, str(exc))) from None
+
+
+class SignForm(PersonFieldsMixin, FlaskForm):
+    kind = kind_field()
+    full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=names.NAME_MAX_LENGTH)],
+                            description=_l("When signing for an organization: the name of the person who signs."))
+    organization_name = organization_name_field()
+    signer_role = signer_role_field()
+    affiliation = StringField(
+        _l("Affiliation"), validators=[Length(max=names.AFFILIATION_MAX_LENGTH)],
+        description=_l("Your role and organization, e.g. “Lawyer, Member of the Bar Association”."),
+    )
+    email = EmailField(
+        _l("E-mail"), validators=[DataRequired(), Email(_l("Enter a valid e-mail address.")), Length(max=254)],
+        description=_l("Only to confirm your signature. It is stored encrypted and never published."),
+    )
+    country = StringField(
+        _l("Country"), validators=[Optional(), Length(max=80)],
+        description=_l("Optional. Shown with your affiliation, wherever your name may appear."),
+    )
+    # Choices come from the appeal (see __init__); an empty answer means the organizer's default.
+    visibility = RadioField(_l("Who may see your name"), choices=[], validate_choice=False)
+    consent = BooleanField(
+        _l("I sign this appeal and agree that my name is shown as I chose above."),
+        validators=[DataRequired(_l("Please tick the box to sign."))],
+    )
+    submit = SubmitField(_l("Sign"))
+
+    def __init__(self, *args, appeal=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        from petitions.signing.rules import VISIBILITY_LABELS, default_choice, offered_choices
+
+        self.offered = offered_choices(appeal) if appeal is not None else ["public"]
+        self.visibility.choices = [SelectChoice(v, VISIBILITY_LABELS[v]) for v in self.offered]
+        if not self.visibility.data:
+            self.visibility.data = default_choice(appeal) if appeal is not None else "public"
+
+    def validate_visibility(self, field):
+        if field.data not in self.offered:
+            raise ValidationError(_l("Choose one of the offered options."))
+
+class ConfirmForm(FlaskForm):
+    submit = SubmitField(_l("Confirm my signature"))

@@ -1,0 +1,269 @@
+"""The one place that decides which signatures count and who sees which of them.
+
+Every output that lists signatories (public page, both PDFs, the API, exports, e-mails) asks
+`listed_signatures(appeal, audience)`; every number of signatures comes from `counted_total`;
+organizer pages show a signer through `for_organizers`.
+
+How an anonymous signature appears is fixed when the signer chooses anonymity (`stamp_anonymous_display`,
+run on every flush): changing the appeal's setting later applies to new anonymous signatures only.
+"""
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
+
+from petitions.appeals.models import Appeal
+from petitions.extensions import db
+from petitions.i18n import organization_line, signed_by
+from petitions.signing.models import Level, Review, Signature, SignatureStatus, SignerKind, Visibility
+
+# Who is looking. The addressees' letter and the owners' export show names signers kept off the public page.
+PUBLIC_AUDIENCES = frozenset({"public_page", "public_pdf", "api"})
+PRIVATE_AUDIENCES = frozenset({"addressee_pdf", "export"})
+AUDIENCES = PUBLIC_AUDIENCES | PRIVATE_AUDIENCES
+
+# How an anonymous signature appears: "Name withheld" alone, with the affiliation, with the country, or not at all.
+ANONYMOUS_DISPLAYS = ("withheld", "affiliation", "country", "count")
+NAME_WITHHELD = _l("Name withheld")
+# For a signature whose display was never recorded (rows written around the ORM): the most private one.
+MOST_PRIVATE_DISPLAY = "count"
+
+VISIBILITY_LABELS = {
+    "public": _l("Public: my name and affiliation appear on this page and in the letter."),
+    "addressees": _l("Addressees only: my name appears only in the letter delivered to the addressees, "
+                     "not on this page, in the public PDF or anywhere else public."),
+    "anonymous": _l("Anonymous: my signature is counted, but my name is shown nowhere."),
+}
+ANONYMOUS_DISPLAY_LABELS = {
+    "withheld": _l("Shown as “Name withheld”"),
+    "affiliation": _l("Shown as “Name withheld” with the affiliation"),
+    "country": _l("Shown as “Name withheld” with the country"),
+    "count": _l("Only counted, not listed"),
+}
+
+
+class UnknownAudience(ValueError):
+    """An output asked for an audience this module does not know (a bug, not user input)."""
+
+
+@dataclass(frozen=True)
+class ListedSignature:
+    """One line of a signatory list, already redacted for its audience."""
+
+    signature_id: int
+    name: str
+    affiliation: str
+    country: str
+    withheld: bool  # the name is replaced by "Name withheld"
+    visibility: str
+    level: str
+    confirmed_at: datetime | None
+    revision_id: int | None = None  # the revision of the text this person signed
+    # "organization" only where the name is shown: a withheld signer's kind and role could identify them.
+    kind: str = "person"
+    organization: str = ""
+    role: str = ""
+
+    @property
+    def is_organization(self) -> bool:
+        return self.kind == "organization"
+
+    def line_parts(self) -> tuple[str, str]:
+        """Return the head (name or organization) and the detail (affiliation or who signed, then the country)."""
+        if self.is_organization:
+            head, detail = self.organization, signed_by(self.name, self.role) if self.name else ""
+        else:
+            head, detail = self.name, self.affiliation
+        return head, ", ".join(p for p in (detail, self.country) if p)
+
+    @property
+    def display_line(self) -> str:
+        """Return "Name – Affiliation, Country" or "Organization (signed by Name, Role)" for this audience."""
+        if self.is_organization:
+            line = organization_line(self.organization, self.name, self.role)
+            return f"{line} – {self.country}" if self.country else line
+        details = ", ".join(p for p in (self.affiliation, self.country) if p)
+        return f"{self.name} – {details}" if details else self.name
+
+    def as_json(self) -> dict:
+        """Return the fields an API client may see."""
+        shown = {"name": self.name, "affiliation": self.affiliation, "country": self.country,
+                 "withheld": self.withheld}
+        if not self.withheld:
+            shown.update(kind=self.kind, organization=self.organization, role=self.role)
+        return shown
+
+
+def counting_clause():
+    """Return the SQL condition of Signature.counts: confirmed, not rejected, not merged."""
+    return ((Signature.status == SignatureStatus.CONFIRMED) & (Signature.review != Review.REJECTED)
+            & Signature.merged_into_id.is_(None))
+
+
+def counted_signatures(appeal: Appeal) -> list[Signature]:
+    """Return the signatures that count, in the order they were confirmed."""
+    return list(db.session.scalars(
+        select(Signature).where(Signature.appeal_id == appeal.id, counting_clause())
+        .order_by(Signature.confirmed_at, Signature.id)
+    ))
+
+
+def counted_total(appeal: Appeal) -> int:
+    """Return how many signatures count (anonymous and addressee-only ones included)."""
+    return counted_totals([appeal.id])[appeal.id]
+
+
+def counted_organizations(appeal: Appeal) -> int:
+    """Return how many of the signatures that count were made on behalf of an organization."""
+    return db.session.scalar(select(func.count()).select_from(Signature).where(
+        Signature.appeal_id == appeal.id, counting_clause(),
+        # A registered organization's name typed as the full name signs as the body too (verification.derived).
+        (Signature.kind == SignerKind.ORGANIZATION) | (Signature.level == Level.OFFICIAL))) or 0
+
+
+def counted_totals(appeal_ids: list[int]) -> dict[int, int]:
+    """Count the signatures that count, for several appeals in one query."""
+    totals = dict.fromkeys(appeal_ids, 0)
+    if appeal_ids:
+        rows = db.session.execute(
+            select(Signature.appeal_id, func.count()).where(Signature.appeal_id.in_(appeal_ids), counting_clause())
+            .group_by(Signature.appeal_id)
+        )
+        totals.update(dict(rows.all()))
+    return totals
+
+
+def appeal_display(appeal: Appeal) -> str:
+    """Return how the appeal shows anonymous signatures made from now on."""
+    return appeal.anonymous_display if appeal.anonymous_display in ANONYMOUS_DISPLAYS else "withheld"
+
+
+def anonymous_display_of(signature: Signature) -> str:
+    """Return how this anonymous signature appears: the display in force when its signer chose anonymity."""
+    return signature.anonymous_display if signature.anonymous_display in ANONYMOUS_DISPLAYS else MOST_PRIVATE_DISPLAY
+
+
+def stamp_anonymous_display(signature: Signature, appeal: Appeal | None) -> None:
+    """Record the appeal's current display on a signature that just became anonymous (and only then)."""
+    if signature.visibility is not Visibility.ANONYMOUS:
+        signature.anonymous_display = None  # choosing anonymity again later takes the setting of that day
+    elif signature.anonymous_display is None:
+        signature.anonymous_display = appeal_display(appeal) if appeal is not None else MOST_PRIVATE_DISPLAY
+
+
+@event.listens_for(Session, "before_flush")
+def _stamp_on_flush(session: Session, flush_context, instances) -> None:
+    # Every way a signature is created or changed (signing, import, self-service correction) passes here.
+    with session.no_autoflush:
+        for obj in (*session.new, *session.dirty):
+            if not isinstance(obj, Signature):
+                continue
+            if obj.visibility is Visibility.ANONYMOUS and obj.anonymous_display is None:
+                # Only a signature becoming anonymous needs the appeal's setting: no lookup for the others.
+                appeal = obj.appeal or (session.get(Appeal, obj.appeal_id) if obj.appeal_id else None)
+            else:
+                appeal = None
+            stamp_anonymous_display(obj, appeal)
+
+
+@dataclass(frozen=True)
+class OrganizerView:
+    """A signer as organizer pages (queue, duplicates, messages) show them."""
+
+    signature_id: int
+    name: str
+    affiliation: str
+    country: str
+    anonymous: bool
+    email_domain_shown: bool  # the address's domain would reveal the affiliation of an anonymous signer
+
+    @property
+    def display_line(self) -> str:
+        """Return "Name – Affiliation, Country" with the parts organizers may see."""
+        details = ", ".join(p for p in (self.affiliation, self.country) if p)
+        return f"{self.name} – {details}" if details else self.name
+
+
+ANONYMOUS_SIGNER = _l("Anonymous signer #%(id)s")
+WITHDRAWN_SIGNER = _l("Withdrawn signer #%(id)s")
+
+
+def for_organizers(signature: Signature) -> OrganizerView:
+    """Return what organizers of any role may see of a signer: an anonymous name is shown nowhere."""
+    return organizer_view(signature.id, signature.full_name, signature.claimed_affiliation, signature.country,
+                          signature.visibility, signature.status, signature.anonymous_display)
+
+
+def organizer_view(signature_id: int, full_name: str, affiliation: str | None, country: str | None,
+                   visibility: Visibility, status: SignatureStatus, anonymous_display: str | None) -> OrganizerView:
+    """Return `for_organizers` from loaded columns (for queries that do not load whole signatures)."""
+    if status is SignatureStatus.WITHDRAWN:
+        return OrganizerView(signature_id, str(WITHDRAWN_SIGNER % {"id": signature_id}), "", "", True, False)
+    if visibility is Visibility.ANONYMOUS:
+        display = anonymous_display if anonymous_display in ANONYMOUS_DISPLAYS else MOST_PRIVATE_DISPLAY
+        shown_affiliation, shown_country = _anonymous_details(affiliation, country, display)
+        return OrganizerView(signature_id, str(ANONYMOUS_SIGNER % {"id": signature_id}), shown_affiliation,
+                             shown_country, True, display == "affiliation")
+    return OrganizerView(signature_id, full_name, affiliation or "", country or "", False, True)
+
+
+def _anonymous_details(affiliation: str | None, country: str | None, display: str) -> tuple[str, str]:
+    return ((affiliation or "") if display == "affiliation" else "", (country or "") if display == "country" else "")
+
+
+def anonymous_fields(signature: Signature) -> tuple[str, str, str]:
+    """Return (name, affiliation, country) of an anonymous signature as every list shows them."""
+    return (str(NAME_WITHHELD),
+            *_anonymous_details(signature.claimed_affiliation, signature.country, anonymous_display_of(signature)))
+
+
+def entry_for(signature: Signature, audience: str) -> ListedSignature | None:
+    """Return how one signature appears to an audience, or None if it must not appear there."""
+    if audience not in AUDIENCES:
+        raise UnknownAudience(audience)
+    if not signature.counts:
+        return None
+    visibility = signature.visibility
+    if visibility is Visibility.ADDRESSEES and audience in PUBLIC_AUDIENCES:
+        return None
+    base = dict(signature_id=signature.id, visibility=visibility.value, level=signature.level.value,
+                confirmed_at=signature.confirmed_at, revision_id=signature.revision_id)
+    if visibility is Visibility.ANONYMOUS:
+        # Anonymous hides the name from everyone, the addressees and the organizers' export included.
+        if anonymous_display_of(signature) == "count":
+            return None
+        name, affiliation, country = anonymous_fields(signature)
+        return ListedSignature(name=name, withheld=True, affiliation=affiliation, country=country, **base)
+    if signature.for_organization:
+        return ListedSignature(name=signature.full_name, affiliation=signature.organization_name,
+                               country=signature.country or "", withheld=False, kind="organization",
+                               organization=signature.organization_name, role=signature.signer_role, **base)
+    return ListedSignature(name=signature.full_name, affiliation=signature.affiliation or "",
+                           country=signature.country or "", withheld=False, **base)
+
+
+def listed_signatures(appeal: Appeal, audience: str) -> list[ListedSignature]:
+    """Return the entries an audience may see, redacted, in the order they were confirmed."""
+    if audience not in AUDIENCES:
+        raise UnknownAudience(audience)
+    entries = (entry_for(s, audience) for s in counted_signatures(appeal))
+    return [e for e in entries if e is not None]
+
+
+def offered_choices(appeal: Appeal) -> list[str]:
+    """Return the visibility choices the organizer offers on the sign form, in a stable order."""
+    offered = [v.value for v in Visibility if v.value in (appeal.visibility_choices or [])]
+    return offered or [Visibility.PUBLIC.value]
+
+
+def default_choice(appeal: Appeal) -> str:
+    """Return the preselected visibility, always one of the offered choices."""
+    offered = offered_choices(appeal)
+    return appeal.visibility_default if appeal.visibility_default in offered else offered[0]
+
+
+def shown_on_public_page(signature: Signature) -> bool:
+    """Tell whether the signer's name appears publicly (for confirmation screens and mails)."""
+    return signature.visibility is Visibility.PUBLIC

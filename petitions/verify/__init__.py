@@ -1,1 +1,0 @@
-"""The public verification page of signed PDFs."""
