@@ -5,7 +5,8 @@ import pytest
 
 from petitions.members import services as membership
 from petitions.appeals import services
-from petitions.appeals.models import AppealStatus, Role
+from petitions.appeals.models import AppealStatus
+from petitions.members.models import Role
 from petitions.auth.services import register_user
 from petitions.extensions import db
 from petitions.signing import operations as signing

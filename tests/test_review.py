@@ -7,7 +7,8 @@ import pytest
 from sqlalchemy import event, func, select
 
 from petitions.appeals import services as appeals
-from petitions.appeals.models import AppealMember, AuditEvent, Role
+from petitions.audit.models import AuditEvent
+from petitions.members.models import AppealMember, Role
 from petitions.auth.services import register_user
 from petitions.extensions import db, utcnow
 from petitions.registry import services as registry

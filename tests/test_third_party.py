@@ -38,7 +38,7 @@ def site(make_app):
         closed.close()
         from petitions.members import services as membership
         from petitions.appeals import services as drafting
-        from petitions.appeals.models import Role
+        from petitions.members.models import Role
         from petitions.auth.services import REGISTER
         from petitions.signing import reconfirm
         from petitions import links as tokens

@@ -7,7 +7,7 @@ from wtforms import (DateField, SelectChoice, EmailField, Form, FormField, Hidde
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
 
 from petitions.http import FieldList
-from petitions.appeals.models import Role
+from petitions.members.models import Role
 
 
 class LetterText:

@@ -229,7 +229,9 @@ def delete_draft(appeal: Appeal, actor: User) -> None:
     """Delete a draft and everything that hangs on it; signed appeals are archived, never deleted."""
     from sqlalchemy import delete, update
 
-    from petitions.appeals.models import AppealInvitation, AppealMember, AppealTranslation, AuditEvent
+    from petitions.audit.models import AuditEvent
+    from petitions.members.models import AppealInvitation, AppealMember
+    from petitions.translations.models import AppealTranslation
 
     if appeal.status is not AppealStatus.DRAFT:
         raise IllegalTransition("Only drafts can be deleted; archive an appeal that people signed.")

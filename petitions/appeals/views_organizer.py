@@ -20,7 +20,8 @@ from petitions.members.access import appeal_for, appeals_of, can
 from petitions.appeals.chart import bar_chart, confirmed_per_day
 from petitions.appeals.diff import content_diff
 from petitions.appeals.forms import ActionForm, InviteForm, LetterForm, TemplateForm
-from petitions.appeals.models import Appeal, AppealStatus, IllegalTransition, Role
+from petitions.appeals.models import Appeal, AppealStatus, IllegalTransition
+from petitions.members.models import Role
 
 bp = Blueprint("organizer", __name__, url_prefix="/organizer")
 

@@ -14,7 +14,8 @@ from petitions.extensions import db, utcnow
 from petitions.mail import sending
 from petitions import links as tokens
 from petitions.urls import external_url
-from petitions.appeals.models import Appeal, AppealInvitation, AppealMember, IllegalTransition, Role
+from petitions.appeals.models import Appeal, IllegalTransition
+from petitions.members.models import AppealInvitation, AppealMember, Role
 
 INVITE = "appeal-invite"
 

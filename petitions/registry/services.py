@@ -161,7 +161,7 @@ def set_contact(org: Organization, name: str, email: str, by) -> None:
 def trusted_ids(appeal) -> list[int]:
     """Return the entries that may confirm signatures on this appeal: its moderators' and the administrators'."""
     from petitions.members.access import PERMISSIONS
-    from petitions.appeals.models import AppealMember
+    from petitions.members.models import AppealMember
 
     roles = [role for role, actions in PERMISSIONS.items() if "moderate" in actions]
     team = select(AppealMember.user_id).where(AppealMember.appeal_id == appeal.id, AppealMember.role.in_(roles))
@@ -187,7 +187,8 @@ def trusts(appeal, org: Organization) -> bool:
 def appeals_trusting(org: Organization) -> list:
     """Return the appeals on which this entry may confirm signatures."""
     from petitions.members.access import PERMISSIONS
-    from petitions.appeals.models import Appeal, AppealMember
+    from petitions.appeals.models import Appeal
+    from petitions.members.models import AppealMember
 
     if org.created_by_id is None:
         return list(db.session.scalars(select(Appeal)))

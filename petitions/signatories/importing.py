@@ -14,7 +14,8 @@ from flask_mail import Message
 from sqlalchemy import insert, or_, select
 
 from petitions import audit, crypto
-from petitions.appeals.models import Appeal, AuditEvent
+from petitions.appeals.models import Appeal
+from petitions.audit.models import AuditEvent
 from petitions.auth.models import User
 from petitions.extensions import db, utcnow
 from petitions.mail import sending

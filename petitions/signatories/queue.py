@@ -111,7 +111,7 @@ def languages(appeal: Appeal) -> list[str]:
     """Return the languages signers may have read the appeal in (no scan of the signatures)."""
     from flask import current_app
 
-    from petitions.appeals.models import AppealTranslation
+    from petitions.translations.models import AppealTranslation
 
     found = {appeal.original_language, *current_app.config["LANGUAGES"]}
     found |= set(db.session.scalars(select(AppealTranslation.language).where(AppealTranslation.appeal_id == appeal.id)))

@@ -1,1 +1,1 @@
-"""Language versions of appeals: translations bound to a revision of the original, and the interface catalogs."""
+"""Language versions of appeals: translations bound to a revision of the original (interface catalogs: petitions.i18n)."""

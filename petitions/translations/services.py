@@ -3,7 +3,8 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from petitions.appeals.diff import content_diff
-from petitions.appeals.models import Appeal, AppealRevision, AppealTranslation, IllegalTransition
+from petitions.appeals.models import Appeal, AppealRevision, IllegalTransition
+from petitions.translations.models import AppealTranslation
 from petitions.appeals.services import latest_revision
 from petitions.audit import record
 from petitions.auth.models import User
