@@ -113,6 +113,7 @@ def _register_blueprints(app: Flask) -> None:
     from petitions.signing import views_signer  # noqa: F401  (adds withdraw and resend to the signatures blueprint)
     from petitions.signatories.views import bp as review_bp
     from petitions.registry.views import bp as organizations_bp
+    from petitions.registry.views_organizer import bp as registry_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(signatures_bp)
@@ -126,6 +127,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(verify_bp)
     app.register_blueprint(review_bp)
     app.register_blueprint(organizations_bp)
+    app.register_blueprint(registry_bp)
     if app.config["DEV_OUTBOX"]:
         app.register_blueprint(outbox_bp)
     errors.register(app)

@@ -146,7 +146,8 @@ def test_organizer_route_obeys_the_role_matrix(fresh, seeded, actor, path, metho
 
 
 # Routes that change one registry entry; the others under organizations/ (a dispute) serve everyone else.
-ENTRY_EDITS = {"review.request_proof", "review.change_contact", "review.remove_domain", "review.remove_organization"}
+ENTRY_EDITS = {"registry.request_proof", "registry.change_contact", "registry.remove_domain",
+               "registry.remove_organization"}
 
 
 def test_the_crawl_reaches_every_organizer_blueprint():

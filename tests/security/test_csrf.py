@@ -36,7 +36,7 @@ FORMS = {
     "organizer.save_template": {"name": "Stolen"},
     "organizer.accept_invitation": {},
     "review.bulk": {"action": "reject", "ids": "1", "text": "spam"},
-    "review.organizations": {"name": "Planted Org", "domains": "attacker.example"},
+    "registry.organizations": {"name": "Planted Org", "domains": "attacker.example"},
     "review.import_list": {"text": "Planted Person, Planted Org", "confirm": "y"},
     "pdfs.settings": {"coalition_name": "Hijacked", "place": "X", "page_size": "A4", "columns": "2",
                       "grouping": "none"},
