@@ -114,6 +114,7 @@ def _register_blueprints(app: Flask) -> None:
     from petitions.signatories.views import bp as review_bp
     from petitions.registry.views import bp as organizations_bp
     from petitions.registry.views_organizer import bp as registry_bp
+    from petitions.members.views import bp as members_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(signatures_bp)
@@ -128,6 +129,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(review_bp)
     app.register_blueprint(organizations_bp)
     app.register_blueprint(registry_bp)
+    app.register_blueprint(members_bp)
     if app.config["DEV_OUTBOX"]:
         app.register_blueprint(outbox_bp)
     errors.register(app)

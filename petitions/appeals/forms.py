@@ -2,12 +2,11 @@
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (DateField, SelectChoice, EmailField, Form, FormField, HiddenField, IntegerField, SelectField,
-                     StringField, SubmitField, TextAreaField)
+from wtforms import (DateField, EmailField, Form, FormField, HiddenField, IntegerField, StringField, SubmitField,
+                     TextAreaField)
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
 
 from petitions.http import FieldList
-from petitions.members.models import Role
 
 
 class LetterText:
@@ -107,14 +106,6 @@ class ActionForm(FlaskForm):
     """A bare form whose only job is to carry the CSRF token of a POST button."""
 
     submit = SubmitField()
-
-
-class InviteForm(FlaskForm):
-    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
-    role = SelectField(_l("Role"), choices=[SelectChoice(Role.EDITOR.value, _l("Editor: text and translations")),
-                                            SelectChoice(Role.REVIEWER.value, _l("Reviewer: signatories only")),
-                                            SelectChoice(Role.OWNER.value, _l("Owner: everything"))])
-    submit = SubmitField(_l("Send invitation"))
 
 
 class TemplateForm(FlaskForm):

@@ -62,7 +62,7 @@ def register():
 def _next_context() -> dict:
     """Return the validated `next` of this request and whether it leads to an invitation."""
     next_path = safe_next(request.args.get("next"), "")
-    invitations = url_for("organizer.accept_invitation", token="t")[:-1]
+    invitations = url_for("members.accept_invitation", token="t")[:-1]
     return {"next_path": next_path, "invitation_next": next_path.startswith(invitations)}
 
 

@@ -79,7 +79,7 @@ def invite(appeal: Appeal, inviter: User, email: str, role: Role) -> AppealInvit
     invitation = AppealInvitation(appeal=appeal, email=email.strip().lower(), role=role, invited_by_id=inviter.id)
     db.session.add(invitation)
     db.session.flush()
-    link = external_url("organizer.accept_invitation", token=tokens.make_token(INVITE, {"i": invitation.id}))
+    link = external_url("members.accept_invitation", token=tokens.make_token(INVITE, {"i": invitation.id}))
     body = render_template("mail/invitation.txt", appeal=appeal, inviter=inviter, role=role, link=link,
                            days=current_app.config["INVITATION_MAX_AGE"] // 86400)
     sending.queue(Message(subject=f"Invitation to co-organize: {appeal.title}", recipients=[invitation.email],

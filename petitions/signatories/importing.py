@@ -362,7 +362,7 @@ def _store(appeal: Appeal, user: User | None, batch: list[tuple[ImportRow, str |
     signatures = [Signature(**v) for v in values]
     db.session.add_all(signatures)
     db.session.flush()
-    for signature, (row, _) in zip(signatures, batch):
+    for signature, (row, _choice) in zip(signatures, batch):
         _queue_invitation(signature, row.email)
     result.created += len(signatures)
     result.invited += len(signatures)

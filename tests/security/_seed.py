@@ -112,7 +112,7 @@ TOKEN_OF_ENDPOINT = {
     "signatures.confirm": "confirm",
     "signatures.withdraw": "withdraw",
     "reconfirm.reconfirm": "reconfirm",
-    "organizer.accept_invitation": "invitation",
+    "members.accept_invitation": "invitation",
     "privacy.my_data": "self-service",
     "privacy.correct": "self-service",
     "privacy.erase": "self-service",
