@@ -2,7 +2,7 @@
 import enum
 import hashlib
 import json
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
@@ -132,6 +132,18 @@ class Appeal(db.Model):
         if self.published_revision is not None:
             return self.published_revision.content_hash
         return content_hash(self.content())
+
+    def add_revision(self, content: dict, author: User | None) -> "AppealRevision":
+        """Keep `content` as the next numbered revision (the caller adds it to the session)."""
+        self.ensure_editable()
+        self.revision_count = (self.revision_count or 0) + 1
+        return AppealRevision(appeal=self, number=self.revision_count, content=content,
+                              content_hash=content_hash(content), author=author)
+
+    def set_goal_and_deadline(self, goal: int | None, deadline_day: date | None) -> None:
+        """Set the signature goal and the last day of signing (closing at the end of that day, UTC)."""
+        self.signature_goal = goal
+        self.deadline = datetime.combine(deadline_day, time(23, 59, 59)) if deadline_day else None
 
     def ensure_editable(self) -> None:
         """Refuse text changes once the appeal is closed (open appeals change through revisions)."""

@@ -112,10 +112,27 @@ def create_appeal(owner: User, content: dict, slug: str | None = None, language:
     return appeal
 
 
+def start_appeal(owner: User, content: dict, goal: int | None = None, deadline_day=None) -> Appeal:
+    """Create a draft from the organizer's editor, with its goal and deadline, and record it."""
+    appeal = create_appeal(owner, content)
+    appeal.set_goal_and_deadline(goal, deadline_day)
+    record("created", appeal, actor=owner, revision=1)
+    return appeal
+
+
+def save_draft(appeal: Appeal, author: User, content: dict, *, base_revision: int | None, goal: int | None,
+               deadline_day, automatic: bool = False) -> AppealRevision | None:
+    """Save the editor's text (a revision if it changed), goal and deadline; record a new revision."""
+    saved = save_text(appeal, author, content, base_revision=base_revision)
+    appeal.set_goal_and_deadline(goal, deadline_day)
+    if saved is not None:
+        flag = {"automatic": True} if automatic else {}
+        record("saved", appeal, actor=author, revision=saved.number, **flag)
+    return saved
+
+
 def _new_revision(appeal: Appeal, author: User | None, content: dict) -> AppealRevision:
-    appeal.revision_count = (appeal.revision_count or 0) + 1
-    revision = AppealRevision(appeal=appeal, number=appeal.revision_count, content=content,
-                              content_hash=content_hash(content), author=author)
+    revision = appeal.add_revision(content, author)
     db.session.add(revision)
     db.session.flush()
     return revision
@@ -189,10 +206,7 @@ __all__ = ["IllegalTransition", "AppealStatus", "EditConflict"]
 
 def set_goal_and_deadline(appeal: Appeal, goal: int | None, deadline_day) -> None:
     """Set the signature goal and the last day of signing (closing at the end of that day, UTC)."""
-    from datetime import datetime, time
-
-    appeal.signature_goal = goal
-    appeal.deadline = datetime.combine(deadline_day, time(23, 59, 59)) if deadline_day else None
+    appeal.set_goal_and_deadline(goal, deadline_day)
 
 
 def close_if_due(appeal: Appeal, now=None) -> bool:
@@ -276,10 +290,6 @@ def has_unpublished_changes(appeal: Appeal) -> bool:
 
 def publish_revision(appeal: Appeal, actor: User) -> AppealRevision:
     """Make the newest revision the text that new signers sign."""
-    if appeal.status is not AppealStatus.OPEN:
-        raise IllegalTransition("Amendments can only be published while the appeal is open.")
-    if not has_unpublished_changes(appeal):
-        raise IllegalTransition("There is no new revision to publish.")
     appeal.publish_amendment(latest_revision(appeal))
     record("published_revision", appeal, actor=actor, revision=appeal.revision_count)
     return appeal.published_revision

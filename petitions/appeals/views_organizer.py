@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from petitions.audit import events_for, record
+from petitions.audit import events_for
 from petitions.extensions import db
 from petitions.http import arg_int, parse_int
 from petitions.i18n import looks_like_language
@@ -60,9 +60,7 @@ def new():
             abort(404)
         form.fill(content)
     elif form.validate_on_submit() and not form.preview.data:
-        appeal = services.create_appeal(current_user, form.content())
-        services.set_goal_and_deadline(appeal, form.signature_goal.data, form.deadline.data)
-        record("created", appeal, actor=current_user, revision=1)
+        appeal = services.start_appeal(current_user, form.content(), form.signature_goal.data, form.deadline.data)
         db.session.commit()
         flash(_("Draft saved."), "success")
         return redirect(url_for("organizer.show", slug=appeal.slug), code=303)
@@ -89,9 +87,8 @@ def edit(slug: str):
         return _editor(form, appeal)
     if not form.validate_on_submit() or form.preview.data:
         return _editor(form, appeal)
-    base = parse_int(form.base_revision.data)
     try:
-        saved = services.save_text(appeal, current_user, form.content(), base_revision=base)
+        saved = _save(appeal, form)
     except services.EditConflict as exc:
         db.session.rollback()
         form.base_revision.data = exc.current.number  # saving again now overwrites, knowingly
@@ -99,9 +96,6 @@ def edit(slug: str):
         flash(_("Someone saved revision %(n)d while you were editing. Review the differences below; "
                 "save again to replace their version with yours.", n=exc.current.number), "error")
         return _editor(form, appeal, conflict=changes, status=409)
-    services.set_goal_and_deadline(appeal, form.signature_goal.data, form.deadline.data)
-    if saved is not None:
-        record("saved", appeal, actor=current_user, revision=saved.number)
     db.session.commit()
     if saved is not None and appeal.status is AppealStatus.OPEN:
         flash(_("Saved as revision %(n)d. Signers still see revision %(p)d until you publish the amendment.",
@@ -109,6 +103,11 @@ def edit(slug: str):
     else:
         flash(_("Saved."), "success")
     return redirect(url_for("organizer.show", slug=slug), code=303)
+
+
+def _save(appeal: Appeal, form: LetterForm, automatic: bool = False):
+    return services.save_draft(appeal, current_user, form.content(), base_revision=parse_int(form.base_revision.data),
+                               goal=form.signature_goal.data, deadline_day=form.deadline.data, automatic=automatic)
 
 
 def _editor(form: LetterForm, appeal: Appeal | None, conflict=None, status: int | None = None):
@@ -148,16 +147,12 @@ def autosave(slug: str):
         return jsonify(error="Only drafts are saved automatically."), 409
     if not form.validate_on_submit():
         return jsonify(error="Not saved: some fields need attention.", fields=sorted(form.errors)), 422
-    base = parse_int(form.base_revision.data)
     try:
-        saved = services.save_text(appeal, current_user, form.content(), base_revision=base)
+        saved = _save(appeal, form, automatic=True)
     except services.EditConflict as exc:
         db.session.rollback()
         return jsonify(error=f"Revision {exc.current.number} was saved by someone else.", conflict=True,
                        revision=exc.current.number), 409
-    services.set_goal_and_deadline(appeal, form.signature_goal.data, form.deadline.data)
-    if saved is not None:
-        record("saved", appeal, actor=current_user, revision=saved.number, automatic=True)
     db.session.commit()
     return jsonify(revision=appeal.revision_count, saved=saved is not None)
 
@@ -166,8 +161,7 @@ def autosave(slug: str):
 def show(slug: str):
     """Show an appeal as signers see it, its state, counts and the actions the role allows."""
     appeal = appeal_for(slug, "view")
-    if services.close_if_due(appeal):
-        db.session.commit()
+    services.close_if_due(appeal)  # committed below with the access log entry
     counts = services.signature_counts([appeal.id])[appeal.id]
     chart = bar_chart(confirmed_per_day([appeal.id])[appeal.id], width=480, height=80)
     accesslog.viewed(appeal, "signatory list", actor=current_user)  # it shows addressee-only names

@@ -55,6 +55,12 @@ class AppealInvitation(db.Model):
     def is_pending(self) -> bool:
         return self.accepted_at is None and self.revoked_at is None
 
+    def accept(self, user: User) -> None:
+        """Record that the invitee joined; refuse an invitation that is no longer pending."""
+        if not self.is_pending:
+            raise IllegalTransition("This invitation was already accepted or revoked.")
+        self.accepted_at, self.accepted_by_id = utcnow(), user.id
+
     def revoke(self) -> None:
         """Withdraw an invitation that was not accepted yet."""
         if self.accepted_at is not None:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from petitions.audit import record
 from petitions.crypto import normalize_email
 from petitions.auth.models import User
-from petitions.extensions import db, utcnow
+from petitions.extensions import db
 from petitions.mail import sending
 from petitions import links as tokens
 from petitions.urls import external_url
@@ -120,8 +120,7 @@ def accept(token: str, user: User) -> AppealMember:
             db.session.add(member)
         else:
             member.role = invitation.role
-    invitation.accepted_at = utcnow()
-    invitation.accepted_by_id = user.id
+    invitation.accept(user)
     record("joined", appeal, actor=user, role=invitation.role.value, invitation=invitation.id)
     return member
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-import secrets
 from functools import lru_cache
 from pathlib import Path
 
@@ -243,7 +242,7 @@ def request_domain_proof(entry: OrganizationDomain, address: str, by) -> str:
                               "someone who receives mail there can prove the domain.", domain=entry.domain))
     # The mail goes to the stored ASCII spelling, never to a look-alike the organizer typed.
     recipient = f"{parsed.local_part}@{entry.domain}"
-    entry.proof_nonce = secrets.token_hex(16)
+    entry.new_proof()
     link = external_url("organizations.prove", token=domain_proof_token(entry))
     body = render_template("mail/org_domain_proof.txt", org=org, domain=entry.domain, link=link,
                            requester=by, days=_max_age() // 86400)
@@ -257,7 +256,7 @@ def request_contact_proof(org: Organization, by) -> str:
     require_editor(org, by)
     if not org.contact_email:
         raise RegistryError(_("Add a contact address first."))
-    org.contact_proof_nonce = secrets.token_hex(16)
+    org.new_contact_proof()
     link = external_url("organizations.prove", token=_proof_token("contact", org.id, org.contact_email,
                                                                    org.contact_proof_nonce))
     body = render_template("mail/org_contact_proof.txt", org=org, link=link, requester=by,

@@ -4,7 +4,7 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from petitions.appeals.models import Appeal, AppealRevision
+from petitions.appeals.models import Appeal, AppealRevision, IllegalTransition
 from petitions.extensions import db, utcnow
 
 
@@ -25,3 +25,28 @@ class AppealTranslation(db.Model):
 
     appeal: Mapped[Appeal] = relationship()
     source_revision: Mapped[AppealRevision | None] = relationship()
+
+    @property
+    def is_approved(self) -> bool:
+        return self.approved_at is not None
+
+    def follow(self, content: dict, revision: AppealRevision) -> None:
+        """Replace the text, now following this revision of the original; it needs approval again."""
+        if revision.appeal is not self.appeal:
+            raise IllegalTransition("A translation follows a revision of its own appeal only.")
+        self.content, self.source_revision = content, revision
+        # Any change, or a change of the original underneath, needs a fresh look before the public sees it.
+        self.approved_at, self.approved_by_id = None, None
+        self.updated_at = utcnow()
+
+    def approve(self, approver) -> None:
+        """Put the translation on the public page (whether it is outdated is the service's question)."""
+        if self.is_approved:
+            raise IllegalTransition("This translation is already approved.")
+        self.approved_at, self.approved_by_id = utcnow(), approver.id
+
+    def withdraw_approval(self) -> None:
+        """Take the translation off the public page."""
+        if not self.is_approved:
+            raise IllegalTransition("This translation is not approved.")
+        self.approved_at, self.approved_by_id = None, None
