@@ -248,7 +248,7 @@ def delete_draft(appeal: Appeal, actor: User) -> None:
     from petitions.translations.models import AppealTranslation
 
     if appeal.status is not AppealStatus.DRAFT:
-        raise IllegalTransition("Only drafts can be deleted; archive an appeal that people signed.")
+        raise IllegalTransition(_("Only drafts can be deleted; archive an appeal that people signed."))
     # Explicit deletes: SQLite does not enforce ON DELETE CASCADE unless told to, and batch
     # migrations must not run with foreign keys on.
     db.session.execute(update(Appeal).where(Appeal.id == appeal.id).values(published_revision_id=None))

@@ -1,12 +1,12 @@
 """Organizer pages: dashboard, drafting, revisions, lifecycle, audit, the PDF."""
-from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request,
-                   url_for)
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from petitions.audit import events_for
+from petitions.organizer_pages import act, blueprint
 from petitions.extensions import db
 from petitions.http import arg_int, parse_int
 from petitions.i18n import looks_like_language
@@ -20,13 +20,7 @@ from petitions.appeals.diff import content_diff
 from petitions.appeals.forms import ActionForm, LetterForm, TemplateForm
 from petitions.appeals.models import Appeal, AppealStatus, IllegalTransition
 
-bp = Blueprint("organizer", __name__, url_prefix="/organizer")
-
-
-@bp.before_request
-@login_required
-def _require_login():
-    pass
+bp = blueprint("organizer", __name__, url_prefix="/organizer")
 
 
 @bp.app_template_global("can")
@@ -175,19 +169,8 @@ def show(slug: str):
     )
 
 
-def _act(slug: str, perform, success) -> Response:
-    """Run a POST button's action: CSRF check, the action, one commit, a message, back to the appeal."""
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    try:
-        result = perform()
-    except IllegalTransition as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
-        flash(success(result) if callable(success) else success, "success")
-    return redirect(url_for("organizer.show", slug=slug), code=303)
+def _act(slug: str, perform, success, **kw):
+    return act(perform, success, url_for("organizer.show", slug=slug), **kw)
 
 
 TRANSITION_MESSAGES = {
@@ -219,15 +202,13 @@ def publish_revision(slug: str):
 def request_reconfirmation(slug: str):
     """Ask signatories of earlier revisions to sign the published one."""
     appeal = appeal_for(slug, "publish")
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    if appeal.status is not AppealStatus.OPEN:
-        flash(_("Re-confirmation can only be asked while the appeal is open."), "error")
-        return redirect(url_for("organizer.show", slug=slug), code=303)
-    sent = reconfirming.request_reconfirmation(appeal, current_user)
-    db.session.commit()
-    flash(_("Asked %(n)d signatories of earlier revisions to re-confirm.", n=sent), "success")
-    return redirect(url_for("organizer.show", slug=slug), code=303)
+
+    def ask():
+        if appeal.status is not AppealStatus.OPEN:
+            raise IllegalTransition(_("Re-confirmation can only be asked while the appeal is open."))
+        return reconfirming.request_reconfirmation(appeal, current_user)
+
+    return _act(slug, ask, lambda sent: _("Asked %(n)d signatories of earlier revisions to re-confirm.", n=sent))
 
 
 @bp.get("/appeals/<slug>/history")
@@ -250,20 +231,11 @@ def history(slug: str):
 def restore(slug: str, number: int):
     """Make an old revision's text the newest revision."""
     appeal = appeal_for(slug, "edit")
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    try:
-        new = services.restore_revision(appeal, number, current_user)
-    except LookupError:
-        abort(404)
-    except (IllegalTransition, services.InvalidContent) as exc:  # an old text may hold what is now refused
-        db.session.rollback()
-        flash(str(exc), "error")
-        return redirect(url_for("organizer.history", slug=slug), code=303)
-    db.session.commit()
-    flash(_("Revision %(old)d restored as revision %(new)d.", old=number, new=new.number) if new
-          else _("That text is already the newest."), "success")
-    return redirect(url_for("organizer.show", slug=slug), code=303)
+    return act(lambda: services.restore_revision(appeal, number, current_user),
+               lambda new: _("Revision %(old)d restored as revision %(new)d.", old=number, new=new.number) if new
+               else _("That text is already the newest."),
+               url_for("organizer.history", slug=slug), done=url_for("organizer.show", slug=slug),
+               refused=(IllegalTransition, services.InvalidContent))  # an old text may hold what is now refused
 
 
 @bp.post("/appeals/<slug>/template")
@@ -292,15 +264,8 @@ def audit(slug: str):
 def delete(slug: str):
     """Delete a draft (appeals that people signed are archived instead)."""
     appeal = appeal_for(slug, "delete")
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    if appeal.status is not AppealStatus.DRAFT:
-        flash(_("Only drafts can be deleted; archive an appeal that people signed."), "error")
-        return redirect(url_for("organizer.show", slug=slug), code=303)
-    services.delete_draft(appeal, current_user)
-    db.session.commit()
-    flash(_("Draft deleted."), "success")
-    return redirect(url_for("organizer.dashboard"), code=303)
+    return _act(slug, lambda: services.delete_draft(appeal, current_user), _("Draft deleted."),
+                done=url_for("organizer.dashboard"))
 
 
 @bp.get("/appeals/<slug>/pdf")

@@ -1,7 +1,7 @@
 """Organizer pages for co-organizers: the member list, invitations (send, revoke, accept) and roles."""
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from petitions.appeals.forms import ActionForm
 from petitions.extensions import account_key, db, limiter, utcnow
@@ -10,14 +10,9 @@ from petitions.members import services as membership
 from petitions.members.access import appeal_for, can
 from petitions.members.forms import InviteForm
 from petitions.members.models import Role
+from petitions.organizer_pages import act, blueprint
 
-bp = Blueprint("members", __name__, url_prefix="/organizer")
-
-
-@bp.before_request
-@login_required
-def _require_login():
-    pass
+bp = blueprint("members", __name__, url_prefix="/organizer")
 
 
 def _invite_limit():
@@ -49,39 +44,25 @@ def members(slug: str):
 def revoke_invitation(slug: str, invitation_id: int):
     """Withdraw a pending invitation; its link then says so."""
     appeal = appeal_for(slug, "roles")
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    try:
-        invitation = membership.revoke(appeal, current_user, invitation_id)
-    except LookupError:
-        abort(404)
-    except membership.InvitationError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
-        flash(_("Invitation to %(email)s revoked: its link no longer works.", email=invitation.email), "success")
-    return redirect(url_for("members.members", slug=slug), code=303)
+    return act(lambda: membership.revoke(appeal, current_user, invitation_id),
+               lambda invitation: _("Invitation to %(email)s revoked: its link no longer works.",
+                                    email=invitation.email),
+               url_for("members.members", slug=slug), refused=(membership.InvitationError,))
 
 
 @bp.post("/appeals/<slug>/members/<int:user_id>")
 def change_member(slug: str, user_id: int):
     """Change a co-organizer's role or remove them."""
     appeal = appeal_for(slug, "roles")
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    value = request.form.get("role", "")
-    if value not in {r.value for r in Role} | {"remove"}:
-        abort(400)
-    try:
+
+    def change():
+        value = request.form.get("role", "")
+        if value not in {r.value for r in Role} | {"remove"}:
+            abort(400)
         membership.change_role(appeal, current_user, user_id, None if value == "remove" else Role(value))
-    except membership.InvitationError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
-        flash(_("Roles updated."), "success")
-    return redirect(url_for("members.members", slug=slug), code=303)
+
+    return act(change, _("Roles updated."), url_for("members.members", slug=slug),
+               refused=(membership.InvitationError,))
 
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"])

@@ -1,24 +1,19 @@
 """Organizer pages of the organization registry: list and add entries, prove, dispute and remove them."""
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from petitions.appeals.forms import ActionForm
 from petitions.extensions import account_key, db, limiter
 from petitions.http import parse_int
 from petitions.members.access import appeal_for
+from petitions.organizer_pages import blueprint, require_button
 from petitions.registry import operations
 from petitions.registry import services as registry
 from petitions.registry.forms import ContactForm, DisputeForm, DomainForm, OrganizationForm, ProofForm
 from petitions.registry.models import Organization, OrganizationDomain
 
-bp = Blueprint("registry", __name__, url_prefix="/organizer/appeals/<slug>")
-
-
-@bp.before_request
-@login_required
-def _require_login():
-    pass
+bp = blueprint("registry", __name__, url_prefix="/organizer/appeals/<slug>")
 
 
 @bp.route("/organizations", methods=["GET", "POST"])
@@ -80,16 +75,17 @@ def _refused(appeal, exc: registry.RegistryError):
     return _registry_page(appeal, status=403 if isinstance(exc, registry.NotYourEntry) else 422)
 
 
-def _own_entry(appeal, org_id: int):
-    """Return (entry, None) if the current organizer registered it, else (None, a 403 page naming its owner)."""
+def _own_entry(slug: str, org_id: int) -> tuple:
+    """Return (appeal, entry) if the organizer registered the entry, else answer with a page naming its owner."""
+    appeal = appeal_for(slug, "moderate")
     org = db.session.get(Organization, org_id)
     if org is None:
         abort(404)
     try:
         registry.require_editor(org, current_user)
     except registry.NotYourEntry as exc:
-        return None, _refused(appeal, exc)
-    return org, None
+        abort(make_response(_refused(appeal, exc)))
+    return appeal, org
 
 
 def _done(appeal, message: str):
@@ -111,10 +107,7 @@ def _proof_limit():
 @limiter.limit(_proof_limit, key_func=account_key("registry-proof"))
 def request_proof(slug: str, org_id: int):
     """Mail a proof link for one of your domains (to an address there) or for your contact address."""
-    appeal = appeal_for(slug, "moderate")
-    org, refusal = _own_entry(appeal, org_id)
-    if refusal is not None:
-        return refusal
+    appeal, org = _own_entry(slug, org_id)
     form = ProofForm(prefix="proof")
     if not form.validate_on_submit():
         abort(400)
@@ -132,10 +125,7 @@ def request_proof(slug: str, org_id: int):
 @bp.post("/organizations/<int:org_id>/contact")
 def change_contact(slug: str, org_id: int):
     """Change the contact of one of your entries; official signatures through the old one fall back to "email"."""
-    appeal = appeal_for(slug, "moderate")
-    org, refusal = _own_entry(appeal, org_id)
-    if refusal is not None:
-        return refusal
+    appeal, org = _own_entry(slug, org_id)
     form = ContactForm(prefix="contact")
     if not form.validate_on_submit():
         flash(" ".join(e for errors in form.errors.values() for e in errors) or _("The form expired."), "error")
@@ -167,12 +157,8 @@ def dispute_domain(slug: str, org_id: int, domain_id: int):
 @bp.post("/organizations/<int:org_id>/domains/<int:domain_id>/remove")
 def remove_domain(slug: str, org_id: int, domain_id: int):
     """Take a domain off one of your entries; the levels it gave fall back to "email"."""
-    appeal = appeal_for(slug, "moderate")
-    org, refusal = _own_entry(appeal, org_id)
-    if refusal is not None:
-        return refusal
-    if not ActionForm().validate_on_submit():
-        abort(400)
+    appeal, org = _own_entry(slug, org_id)
+    require_button()
     entry = next((d for d in org.domains if d.id == domain_id), None)
     if entry is None:
         abort(404)
@@ -184,12 +170,8 @@ def remove_domain(slug: str, org_id: int, domain_id: int):
 @bp.post("/organizations/<int:org_id>/remove")
 def remove_organization(slug: str, org_id: int):
     """Delete one of your entries; every signature it confirmed falls back to "email"."""
-    appeal = appeal_for(slug, "moderate")
-    org, refusal = _own_entry(appeal, org_id)
-    if refusal is not None:
-        return refusal
-    if not ActionForm().validate_on_submit():
-        abort(400)
+    appeal, org = _own_entry(slug, org_id)
+    require_button()
     name = org.name
     operations.remove_organization(appeal, org, current_user)
     return _done(appeal, _("Organization removed: %(name)s.", name=name))

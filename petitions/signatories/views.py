@@ -1,13 +1,14 @@
 """Organizer pages for signatories: review queue, reminders, duplicates, import and export."""
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
+from flask import Response, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from petitions import audit, crypto
 from petitions.members.access import appeal_for
 from petitions.appeals.forms import ActionForm
 from petitions.extensions import db
 from petitions.http import arg_int, parse_ids
+from petitions.organizer_pages import act, blueprint
 from petitions.registry import services as registry
 from petitions.signing.rules import for_organizers
 from petitions.signatories import export as exporting
@@ -19,16 +20,10 @@ from petitions.signing.moderation import ModerationError
 from petitions.signatories import queue as services
 from petitions.signatories.forms import BulkForm, ImportForm
 
-bp = Blueprint("review", __name__, url_prefix="/organizer/appeals/<slug>")
+bp = blueprint("review", __name__, url_prefix="/organizer/appeals/<slug>")
 
 FLAG_CHOICES = sorted(names.FLAGS | {verification.FLAG_ORGANIZATION})
 FILTER_KEYS = ("level", "flag", "review", "status", "language")
-
-
-@bp.before_request
-@login_required
-def _require_login():
-    pass
 
 
 def _filter_from_args() -> services.QueueFilter:
@@ -100,13 +95,7 @@ def bulk(slug: str):
 @bp.post("/review/remind")
 def remind(slug: str):
     """Send a reminder to unconfirmed signers who got none in the last days."""
-    appeal = appeal_for(slug, "moderate")
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    sent = followup.remind_unconfirmed(appeal, current_user)
-    db.session.commit()
-    flash(_("Reminders sent: %(n)d.", n=sent), "success")
-    return redirect(url_for("review.queue", slug=slug), code=303)
+    return _moderate(slug, followup.remind_unconfirmed, lambda n: _("Reminders sent: %(n)d.", n=n), "review.queue")
 
 
 @bp.get("/duplicates")
@@ -121,52 +110,35 @@ def duplicates(slug: str):
 @bp.post("/duplicates/scan")
 def scan(slug: str):
     """Look for new candidate pairs among the signatures."""
-    appeal = appeal_for(slug, "moderate")
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    found = services.scan_duplicates(appeal, current_user)
-    db.session.commit()
-    flash(_("New candidate pairs: %(n)d.", n=found), "success")
-    return redirect(url_for("review.duplicates", slug=slug), code=303)
+    return _moderate(slug, services.scan_duplicates, lambda n: _("New candidate pairs: %(n)d.", n=n),
+                     "review.duplicates")
 
 
 @bp.post("/duplicates/<int:pair_id>/<any(merge, dismiss):decision>")
 def decide(slug: str, pair_id: int, decision: str):
     """Merge a pair (the person counts once) or dismiss it (two different people)."""
-    appeal = appeal_for(slug, "moderate")
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    try:
+    def perform(appeal, user) -> str:
         if decision == "merge":
-            kept = services.merge(appeal, current_user, pair_id)
-            message = _("Merged: “%(line)s” counts once.", line=for_organizers(kept).display_line)
-        else:
-            services.dismiss(appeal, current_user, pair_id)
-            message = _("Dismissed: they stay two signatories.")
-    except ModerationError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-        return redirect(url_for("review.duplicates", slug=slug), code=303)
-    db.session.commit()
-    flash(message, "success")
-    return redirect(url_for("review.duplicates", slug=slug), code=303)
+            kept = services.merge(appeal, user, pair_id)
+            return _("Merged: “%(line)s” counts once.", line=for_organizers(kept).display_line)
+        services.dismiss(appeal, user, pair_id)
+        return _("Dismissed: they stay two signatories.")
+
+    return _moderate(slug, perform, str, "review.duplicates")
+
+
+def _moderate(slug: str, action, success, back: str, **args):
+    """Run a moderation button: action(appeal, user), one commit, a message, back to the `back` page."""
+    appeal = appeal_for(slug, "moderate")
+    return act(lambda: action(appeal, current_user), success, url_for(back, slug=slug, **args),
+               refused=(ModerationError,))
 
 
 @bp.post("/signatures/<int:signature_id>/unmerge")
 def unmerge(slug: str, signature_id: int):
     """Count a merged signature on its own again."""
-    appeal = appeal_for(slug, "moderate")
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    try:
-        services.unmerge(appeal, current_user, signature_id)
-    except ModerationError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
-        flash(_("Unmerged: the signature counts on its own again."), "success")
-    return redirect(url_for("review.queue", slug=slug, review="merged"), code=303)
+    return _moderate(slug, lambda appeal, user: services.unmerge(appeal, user, signature_id),
+                     _("Unmerged: the signature counts on its own again."), "review.queue", review="merged")
 
 
 @bp.route("/import", methods=["GET", "POST"])
