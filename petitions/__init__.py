@@ -61,7 +61,8 @@ def _check_secrets(app: Flask) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
-    from petitions.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
+    from petitions.extensions import babel, csrf, db, login_manager, mail, migrate
+    from petitions.ratelimit import limiter
     from petitions.mail import sending
 
     db.init_app(app)

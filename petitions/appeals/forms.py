@@ -1,4 +1,6 @@
 """Organizer forms for appeals."""
+from datetime import date
+
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -6,6 +8,7 @@ from wtforms import (DateField, EmailField, Form, FormField, HiddenField, Intege
                      TextAreaField)
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
 
+from petitions.appeals.services import letter_text_problem
 from petitions.http import FieldList
 
 
@@ -16,8 +19,6 @@ class LetterText:
         self.single_line = single_line
 
     def __call__(self, form, field):
-        from petitions.appeals.services import letter_text_problem
-
         problem = letter_text_problem(field.data if isinstance(field.data, str) else "", self.single_line)
         if problem:
             raise ValidationError(problem)
@@ -85,8 +86,6 @@ class LetterForm(FlaskForm):
 
     def fill(self, content: dict, spare_addressees: int = 1) -> None:
         """Load a content dict into the form, with blank addressee rows to add more without JavaScript."""
-        from datetime import date
-
         self.title.data = content.get("title", "")
         self.subject.data = content.get("subject", "")
         self.body.data = content.get("body", "")

@@ -6,10 +6,10 @@ from datetime import date, datetime, time
 
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
-from sqlalchemy import select
+from sqlalchemy import JSON, Enum, ForeignKey, Integer, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
+from petitions.appeals.starters import content_placeholders
 from petitions.auth.models import User
 from petitions.extensions import db, utcnow
 
@@ -185,8 +185,6 @@ class Appeal(db.Model):
 
     def ensure_publishable(self, content: dict) -> None:
         """Refuse to put a text before signers while the deadline has passed or template placeholders remain."""
-        from petitions.appeals.starters import content_placeholders  # the one placeholder rule, next to the templates
-
         if self.is_past_deadline():
             raise IllegalTransition(_l("The deadline (%(day)s) has passed: move it to a later day or remove it "
                                        "in the editor, then publish.", day=format_date(self.deadline.date(), "long")))

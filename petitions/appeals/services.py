@@ -5,15 +5,21 @@ import unicodedata
 
 from anyascii import anyascii
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 
+from petitions.appeals.models import (CONTENT_FIELDS, Appeal, AppealRevision, AppealStatus, AppealTemplate,
+                                      IllegalTransition, content_hash)
+from petitions.appeals.starters import BUILTIN
 from petitions.audit import record
+from petitions.audit.models import AuditEvent
 from petitions.auth.models import User
-from petitions.extensions import db
+from petitions.extensions import db, utcnow
 from petitions.http import parse_int
-from petitions.signing.names import LETTER_ALLOWED, refused_character
+from petitions.members.models import AppealInvitation, AppealMember
 from petitions.signing.models import Review, Signature, SignatureStatus
-from petitions.appeals.models import CONTENT_FIELDS, Appeal, AppealRevision, AppealStatus, IllegalTransition, content_hash
+from petitions.signing.names import LETTER_ALLOWED, refused_character
+from petitions.signing.rules import counted_signatures
+from petitions.translations.models import AppealTranslation
 
 
 class EditConflict(Exception):
@@ -178,8 +184,6 @@ def close_appeal(appeal: Appeal) -> None:
 
 def confirmed_signatures(appeal: Appeal) -> list[Signature]:
     """Return the signatures that count (confirmed, not rejected, not merged), in the order they confirmed."""
-    from petitions.signing.rules import counted_signatures
-
     return counted_signatures(appeal)
 
 
@@ -220,8 +224,6 @@ def close_if_due(appeal: Appeal, now=None) -> bool:
 
 def close_due(now=None) -> list[Appeal]:
     """Close every open appeal past its deadline (for a scheduler)."""
-    from petitions.extensions import utcnow
-
     now = now or utcnow()
     due = list(db.session.scalars(
         select(Appeal).where(Appeal.status == AppealStatus.OPEN, Appeal.deadline.is_not(None), Appeal.deadline <= now)
@@ -241,12 +243,6 @@ def transition(appeal: Appeal, action: str, actor: User) -> None:
 
 def delete_draft(appeal: Appeal, actor: User) -> None:
     """Delete a draft and everything that hangs on it; signed appeals are archived, never deleted."""
-    from sqlalchemy import delete, update
-
-    from petitions.audit.models import AuditEvent
-    from petitions.members.models import AppealInvitation, AppealMember
-    from petitions.translations.models import AppealTranslation
-
     if appeal.status is not AppealStatus.DRAFT:
         raise IllegalTransition(_("Only drafts can be deleted; archive an appeal that people signed."))
     # Explicit deletes: SQLite does not enforce ON DELETE CASCADE unless told to, and batch
@@ -314,8 +310,6 @@ def group_by_revision(appeal: Appeal, entries: list) -> list[tuple[AppealRevisio
 
 def save_as_template(appeal: Appeal, owner: User, name: str):
     """Keep the appeal's text as a starting point for the organizer's next appeals."""
-    from petitions.appeals.models import AppealTemplate
-
     template = AppealTemplate(owner_id=owner.id, name=name.strip(), content=normalize_content(appeal.content()))
     db.session.add(template)
     return template
@@ -323,9 +317,6 @@ def save_as_template(appeal: Appeal, owner: User, name: str):
 
 def starting_points(user: User) -> list[tuple[str, str]]:
     """Return (key, name) of the built-in templates and the user's own."""
-    from petitions.appeals.models import AppealTemplate
-    from petitions.appeals.starters import BUILTIN
-
     own = db.session.scalars(select(AppealTemplate).where(AppealTemplate.owner_id == user.id)
                              .order_by(AppealTemplate.created_at.desc()))
     return [(key, t["name"]) for key, t in BUILTIN.items()] + [(f"own-{t.id}", t.name) for t in own]
@@ -333,9 +324,6 @@ def starting_points(user: User) -> list[tuple[str, str]]:
 
 def starting_content(key: str, user: User) -> dict | None:
     """Return the content of a starting point the user may use, or None."""
-    from petitions.appeals.models import AppealTemplate
-    from petitions.appeals.starters import BUILTIN
-
     if key in BUILTIN:
         return dict(BUILTIN[key]["content"])
     template_id = parse_int(key[4:]) if key.startswith("own-") else None

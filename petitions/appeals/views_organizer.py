@@ -5,20 +5,21 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from petitions.audit import events_for
-from petitions.organizer_pages import act, blueprint
-from petitions.extensions import db
-from petitions.http import arg_int, parse_int
-from petitions.i18n import looks_like_language
-from petitions.privacy import accesslog
-from petitions.signing.rules import listed_signatures
-from petitions.signing import reconfirm as reconfirming
 from petitions.appeals import services
-from petitions.members.access import appeal_for, appeals_of, can
 from petitions.appeals.chart import bar_chart, confirmed_per_day
 from petitions.appeals.diff import content_diff
 from petitions.appeals.forms import ActionForm, LetterForm, TemplateForm
 from petitions.appeals.models import Appeal, AppealStatus, IllegalTransition
+from petitions.audit import events_for
+from petitions.extensions import db
+from petitions.http import arg_int, parse_int
+from petitions.i18n import looks_like_language
+from petitions.members.access import appeal_for, appeals_of, can
+from petitions.organizer_pages import act, blueprint
+from petitions.pdf.services import download_current
+from petitions.privacy import accesslog
+from petitions.signing import reconfirm as reconfirming
+from petitions.signing.rules import listed_signatures
 
 bp = blueprint("organizer", __name__, url_prefix="/organizer")
 
@@ -271,8 +272,6 @@ def delete(slug: str):
 @bp.get("/appeals/<slug>/pdf")
 def pdf(slug: str):
     """Download the current signed PDF for the addressees, with every confirmed signatory."""
-    from petitions.pdf.services import download_current
-
     appeal = appeal_for(slug, "pdf")
     response = download_current(appeal)
     accesslog.exported(appeal, "addressee PDF", actor=current_user)

@@ -2,11 +2,13 @@
 from flask import Blueprint, abort, render_template, request
 from sqlalchemy import select
 
+from petitions.appeals.models import Appeal, AppealStatus
 from petitions.appeals.services import close_if_due
 from petitions.extensions import db
+from petitions.i18n import looks_like_language
 from petitions.signing.forms import SignForm
-from petitions.appeals.models import Appeal, AppealStatus
 from petitions.signing.rules import counted_organizations, counted_total, counted_totals, listed_signatures
+from petitions.translations.public import version_context
 
 bp = Blueprint("public", __name__)
 
@@ -36,8 +38,6 @@ def index():
 
 def render_appeal_page(appeal: Appeal, form: SignForm | None = None, status: int = 200, lang: str | None = None):
     """Render an appeal's public page, with a sign form that may carry errors."""
-    from petitions.translations.public import version_context
-
     # Signers see the published revision (never an unpublished amendment), in the version the URL names.
     version = version_context(appeal, lang if lang is not None else request.args.get("lang"))
     page = render_template("public/appeal.html", appeal=appeal, form=form or SignForm(appeal=appeal),
@@ -56,8 +56,6 @@ def appeal(slug: str):
 @bp.get("/a/<slug>/<lang>")
 def appeal_in(slug: str, lang: str):
     """Show one language version of an appeal (a stable link per language)."""
-    from petitions.i18n import looks_like_language
-
     if not looks_like_language(lang):
         abort(404)
     return _show(slug, lang)

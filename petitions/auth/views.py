@@ -4,7 +4,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from petitions.crypto import email_hash
-from petitions.extensions import db, limiter, login_manager
+from petitions.extensions import db, login_manager
+from petitions.ratelimit import limiter
 from petitions.security import safe_next
 from petitions.links import TokenError
 from petitions.auth.forms import FinishRegistrationForm, LoginForm, LogoutForm, RegisterForm

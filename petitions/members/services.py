@@ -7,15 +7,16 @@ from flask_babel import lazy_gettext as _l
 from flask_mail import Message
 from sqlalchemy import select
 
+from petitions import links as tokens
+from petitions.appeals.models import Appeal, IllegalTransition
 from petitions.audit import record
-from petitions.crypto import normalize_email
 from petitions.auth.models import User
+from petitions.crypto import normalize_email
 from petitions.extensions import db
 from petitions.mail import sending
-from petitions import links as tokens
-from petitions.urls import external_url
-from petitions.appeals.models import Appeal, IllegalTransition
 from petitions.members.models import AppealInvitation, AppealMember, Role
+from petitions.signing import levels as verification
+from petitions.urls import external_url
 
 INVITE = "appeal-invite"
 
@@ -138,8 +139,6 @@ def change_role(appeal: Appeal, actor: User, user_id: int, role: Role | None) ->
         db.session.delete(member)
     else:
         member.role = role
-    from petitions.signing import levels as verification
-
     db.session.flush()
     verification.reassess(appeal=appeal)  # registry entries of someone who left confirm nothing here any more
     record("role_changed", appeal, actor=actor, user=user_id, role=role.value if role else None)

@@ -4,7 +4,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from petitions.appeals.forms import ActionForm
-from petitions.extensions import account_key, db, limiter, utcnow
+from petitions.extensions import db, utcnow
+from petitions.ratelimit import account_key, limiter
 from petitions.links import TokenError
 from petitions.members import services as membership
 from petitions.members.access import appeal_for, can

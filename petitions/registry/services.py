@@ -13,12 +13,15 @@ from flask_mail import Message
 from rapidfuzz import fuzz
 from sqlalchemy import or_, select
 
+from petitions import links as tokens
+from petitions.appeals.models import Appeal
 from petitions.extensions import db
 from petitions.mail import sending
-from petitions import links as tokens
+from petitions.members.access import PERMISSIONS
+from petitions.members.models import AppealMember
+from petitions.registry.models import Organization, OrganizationDomain
 from petitions.signatories.dedupe import affiliation_key as _affiliation_key
 from petitions.urls import external_url
-from petitions.registry.models import Organization, OrganizationDomain
 
 # A segment of the affiliation must be this close to a name or alias (rapidfuzz 0..100) to match.
 MATCH_SCORE = 88
@@ -159,9 +162,6 @@ def set_contact(org: Organization, name: str, email: str, by) -> None:
 
 def trusted_ids(appeal) -> list[int]:
     """Return the entries that may confirm signatures on this appeal: its moderators' and the administrators'."""
-    from petitions.members.access import PERMISSIONS
-    from petitions.members.models import AppealMember
-
     roles = [role for role, actions in PERMISSIONS.items() if "moderate" in actions]
     team = select(AppealMember.user_id).where(AppealMember.appeal_id == appeal.id, AppealMember.role.in_(roles))
     # Anyone may register "Ministry of Justice" with an address or domain they control and prove it:
@@ -185,10 +185,6 @@ def trusts(appeal, org: Organization) -> bool:
 
 def appeals_trusting(org: Organization) -> list:
     """Return the appeals on which this entry may confirm signatures."""
-    from petitions.members.access import PERMISSIONS
-    from petitions.appeals.models import Appeal
-    from petitions.members.models import AppealMember
-
     if org.created_by_id is None:
         return list(db.session.scalars(select(Appeal)))
     roles = [role for role, actions in PERMISSIONS.items() if "moderate" in actions]

@@ -4,7 +4,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from petitions.appeals.forms import ActionForm
-from petitions.extensions import account_key, db, limiter
+from petitions.extensions import db
+from petitions.ratelimit import account_key, limiter
 from petitions.http import parse_int
 from petitions.members.access import appeal_for
 from petitions.organizer_pages import blueprint, require_button
