@@ -101,12 +101,6 @@ class LetterForm(FlaskForm):
             self.addressees.append_entry(addressee)
 
 
-class ActionForm(FlaskForm):
-    """A bare form whose only job is to carry the CSRF token of a POST button."""
-
-    submit = SubmitField()
-
-
 class TemplateForm(FlaskForm):
     name = StringField(_l("Template name"), validators=[DataRequired(), Length(max=200)])
     submit = SubmitField(_l("Save as template"))

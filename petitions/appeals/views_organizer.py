@@ -8,14 +8,14 @@ from flask_login import current_user
 from petitions.appeals import services
 from petitions.appeals.chart import bar_chart, confirmed_per_day
 from petitions.appeals.diff import content_diff
-from petitions.appeals.forms import ActionForm, LetterForm, TemplateForm
+from petitions.appeals.forms import LetterForm, TemplateForm
 from petitions.appeals.models import Appeal, AppealStatus, IllegalTransition
 from petitions.audit import events_for
 from petitions.extensions import db
 from petitions.http import arg_int, parse_int
 from petitions.i18n import looks_like_language
 from petitions.members.access import appeal_for, appeals_of, can
-from petitions.organizer_pages import act, blueprint
+from petitions.organizer_pages import ActionForm, act, blueprint
 from petitions.pdf.services import download_current
 from petitions.privacy import accesslog
 from petitions.signing import reconfirm as reconfirming

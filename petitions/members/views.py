@@ -3,7 +3,6 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from petitions.appeals.forms import ActionForm
 from petitions.extensions import db, utcnow
 from petitions.ratelimit import account_key, limiter
 from petitions.links import TokenError
@@ -11,7 +10,7 @@ from petitions.members import services as membership
 from petitions.members.access import appeal_for, can
 from petitions.members.forms import InviteForm
 from petitions.members.models import Role
-from petitions.organizer_pages import act, blueprint
+from petitions.organizer_pages import ActionForm, act, blueprint
 
 bp = blueprint("members", __name__, url_prefix="/organizer")
 

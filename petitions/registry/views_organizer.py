@@ -3,12 +3,11 @@ from flask import abort, current_app, flash, make_response, redirect, render_tem
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from petitions.appeals.forms import ActionForm
 from petitions.extensions import db
 from petitions.ratelimit import account_key, limiter
 from petitions.http import parse_int
 from petitions.members.access import appeal_for
-from petitions.organizer_pages import blueprint, require_button
+from petitions.organizer_pages import ActionForm, blueprint, require_button
 from petitions.registry import operations
 from petitions.registry import services as registry
 from petitions.registry.forms import ContactForm, DisputeForm, DomainForm, OrganizationForm, ProofForm

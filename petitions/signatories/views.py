@@ -5,10 +5,9 @@ from flask_login import current_user
 
 from petitions import audit, crypto
 from petitions.members.access import appeal_for
-from petitions.appeals.forms import ActionForm
 from petitions.extensions import db
 from petitions.http import arg_int, parse_ids
-from petitions.organizer_pages import act, blueprint
+from petitions.organizer_pages import ActionForm, act, blueprint
 from petitions.registry import services as registry
 from petitions.signing.rules import for_organizers
 from petitions.signatories import export as exporting
