@@ -294,3 +294,16 @@ def test_loading_a_due_appeal_closes_it_without_committing(app, team):
     assert loaded.status is AppealStatus.CLOSED and seen == []
     db.session.rollback()  # what a view that does not commit leaves behind: the next request closes it again
     assert db.session.get(type(appeal), appeal.id).status is AppealStatus.OPEN
+
+
+def test_the_dashboard_closes_every_due_appeal_in_one_commit(client, team):
+    appeal, users = team
+    second = services.create_appeal(users["owner"], LETTER | {"title": "Second appeal"})
+    for due in (appeal, second):
+        _past_deadline(due)
+    login(client, "owner@example.org")
+    with commits() as seen:
+        assert client.get("/organizer/").status_code == 200
+    assert len(seen) == 1
+    db.session.expire_all()
+    assert {appeal.status, second.status} == {AppealStatus.CLOSED}

@@ -203,9 +203,6 @@ def signature_counts(appeal_ids: list[int]) -> dict[int, dict[str, int]]:
     return counts
 
 
-__all__ = ["IllegalTransition", "AppealStatus", "EditConflict"]
-
-
 # --- lifecycle -------------------------------------------------------------------------------------
 
 def set_goal_and_deadline(appeal: Appeal, goal: int | None, deadline_day) -> None:
