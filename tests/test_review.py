@@ -301,7 +301,7 @@ def test_remind_unconfirmed_once_per_interval(smtp_app):
     appeal.publish()
     db.session.commit()
     old = signing.sign(appeal, "Old Signer", "", "old@example.org").signature
-    new = signing.sign(appeal, "New Signer", "", "new@example.org").signature
+    signing.sign(appeal, "New Signer", "", "new@example.org")
     done = signing.sign(appeal, "Done Signer", "", "done@example.org").signature
     db.session.commit()
     signing.confirm(signing.confirmation_token(done))
