@@ -1,5 +1,7 @@
-"""The whole schema in one step: accounts, appeals and their revisions, members, translations, audit log,
-organization registry, signatures, duplicate pairs and PDF documents/jobs.
+"""The whole schema in one step.
+
+Accounts, appeals and their revisions, members, translations, audit log, organization registry, signatures,
+duplicate pairs and PDF documents/jobs.
 
 It replaces the earlier chain (0001, 0002, pdf01, 0003v, 0004-0008); the project had no deployment to migrate.
 Enums are stored as short strings (native_enum=False) and every constraint is named by the metadata's naming
