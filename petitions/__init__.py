@@ -61,7 +61,8 @@ def _check_secrets(app: Flask) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
-    from petitions.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
+    from petitions.extensions import babel, csrf, db, login_manager, mail, migrate
+    from petitions.ratelimit import limiter
     from petitions.mail import sending
 
     db.init_app(app)
@@ -113,6 +114,8 @@ def _register_blueprints(app: Flask) -> None:
     from petitions.signing import views_signer  # noqa: F401  (adds withdraw and resend to the signatures blueprint)
     from petitions.signatories.views import bp as review_bp
     from petitions.registry.views import bp as organizations_bp
+    from petitions.registry.views_organizer import bp as registry_bp
+    from petitions.members.views import bp as members_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(signatures_bp)
@@ -126,6 +129,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(verify_bp)
     app.register_blueprint(review_bp)
     app.register_blueprint(organizations_bp)
+    app.register_blueprint(registry_bp)
+    app.register_blueprint(members_bp)
     if app.config["DEV_OUTBOX"]:
         app.register_blueprint(outbox_bp)
     errors.register(app)

@@ -2,30 +2,27 @@
 import click
 from flask import Flask, current_app
 
+from petitions.appeals.services import close_due as close
+from petitions.demo import ORGANIZER_EMAIL, ORGANIZER_PASSWORD, load_demo
 from petitions.extensions import db
+from petitions.pdf.cli import pdf
+from petitions.privacy import cli as privacy_cli
+from petitions.signatories.cli import signatories
 from petitions.urls import external_url
 
 
 def register(app: Flask) -> None:
     """Attach the commands to the app."""
-    from petitions.pdf.cli import pdf
-
     app.cli.add_command(demo)
     app.cli.add_command(pdf)
     app.cli.add_command(appeals_group)
-    from petitions.privacy import cli as privacy_cli
-
     privacy_cli.register(app)  # purge, keys rotate
-    from petitions.signatories.cli import signatories
-
     app.cli.add_command(signatories)
 
 
 @click.command()
 def demo():
     """Load the demo appeals and print where to find them."""
-    from petitions.demo import ORGANIZER_EMAIL, ORGANIZER_PASSWORD, load_demo
-
     loaded = load_demo()
     click.echo("Demo data is ready.")
     for appeal in loaded["appeals"]:
@@ -50,8 +47,6 @@ def appeals_group():
 @appeals_group.command("close-due")
 def close_due():
     """Close every open appeal whose deadline has passed (run it from a scheduler)."""
-    from petitions.appeals.services import close_due as close
-
     closed = close()
     db.session.commit()
     for appeal in closed:

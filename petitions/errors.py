@@ -7,6 +7,8 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import HTTPException
 
+from petitions.extensions import db
+
 log = logging.getLogger(__name__)
 
 MESSAGES = {
@@ -48,8 +50,6 @@ def register(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         log.exception("unhandled error")
-        from petitions.extensions import db
-
         try:
             db.session.rollback()
         except Exception:  # a broken connection must not hide the error page

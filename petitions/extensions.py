@@ -1,11 +1,8 @@
 """Create the extensions once; create_app binds them with init_app."""
-import hashlib
-import hmac
+from datetime import datetime, timezone
 
-from flask import request
 from flask_babel import Babel
-from flask_limiter import Limiter
-from flask_login import LoginManager, current_user
+from flask_login import LoginManager
 from flask_mail import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -28,36 +25,14 @@ class Base(DeclarativeBase):
     )
 
 
-def hashed_client_key() -> str:
-    """Key rate limits by a keyed hash of the client address that changes monthly, never the raw IP."""
-    # remote_addr is what ProxyFix derived from the trusted hops (PROXY_FIX_X_FOR), else the connection's.
-    from petitions.privacy.minimize import period_key
-
-    addr = (request.remote_addr or "unknown").encode()
-    return hmac.new(period_key(), b"ratelimit:" + addr, hashlib.sha256).hexdigest()[:32]
-
-
-def account_key(prefix: str):
-    """Return a limit key by the logged-in account (stable across logins, unlike its session id), else the client."""
-
-    def key() -> str:
-        account = getattr(current_user, "id", None)
-        return f"{prefix}:account:{account}" if account is not None else f"{prefix}:client:{hashed_client_key()}"
-
-    return key
-
-
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 mail = Mail()
 babel = Babel()
-limiter = Limiter(key_func=hashed_client_key)
 
 
 def utcnow():
     """Return naive UTC, the form stored in every timestamp column (SQLite keeps no zone)."""
-    from datetime import datetime, timezone
-
     return datetime.now(timezone.utc).replace(tzinfo=None)

@@ -8,6 +8,7 @@ from petitions.appeals.diff import content_diff, word_diff
 from petitions.appeals.models import AppealStatus, IllegalTransition
 from petitions.auth.services import register_user
 from petitions.extensions import db, utcnow
+from petitions.members.models import AppealInvitation, Role
 
 LETTER = {
     "title": "Release Səbinə Quliyeva",
@@ -174,3 +175,27 @@ def test_deleting_a_draft_removes_its_revisions(owner):
     services.publish_appeal(opened)
     with pytest.raises(IllegalTransition):
         services.delete_draft(opened, owner)
+
+
+def test_state_moves_are_model_methods_that_refuse_illegal_ones(owner):
+    appeal = services.create_appeal(owner, LETTER)
+    services.publish_appeal(appeal)
+    with pytest.raises(IllegalTransition, match="no new revision"):
+        services.publish_revision(appeal, owner)
+    services.close_appeal(appeal)
+    with pytest.raises(IllegalTransition, match="closed"):
+        appeal.add_revision(appeal.content(), owner)
+    assert appeal.revision_count == 1
+
+
+def test_an_invitation_is_accepted_once_and_never_after_a_revocation(owner):
+    appeal = services.create_appeal(owner, LETTER)
+    invitation = AppealInvitation(appeal=appeal, email="x@example.org", role=Role.EDITOR, invited_by_id=owner.id)
+    invitation.accept(owner)
+    with pytest.raises(IllegalTransition):
+        invitation.accept(owner)
+    revoked = AppealInvitation(appeal=appeal, email="y@example.org", role=Role.EDITOR, invited_by_id=owner.id)
+    revoked.revoke()
+    with pytest.raises(IllegalTransition):
+        revoked.accept(owner)
+    assert revoked.accepted_at is None

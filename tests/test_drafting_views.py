@@ -1,11 +1,18 @@
 """Drafting over HTTP: roles, conflicts, autosave, preview, history, invitations, re-confirmation."""
 import re
+from contextlib import contextmanager
+from datetime import datetime
 
 import pytest
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
 from petitions.members import services as membership
 from petitions.appeals import services
-from petitions.appeals.models import AppealStatus, Role
+from petitions.appeals.models import AppealStatus
+from petitions.appeals.views_public import public_appeal_or_404
+from petitions.audit.models import AuditEvent
+from petitions.members.models import Role
 from petitions.auth.services import register_user
 from petitions.extensions import db
 from petitions.signing import operations as signing
@@ -243,3 +250,60 @@ def test_a_body_over_the_limit_is_refused_with_a_message(client, team, app):
     assert response.status_code == 422 and "the limit is 100" in response.get_data(as_text=True)
     db.session.refresh(appeal)
     assert appeal.body == LETTER["body"] and appeal.revision_count == 1
+
+
+@contextmanager
+def commits():
+    """Collect every commit made inside the block."""
+    seen = []
+
+    def count(session):
+        seen.append(session)
+
+    event.listen(Session, "after_commit", count)
+    try:
+        yield seen
+    finally:
+        event.remove(Session, "after_commit", count)
+
+
+def _past_deadline(appeal):
+    services.publish_appeal(appeal)
+    appeal.deadline = datetime(2000, 1, 1)
+    db.session.commit()
+
+
+def test_the_organizer_page_closes_a_due_appeal_and_logs_the_view_in_one_commit(client, team):
+    appeal, _ = team
+    _past_deadline(appeal)
+    login(client, "owner@example.org")
+    with commits() as seen:
+        page = client.get(f"/organizer/appeals/{appeal.slug}")
+    assert page.status_code == 200 and len(seen) == 1
+    db.session.refresh(appeal)
+    assert appeal.status is AppealStatus.CLOSED
+    actions = set(db.session.scalars(select(AuditEvent.action).where(AuditEvent.appeal_id == appeal.id)))
+    assert {"closed_by_deadline", "personal_data.viewed"} <= actions
+
+
+def test_loading_a_due_appeal_closes_it_without_committing(app, team):
+    appeal, _ = team
+    _past_deadline(appeal)
+    with app.test_request_context(), commits() as seen:
+        loaded = public_appeal_or_404(appeal.slug)
+    assert loaded.status is AppealStatus.CLOSED and seen == []
+    db.session.rollback()  # what a view that does not commit leaves behind: the next request closes it again
+    assert db.session.get(type(appeal), appeal.id).status is AppealStatus.OPEN
+
+
+def test_the_dashboard_closes_every_due_appeal_in_one_commit(client, team):
+    appeal, users = team
+    second = services.create_appeal(users["owner"], LETTER | {"title": "Second appeal"})
+    for due in (appeal, second):
+        _past_deadline(due)
+    login(client, "owner@example.org")
+    with commits() as seen:
+        assert client.get("/organizer/").status_code == 200
+    assert len(seen) == 1
+    db.session.expire_all()
+    assert {appeal.status, second.status} == {AppealStatus.CLOSED}

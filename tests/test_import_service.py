@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from petitions.appeals import services as appeals
-from petitions.appeals.models import AuditEvent
+from petitions.audit.models import AuditEvent
 from petitions.auth.services import register_user
 from petitions.extensions import db
 from petitions.signatories import importing

@@ -9,7 +9,9 @@ import pytest
 
 from petitions.members import services as membership
 from petitions.appeals import services
-from petitions.appeals.models import Appeal, AppealInvitation, AppealStatus, AuditEvent, Role
+from petitions.appeals.models import Appeal, AppealStatus
+from petitions.audit.models import AuditEvent
+from petitions.members.models import AppealInvitation, Role
 from petitions.appeals import starters
 from petitions.appeals.starters import BUILTIN
 from petitions.auth.models import User
@@ -216,7 +218,7 @@ def test_only_owners_revoke_and_only_their_appeals_invitations(invited, smtp_app
     editor = register_user("Editor", "editor@coalition.example", PASSWORD)
     other = _owner("other@other.example")
     other_appeal = new_appeal(other, "Stop torture", "Rapporteur", "Inquiry.")
-    from petitions.appeals.models import AppealMember
+    from petitions.members.models import AppealMember
 
     db.session.add(AppealMember(appeal=appeal, user=editor, role=Role.EDITOR))
     db.session.commit()

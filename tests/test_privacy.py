@@ -8,7 +8,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy import select
 
 from petitions import crypto
-from petitions.appeals.models import AuditEvent
+from petitions.audit.models import AuditEvent
 from petitions.auth.services import register_user
 from petitions.extensions import db, utcnow
 from petitions.privacy.minimize import client_hash
@@ -284,7 +284,7 @@ def login(client):
 
 
 def test_owners_see_who_viewed_or_exported_personal_data(smtp_app, open_appeal):
-    from petitions.appeals.models import AppealMember, Role
+    from petitions.members.models import AppealMember, Role
 
     editor = register_user("Editor Name", "editor@example.org", "a long password")
     db.session.add(AppealMember(appeal=open_appeal, user=editor, role=Role.EDITOR))

@@ -38,7 +38,7 @@ def site(make_app):
         closed.close()
         from petitions.members import services as membership
         from petitions.appeals import services as drafting
-        from petitions.appeals.models import Role
+        from petitions.members.models import Role
         from petitions.auth.services import REGISTER
         from petitions.signing import reconfirm
         from petitions import links as tokens
@@ -57,7 +57,7 @@ def site(make_app):
 
         jobs.run_job(jobs.request_render(appeal, "public").id)  # made by the organizers' side: visitors never render
         values = {
-            "organizer.accept_invitation:token": tokens.make_token(membership.INVITE, {"i": invitation.id}),
+            "members.accept_invitation:token": tokens.make_token(membership.INVITE, {"i": invitation.id}),
             "auth.finish_registration:token": tokens.make_token(REGISTER, {"e": "new.organizer@example.org"}),
             "reconfirm.reconfirm:token": tokens.make_token(
                 reconfirm.RECONFIRM, {"s": first_signer.id, "r": appeal.published_revision_id,

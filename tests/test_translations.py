@@ -137,3 +137,17 @@ def test_editor_bad_input_and_permissions(app, client):
     client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/")})
     login(client, "out@example.org")
     assert client.get(url).status_code == 404
+
+
+def test_approval_is_a_state_move_of_the_translation(app):
+    appeal, owner = multilingual_appeal(("ru",))
+    ru = services.translation_for(appeal, "ru")
+    with pytest.raises(IllegalTransition, match="already approved"):
+        ru.approve(owner)
+    ru.withdraw_approval()
+    assert not ru.is_approved
+    with pytest.raises(IllegalTransition, match="not approved"):
+        ru.withdraw_approval()
+    other = appeals.create_appeal(owner, {"title": "Other", "body": "Text."})
+    with pytest.raises(IllegalTransition, match="own appeal"):
+        ru.follow(ru.content, appeals.latest_revision(other))

@@ -8,7 +8,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from petitions.appeals import services as appeals
-from petitions.appeals.models import AuditEvent
+from petitions.audit.models import AuditEvent
 from petitions.auth.services import register_user
 from petitions.extensions import db
 from petitions.signing import followup

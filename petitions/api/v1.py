@@ -4,7 +4,8 @@ import json
 from flask import Blueprint, Response, current_app, request
 from sqlalchemy import select
 
-from petitions.extensions import db, limiter
+from petitions.extensions import db
+from petitions.ratelimit import limiter
 from petitions.http import MAX_ID, parse_int
 from petitions.appeals.models import Appeal, AppealStatus
 from petitions.signing.rules import counted_organizations, counted_total, listed_signatures

@@ -1,13 +1,15 @@
 """Organizer forms for appeals."""
+from datetime import date
+
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (DateField, SelectChoice, EmailField, Form, FormField, HiddenField, IntegerField, SelectField,
-                     StringField, SubmitField, TextAreaField)
+from wtforms import (DateField, EmailField, Form, FormField, HiddenField, IntegerField, StringField, SubmitField,
+                     TextAreaField)
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
 
+from petitions.appeals.services import letter_text_problem
 from petitions.http import FieldList
-from petitions.appeals.models import Role
 
 
 class LetterText:
@@ -17,8 +19,6 @@ class LetterText:
         self.single_line = single_line
 
     def __call__(self, form, field):
-        from petitions.appeals.services import letter_text_problem
-
         problem = letter_text_problem(field.data if isinstance(field.data, str) else "", self.single_line)
         if problem:
             raise ValidationError(problem)
@@ -86,8 +86,6 @@ class LetterForm(FlaskForm):
 
     def fill(self, content: dict, spare_addressees: int = 1) -> None:
         """Load a content dict into the form, with blank addressee rows to add more without JavaScript."""
-        from datetime import date
-
         self.title.data = content.get("title", "")
         self.subject.data = content.get("subject", "")
         self.body.data = content.get("body", "")
@@ -101,20 +99,6 @@ class LetterForm(FlaskForm):
             self.addressees.pop_entry()
         for addressee in (content.get("addressees") or []) + [{}] * spare_addressees:
             self.addressees.append_entry(addressee)
-
-
-class ActionForm(FlaskForm):
-    """A bare form whose only job is to carry the CSRF token of a POST button."""
-
-    submit = SubmitField()
-
-
-class InviteForm(FlaskForm):
-    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
-    role = SelectField(_l("Role"), choices=[SelectChoice(Role.EDITOR.value, _l("Editor: text and translations")),
-                                            SelectChoice(Role.REVIEWER.value, _l("Reviewer: signatories only")),
-                                            SelectChoice(Role.OWNER.value, _l("Owner: everything"))])
-    submit = SubmitField(_l("Send invitation"))
 
 
 class TemplateForm(FlaskForm):

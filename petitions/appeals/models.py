@@ -1,15 +1,15 @@
-"""Appeals, their revisions, translations, members and lifecycle."""
+"""Appeals, their revisions, templates and lifecycle."""
 import enum
 import hashlib
 import json
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
-from sqlalchemy import select
+from sqlalchemy import JSON, Enum, ForeignKey, Integer, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
+from petitions.appeals.starters import content_placeholders
 from petitions.auth.models import User
 from petitions.extensions import db, utcnow
 
@@ -33,12 +33,6 @@ class AppealStatus(enum.Enum):
     CLOSED = "closed"
     DELIVERED = "delivered"
     ARCHIVED = "archived"
-
-
-class Role(enum.Enum):
-    OWNER = "owner"  # everything, including delete and roles
-    EDITOR = "editor"  # text and translations
-    REVIEWER = "reviewer"  # signatory moderation only
 
 
 # The parts of a letter; a revision stores exactly these keys.
@@ -139,6 +133,18 @@ class Appeal(db.Model):
             return self.published_revision.content_hash
         return content_hash(self.content())
 
+    def add_revision(self, content: dict, author: User | None) -> "AppealRevision":
+        """Keep `content` as the next numbered revision (the caller adds it to the session)."""
+        self.ensure_editable()
+        self.revision_count = (self.revision_count or 0) + 1
+        return AppealRevision(appeal=self, number=self.revision_count, content=content,
+                              content_hash=content_hash(content), author=author)
+
+    def set_goal_and_deadline(self, goal: int | None, deadline_day: date | None) -> None:
+        """Set the signature goal and the last day of signing (closing at the end of that day, UTC)."""
+        self.signature_goal = goal
+        self.deadline = datetime.combine(deadline_day, time(23, 59, 59)) if deadline_day else None
+
     def ensure_editable(self) -> None:
         """Refuse text changes once the appeal is closed (open appeals change through revisions)."""
         if self.status not in (AppealStatus.DRAFT, AppealStatus.OPEN):
@@ -179,8 +185,6 @@ class Appeal(db.Model):
 
     def ensure_publishable(self, content: dict) -> None:
         """Refuse to put a text before signers while the deadline has passed or template placeholders remain."""
-        from petitions.appeals.starters import content_placeholders  # the one placeholder rule, next to the templates
-
         if self.is_past_deadline():
             raise IllegalTransition(_l("The deadline (%(day)s) has passed: move it to a later day or remove it "
                                        "in the editor, then publish.", day=format_date(self.deadline.date(), "long")))
@@ -247,73 +251,6 @@ class AppealRevision(db.Model):
     author: Mapped[User | None] = relationship()
 
 
-class AppealTranslation(db.Model):
-    """A language version of an appeal, bound to the revision of the original it translates."""
-
-    __tablename__ = "appeal_translations"
-    __table_args__ = (UniqueConstraint("appeal_id", "language", name="uq_appeal_translations_language"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    appeal_id: Mapped[int] = mapped_column(ForeignKey("appeals.id", ondelete="CASCADE"), index=True)
-    language: Mapped[str] = mapped_column(String(16))
-    content: Mapped[dict] = mapped_column(JSON)  # title, subject, body, demands, closing
-    source_revision_id: Mapped[int | None] = mapped_column(ForeignKey("appeal_revisions.id"))
-    approved_at: Mapped[datetime | None]
-    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-
-    appeal: Mapped[Appeal] = relationship()
-    source_revision: Mapped[AppealRevision | None] = relationship()
-
-
-class AppealMember(db.Model):
-    """An organizer's role on one appeal."""
-
-    __tablename__ = "appeal_members"
-    __table_args__ = (UniqueConstraint("appeal_id", "user_id", name="uq_appeal_members_user"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    appeal_id: Mapped[int] = mapped_column(ForeignKey("appeals.id", ondelete="CASCADE"), index=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    role: Mapped[Role] = enum_column(Role)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-    appeal: Mapped[Appeal] = relationship()
-    user: Mapped[User] = relationship()
-
-
-class AppealInvitation(db.Model):
-    """An invitation by e-mail to join an appeal with a role."""
-
-    __tablename__ = "appeal_invitations"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    appeal_id: Mapped[int] = mapped_column(ForeignKey("appeals.id", ondelete="CASCADE"), index=True)
-    email: Mapped[str] = mapped_column(String(254))
-    role: Mapped[Role] = enum_column(Role)
-    invited_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    accepted_at: Mapped[datetime | None]
-    accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    # Set when an owner revokes it or a newer invitation to the same address replaces it.
-    revoked_at: Mapped[datetime | None]
-
-    appeal: Mapped[Appeal] = relationship()
-    invited_by: Mapped[User] = relationship(foreign_keys=[invited_by_id])
-
-    @property
-    def is_pending(self) -> bool:
-        return self.accepted_at is None and self.revoked_at is None
-
-    def revoke(self) -> None:
-        """Withdraw an invitation that was not accepted yet."""
-        if self.accepted_at is not None:
-            raise IllegalTransition("This invitation was already accepted; change the member's role instead.")
-        if self.revoked_at is not None:
-            raise IllegalTransition("This invitation was already revoked.")
-        self.revoked_at = utcnow()
-
-
 class AppealTemplate(db.Model):
     """An organizer's own starting point for new appeals."""
 
@@ -324,18 +261,3 @@ class AppealTemplate(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     content: Mapped[dict] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-class AuditEvent(db.Model):
-    """Who did what to an appeal or to personal data, for owners to review."""
-
-    __tablename__ = "audit_events"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    appeal_id: Mapped[int | None] = mapped_column(ForeignKey("appeals.id", ondelete="CASCADE"), index=True)
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    action: Mapped[str] = mapped_column(String(64))
-    detail: Mapped[dict] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-
-    actor: Mapped[User | None] = relationship()

@@ -5,15 +5,21 @@ import unicodedata
 
 from anyascii import anyascii
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 
+from petitions.appeals.models import (CONTENT_FIELDS, Appeal, AppealRevision, AppealStatus, AppealTemplate,
+                                      IllegalTransition, content_hash)
+from petitions.appeals.starters import BUILTIN
 from petitions.audit import record
+from petitions.audit.models import AuditEvent
 from petitions.auth.models import User
-from petitions.extensions import db
+from petitions.extensions import db, utcnow
 from petitions.http import parse_int
-from petitions.signing.names import LETTER_ALLOWED, refused_character
+from petitions.members.models import AppealInvitation, AppealMember
 from petitions.signing.models import Review, Signature, SignatureStatus
-from petitions.appeals.models import CONTENT_FIELDS, Appeal, AppealRevision, AppealStatus, IllegalTransition, content_hash
+from petitions.signing.names import LETTER_ALLOWED, refused_character
+from petitions.signing.rules import counted_signatures
+from petitions.translations.models import AppealTranslation
 
 
 class EditConflict(Exception):
@@ -112,10 +118,27 @@ def create_appeal(owner: User, content: dict, slug: str | None = None, language:
     return appeal
 
 
+def start_appeal(owner: User, content: dict, goal: int | None = None, deadline_day=None) -> Appeal:
+    """Create a draft from the organizer's editor, with its goal and deadline, and record it."""
+    appeal = create_appeal(owner, content)
+    appeal.set_goal_and_deadline(goal, deadline_day)
+    record("created", appeal, actor=owner, revision=1)
+    return appeal
+
+
+def save_draft(appeal: Appeal, author: User, content: dict, *, base_revision: int | None, goal: int | None,
+               deadline_day, automatic: bool = False) -> AppealRevision | None:
+    """Save the editor's text (a revision if it changed), goal and deadline; record a new revision."""
+    saved = save_text(appeal, author, content, base_revision=base_revision)
+    appeal.set_goal_and_deadline(goal, deadline_day)
+    if saved is not None:
+        flag = {"automatic": True} if automatic else {}
+        record("saved", appeal, actor=author, revision=saved.number, **flag)
+    return saved
+
+
 def _new_revision(appeal: Appeal, author: User | None, content: dict) -> AppealRevision:
-    appeal.revision_count = (appeal.revision_count or 0) + 1
-    revision = AppealRevision(appeal=appeal, number=appeal.revision_count, content=content,
-                              content_hash=content_hash(content), author=author)
+    revision = appeal.add_revision(content, author)
     db.session.add(revision)
     db.session.flush()
     return revision
@@ -161,8 +184,6 @@ def close_appeal(appeal: Appeal) -> None:
 
 def confirmed_signatures(appeal: Appeal) -> list[Signature]:
     """Return the signatures that count (confirmed, not rejected, not merged), in the order they confirmed."""
-    from petitions.signing.rules import counted_signatures
-
     return counted_signatures(appeal)
 
 
@@ -182,17 +203,11 @@ def signature_counts(appeal_ids: list[int]) -> dict[int, dict[str, int]]:
     return counts
 
 
-__all__ = ["IllegalTransition", "AppealStatus", "EditConflict"]
-
-
 # --- lifecycle -------------------------------------------------------------------------------------
 
 def set_goal_and_deadline(appeal: Appeal, goal: int | None, deadline_day) -> None:
     """Set the signature goal and the last day of signing (closing at the end of that day, UTC)."""
-    from datetime import datetime, time
-
-    appeal.signature_goal = goal
-    appeal.deadline = datetime.combine(deadline_day, time(23, 59, 59)) if deadline_day else None
+    appeal.set_goal_and_deadline(goal, deadline_day)
 
 
 def close_if_due(appeal: Appeal, now=None) -> bool:
@@ -206,8 +221,6 @@ def close_if_due(appeal: Appeal, now=None) -> bool:
 
 def close_due(now=None) -> list[Appeal]:
     """Close every open appeal past its deadline (for a scheduler)."""
-    from petitions.extensions import utcnow
-
     now = now or utcnow()
     due = list(db.session.scalars(
         select(Appeal).where(Appeal.status == AppealStatus.OPEN, Appeal.deadline.is_not(None), Appeal.deadline <= now)
@@ -227,12 +240,8 @@ def transition(appeal: Appeal, action: str, actor: User) -> None:
 
 def delete_draft(appeal: Appeal, actor: User) -> None:
     """Delete a draft and everything that hangs on it; signed appeals are archived, never deleted."""
-    from sqlalchemy import delete, update
-
-    from petitions.appeals.models import AppealInvitation, AppealMember, AppealTranslation, AuditEvent
-
     if appeal.status is not AppealStatus.DRAFT:
-        raise IllegalTransition("Only drafts can be deleted; archive an appeal that people signed.")
+        raise IllegalTransition(_("Only drafts can be deleted; archive an appeal that people signed."))
     # Explicit deletes: SQLite does not enforce ON DELETE CASCADE unless told to, and batch
     # migrations must not run with foreign keys on.
     db.session.execute(update(Appeal).where(Appeal.id == appeal.id).values(published_revision_id=None))
@@ -274,10 +283,6 @@ def has_unpublished_changes(appeal: Appeal) -> bool:
 
 def publish_revision(appeal: Appeal, actor: User) -> AppealRevision:
     """Make the newest revision the text that new signers sign."""
-    if appeal.status is not AppealStatus.OPEN:
-        raise IllegalTransition("Amendments can only be published while the appeal is open.")
-    if not has_unpublished_changes(appeal):
-        raise IllegalTransition("There is no new revision to publish.")
     appeal.publish_amendment(latest_revision(appeal))
     record("published_revision", appeal, actor=actor, revision=appeal.revision_count)
     return appeal.published_revision
@@ -302,8 +307,6 @@ def group_by_revision(appeal: Appeal, entries: list) -> list[tuple[AppealRevisio
 
 def save_as_template(appeal: Appeal, owner: User, name: str):
     """Keep the appeal's text as a starting point for the organizer's next appeals."""
-    from petitions.appeals.models import AppealTemplate
-
     template = AppealTemplate(owner_id=owner.id, name=name.strip(), content=normalize_content(appeal.content()))
     db.session.add(template)
     return template
@@ -311,9 +314,6 @@ def save_as_template(appeal: Appeal, owner: User, name: str):
 
 def starting_points(user: User) -> list[tuple[str, str]]:
     """Return (key, name) of the built-in templates and the user's own."""
-    from petitions.appeals.models import AppealTemplate
-    from petitions.appeals.starters import BUILTIN
-
     own = db.session.scalars(select(AppealTemplate).where(AppealTemplate.owner_id == user.id)
                              .order_by(AppealTemplate.created_at.desc()))
     return [(key, t["name"]) for key, t in BUILTIN.items()] + [(f"own-{t.id}", t.name) for t in own]
@@ -321,9 +321,6 @@ def starting_points(user: User) -> list[tuple[str, str]]:
 
 def starting_content(key: str, user: User) -> dict | None:
     """Return the content of a starting point the user may use, or None."""
-    from petitions.appeals.models import AppealTemplate
-    from petitions.appeals.starters import BUILTIN
-
     if key in BUILTIN:
         return dict(BUILTIN[key]["content"])
     template_id = parse_int(key[4:]) if key.startswith("own-") else None

@@ -1,34 +1,27 @@
-"""Organizer pages: dashboard, drafting, revisions, lifecycle, co-organizers, audit, the PDF."""
-from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request,
-                   url_for)
+"""Organizer pages: dashboard, drafting, revisions, lifecycle, audit, the PDF."""
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
 
-from petitions.audit import events_for, record
-from petitions.extensions import account_key, db, limiter, utcnow
-from petitions.http import arg_int, parse_int
-from petitions.i18n import looks_like_language
-from petitions.privacy import accesslog
-from petitions.signing.rules import listed_signatures
-from petitions.signing import reconfirm as reconfirming
-from petitions.links import TokenError
-from petitions.members import services as membership
 from petitions.appeals import services
-from petitions.members.access import appeal_for, appeals_of, can
 from petitions.appeals.chart import bar_chart, confirmed_per_day
 from petitions.appeals.diff import content_diff
-from petitions.appeals.forms import ActionForm, InviteForm, LetterForm, TemplateForm
-from petitions.appeals.models import Appeal, AppealStatus, IllegalTransition, Role
+from petitions.appeals.forms import LetterForm, TemplateForm
+from petitions.appeals.models import Appeal, AppealStatus, IllegalTransition
+from petitions.audit import events_for
+from petitions.extensions import db
+from petitions.http import arg_int, parse_int
+from petitions.i18n import looks_like_language
+from petitions.members.access import appeal_for, appeals_of, can
+from petitions.organizer_pages import ActionForm, act, blueprint
+from petitions.pdf.services import download_current
+from petitions.privacy import accesslog
+from petitions.signing import reconfirm as reconfirming
+from petitions.signing.rules import listed_signatures
 
-bp = Blueprint("organizer", __name__, url_prefix="/organizer")
-
-
-@bp.before_request
-@login_required
-def _require_login():
-    pass
+bp = blueprint("organizer", __name__, url_prefix="/organizer")
 
 
 @bp.app_template_global("can")
@@ -40,8 +33,9 @@ def _can(appeal: Appeal, action: str) -> bool:
 def dashboard():
     """List the organizer's appeals with counts, goal progress, deadline and a chart per appeal."""
     appeals = appeals_of(current_user)
-    if any(services.close_if_due(a) for a in appeals):
-        db.session.commit()
+    for appeal in appeals:
+        services.close_if_due(appeal)
+    db.session.commit()  # the closes the deadline rule made; nothing else changes here
     ids = [a.id for a in appeals]
     counts = services.signature_counts(ids)
     series = confirmed_per_day(ids)
@@ -62,9 +56,7 @@ def new():
             abort(404)
         form.fill(content)
     elif form.validate_on_submit() and not form.preview.data:
-        appeal = services.create_appeal(current_user, form.content())
-        services.set_goal_and_deadline(appeal, form.signature_goal.data, form.deadline.data)
-        record("created", appeal, actor=current_user, revision=1)
+        appeal = services.start_appeal(current_user, form.content(), form.signature_goal.data, form.deadline.data)
         db.session.commit()
         flash(_("Draft saved."), "success")
         return redirect(url_for("organizer.show", slug=appeal.slug), code=303)
@@ -91,9 +83,8 @@ def edit(slug: str):
         return _editor(form, appeal)
     if not form.validate_on_submit() or form.preview.data:
         return _editor(form, appeal)
-    base = parse_int(form.base_revision.data)
     try:
-        saved = services.save_text(appeal, current_user, form.content(), base_revision=base)
+        saved = _save(appeal, form)
     except services.EditConflict as exc:
         db.session.rollback()
         form.base_revision.data = exc.current.number  # saving again now overwrites, knowingly
@@ -101,9 +92,6 @@ def edit(slug: str):
         flash(_("Someone saved revision %(n)d while you were editing. Review the differences below; "
                 "save again to replace their version with yours.", n=exc.current.number), "error")
         return _editor(form, appeal, conflict=changes, status=409)
-    services.set_goal_and_deadline(appeal, form.signature_goal.data, form.deadline.data)
-    if saved is not None:
-        record("saved", appeal, actor=current_user, revision=saved.number)
     db.session.commit()
     if saved is not None and appeal.status is AppealStatus.OPEN:
         flash(_("Saved as revision %(n)d. Signers still see revision %(p)d until you publish the amendment.",
@@ -111,6 +99,11 @@ def edit(slug: str):
     else:
         flash(_("Saved."), "success")
     return redirect(url_for("organizer.show", slug=slug), code=303)
+
+
+def _save(appeal: Appeal, form: LetterForm, automatic: bool = False):
+    return services.save_draft(appeal, current_user, form.content(), base_revision=parse_int(form.base_revision.data),
+                               goal=form.signature_goal.data, deadline_day=form.deadline.data, automatic=automatic)
 
 
 def _editor(form: LetterForm, appeal: Appeal | None, conflict=None, status: int | None = None):
@@ -150,16 +143,12 @@ def autosave(slug: str):
         return jsonify(error="Only drafts are saved automatically."), 409
     if not form.validate_on_submit():
         return jsonify(error="Not saved: some fields need attention.", fields=sorted(form.errors)), 422
-    base = parse_int(form.base_revision.data)
     try:
-        saved = services.save_text(appeal, current_user, form.content(), base_revision=base)
+        saved = _save(appeal, form, automatic=True)
     except services.EditConflict as exc:
         db.session.rollback()
         return jsonify(error=f"Revision {exc.current.number} was saved by someone else.", conflict=True,
                        revision=exc.current.number), 409
-    services.set_goal_and_deadline(appeal, form.signature_goal.data, form.deadline.data)
-    if saved is not None:
-        record("saved", appeal, actor=current_user, revision=saved.number, automatic=True)
     db.session.commit()
     return jsonify(revision=appeal.revision_count, saved=saved is not None)
 
@@ -168,8 +157,7 @@ def autosave(slug: str):
 def show(slug: str):
     """Show an appeal as signers see it, its state, counts and the actions the role allows."""
     appeal = appeal_for(slug, "view")
-    if services.close_if_due(appeal):
-        db.session.commit()
+    services.close_if_due(appeal)  # committed below with the access log entry
     counts = services.signature_counts([appeal.id])[appeal.id]
     chart = bar_chart(confirmed_per_day([appeal.id])[appeal.id], width=480, height=80)
     accesslog.viewed(appeal, "signatory list", actor=current_user)  # it shows addressee-only names
@@ -183,19 +171,8 @@ def show(slug: str):
     )
 
 
-def _act(slug: str, perform, success) -> Response:
-    """Run a POST button's action: CSRF check, the action, one commit, a message, back to the appeal."""
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    try:
-        result = perform()
-    except IllegalTransition as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
-        flash(success(result) if callable(success) else success, "success")
-    return redirect(url_for("organizer.show", slug=slug), code=303)
+def _act(slug: str, perform, success, **kw):
+    return act(perform, success, url_for("organizer.show", slug=slug), **kw)
 
 
 TRANSITION_MESSAGES = {
@@ -227,15 +204,13 @@ def publish_revision(slug: str):
 def request_reconfirmation(slug: str):
     """Ask signatories of earlier revisions to sign the published one."""
     appeal = appeal_for(slug, "publish")
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    if appeal.status is not AppealStatus.OPEN:
-        flash(_("Re-confirmation can only be asked while the appeal is open."), "error")
-        return redirect(url_for("organizer.show", slug=slug), code=303)
-    sent = reconfirming.request_reconfirmation(appeal, current_user)
-    db.session.commit()
-    flash(_("Asked %(n)d signatories of earlier revisions to re-confirm.", n=sent), "success")
-    return redirect(url_for("organizer.show", slug=slug), code=303)
+
+    def ask():
+        if appeal.status is not AppealStatus.OPEN:
+            raise IllegalTransition(_("Re-confirmation can only be asked while the appeal is open."))
+        return reconfirming.request_reconfirmation(appeal, current_user)
+
+    return _act(slug, ask, lambda sent: _("Asked %(n)d signatories of earlier revisions to re-confirm.", n=sent))
 
 
 @bp.get("/appeals/<slug>/history")
@@ -258,20 +233,11 @@ def history(slug: str):
 def restore(slug: str, number: int):
     """Make an old revision's text the newest revision."""
     appeal = appeal_for(slug, "edit")
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    try:
-        new = services.restore_revision(appeal, number, current_user)
-    except LookupError:
-        abort(404)
-    except (IllegalTransition, services.InvalidContent) as exc:  # an old text may hold what is now refused
-        db.session.rollback()
-        flash(str(exc), "error")
-        return redirect(url_for("organizer.history", slug=slug), code=303)
-    db.session.commit()
-    flash(_("Revision %(old)d restored as revision %(new)d.", old=number, new=new.number) if new
-          else _("That text is already the newest."), "success")
-    return redirect(url_for("organizer.show", slug=slug), code=303)
+    return act(lambda: services.restore_revision(appeal, number, current_user),
+               lambda new: _("Revision %(old)d restored as revision %(new)d.", old=number, new=new.number) if new
+               else _("That text is already the newest."),
+               url_for("organizer.history", slug=slug), done=url_for("organizer.show", slug=slug),
+               refused=(IllegalTransition, services.InvalidContent))  # an old text may hold what is now refused
 
 
 @bp.post("/appeals/<slug>/template")
@@ -288,92 +254,6 @@ def save_template(slug: str):
     return redirect(url_for("organizer.show", slug=slug), code=303)
 
 
-def _invite_limit():
-    return current_app.config["INVITE_RATE_LIMIT"]
-
-
-@bp.route("/appeals/<slug>/members", methods=["GET", "POST"])
-@limiter.limit(_invite_limit, methods=["POST"], key_func=account_key("invite"))
-def members(slug: str):
-    """List co-organizers and invite new ones."""
-    appeal = appeal_for(slug, "view")
-    form = InviteForm()
-    status = 200
-    if request.method == "POST":
-        appeal_for(slug, "roles")
-        if form.validate_on_submit():
-            membership.invite(appeal, current_user, form.email.data, Role(form.role.data))
-            db.session.commit()
-            flash(_("Invitation sent to %(email)s.", email=form.email.data), "success")
-            return redirect(url_for("organizer.members", slug=slug), code=303)
-        status = 422
-    invitations = membership.pending(appeal) if can(appeal, current_user, "roles") else []
-    return render_template("organizer/members.html", appeal=appeal, form=form, action_form=ActionForm(),
-                           members=membership.members(appeal), roles=list(Role), invitations=invitations,
-                           expires_at=membership.expires_at, now=utcnow()), status
-
-
-@bp.post("/appeals/<slug>/invitations/<int:invitation_id>/revoke")
-def revoke_invitation(slug: str, invitation_id: int):
-    """Withdraw a pending invitation; its link then says so."""
-    appeal = appeal_for(slug, "roles")
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    try:
-        invitation = membership.revoke(appeal, current_user, invitation_id)
-    except LookupError:
-        abort(404)
-    except membership.InvitationError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
-        flash(_("Invitation to %(email)s revoked: its link no longer works.", email=invitation.email), "success")
-    return redirect(url_for("organizer.members", slug=slug), code=303)
-
-
-@bp.post("/appeals/<slug>/members/<int:user_id>")
-def change_member(slug: str, user_id: int):
-    """Change a co-organizer's role or remove them."""
-    appeal = appeal_for(slug, "roles")
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    value = request.form.get("role", "")
-    if value not in {r.value for r in Role} | {"remove"}:
-        abort(400)
-    try:
-        membership.change_role(appeal, current_user, user_id, None if value == "remove" else Role(value))
-    except membership.InvitationError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
-        flash(_("Roles updated."), "success")
-    return redirect(url_for("organizer.members", slug=slug), code=303)
-
-
-@bp.route("/invitations/<token>", methods=["GET", "POST"])
-def accept_invitation(token: str):
-    """Show an invitation and accept it for the logged-in organizer."""
-    form = ActionForm()
-    try:
-        invitation = membership.invitation_for(token, current_user)
-    except TokenError as exc:
-        return render_template("public/message.html", title="This invitation does not work",
-                               message=str(exc)), 410 if exc.expired else 400
-    except membership.InvitationError as exc:
-        return render_template("public/message.html", title="This invitation does not work",
-                               message=str(exc)), (403 if isinstance(exc, membership.NotTheInvitee) else
-                                                   410 if isinstance(exc, membership.InvitationWithdrawn) else 409)
-    if form.validate_on_submit():
-        membership.accept(token, current_user)
-        db.session.commit()
-        flash(_("You joined “%(title)s” as %(role)s.", title=invitation.appeal.title, role=invitation.role.value),
-              "success")
-        return redirect(url_for("organizer.show", slug=invitation.appeal.slug), code=303)
-    return render_template("organizer/invitation.html", invitation=invitation, form=form)
-
-
 @bp.get("/appeals/<slug>/audit")
 def audit(slug: str):
     """Show the appeal's audit log to its owners."""
@@ -386,22 +266,13 @@ def audit(slug: str):
 def delete(slug: str):
     """Delete a draft (appeals that people signed are archived instead)."""
     appeal = appeal_for(slug, "delete")
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    if appeal.status is not AppealStatus.DRAFT:
-        flash(_("Only drafts can be deleted; archive an appeal that people signed."), "error")
-        return redirect(url_for("organizer.show", slug=slug), code=303)
-    services.delete_draft(appeal, current_user)
-    db.session.commit()
-    flash(_("Draft deleted."), "success")
-    return redirect(url_for("organizer.dashboard"), code=303)
+    return _act(slug, lambda: services.delete_draft(appeal, current_user), _("Draft deleted."),
+                done=url_for("organizer.dashboard"))
 
 
 @bp.get("/appeals/<slug>/pdf")
 def pdf(slug: str):
     """Download the current signed PDF for the addressees, with every confirmed signatory."""
-    from petitions.pdf.services import download_current
-
     appeal = appeal_for(slug, "pdf")
     response = download_current(appeal)
     accesslog.exported(appeal, "addressee PDF", actor=current_user)

@@ -2,24 +2,27 @@
 from flask import Blueprint, abort, render_template, request
 from sqlalchemy import select
 
-from petitions.extensions import db
-from petitions.signing.forms import SignForm
 from petitions.appeals.models import Appeal, AppealStatus
+from petitions.appeals.services import close_if_due
+from petitions.extensions import db
+from petitions.i18n import looks_like_language
+from petitions.signing.forms import SignForm
 from petitions.signing.rules import counted_organizations, counted_total, counted_totals, listed_signatures
+from petitions.translations.public import version_context
 
 bp = Blueprint("public", __name__)
 
 
 def public_appeal_or_404(slug: str) -> Appeal:
-    """Return an appeal that the public may see (drafts stay private)."""
+    """Return an appeal that the public may see (drafts stay private), closed if its deadline has passed.
+
+    Deadlines are enforced on access too, so a missed scheduler run never keeps signing open; the close is
+    kept when the view commits (the public page does), else the next request closes it again.
+    """
     appeal = db.session.scalar(select(Appeal).where(Appeal.slug == slug))
     if appeal is None or appeal.status is AppealStatus.DRAFT:
         abort(404)
-    # Deadlines are enforced on access too, so a missed scheduler run never keeps signing open.
-    from petitions.appeals.services import close_if_due
-
-    if close_if_due(appeal):
-        db.session.commit()
+    close_if_due(appeal)
     return appeal
 
 
@@ -35,8 +38,6 @@ def index():
 
 def render_appeal_page(appeal: Appeal, form: SignForm | None = None, status: int = 200, lang: str | None = None):
     """Render an appeal's public page, with a sign form that may carry errors."""
-    from petitions.translations.public import version_context
-
     # Signers see the published revision (never an unpublished amendment), in the version the URL names.
     version = version_context(appeal, lang if lang is not None else request.args.get("lang"))
     page = render_template("public/appeal.html", appeal=appeal, form=form or SignForm(appeal=appeal),
@@ -49,14 +50,18 @@ def render_appeal_page(appeal: Appeal, form: SignForm | None = None, status: int
 @bp.get("/a/<slug>")
 def appeal(slug: str):
     """Show an appeal with its sign form."""
-    return render_appeal_page(public_appeal_or_404(slug))
+    return _show(slug)
 
 
 @bp.get("/a/<slug>/<lang>")
 def appeal_in(slug: str, lang: str):
     """Show one language version of an appeal (a stable link per language)."""
-    from petitions.i18n import looks_like_language
-
     if not looks_like_language(lang):
         abort(404)
-    return render_appeal_page(public_appeal_or_404(slug), lang=lang)
+    return _show(slug, lang)
+
+
+def _show(slug: str, lang: str | None = None):
+    page = render_appeal_page(public_appeal_or_404(slug), lang=lang)
+    db.session.commit()  # the one commit: a close the deadline rule made while loading
+    return page

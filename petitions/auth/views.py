@@ -4,7 +4,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from petitions.crypto import email_hash
-from petitions.extensions import db, limiter, login_manager
+from petitions.extensions import db, login_manager
+from petitions.ratelimit import limiter
 from petitions.security import safe_next
 from petitions.links import TokenError
 from petitions.auth.forms import FinishRegistrationForm, LoginForm, LogoutForm, RegisterForm
@@ -62,7 +63,7 @@ def register():
 def _next_context() -> dict:
     """Return the validated `next` of this request and whether it leads to an invitation."""
     next_path = safe_next(request.args.get("next"), "")
-    invitations = url_for("organizer.accept_invitation", token="t")[:-1]
+    invitations = url_for("members.accept_invitation", token="t")[:-1]
     return {"next_path": next_path, "invitation_next": next_path.startswith(invitations)}
 
 

@@ -5,7 +5,8 @@ from sqlalchemy import select
 
 from petitions.auth.models import User
 from petitions.extensions import db
-from petitions.appeals.models import Appeal, AppealMember, Role
+from petitions.appeals.models import Appeal
+from petitions.members.models import AppealMember, Role
 
 # What each role may do; views ask for an action, never for a role.
 PERMISSIONS: dict[Role, set[str]] = {

@@ -7,14 +7,16 @@ from flask_babel import lazy_gettext as _l
 from flask_mail import Message
 from sqlalchemy import select
 
-from petitions.audit import record
-from petitions.crypto import normalize_email
-from petitions.auth.models import User
-from petitions.extensions import db, utcnow
-from petitions.mail import sending
 from petitions import links as tokens
+from petitions.appeals.models import Appeal, IllegalTransition
+from petitions.audit import record
+from petitions.auth.models import User
+from petitions.crypto import normalize_email
+from petitions.extensions import db
+from petitions.mail import sending
+from petitions.members.models import AppealInvitation, AppealMember, Role
+from petitions.signing import levels as verification
 from petitions.urls import external_url
-from petitions.appeals.models import Appeal, AppealInvitation, AppealMember, IllegalTransition, Role
 
 INVITE = "appeal-invite"
 
@@ -78,7 +80,7 @@ def invite(appeal: Appeal, inviter: User, email: str, role: Role) -> AppealInvit
     invitation = AppealInvitation(appeal=appeal, email=email.strip().lower(), role=role, invited_by_id=inviter.id)
     db.session.add(invitation)
     db.session.flush()
-    link = external_url("organizer.accept_invitation", token=tokens.make_token(INVITE, {"i": invitation.id}))
+    link = external_url("members.accept_invitation", token=tokens.make_token(INVITE, {"i": invitation.id}))
     body = render_template("mail/invitation.txt", appeal=appeal, inviter=inviter, role=role, link=link,
                            days=current_app.config["INVITATION_MAX_AGE"] // 86400)
     sending.queue(Message(subject=f"Invitation to co-organize: {appeal.title}", recipients=[invitation.email],
@@ -119,8 +121,7 @@ def accept(token: str, user: User) -> AppealMember:
             db.session.add(member)
         else:
             member.role = invitation.role
-    invitation.accepted_at = utcnow()
-    invitation.accepted_by_id = user.id
+    invitation.accept(user)
     record("joined", appeal, actor=user, role=invitation.role.value, invitation=invitation.id)
     return member
 
@@ -138,8 +139,6 @@ def change_role(appeal: Appeal, actor: User, user_id: int, role: Role | None) ->
         db.session.delete(member)
     else:
         member.role = role
-    from petitions.signing import levels as verification
-
     db.session.flush()
     verification.reassess(appeal=appeal)  # registry entries of someone who left confirm nothing here any more
     record("role_changed", appeal, actor=actor, user=user_id, role=role.value if role else None)

@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from petitions import audit, crypto
 from petitions.appeals.models import AppealStatus
-from petitions.extensions import db, limiter, utcnow
+from petitions.extensions import db, utcnow
+from petitions.ratelimit import limiter
 from petitions.mail import sending
 from petitions import links as tokens
 from petitions.signing import levels as verification

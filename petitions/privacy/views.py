@@ -5,7 +5,8 @@ from flask import Blueprint, Response, abort, current_app, render_template
 from flask_babel import gettext as _
 
 from petitions.appeals.views_public import public_appeal_or_404
-from petitions.extensions import db, limiter
+from petitions.extensions import db
+from petitions.ratelimit import limiter
 from petitions.security import embeddable
 from petitions.links import TokenError
 from petitions.privacy import consent, selfservice

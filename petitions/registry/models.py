@@ -1,4 +1,5 @@
 """The registry of organizations whose proven e-mail domains and contacts can confirm an affiliation."""
+import secrets
 from datetime import datetime
 
 from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
@@ -43,6 +44,13 @@ class Organization(db.Model):
             self.contact_email, self.contact_proven_at, self.contact_proof_nonce = email, None, None
         self.contact_name = (name or "").strip()[:200]
 
+    def new_contact_proof(self) -> str:
+        """Start a proof of the contact address; an earlier link stops working. Return the nonce."""
+        if not self.contact_email:
+            raise ValueError("No contact address to prove.")
+        self.contact_proof_nonce = secrets.token_hex(16)
+        return self.contact_proof_nonce
+
     def prove_contact(self) -> None:
         """Record that the contact address answered the proof link."""
         if not self.contact_email:
@@ -68,6 +76,11 @@ class OrganizationDomain(db.Model):
     @property
     def proven(self) -> bool:
         return self.proven_at is not None
+
+    def new_proof(self) -> str:
+        """Start a proof of the domain; an earlier link stops working. Return the nonce."""
+        self.proof_nonce = secrets.token_hex(16)
+        return self.proof_nonce
 
     def prove(self) -> None:
         """Record that an address at the domain answered the proof link."""

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-import secrets
 from functools import lru_cache
 from pathlib import Path
 
@@ -14,12 +13,15 @@ from flask_mail import Message
 from rapidfuzz import fuzz
 from sqlalchemy import or_, select
 
+from petitions import links as tokens
+from petitions.appeals.models import Appeal
 from petitions.extensions import db
 from petitions.mail import sending
-from petitions import links as tokens
+from petitions.members.access import PERMISSIONS
+from petitions.members.models import AppealMember
+from petitions.registry.models import Organization, OrganizationDomain
 from petitions.signatories.dedupe import affiliation_key as _affiliation_key
 from petitions.urls import external_url
-from petitions.registry.models import Organization, OrganizationDomain
 
 # A segment of the affiliation must be this close to a name or alias (rapidfuzz 0..100) to match.
 MATCH_SCORE = 88
@@ -160,9 +162,6 @@ def set_contact(org: Organization, name: str, email: str, by) -> None:
 
 def trusted_ids(appeal) -> list[int]:
     """Return the entries that may confirm signatures on this appeal: its moderators' and the administrators'."""
-    from petitions.members.access import PERMISSIONS
-    from petitions.appeals.models import AppealMember
-
     roles = [role for role, actions in PERMISSIONS.items() if "moderate" in actions]
     team = select(AppealMember.user_id).where(AppealMember.appeal_id == appeal.id, AppealMember.role.in_(roles))
     # Anyone may register "Ministry of Justice" with an address or domain they control and prove it:
@@ -186,9 +185,6 @@ def trusts(appeal, org: Organization) -> bool:
 
 def appeals_trusting(org: Organization) -> list:
     """Return the appeals on which this entry may confirm signatures."""
-    from petitions.members.access import PERMISSIONS
-    from petitions.appeals.models import Appeal, AppealMember
-
     if org.created_by_id is None:
         return list(db.session.scalars(select(Appeal)))
     roles = [role for role, actions in PERMISSIONS.items() if "moderate" in actions]
@@ -242,7 +238,7 @@ def request_domain_proof(entry: OrganizationDomain, address: str, by) -> str:
                               "someone who receives mail there can prove the domain.", domain=entry.domain))
     # The mail goes to the stored ASCII spelling, never to a look-alike the organizer typed.
     recipient = f"{parsed.local_part}@{entry.domain}"
-    entry.proof_nonce = secrets.token_hex(16)
+    entry.new_proof()
     link = external_url("organizations.prove", token=domain_proof_token(entry))
     body = render_template("mail/org_domain_proof.txt", org=org, domain=entry.domain, link=link,
                            requester=by, days=_max_age() // 86400)
@@ -256,7 +252,7 @@ def request_contact_proof(org: Organization, by) -> str:
     require_editor(org, by)
     if not org.contact_email:
         raise RegistryError(_("Add a contact address first."))
-    org.contact_proof_nonce = secrets.token_hex(16)
+    org.new_contact_proof()
     link = external_url("organizations.prove", token=_proof_token("contact", org.id, org.contact_email,
                                                                    org.contact_proof_nonce))
     body = render_template("mail/org_contact_proof.txt", org=org, link=link, requester=by,

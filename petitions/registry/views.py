@@ -2,11 +2,9 @@
 from flask import Blueprint, render_template
 from flask_babel import gettext as _
 
-from petitions import audit
 from petitions.extensions import db
-from petitions.signing import levels as verification
 from petitions.links import TokenError
-from petitions.registry import services
+from petitions.registry import operations, services
 from petitions.registry.forms import ProveForm
 
 bp = Blueprint("organizations", __name__, url_prefix="/registry")
@@ -23,11 +21,7 @@ def prove(token: str):
     form = ProveForm()
     if not form.validate_on_submit():
         return render_template("registry/prove.html", kind=kind, org=org, entry=entry, form=form)
-    services.prove(token)
-    db.session.flush()
-    raised = verification.apply_everywhere(org)
-    audit.record("organizations.proven", None, actor=None, organization=org.id, kind=kind,
-                 domain=entry.domain if entry is not None else None, raised=raised)
+    operations.prove(token)
     db.session.commit()
     what = entry.domain if entry is not None else org.contact_email
     return render_template("public/message.html", title=_("Thank you"),

@@ -9,14 +9,15 @@ import click
 from sqlalchemy import select
 
 from petitions import audit
-from petitions.members.access import can
 from petitions.appeals.models import Appeal
 from petitions.auth.models import User
 from petitions.extensions import db
+from petitions.members.access import can
 from petitions.signatories import export as exporting
 from petitions.signatories import importing
 from petitions.signatories.dedupe import find_duplicate_groups
 from petitions.signatories.parsing import ImportFormatError
+from petitions.signatories.queue import scan_duplicates
 
 
 @click.group("signatories")
@@ -143,8 +144,6 @@ def export_command(slug, output):
 @click.argument("slug")
 def dedupe_command(slug):
     """Look for likely-same people among an appeal's signatures and store them for review."""
-    from petitions.signatories.queue import scan_duplicates
-
     appeal = _appeal(slug)
     found = scan_duplicates(appeal, None)
     db.session.commit()

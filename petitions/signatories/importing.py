@@ -5,7 +5,6 @@ import hashlib
 import hmac
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-
 from datetime import timedelta
 
 from flask import current_app, render_template
@@ -14,16 +13,19 @@ from flask_mail import Message
 from sqlalchemy import insert, or_, select
 
 from petitions import audit, crypto
-from petitions.appeals.models import Appeal, AuditEvent
+from petitions.appeals.models import Appeal
+from petitions.audit.models import AuditEvent
 from petitions.auth.models import User
 from petitions.extensions import db, utcnow
 from petitions.mail import sending
 from petitions.registry import services as registry
-from petitions.urls import external_url
-from petitions.signing import levels as verification
 from petitions.signatories.dedupe import find_duplicate_groups
 from petitions.signatories.parsing import ImportFormatError, ImportRow, decode, iter_csv, iter_lines, revised
+from petitions.signing import levels as verification
 from petitions.signing.models import Level, Review, Signature, SignatureStatus, Visibility
+from petitions.signing.operations import confirmation_token
+from petitions.signing.rules import organizer_view
+from petitions.urls import external_url
 
 BATCH = 1000
 MODES = ("vouched", "invite")
@@ -141,8 +143,6 @@ def _existing_records(appeal: Appeal) -> list[tuple[int, str, str]]:
 
 def _shown_existing(ids: list[int]) -> dict[int, str]:
     # Matching uses the real names; the page shows only what organizers may see (no anonymous name).
-    from petitions.signing.rules import organizer_view
-
     rows = db.session.execute(select(
         Signature.id, Signature.full_name, Signature.affiliation, Signature.country, Signature.visibility,
         Signature.status, Signature.anonymous_display).where(Signature.id.in_(ids))).all()
@@ -361,15 +361,13 @@ def _store(appeal: Appeal, user: User | None, batch: list[tuple[ImportRow, str |
     signatures = [Signature(**v) for v in values]
     db.session.add_all(signatures)
     db.session.flush()
-    for signature, (row, _) in zip(signatures, batch):
+    for signature, (row, _choice) in zip(signatures, batch):
         _queue_invitation(signature, row.email)
     result.created += len(signatures)
     result.invited += len(signatures)
 
 
 def _queue_invitation(signature: Signature, email: str) -> None:
-    from petitions.signing.operations import confirmation_token
-
     link = external_url("signatures.confirm", token=confirmation_token(signature))
     body = render_template("mail/import_invitation.txt", signature=signature, appeal=signature.appeal, link=link)
     sending.queue(Message(subject=f"Please confirm that you signed: {signature.appeal.title}",

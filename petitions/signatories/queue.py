@@ -4,6 +4,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
+from flask import current_app
 from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import aliased
 
@@ -12,11 +13,12 @@ from petitions.appeals.models import Appeal
 from petitions.auth.models import User
 from petitions.extensions import db
 from petitions.registry.models import Organization
-from petitions.signing.rules import OrganizerView, for_organizers
 from petitions.signatories.dedupe import THRESHOLD, find_duplicate_groups, similarity
-from petitions.signing.moderation import ModerationError
-from petitions.signing.models import Level, Review, Signature, SignatureStatus
 from petitions.signatories.models import DuplicatePair, PairState
+from petitions.signing.models import Level, Review, Signature, SignatureStatus
+from petitions.signing.moderation import ModerationError
+from petitions.signing.rules import OrganizerView, for_organizers
+from petitions.translations.models import AppealTranslation
 
 PAGE_SIZE = 50
 BULK_MAX = 200
@@ -109,9 +111,6 @@ def queue_page(appeal: Appeal, filt: QueueFilter, before: int | None = None, siz
 
 def languages(appeal: Appeal) -> list[str]:
     """Return the languages signers may have read the appeal in (no scan of the signatures)."""
-    from flask import current_app
-
-    from petitions.appeals.models import AppealTranslation
 
     found = {appeal.original_language, *current_app.config["LANGUAGES"]}
     found |= set(db.session.scalars(select(AppealTranslation.language).where(AppealTranslation.appeal_id == appeal.id)))

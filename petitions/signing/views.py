@@ -3,7 +3,8 @@ from flask_babel import lazy_gettext as _l
 from flask import Blueprint, redirect, render_template, request, url_for
 
 from petitions.appeals.views_public import public_appeal_or_404, render_appeal_page
-from petitions.extensions import db, limiter
+from petitions.extensions import db
+from petitions.ratelimit import limiter
 from petitions.translations.public import signing_language
 from petitions.signing import operations as services
 from petitions.signing.forms import ConfirmForm, SignForm

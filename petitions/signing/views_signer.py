@@ -3,7 +3,8 @@ from flask import current_app, render_template
 from flask_babel import gettext as _
 
 from petitions.appeals.views_public import public_appeal_or_404
-from petitions.extensions import db, limiter
+from petitions.extensions import db
+from petitions.ratelimit import limiter
 from petitions.signing import followup
 from petitions.signing.forms_signer import ResendForm, WithdrawForm
 from petitions.links import TokenError

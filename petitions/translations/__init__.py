@@ -1,1 +1,1 @@
-"""Language versions of appeals: translations bound to a revision of the original, and the interface catalogs."""
+"""Language versions of an appeal, each bound to the revision of the original it translates."""

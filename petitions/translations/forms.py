@@ -35,7 +35,3 @@ class TranslationForm(FlaskForm):
 class LanguageForm(FlaskForm):
     language = SelectField(_l("Language"), validators=[DataRequired()])
     submit = SubmitField(_l("Add"))
-
-
-class ActionForm(FlaskForm):
-    """A button that only needs the CSRF token."""

@@ -3,11 +3,12 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from petitions.appeals.diff import content_diff
-from petitions.appeals.models import Appeal, AppealRevision, AppealTranslation, IllegalTransition
+from petitions.appeals.models import Appeal, AppealRevision, IllegalTransition
+from petitions.translations.models import AppealTranslation
 from petitions.appeals.services import latest_revision
 from petitions.audit import record
 from petitions.auth.models import User
-from petitions.extensions import db, utcnow
+from petitions.extensions import db
 from petitions.i18n import is_version_language
 
 # The parts of a letter that a translation carries; addressees, place, date and senders stay as in the original.
@@ -94,12 +95,7 @@ def save_translation(appeal: Appeal, language: str, content: dict, author: User)
         db.session.add(translation)
     elif translation.content == content and translation.source_revision_id == current.id:
         return translation
-    translation.content = content
-    translation.source_revision = current
-    # Any change, or a change of the original underneath, needs a fresh look before the public sees it.
-    translation.approved_at = None
-    translation.approved_by_id = None
-    translation.updated_at = utcnow()
+    translation.follow(content, current)
     db.session.flush()
     record("translation_saved", appeal, actor=author, language=language, revision=current.number)
     return translation
@@ -109,20 +105,18 @@ def approve(translation: AppealTranslation, approver: User) -> None:
     """Publish a translation; refuse one that follows an older revision of the original."""
     if is_outdated(translation):
         raise IllegalTransition(_("The original changed since this translation was made; update it first."))
-    if translation.approved_at is not None:
+    if translation.is_approved:
         return
-    translation.approved_at = utcnow()
-    translation.approved_by_id = approver.id
+    translation.approve(approver)
     record("translation_approved", translation.appeal, actor=approver, language=translation.language,
            revision=translation.source_revision.number if translation.source_revision else None)
 
 
 def withdraw_approval(translation: AppealTranslation, actor: User) -> None:
     """Take a translation off the public page without deleting it."""
-    if translation.approved_at is None:
+    if not translation.is_approved:
         return
-    translation.approved_at = None
-    translation.approved_by_id = None
+    translation.withdraw_approval()
     record("translation_unpublished", translation.appeal, actor=actor, language=translation.language)
 
 

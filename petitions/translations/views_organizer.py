@@ -1,22 +1,17 @@
 """Organizer pages of language versions: the list, the side-by-side editor, approval."""
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from petitions.members.access import appeal_for
 from petitions.appeals.models import IllegalTransition
 from petitions.extensions import db
 from petitions.i18n import VERSION_LANGUAGES, direction, is_version_language, language_name, native_name
+from petitions.organizer_pages import ActionForm, blueprint
 from petitions.translations import services
-from petitions.translations.forms import ActionForm, LanguageForm, TranslationForm
+from petitions.translations.forms import LanguageForm, TranslationForm
 
-bp = Blueprint("translations", __name__, url_prefix="/organizer/appeals/<slug>/translations")
-
-
-@bp.before_request
-@login_required
-def _require_login():
-    pass
+bp = blueprint("translations", __name__, url_prefix="/organizer/appeals/<slug>/translations")
 
 
 def _language_choices(appeal, exclude):

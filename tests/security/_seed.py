@@ -12,7 +12,8 @@ from werkzeug.routing.converters import AnyConverter
 from petitions import create_app
 from petitions.members import services as membership
 from petitions.appeals import services as drafting
-from petitions.appeals.models import Appeal, Role
+from petitions.appeals.models import Appeal
+from petitions.members.models import Role
 from petitions.auth import services as accounts
 from petitions.auth.services import register_user
 from petitions.extensions import db
@@ -111,7 +112,7 @@ TOKEN_OF_ENDPOINT = {
     "signatures.confirm": "confirm",
     "signatures.withdraw": "withdraw",
     "reconfirm.reconfirm": "reconfirm",
-    "organizer.accept_invitation": "invitation",
+    "members.accept_invitation": "invitation",
     "privacy.my_data": "self-service",
     "privacy.correct": "self-service",
     "privacy.erase": "self-service",

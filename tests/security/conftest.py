@@ -3,7 +3,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from petitions.appeals.models import Appeal, AppealMember, Role
+from petitions.appeals.models import Appeal
+from petitions.members.models import AppealMember, Role
 from petitions.auth.models import User
 from petitions.auth.services import register_user
 from petitions.extensions import db

@@ -146,13 +146,14 @@ def test_organizer_route_obeys_the_role_matrix(fresh, seeded, actor, path, metho
 
 
 # Routes that change one registry entry; the others under organizations/ (a dispute) serve everyone else.
-ENTRY_EDITS = {"review.request_proof", "review.change_contact", "review.remove_domain", "review.remove_organization"}
+ENTRY_EDITS = {"registry.request_proof", "registry.change_contact", "registry.remove_domain",
+               "registry.remove_organization"}
 
 
 def test_the_crawl_reaches_every_organizer_blueprint():
     endpoints = {e for _, _, e, _ in RULES}
     assert {"organizer.transition", "review.decide", "pdfs.settings", "translations.act",
-            "privacy_organizer.settings", "organizer.change_member"} <= endpoints
+            "privacy_organizer.settings", "members.change_member"} <= endpoints
     assert len(SLUG_RULES) >= 30
 
 
@@ -178,7 +179,7 @@ def test_ids_of_one_appeal_do_nothing_under_another_appeals_slug(fresh, seeded, 
     form = _with_token(client, method)
     if endpoint == "review.bulk":
         form |= {"ids": [str(i) for i in a.signature_ids], "action": "reject", "text": "spam"}
-    elif endpoint == "organizer.change_member":
+    elif endpoint == "members.change_member":
         form |= {"role": "owner"}
     for url in _seed.fill(rule, mixed, signature_index=0):
         before = _seed.snapshot_of_appeal(a.appeal_id)

@@ -23,7 +23,8 @@ from sqlalchemy import select
 from petitions import create_app, crypto, demo
 from petitions.members import services as members
 from petitions.appeals import services as appeals
-from petitions.appeals.models import AppealMember, AppealRevision, AppealTemplate, Role
+from petitions.appeals.models import AppealRevision, AppealTemplate
+from petitions.members.models import AppealMember, Role
 from petitions.auth.models import User
 from petitions.auth.services import register_user
 from petitions.extensions import db

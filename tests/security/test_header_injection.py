@@ -15,7 +15,8 @@ from sqlalchemy import func, select
 
 from petitions.members import services as members
 from petitions.appeals import services
-from petitions.appeals.models import Appeal, Role
+from petitions.appeals.models import Appeal
+from petitions.members.models import Role
 from petitions.extensions import db
 from petitions.mail import sending
 from petitions.privacy import selfservice

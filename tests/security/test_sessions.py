@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from petitions.members import services as membership
-from petitions.appeals.models import AppealMember, Role
+from petitions.members.models import AppealMember, Role
 from petitions.auth.models import User
 from petitions.auth.services import register_user
 from petitions.extensions import db

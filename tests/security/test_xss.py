@@ -11,7 +11,7 @@ from pypdf import PdfReader
 
 from petitions.members import services as membership
 from petitions.appeals import services as drafting
-from petitions.appeals.models import Role
+from petitions.members.models import Role
 from petitions.auth import services as accounts
 from petitions.auth.services import register_user
 from petitions.extensions import db, utcnow

@@ -1,7 +1,8 @@
 """The audit log: who changed what, and who looked at or exported personal data."""
 from sqlalchemy import select
 
-from petitions.appeals.models import Appeal, AuditEvent
+from petitions.appeals.models import Appeal
+from petitions.audit.models import AuditEvent
 from petitions.extensions import db
 
 
