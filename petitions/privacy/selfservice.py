@@ -15,7 +15,7 @@ from petitions import links as tokens
 from petitions.signing import levels as verification
 from petitions.signing.models import Signature, SignerKind, Visibility
 from petitions.urls import external_url
-from petitions.signing.rules import entry_for, offered_choices
+from petitions.signing.rules import counts, entry_for, offered_choices
 
 SELF_SERVICE = "privacy-self-service"
 
@@ -156,7 +156,7 @@ def in_delivered_letter(signature: Signature) -> bool:
     """Tell whether the signature already went to the addressees in a delivered PDF."""
     appeal = signature.appeal
     delivered = appeal.delivered_at is not None or appeal.status is AppealStatus.DELIVERED
-    return delivered and signature.counts and (signature.confirmed_at is None
+    return delivered and counts(signature) and (signature.confirmed_at is None
                                                or appeal.delivered_at is None
                                                or signature.confirmed_at <= appeal.delivered_at)
 
@@ -172,7 +172,7 @@ def erase(signature: Signature) -> ErasureReport:
         report.kept.append(f"The letter delivered to the addressees{' on ' + when if when else ''} {shown}; "
                            "copies they hold cannot be recalled. Our own stored copies of it are deleted; only "
                            "its fingerprint remains, so that the addressees can still verify the letter.")
-    if signature.visibility is Visibility.PUBLIC and signature.counts:
+    if signature.visibility is Visibility.PUBLIC and counts(signature):
         report.kept.append("Copies of the public page or the public PDF that others saved earlier are outside "
                            "our control.")
     removed = forget_copies(signature)
@@ -181,7 +181,7 @@ def erase(signature: Signature) -> ErasureReport:
     # Duplicates merged into this one would otherwise point at nothing.
     db.session.execute(
         Signature.__table__.update().where(Signature.merged_into_id == signature.id).values(merged_into_id=None))
-    audit.record("signature.erased_by_signer", appeal, actor=None, signature=signature.id, was_counted=signature.counts,
+    audit.record("signature.erased_by_signer", appeal, actor=None, signature=signature.id, was_counted=counts(signature),
                   pdfs_removed=removed)
     db.session.delete(signature)
     return report

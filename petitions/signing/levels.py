@@ -10,7 +10,8 @@ from petitions.registry import services as registry
 from petitions.registry.models import Organization
 from petitions.signing import names
 from petitions.signatories.dedupe import translit_key
-from petitions.signing.models import Level, Review, Signature, SignatureStatus
+from petitions.signing.models import Level, Signature, SignatureStatus
+from petitions.signing.rules import counting_clause
 
 FLAG_ORGANIZATION = "organization"  # the name field names a registered organization: it signs as a body
 # Levels a domain check may raise; an organizer's vouch or an official signature is never lowered by it.
@@ -157,17 +158,8 @@ def forget_organization(org: Organization) -> None:
 def level_summary(appeal: Appeal) -> dict[Level, int]:
     """Count the signatures that count, per verification level (for the review page and the PDF annex)."""
     summary = {level: 0 for level in Level}
-    confirmed = (Signature.appeal_id == appeal.id) & (Signature.status == SignatureStatus.CONFIRMED)
-    # Index-only queries instead of one that reads every row: all confirmed ones, minus the (few)
-    # rejected and merged ones.
-    for level, n in db.session.execute(select(Signature.level, func.count()).where(confirmed)
+    for level, n in db.session.execute(select(Signature.level, func.count())
+                                       .where(Signature.appeal_id == appeal.id, counting_clause())
                                        .group_by(Signature.level)):
         summary[level] += n
-    rejected = select(Signature.level, func.count()).where(confirmed, Signature.review == Review.REJECTED)
-    merged_ids = select(Signature.id).where(Signature.merged_into_id.is_not(None))  # few, on their own index
-    merged = select(Signature.level, func.count()).where(confirmed, Signature.review != Review.REJECTED,
-                                                         Signature.id.in_(merged_ids))
-    for query in (rejected, merged):
-        for level, n in db.session.execute(query.group_by(Signature.level)):
-            summary[level] -= n
     return summary

@@ -135,11 +135,6 @@ class Signature(ModerationMixin, db.Model):
         """Return the body the signer names: the organization signed for, else the affiliation."""
         return self.organization_name if self.for_organization else (self.affiliation or "")
 
-    @property
-    def counts(self) -> bool:
-        """Whether this signature counts: confirmed, not rejected, not merged into another."""
-        return self.is_confirmed and self.review is not Review.REJECTED and self.merged_into_id is None
-
     def confirm(self) -> bool:
         """Confirm the signature; return False if it already was (confirming twice is harmless)."""
         if self.status is SignatureStatus.CONFIRMED:

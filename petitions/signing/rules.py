@@ -96,10 +96,26 @@ class ListedSignature:
         return shown
 
 
+# The rule of what counts, written once: on a signature it gives a bool, on the Signature class the SQL
+# condition (`==`, `!=` and `&` mean the same on loaded values and on columns).
+def stands(signature):
+    """Tell whether an organizer left the signature standing: not rejected, not merged into another."""
+    return (signature.review != Review.REJECTED) & (signature.merged_into_id == None)  # noqa: E711 (IS NULL)
+
+
+def counts(signature):
+    """Tell whether the signature counts: confirmed and standing."""
+    return (signature.status == SignatureStatus.CONFIRMED) & stands(signature)
+
+
 def counting_clause():
-    """Return the SQL condition of Signature.counts: confirmed, not rejected, not merged."""
-    return ((Signature.status == SignatureStatus.CONFIRMED) & (Signature.review != Review.REJECTED)
-            & Signature.merged_into_id.is_(None))
+    """Return the SQL condition of `counts`."""
+    return counts(Signature)
+
+
+def standing_clause():
+    """Return the SQL condition of `stands`."""
+    return stands(Signature)
 
 
 def counted_signatures(appeal: Appeal) -> list[Signature]:
@@ -223,7 +239,7 @@ def entry_for(signature: Signature, audience: str) -> ListedSignature | None:
     """Return how one signature appears to an audience, or None if it must not appear there."""
     if audience not in AUDIENCES:
         raise UnknownAudience(audience)
-    if not signature.counts:
+    if not counts(signature):
         return None
     visibility = signature.visibility
     if visibility is Visibility.ADDRESSEES and audience in PUBLIC_AUDIENCES:
