@@ -310,13 +310,12 @@ def test_remind_unconfirmed_once_per_interval(smtp_app):
         sig.created_at -= timedelta(days=3)
     db.session.commit()
     smtp_app.smtp_sink.wait_for(3)
-    from petitions.signing import followup
-
-    assert followup.remind_unconfirmed(appeal, None) == 1  # not the fresh one, not the confirmed one
+    
+    assert signing.remind_unconfirmed(appeal, None) == 1  # not the fresh one, not the confirmed one
     db.session.commit()
-    assert followup.remind_unconfirmed(appeal, None) == 0  # once per REMIND_INTERVAL_DAYS
+    assert signing.remind_unconfirmed(appeal, None) == 0  # once per REMIND_INTERVAL_DAYS
     old.reminded_at -= timedelta(days=smtp_app.config["REMIND_INTERVAL_DAYS"] + 1)
-    assert followup.remind_unconfirmed(appeal, None) == 1
+    assert signing.remind_unconfirmed(appeal, None) == 1
     db.session.commit()
     messages = smtp_app.smtp_sink.wait_for(5)
     assert [m["To"] for m in messages[3:]] == ["old@example.org", "old@example.org"]

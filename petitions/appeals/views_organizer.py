@@ -12,7 +12,7 @@ from petitions.http import arg_int, parse_int
 from petitions.i18n import looks_like_language
 from petitions.privacy import accesslog
 from petitions.signing.rules import listed_signatures
-from petitions.signing import reconfirm as reconfirming
+from petitions.signing import operations as reconfirming
 from petitions.links import TokenError
 from petitions.members import services as membership
 from petitions.appeals import services

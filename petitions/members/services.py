@@ -13,10 +13,10 @@ from petitions.auth.models import User
 from petitions.extensions import db, utcnow
 from petitions.mail import sending
 from petitions import links as tokens
+from petitions.links import INVITE
 from petitions.urls import external_url
 from petitions.appeals.models import Appeal, AppealInvitation, AppealMember, IllegalTransition, Role
 
-INVITE = "appeal-invite"
 
 
 class InvitationError(Exception):

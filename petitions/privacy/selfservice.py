@@ -12,12 +12,12 @@ from petitions.appeals.models import AppealStatus
 from petitions.extensions import db, limiter, utcnow
 from petitions.mail import sending
 from petitions import links as tokens
+from petitions.links import SELF_SERVICE
 from petitions.signing import levels as verification
 from petitions.signing.models import Signature, SignerKind, Visibility
 from petitions.urls import external_url
 from petitions.signing.rules import counts, entry_for, offered_choices
 
-SELF_SERVICE = "privacy-self-service"
 
 
 class NotYours(Exception):

@@ -17,6 +17,7 @@ from sqlalchemy import or_, select
 from petitions.extensions import db
 from petitions.mail import sending
 from petitions import links as tokens
+from petitions.links import PROOF
 from petitions.signatories.dedupe import affiliation_key as _affiliation_key
 from petitions.urls import external_url
 from petitions.registry.models import Organization, OrganizationDomain
@@ -26,7 +27,6 @@ MATCH_SCORE = 88
 _SEGMENT_RE = re.compile(r"\s*(?:[,;/|()]|\s[-–—]\s|[–—])\s*")
 _DOMAIN_RE = re.compile(r"^(?=.{4,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{1,62}$")
 _FREE_MAIL_FILE = Path(__file__).with_name("free_mail_domains.txt")
-PROOF = "registry-proof"  # token purpose of the links that prove a domain or a contact address
 
 
 class RegistryError(ValueError):

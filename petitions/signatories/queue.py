@@ -14,7 +14,7 @@ from petitions.extensions import db
 from petitions.registry.models import Organization
 from petitions.signing.rules import OrganizerView, for_organizers
 from petitions.signatories.dedupe import THRESHOLD, find_duplicate_groups, similarity
-from petitions.signing.moderation import ModerationError
+from petitions.signing.models import ModerationError
 from petitions.signing.models import Level, Review, Signature, SignatureStatus
 from petitions.signatories.models import DuplicatePair, PairState
 

@@ -14,11 +14,11 @@ from petitions.registry.forms import ContactForm, DisputeForm, DomainForm, Organ
 from petitions.registry.models import Organization, OrganizationDomain
 from petitions.signing.rules import for_organizers
 from petitions.signatories import export as exporting
-from petitions.signing import followup, names, levels as verification
+from petitions.signing import names, operations, levels as verification
 from petitions.signatories import importing
 from petitions.signatories.parsing import ImportFormatError
 from petitions.signing.models import Level, Review, SignatureStatus
-from petitions.signing.moderation import ModerationError
+from petitions.signing.models import ModerationError
 from petitions.signatories import queue as services
 from petitions.signatories.forms import BulkForm, ImportForm
 
@@ -112,7 +112,7 @@ def remind(slug: str):
     appeal = appeal_for(slug, "moderate")
     if not ActionForm().validate_on_submit():
         abort(400)
-    sent = followup.remind_unconfirmed(appeal, current_user)
+    sent = operations.remind_unconfirmed(appeal, current_user)
     db.session.commit()
     flash(_("Reminders sent: %(n)d.", n=sent), "success")
     return redirect(url_for("review.queue", slug=slug), code=303)

@@ -1,4 +1,4 @@
-"""Signatures: confirmation, verification level, visibility and review state."""
+"""Signatures: confirmation, verification level, visibility and review state, with every move between states."""
 import enum
 from datetime import datetime
 
@@ -9,7 +9,6 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from petitions.appeals.models import Appeal, AppealRevision, enum_column
 from petitions.extensions import db, utcnow
-from petitions.signing.moderation import ModerationMixin
 
 
 class SignatureStatus(enum.Enum):
@@ -49,11 +48,18 @@ class SignatureStateError(Exception):
     """A signature state change that is not allowed."""
 
 
+class ModerationError(Exception):
+    """A moderation step that the signature's state does not allow."""
+
+
+REASON_MAX_LENGTH = 500  # of an organizer's reason for rejecting, or note when vouching
+
+
 # What names the signer: a change to any of them drops the levels earned for the old identity.
 IDENTITY_FIELDS = ("full_name", "affiliation", "kind", "organization_name", "signer_role")
 
 
-class Signature(ModerationMixin, db.Model):
+class Signature(db.Model):
     """One person's signature under one appeal."""
 
     __tablename__ = "signatures"
@@ -187,6 +193,79 @@ class Signature(ModerationMixin, db.Model):
             self.level = Level.EMAIL if self.email_hash is not None else Level.UNCONFIRMED
         self.organization_id, self.official = None, False
         self.vouched_by_id, self.vouched_at, self.vouch_note = None, None, ""
+
+    def note_mailed_again(self, when: datetime) -> None:
+        """Record that a link was mailed again: it throttles re-sends and restarts the expiry of a pending one."""
+        if self.status is not SignatureStatus.PENDING:
+            raise SignatureStateError("Only an unconfirmed signature is reminded.")
+        self.reminded_at = when
+
+    def note_reconfirmation_requested(self) -> None:
+        """Record that the signer was asked to sign the amended text."""
+        if self.status is not SignatureStatus.CONFIRMED:
+            raise SignatureStateError("Only a confirmed signature is asked to re-confirm.")
+        self.reconfirm_requested_at = utcnow()
+
+    def reconfirm(self, revision: AppealRevision) -> None:
+        """Move the signature to a (newer) revision of its appeal's text."""
+        if self.status is not SignatureStatus.CONFIRMED:
+            raise SignatureStateError(_l("This link does not match any current signature."))
+        if revision.appeal_id != self.appeal_id:
+            raise SignatureStateError("A signature moves only to a revision of its own appeal.")
+        self.revision_id, self.text_hash = revision.id, revision.content_hash
+
+    # --- moderation: organizer decisions, each refusing what the state does not allow ---------------
+
+    def _ensure_present(self) -> None:
+        if self.status is SignatureStatus.WITHDRAWN:
+            raise ModerationError("This signature was withdrawn by its signer.")
+
+    def approve(self, user) -> None:
+        """Mark the signature as checked and fine."""
+        self._ensure_present()
+        self.review, self.review_reason = Review.APPROVED, ""
+        self.reviewed_by_id, self.reviewed_at = user.id, utcnow()
+
+    def reject(self, user, reason: str) -> None:
+        """Hide the signature from lists and the PDF, keeping it with the reason."""
+        self._ensure_present()
+        reason = " ".join((reason or "").split())
+        if not reason:
+            raise ModerationError("Give a reason for rejecting: other organizers will read it.")
+        self.review, self.review_reason = Review.REJECTED, reason[:REASON_MAX_LENGTH]
+        self.reviewed_by_id, self.reviewed_at = user.id, utcnow()
+
+    def vouch(self, user, note: str = "") -> None:
+        """Record that an organizer knows this person signed; an unconfirmed signature becomes confirmed."""
+        self._ensure_present()
+        if self.review is Review.REJECTED:
+            raise ModerationError("A rejected signature cannot be vouched for; approve it first.")
+        if self.status is SignatureStatus.PENDING:
+            self.status, self.confirmed_at = SignatureStatus.CONFIRMED, utcnow()
+        if self.level is not Level.OFFICIAL:
+            self.level = Level.VOUCHED
+        self.vouched_by_id, self.vouched_at = user.id, utcnow()
+        self.vouch_note = " ".join((note or "").split())[:REASON_MAX_LENGTH]
+
+    def merge_into(self, primary: "Signature") -> None:
+        """Count this signature as the same person as `primary`; both records stay."""
+        self._ensure_present()
+        primary._ensure_present()
+        if primary.id == self.id:
+            raise ModerationError("A signature cannot be merged into itself.")
+        if primary.appeal_id != self.appeal_id:
+            raise ModerationError("Only signatures of the same appeal can be merged.")
+        if self.merged_into_id is not None:
+            raise ModerationError("This signature is already merged into another one.")
+        if primary.merged_into_id is not None:
+            raise ModerationError("Merge into the signature that the other one was merged into.")
+        self.merged_into_id = primary.id
+
+    def unmerge(self) -> None:
+        """Count the signature on its own again."""
+        if self.merged_into_id is None:
+            raise ModerationError("This signature is not merged.")
+        self.merged_into_id = None
 
     def identity_changed(self) -> bool:
         """Tell whether name or affiliation changed since the signature was loaded."""
