@@ -272,15 +272,6 @@ class Signature(db.Model):
         state = inspect(self)
         return any(state.attrs[key].history.has_changes() for key in IDENTITY_FIELDS)
 
-    @property
-    def display_line(self) -> str:
-        """Return the "Name – Affiliation" line (or the organization's line) shown to the signer."""
-        if self.for_organization:
-            from petitions.i18n import organization_line
-
-            return organization_line(self.organization_name, self.full_name, self.signer_role)
-        return f"{self.full_name} – {self.affiliation}" if self.affiliation else self.full_name
-
 
 @event.listens_for(Session, "before_flush")
 def _identity_changes_drop_levels(session, flush_context, instances) -> None:

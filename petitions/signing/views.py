@@ -9,6 +9,7 @@ from petitions.extensions import db, limiter
 from petitions.links import TokenError
 from petitions.signing import operations
 from petitions.signing.forms import ConfirmForm, ResendForm, SignForm, WithdrawForm
+from petitions.signing.rules import signer_line, signer_text
 from petitions.translations.public import signing_language
 
 bp = Blueprint("signatures", __name__)
@@ -18,6 +19,10 @@ bp = Blueprint("signatures", __name__)
 def withdrawal_link(signature) -> str:
     """Give mail templates the withdrawal link of a signature."""
     return operations.withdrawal_link(signature)
+
+
+bp.add_app_template_global(signer_line, "signer_line")  # the signer's own line on their pages
+bp.add_app_template_global(signer_text, "signer_text")  # and in their mails
 
 
 def _sign_limit():
