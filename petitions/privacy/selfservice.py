@@ -10,7 +10,8 @@ from sqlalchemy import select
 from petitions import audit, crypto
 from petitions.appeals.models import AppealStatus
 from petitions.extensions import db, limiter, utcnow
-from petitions.mail import sending
+from petitions.mail import outbox, sending
+from petitions.pdf import jobs
 from petitions import links as tokens
 from petitions.links import SELF_SERVICE
 from petitions.signing import levels as verification
@@ -192,9 +193,6 @@ def forget_copies(signature: Signature) -> int:
 
     Call before the row is erased or scrubbed; return how many stored PDF versions were removed.
     """
-    from petitions.mail import outbox
-    from petitions.pdf import jobs
-
     address = crypto.decrypt(signature.email_encrypted) if signature.email_encrypted else None
     removed = jobs.forget_signature(signature)
     outbox.forget(address, [signature.full_name], {r.sha256 for r in removed})

@@ -33,9 +33,20 @@ def _resend_limit():
     return current_app.config["RESEND_RATE_LIMIT"]
 
 
-def _link_refused(exc: TokenError):
-    return render_template("public/message.html", title=_l("This link does not work"), message=str(exc)), \
-        410 if exc.expired else 400
+def _until_pressed(token: str, load, form, template: str, context=lambda signature: {}):
+    """Return (signature, None) once the link page's button is pressed, else (None, the page or the refusal).
+
+    Only the button's POST acts, since mail scanners open links by themselves.
+    """
+    try:
+        signature = load(token)
+    except TokenError as exc:
+        return None, (render_template("public/message.html", title=_l("This link does not work"),
+                                      message=str(exc)), 410 if exc.expired else 400)
+    if form.validate_on_submit():
+        return signature, None
+    return None, render_template(template, signature=signature, appeal=signature.appeal, form=form,
+                                 **context(signature))
 
 
 @bp.post("/a/<slug>/sign")
@@ -66,14 +77,10 @@ def thanks(slug: str):
 
 @bp.route("/confirm/<token>", methods=["GET", "POST"])
 def confirm(token: str):
-    """Show a Confirm button; only its POST confirms, since mail scanners open links by themselves."""
-    form = ConfirmForm()
-    try:
-        signature = operations.signature_for_token(token)
-    except TokenError as exc:
-        return _link_refused(exc)
-    if not form.validate_on_submit():
-        return render_template("public/confirm.html", signature=signature, appeal=signature.appeal, form=form)
+    """Show a Confirm button; only its POST confirms."""
+    signature, page = _until_pressed(token, operations.signature_for_token, ConfirmForm(), "public/confirm.html")
+    if page is not None:
+        return page
     try:
         signature, changed = operations.confirm(token)
     except (operations.SigningClosed, operations.SignatureStateError) as exc:
@@ -86,14 +93,11 @@ def confirm(token: str):
 
 @bp.route("/withdraw/<token>", methods=["GET", "POST"])
 def withdraw(token: str):
-    """Show a Withdraw button; only its POST withdraws, since mail scanners open links by themselves."""
-    form = WithdrawForm()
-    try:
-        signature = operations.signature_for_withdrawal(token)
-    except TokenError as exc:
-        return _link_refused(exc)
-    if not form.validate_on_submit():
-        return render_template("signer/withdraw.html", signature=signature, appeal=signature.appeal, form=form)
+    """Show a Withdraw button; only its POST withdraws."""
+    signature, page = _until_pressed(token, operations.signature_for_withdrawal, WithdrawForm(),
+                                     "signer/withdraw.html")
+    if page is not None:
+        return page
     appeal = signature.appeal
     operations.withdraw(token)
     db.session.commit()
@@ -118,24 +122,22 @@ def resend(slug: str):
                                      "we have sent the confirmation link again."))
 
 
+def _changes_since_signed(signature) -> dict:
+    old = signature.revision.content if signature.revision else {}
+    return {"changes": content_diff(old, signature.appeal.published_revision.content)}
+
+
 @bp.route("/reconfirm/<token>", methods=["GET", "POST"])
 def reconfirm(token: str):
     """Show what changed and a button; only the POST re-confirms."""
-    form = ConfirmForm()
+    signature, page = _until_pressed(token, operations.signature_for_reconfirmation, ConfirmForm(),
+                                     "public/reconfirm.html", _changes_since_signed)
+    if page is not None:
+        return page
     try:
-        signature = operations.signature_for_reconfirmation(token)
+        operations.reconfirm(token)
     except TokenError as exc:
-        return _link_refused(exc)
-    if form.validate_on_submit():
-        try:
-            operations.reconfirm(token)
-        except TokenError as exc:
-            return render_template("public/message.html", title=_l("Not confirmed"), message=str(exc)), 409
-        db.session.commit()
-        return render_template("public/message.html", title=_l("Thank you"),
-                               message=_l("Your signature now stands under the amended text."),
-                               appeal=signature.appeal)
-    old = signature.revision.content if signature.revision else {}
-    changes = content_diff(old, signature.appeal.published_revision.content)
-    return render_template("public/reconfirm.html", signature=signature, appeal=signature.appeal,
-                           changes=changes, form=form)
+        return render_template("public/message.html", title=_l("Not confirmed"), message=str(exc)), 409
+    db.session.commit()
+    return render_template("public/message.html", title=_l("Thank you"),
+                           message=_l("Your signature now stands under the amended text."), appeal=signature.appeal)
