@@ -142,10 +142,7 @@ def correct(signature: Signature, full_name: str, affiliation: str, country: str
                                          organization_name=organization_name, signer_role=signer_role)
     if changed:
         verification.redescribe_corrected(signature)
-    changes = {"country": country, "visibility": Visibility(visibility)}
-    for key in [k for k, v in changes.items() if getattr(signature, k) != v]:
-        setattr(signature, key, changes[key])
-        changed.append(key)
+    changed += signature.correct_listing(country, Visibility(visibility))
     if changed:
         # Only field names: the audit log itself must not become a second copy of personal data.
         audit.record("signature.corrected_by_signer", signature.appeal, actor=None, signature=signature.id, fields=changed,

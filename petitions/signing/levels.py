@@ -70,7 +70,7 @@ def on_confirm(signature: Signature) -> None:
     if signature.status is not SignatureStatus.CONFIRMED or signature.level not in _RAISABLE:
         return
     email = crypto.decrypt(signature.email_encrypted) if signature.email_encrypted else None
-    signature.level = level_for(signature, email)
+    signature.take_proven_level(level_for(signature, email))
 
 
 def level_for(signature: Signature, email: str | None, trusted: list[int] | None = None) -> Level:
@@ -105,7 +105,7 @@ def recheck(appeal: Appeal, org: Organization) -> int:
     raised = 0
     for start in range(0, len(ids), 500):
         for signature in db.session.scalars(select(Signature).where(Signature.id.in_(ids[start:start + 500]))):
-            signature.organization_id = org.id
+            signature.link_organization(org.id)
             if signature.status is SignatureStatus.CONFIRMED:
                 before = signature.level
                 on_confirm(signature)
@@ -128,7 +128,7 @@ def reassess(org: Organization | None = None, appeal: Appeal | None = None) -> i
                 trusted[signature.appeal_id] = registry.trusted_ids(signature.appeal)
             email = crypto.decrypt(signature.email_encrypted) if signature.email_encrypted else None
             if level_for(signature, email, trusted[signature.appeal_id]) is not signature.level:
-                signature.level = Level.EMAIL if email is not None else Level.UNCONFIRMED
+                signature.take_proven_level(Level.EMAIL if email is not None else Level.UNCONFIRMED)
                 dropped += 1
     return dropped
 

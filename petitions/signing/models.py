@@ -194,6 +194,28 @@ class Signature(db.Model):
         self.organization_id, self.official = None, False
         self.vouched_by_id, self.vouched_at, self.vouch_note = None, None, ""
 
+    def correct_listing(self, country: str, visibility: Visibility) -> list[str]:
+        """Change the country and who may see the name; return the fields changed."""
+        if self.status is SignatureStatus.WITHDRAWN:
+            raise SignatureStateError("A withdrawn signature has nothing left to correct.")
+        wanted = {"country": country, "visibility": visibility}
+        changed = [key for key, value in wanted.items() if getattr(self, key) != value]
+        for key in changed:
+            setattr(self, key, wanted[key])
+        return changed
+
+    def take_proven_level(self, level: Level) -> None:
+        """Set the level that the address and the registry prove now (raised on confirmation, dropped with a proof)."""
+        if level in (Level.DOMAIN, Level.OFFICIAL) and self.status is not SignatureStatus.CONFIRMED:
+            raise SignatureStateError("Only a confirmed signature is verified by a domain or a contact.")
+        self.level = level
+
+    def link_organization(self, organization_id: int) -> None:
+        """Tie the signature to the registry entry its affiliation names; a level waits for the proof."""
+        if self.status is SignatureStatus.WITHDRAWN:
+            raise SignatureStateError("A withdrawn signature names no organization.")
+        self.organization_id = organization_id
+
     def note_mailed_again(self, when: datetime) -> None:
         """Record that a link was mailed again: it throttles re-sends and restarts the expiry of a pending one."""
         if self.status is not SignatureStatus.PENDING:
