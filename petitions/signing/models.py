@@ -109,7 +109,7 @@ class Signature(db.Model):
     reminded_at: Mapped[datetime | None]
     reconfirm_requested_at: Mapped[datetime | None]
     withdrawn_at: Mapped[datetime | None]
-    # How an anonymous signature appears, fixed when the signer chose anonymity (privacy/visibility.py).
+    # How an anonymous signature appears, fixed when the signer chose anonymity (signing/rules.py).
     anonymous_display: Mapped[str | None] = mapped_column(String(20))
     # Who signs: a person, or a person (full_name, signer_role) on behalf of an organization.
     kind: Mapped[SignerKind] = enum_column(SignerKind, default=SignerKind.PERSON)

@@ -162,7 +162,7 @@ def counted_organizations(appeal: Appeal) -> int:
     """Return how many of the signatures that count were made on behalf of an organization."""
     return db.session.scalar(select(func.count()).select_from(Signature).where(
         Signature.appeal_id == appeal.id, counting_clause(),
-        # A registered organization's name typed as the full name signs as the body too (verification.derived).
+        # A registered organization's name typed as the full name signs as the body too (levels.derived).
         (Signature.kind == SignerKind.ORGANIZATION) | (Signature.level == Level.OFFICIAL))) or 0
 
 
