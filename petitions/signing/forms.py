@@ -100,6 +100,14 @@ class SignForm(PersonFieldsMixin, FlaskForm):
         if field.data not in self.offered:
             raise ValidationError(_l("Choose one of the offered options."))
 
+    def signer(self) -> dict:
+        """Return what the signer typed and chose, as operations.sign takes it."""
+        return {name: getattr(self, name).data for name in SIGNER_FIELDS}
+
+
+# The sign form's fields that operations.sign stores (e-mail and consent aside).
+SIGNER_FIELDS = ("full_name", "affiliation", "country", "kind", "organization_name", "signer_role", "visibility")
+
 
 
 class ConfirmForm(FlaskForm):

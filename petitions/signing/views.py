@@ -60,10 +60,7 @@ def sign(slug: str):
                                message=_l("This appeal no longer collects signatures."), appeal=appeal), 409
     if not form.validate():
         return render_appeal_page(appeal, form, status=422)
-    operations.sign(appeal, form.full_name.data, form.affiliation.data, form.email.data,
-                    language=signing_language(appeal), visibility=form.visibility.data, country=form.country.data,
-                    kind=form.kind.data, organization_name=form.organization_name.data,
-                    signer_role=form.signer_role.data)
+    operations.sign(appeal, email=form.email.data, language=signing_language(appeal), **form.signer())
     db.session.commit()
     return redirect(url_for("signatures.thanks", slug=appeal.slug, lang=request.args.get("lang")), code=303)
 
