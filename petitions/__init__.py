@@ -104,14 +104,12 @@ def _register_blueprints(app: Flask) -> None:
     from petitions.appeals.views_public import bp as public_bp
     from petitions.auth.views import bp as auth_bp
     from petitions.mail.outbox import bp as outbox_bp
-    from petitions.signing.reconfirm import bp as reconfirm_bp
     from petitions.signing.views import bp as signatures_bp
     from petitions.webfonts import bp as fonts_bp
     from petitions.i18n.catalogs import translate_command
     from petitions.translations.views_organizer import bp as translations_bp
     from petitions.pdf.views import bp as pdfs_bp
     from petitions.pdf.verify import bp as verify_bp
-    from petitions.signing import views_signer  # noqa: F401  (adds withdraw and resend to the signatures blueprint)
     from petitions.signatories.views import bp as review_bp
     from petitions.registry.views import bp as organizations_bp
     from petitions.registry.views_organizer import bp as registry_bp
@@ -119,7 +117,6 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(public_bp)
     app.register_blueprint(signatures_bp)
-    app.register_blueprint(reconfirm_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(organizer_bp)
     app.register_blueprint(translations_bp)

@@ -1,10 +1,28 @@
-"""Signed, expiring tokens for links in e-mails; one salt per purpose."""
-from flask_babel import lazy_gettext as _l
+"""Every signed, expiring link the app mails: its purposes (one salt each) and the tokens bound to a signature."""
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from petitions.extensions import db
+from petitions.signing.models import Signature
+
+# Purposes: a token made for one is refused by every other.
 CONFIRM = "signature-confirm"
 WITHDRAW = "signature-withdraw"
+RECONFIRM = "signature-reconfirm"
+REGISTER = "account-register"
+INVITE = "appeal-invite"
+PROOF = "registry-proof"  # links that prove an organization's domain or contact address
+SELF_SERVICE = "privacy-self-service"
+# How long a link of each purpose works: the setting that says it.
+MAX_AGE_SETTING = {
+    CONFIRM: "CONFIRM_TOKEN_MAX_AGE", WITHDRAW: "WITHDRAW_TOKEN_MAX_AGE", RECONFIRM: "RECONFIRM_TOKEN_MAX_AGE",
+    REGISTER: "REGISTER_TOKEN_MAX_AGE", INVITE: "INVITATION_MAX_AGE", PROOF: "REGISTRY_PROOF_MAX_AGE",
+    SELF_SERVICE: "SELF_SERVICE_TOKEN_MAX_AGE",
+}
+PURPOSES = tuple(MAX_AGE_SETTING)
+# A prefix of the keyed address hash: enough to bind a link to the address, too short to recognise it.
+HASH_PREFIX = 16
 
 
 class TokenError(Exception):
@@ -19,15 +37,21 @@ def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"])
 
 
+def max_age(purpose: str) -> int:
+    """Return how many seconds a link of this purpose works."""
+    return current_app.config[MAX_AGE_SETTING[purpose]]
+
+
 def make_token(purpose: str, payload: dict) -> str:
     """Sign a payload for one purpose."""
     return _serializer().dumps(payload, salt=purpose)
 
 
-def read_token(purpose: str, token: str, max_age: int) -> dict:
+def read_token(purpose: str, token: str, max_age_seconds: int | None = None) -> dict:
     """Return the payload, or raise TokenError with a message a person can act on."""
     try:
-        payload = _serializer().loads(token, salt=purpose, max_age=max_age)
+        payload = _serializer().loads(token, salt=purpose,
+                                      max_age=max_age(purpose) if max_age_seconds is None else max_age_seconds)
     except SignatureExpired:
         raise TokenError(_l("This link has expired. Sign again to get a new one."), expired=True) from None
     except BadSignature:
@@ -35,3 +59,18 @@ def read_token(purpose: str, token: str, max_age: int) -> dict:
     if not isinstance(payload, dict):
         raise TokenError(_l("This link is not valid."))
     return payload
+
+
+def signature_token(purpose: str, signature: Signature, **extra) -> str:
+    """Sign a link to one signature, bound to its address: it stops working once the address is deleted."""
+    return make_token(purpose, {"s": signature.id, "h": (signature.email_hash or "")[:HASH_PREFIX], **extra})
+
+
+def signature_of_token(purpose: str, token: str, refused: str) -> tuple[Signature, dict]:
+    """Return the signature a link points to and the link's payload, or raise TokenError(refused)."""
+    payload = read_token(purpose, token)
+    signature = db.session.get(Signature, payload["s"]) if isinstance(payload.get("s"), int) else None
+    # The hash goes with the address at withdrawal, so an old link stops matching by itself.
+    if signature is None or not signature.email_hash or signature.email_hash[:HASH_PREFIX] != payload.get("h"):
+        raise TokenError(refused)
+    return signature, payload

@@ -13,7 +13,7 @@ from petitions.extensions import db
 from petitions.pdf import jobs
 from petitions.pdf.models import JobStatus
 from petitions.signatories import importing
-from petitions.signing import reconfirm, operations as signing
+from petitions.signing import operations as signing
 from petitions import links as tokens
 
 OLD_BODY = "We ask you to release the journalists arrested in March."
@@ -74,9 +74,9 @@ def test_each_text_comes_with_its_own_signatories_and_the_totals_add_up(appeal):
     db.session.commit()
     amend(appeal, body=NEW_BODY, demands=["Drop every charge."])
     # One signer of revision 2 confirms the amended text through the mailed link.
-    token = tokens.make_token(reconfirm.RECONFIRM, {"s": second[0].id, "r": appeal.published_revision_id,
+    token = tokens.make_token(tokens.RECONFIRM, {"s": second[0].id, "r": appeal.published_revision_id,
                                                     "h": second[0].email_hash[:16]})
-    reconfirm.reconfirm(token)
+    signing.reconfirm(token)
     db.session.commit()
     assert {s.revision.number for s in first} == {1} and second[0].revision.number == 3
 

@@ -18,6 +18,7 @@ from petitions.signatories.models import DuplicatePair, PairState
 from petitions.signing import operations as signing
 from petitions.signing import levels as verification
 from petitions.signing.models import Level, Review, Signature, SignatureStatus
+from petitions.signing.rules import counted_signatures
 
 from .conftest import csrf_token, new_appeal
 
@@ -77,7 +78,7 @@ def test_reject_needs_a_reason_and_hides_the_signature_from_list_count_and_pdf(t
     assert (done, problems) == (1, [])
     assert spam.review is Review.REJECTED and spam.review_reason == "Advertising, not a person"
     assert spam.reviewed_by_id == owner.id and spam.reviewed_at
-    assert appeals.confirmed_signatures(appeal) == [keep]
+    assert counted_signatures(appeal) == [keep]
     assert appeals.signature_counts([appeal.id])[appeal.id]["confirmed"] == 1
     assert verification.level_summary(appeal)[Level.EMAIL] == 1
     assert db.session.get(Signature, spam.id) is not None  # kept, with its reason
@@ -126,7 +127,7 @@ def test_scan_merge_counts_a_person_once_and_keeps_both_records(team):
     db.session.commit()
     assert kept is latin and cyrillic.merged_into_id == latin.id and first.state is PairState.MERGED
     assert db.session.get(Signature, cyrillic.id) is not None
-    assert {s.id for s in appeals.confirmed_signatures(appeal)} == {latin.id, relative.id}
+    assert {s.id for s in counted_signatures(appeal)} == {latin.id, relative.id}
     assert appeals.signature_counts([appeal.id])[appeal.id]["confirmed"] == 2
     assert verification.level_summary(appeal)[Level.EMAIL] == 2  # latin and the relative; not the merged one
     with pytest.raises(review.ModerationError, match="already merged"):
@@ -160,7 +161,7 @@ def test_merge_keeps_the_better_verified_record_and_repoints_earlier_merges(team
                                                       DuplicatePair.second_id == c.id))
     assert review.merge(appeal, owner, ac.id) is c
     assert (a.merged_into_id, b.merged_into_id) == (c.id, c.id)
-    assert [s.id for s in appeals.confirmed_signatures(appeal)] == [c.id]
+    assert [s.id for s in counted_signatures(appeal)] == [c.id]
 
 
 def test_queue_filters_and_keyset_pages(team):
@@ -309,13 +310,12 @@ def test_remind_unconfirmed_once_per_interval(smtp_app):
         sig.created_at -= timedelta(days=3)
     db.session.commit()
     smtp_app.smtp_sink.wait_for(3)
-    from petitions.signing import followup
-
-    assert followup.remind_unconfirmed(appeal, None) == 1  # not the fresh one, not the confirmed one
+    
+    assert signing.remind_unconfirmed(appeal, None) == 1  # not the fresh one, not the confirmed one
     db.session.commit()
-    assert followup.remind_unconfirmed(appeal, None) == 0  # once per REMIND_INTERVAL_DAYS
+    assert signing.remind_unconfirmed(appeal, None) == 0  # once per REMIND_INTERVAL_DAYS
     old.reminded_at -= timedelta(days=smtp_app.config["REMIND_INTERVAL_DAYS"] + 1)
-    assert followup.remind_unconfirmed(appeal, None) == 1
+    assert signing.remind_unconfirmed(appeal, None) == 1
     db.session.commit()
     messages = smtp_app.smtp_sink.wait_for(5)
     assert [m["To"] for m in messages[3:]] == ["old@example.org", "old@example.org"]

@@ -1,4 +1,6 @@
 """Signing and confirming through the service layer, with mail over real SMTP."""
+from datetime import timedelta
+
 import pytest
 from flask_mail import Message
 from sqlalchemy import func, select
@@ -9,9 +11,11 @@ from petitions.extensions import db
 from petitions.mail import sending
 from petitions.signing import operations as services
 from petitions import links as tokens
-from petitions.signing.models import Signature, SignatureStatus
+from petitions.signing.models import Signature, SignatureStateError, SignatureStatus
+from petitions.signing import names
 
 from .conftest import LINK_RE, message_text, new_appeal
+from .i18n_data import ORIGINAL, VERSIONS, multilingual_appeal
 
 
 @pytest.fixture
@@ -157,3 +161,43 @@ def test_signature_survives_a_mail_server_outage(make_app):
         assert count(appeal) == 1
         db.session.remove()
         db.engine.dispose()
+
+
+def test_reminder_mail_is_built_like_every_signer_mail_in_the_version_read(smtp_app):
+    appeal, _owner = multilingual_appeal(("ru",))
+    sig = services.sign(appeal, "Ольга Смирнова", "", "olga@example.org", language="ru").signature
+    sig.created_at -= timedelta(days=3)  # reminders skip signatures younger than an hour
+    db.session.commit()
+    smtp_app.smtp_sink.wait_for(1)
+    assert services.remind_unconfirmed(appeal, None) == 1
+    db.session.commit()
+    reminder = smtp_app.smtp_sink.wait_for(2)[1]
+    # The subject names the appeal as the signer read it, not in the original's words.
+    assert VERSIONS["ru"]["title"] in reminder["Subject"] and ORIGINAL["title"] not in reminder["Subject"]
+    assert "/withdraw/" in message_text(reminder)  # the footer every signer mail carries
+    assert sig.reminded_at is not None
+
+
+def test_sign_cleans_names_on_every_path(appeal):
+    sig = services.sign(appeal, "  Leyla\u00a0 Yunus ", " Institute  for Peace ", "leyla@example.org",
+                        country=" Azerbaijan ").signature
+    assert (sig.full_name, sig.affiliation, sig.country) == ("Leyla Yunus", "Institute for Peace", "Azerbaijan")
+    with pytest.raises(names.InvalidName):
+        services.sign(appeal, "Leyla\u202e Yunus", "", "other@example.org")
+    assert count(appeal) == 1
+
+
+def test_reminder_and_reconfirmation_moves_refuse_the_wrong_state(appeal):
+    sig = services.sign(appeal, "Leyla Yunus", "", "leyla@example.org").signature
+    with pytest.raises(SignatureStateError):
+        sig.reconfirm(appeal.published_revision)  # not confirmed yet: nothing to move
+    with pytest.raises(SignatureStateError):
+        sig.note_reconfirmation_requested()
+    sig.confirm()
+    with pytest.raises(SignatureStateError):
+        sig.note_mailed_again(sig.confirmed_at)  # a confirmed signature is not reminded
+    sig.reconfirm(appeal.published_revision)
+    assert (sig.revision_id, sig.text_hash) == (appeal.published_revision_id, appeal.published_revision.content_hash)
+    sig.withdraw()
+    with pytest.raises(SignatureStateError):
+        sig.reconfirm(appeal.published_revision)

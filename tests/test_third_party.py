@@ -8,7 +8,6 @@ from petitions.auth.services import register_user
 from petitions.extensions import db
 from petitions.mail import sending
 from petitions.privacy import selfservice
-from petitions.signing import followup
 from petitions.signing import operations as signing
 
 from .browser import chromium, live_server
@@ -40,7 +39,6 @@ def site(make_app):
         from petitions.appeals import services as drafting
         from petitions.members.models import Role
         from petitions.auth.services import REGISTER
-        from petitions.signing import reconfirm
         from petitions import links as tokens
 
         invitation = membership.invite(appeal, owner, "co@example.org", Role.EDITOR)
@@ -59,8 +57,8 @@ def site(make_app):
         values = {
             "members.accept_invitation:token": tokens.make_token(membership.INVITE, {"i": invitation.id}),
             "auth.finish_registration:token": tokens.make_token(REGISTER, {"e": "new.organizer@example.org"}),
-            "reconfirm.reconfirm:token": tokens.make_token(
-                reconfirm.RECONFIRM, {"s": first_signer.id, "r": appeal.published_revision_id,
+            "signatures.reconfirm:token": tokens.make_token(
+                tokens.RECONFIRM, {"s": first_signer.id, "r": appeal.published_revision_id,
                                       "h": first_signer.email_hash[:16]}),
             "slug": appeal.slug,
             "signature_id": pending.id,
@@ -69,7 +67,7 @@ def site(make_app):
             "outbox.show:name": sorted(os.listdir(sending.outbox_dir()))[-1],
             "rest": "nothing-here",
             "lang": "ru",
-            "signatures.withdraw:token": followup.withdrawal_token(pending),
+            "signatures.withdraw:token": signing.withdrawal_token(pending),
             "organizations.prove:token": registry.domain_proof_token(bar.domains[0]),
             "document_id": "no-such-document",
             "fonts.font:name": "DejaVuSans.ttf",

@@ -11,9 +11,9 @@ from petitions.appeals import services as appeals
 from petitions.audit.models import AuditEvent
 from petitions.auth.services import register_user
 from petitions.extensions import db
-from petitions.signing import followup
 from petitions.signing import operations as signing
 from petitions.signing.models import SignatureStatus
+from petitions.signing.rules import counted_signatures
 
 from .conftest import csrf_token, message_text, new_appeal
 
@@ -53,7 +53,7 @@ def test_every_mail_carries_a_withdrawal_link(smtp_app, appeal):
     sig.reminded_at -= timedelta(days=30)
     sig.status = SignatureStatus.PENDING  # only pending signatures get reminders
     db.session.commit()
-    followup.remind_unconfirmed(appeal, None)
+    signing.remind_unconfirmed(appeal, None)
     db.session.commit()
     messages = smtp_app.smtp_sink.wait_for(4)
     assert [m["Subject"].split(":")[0].strip() for m in messages] == [
@@ -68,7 +68,7 @@ def test_withdraw_get_shows_a_button_and_only_post_withdraws(smtp_app, appeal):
     db.session.commit()
     signing.confirm(signing.confirmation_token(sig))
     db.session.commit()
-    assert [s.id for s in appeals.confirmed_signatures(appeal)] == [sig.id]
+    assert [s.id for s in counted_signatures(appeal)] == [sig.id]
     [msg] = smtp_app.smtp_sink.wait_for(1)
     url = path_of(WITHDRAW_RE.search(message_text(msg)).group(0))
     client = smtp_app.test_client()
@@ -84,7 +84,7 @@ def test_withdraw_get_shows_a_button_and_only_post_withdraws(smtp_app, appeal):
     db.session.refresh(sig)
     assert sig.status is SignatureStatus.WITHDRAWN and sig.withdrawn_at
     assert sig.email_hash is None and sig.email_encrypted is None
-    assert appeals.confirmed_signatures(appeal) == []
+    assert counted_signatures(appeal) == []
     assert appeals.signature_counts([appeal.id])[appeal.id]["confirmed"] == 0
     assert db.session.scalar(select(AuditEvent.action).where(AuditEvent.appeal_id == appeal.id)) \
         == "signature.withdrawn"
@@ -103,7 +103,7 @@ def test_withdrawn_signature_leaves_the_pdf(smtp_app, appeal):
     db.session.commit()
     for sig in (stay, leave):
         signing.confirm(signing.confirmation_token(sig))
-    followup.withdraw(followup.withdrawal_token(leave))
+    signing.withdraw(signing.withdrawal_token(leave))
     db.session.commit()
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(render_appeal_pdf(appeal))).pages)
     assert "Lalə Rzayeva" in text and "Bağırov" not in text
@@ -112,7 +112,7 @@ def test_withdrawn_signature_leaves_the_pdf(smtp_app, appeal):
 def test_bad_withdrawal_links_get_4xx(smtp_app, appeal):
     sig = signing.sign(appeal, "X Y", "", "xy@example.org").signature
     db.session.commit()
-    token = followup.withdrawal_token(sig)
+    token = signing.withdrawal_token(sig)
     client = smtp_app.test_client()
     assert client.get("/withdraw/garbage").status_code == 400
     # A confirmation token is not a withdrawal token (each purpose has its own salt).

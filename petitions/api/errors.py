@@ -1,5 +1,11 @@
 """JSON errors for the API: {"error": {"status", "code", "message"}} with the matching HTTP status."""
+import json
+import logging
+
+from flask import Response
 from werkzeug.exceptions import HTTPException
+
+from petitions.extensions import db
 
 CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 429: "too_many_requests",
          500: "internal_error"}
@@ -15,10 +21,14 @@ class ApiError(Exception):
         self.code = code or CODES.get(status, "error")
 
 
+def as_json(body: dict, status: int = 200) -> Response:
+    """Return UTF-8 JSON (names in any script stay readable)."""
+    return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")), status=status,
+                    mimetype="application/json")
+
+
 def error_response(status: int, message: str, code: str | None = None, headers: dict | None = None):
     """Return the JSON body and status of an error."""
-    from petitions.api.v1 import as_json
-
     response = as_json({"error": {"status": status, "code": code or CODES.get(status, "error"), "message": message}},
                        status)
     for key, value in (headers or {}).items():
@@ -41,10 +51,6 @@ def register(bp) -> None:
 
     @bp.errorhandler(Exception)
     def _unexpected(exc: Exception):
-        import logging
-
-        from petitions.extensions import db
-
         logging.getLogger(__name__).exception("unhandled API error")
         db.session.rollback()
         return error_response(500, "Something went wrong on our side.")

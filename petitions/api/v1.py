@@ -1,7 +1,5 @@
 """API v1: appeals and their public signatory lists (exactly what the public page shows)."""
-import json
-
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, current_app, request
 from sqlalchemy import select
 
 from petitions.extensions import db
@@ -11,7 +9,7 @@ from petitions.appeals.models import Appeal, AppealStatus
 from petitions.signing.rules import counted_organizations, counted_total, listed_signatures
 from petitions.urls import external_url
 from petitions.api import errors
-from petitions.api.errors import ApiError
+from petitions.api.errors import ApiError, as_json
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 errors.register(bp)
@@ -30,12 +28,6 @@ def _public_appeal(slug: str) -> Appeal:
     if appeal is None or appeal.status is AppealStatus.DRAFT:
         raise ApiError(404, f"No public appeal with the slug {slug!r}.")
     return appeal
-
-
-def as_json(body: dict, status: int = 200) -> Response:
-    """Return UTF-8 JSON (names in any script stay readable)."""
-    return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")), status=status,
-                    mimetype="application/json")
 
 
 def _iso(value):

@@ -1,6 +1,7 @@
 """Server-rendered SVG charts: no script, no third party; the numbers are also given as text."""
 from datetime import date, timedelta
 
+from flask import g
 from flask_babel import format_date, gettext as _
 from markupsafe import Markup, escape
 from sqlalchemy import func, select
@@ -77,7 +78,5 @@ def bar_chart(values: list[int], width: int = 240, height: int = 48, label: str 
 
 def _next_id() -> int:
     """Return a number unique within the request, so that several charts on one page keep their own labels."""
-    from flask import g
-
     g.chart_ids = getattr(g, "chart_ids", 0) + 1
     return g.chart_ids

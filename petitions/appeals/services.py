@@ -16,9 +16,9 @@ from petitions.auth.models import User
 from petitions.extensions import db, utcnow
 from petitions.http import parse_int
 from petitions.members.models import AppealInvitation, AppealMember
-from petitions.signing.models import Review, Signature, SignatureStatus
+from petitions.signing.models import Signature, SignatureStatus
 from petitions.signing.names import LETTER_ALLOWED, refused_character
-from petitions.signing.rules import counted_signatures
+from petitions.signing.rules import counted_signatures, standing_clause
 from petitions.translations.models import AppealTranslation
 
 
@@ -182,11 +182,6 @@ def close_appeal(appeal: Appeal) -> None:
     appeal.close()
 
 
-def confirmed_signatures(appeal: Appeal) -> list[Signature]:
-    """Return the signatures that count (confirmed, not rejected, not merged), in the order they confirmed."""
-    return counted_signatures(appeal)
-
-
 def signature_counts(appeal_ids: list[int]) -> dict[int, dict[str, int]]:
     """Count signatures per appeal and status in one query."""
     counts: dict[int, dict[str, int]] = {i: {s.value: 0 for s in SignatureStatus} for i in appeal_ids}
@@ -194,8 +189,7 @@ def signature_counts(appeal_ids: list[int]) -> dict[int, dict[str, int]]:
         return counts
     rows = db.session.execute(
         select(Signature.appeal_id, Signature.status, func.count())
-        .where(Signature.appeal_id.in_(appeal_ids), Signature.review != Review.REJECTED,
-               Signature.merged_into_id.is_(None))
+        .where(Signature.appeal_id.in_(appeal_ids), standing_clause())
         .group_by(Signature.appeal_id, Signature.status)
     )
     for appeal_id, status, n in rows:
@@ -289,8 +283,8 @@ def publish_revision(appeal: Appeal, actor: User) -> AppealRevision:
 
 
 def signatures_by_revision(appeal: Appeal) -> list[tuple[AppealRevision | None, list[Signature]]]:
-    """Group confirmed signatures by the revision they signed, newest revision first."""
-    return group_by_revision(appeal, confirmed_signatures(appeal))
+    """Group the signatures that count by the revision they signed, newest revision first."""
+    return group_by_revision(appeal, counted_signatures(appeal))
 
 
 def group_by_revision(appeal: Appeal, entries: list) -> list[tuple[AppealRevision | None, list]]:

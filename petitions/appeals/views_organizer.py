@@ -18,7 +18,7 @@ from petitions.members.access import appeal_for, appeals_of, can
 from petitions.organizer_pages import ActionForm, act, blueprint
 from petitions.pdf.services import download_current
 from petitions.privacy import accesslog
-from petitions.signing import reconfirm as reconfirming
+from petitions.signing import operations as reconfirming
 from petitions.signing.rules import listed_signatures
 
 bp = blueprint("organizer", __name__, url_prefix="/organizer")

@@ -11,11 +11,11 @@ from petitions.extensions import db
 from petitions.mail import sending
 from petitions.security import safe_next
 from petitions import links as tokens
+from petitions.links import REGISTER
 from petitions.urls import external_url
 from petitions.auth.models import User
 from petitions.auth.passwords import password_problem
 
-REGISTER = "account-register"
 
 
 class EmailTaken(Exception):

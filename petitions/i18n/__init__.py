@@ -168,35 +168,6 @@ def isolate(text: str | None) -> Markup:
     return Markup('<bdi dir="{}">{}</bdi>').format(base, Markup("").join(out))
 
 
-def signed_by(name: str, role: str = "") -> str:
-    """Return "signed by Name, Role" in the current language: who signed for an organization."""
-    from flask_babel import gettext as _
-
-    if role:
-        return _("signed by %(name)s, %(role)s", name=name, role=role)
-    return _("signed by %(name)s", name=name)
-
-
-def organization_line(organization: str, name: str, role: str = "", *, wrap=str) -> str:
-    """Return "Organization (signed by Name, Role)", the one way an organization's signature reads."""
-    from flask_babel import gettext as _
-
-    by = signed_by(wrap(name), wrap(role) if role else "") if name else ""
-    if not by:
-        return wrap(organization)
-    return _("%(organization)s (%(signed_by)s)", organization=wrap(organization), signed_by=by)
-
-
-def signer_line(signature) -> Markup:
-    """Return "Name – Affiliation" with each part isolated (names and affiliations mix scripts)."""
-    if getattr(signature, "for_organization", False):
-        return Markup(organization_line(signature.organization_name, signature.full_name, signature.signer_role,
-                                        wrap=lambda text: str(isolate(text))))
-    if signature.affiliation:
-        return Markup("{} – {}").format(isolate(signature.full_name), isolate(signature.affiliation))
-    return isolate(signature.full_name)
-
-
 def init_app(app) -> None:
     """Register the template helpers."""
     from flask_babel import refresh
@@ -205,7 +176,6 @@ def init_app(app) -> None:
     # requests); each request must choose its own language.
     app.before_request(refresh)
     app.add_template_filter(isolate, "isolate")
-    app.add_template_global(signer_line, "signer_line")
     app.add_template_global(native_name, "native_name")
     app.add_template_global(language_name, "language_name")
     app.add_template_global(direction, "text_direction")

@@ -8,6 +8,7 @@ from flask_mail import Message
 from sqlalchemy import select
 
 from petitions import links as tokens
+from petitions.links import INVITE
 from petitions.appeals.models import Appeal, IllegalTransition
 from petitions.audit import record
 from petitions.auth.models import User
@@ -18,7 +19,6 @@ from petitions.members.models import AppealInvitation, AppealMember, Role
 from petitions.signing import levels as verification
 from petitions.urls import external_url
 
-INVITE = "appeal-invite"
 
 
 class InvitationError(Exception):

@@ -5,6 +5,7 @@ from sqlalchemy import select
 
 from petitions import crypto
 from petitions.extensions import db
+from petitions.privacy import retention
 from petitions.signing.models import Signature
 
 
@@ -17,9 +18,7 @@ def register(app: Flask) -> None:
 @click.command()
 def purge():
     """Apply the retention rules once (run it daily from cron or a systemd timer)."""
-    from petitions.privacy.retention import purge as run
-
-    report = run()
+    report = retention.purge()
     db.session.commit()
     click.echo(f"Purged: {report}.")
 

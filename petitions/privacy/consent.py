@@ -4,6 +4,8 @@ import os
 from flask import current_app
 from markupsafe import Markup
 
+from petitions.appeals.markdown import render_markdown
+
 NOTICE_FILE = "privacy_notice.md"
 
 
@@ -17,7 +19,5 @@ def custom_notice() -> Markup | None:
     path = os.path.join(current_app.instance_path, NOTICE_FILE)
     if not os.path.exists(path):
         return None
-    from petitions.appeals.markdown import render_markdown
-
     with open(path, encoding="utf-8") as fh:
         return render_markdown(fh.read())

@@ -1,4 +1,5 @@
 """Retention: erase what is no longer needed (`flask --app petitions purge`, run daily by a scheduler)."""
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -63,8 +64,6 @@ def purge(now: datetime | None = None) -> PurgeReport:
 @event.listens_for(Engine, "connect")
 def _sqlite_secure_delete(dbapi_connection, connection_record):
     """Make SQLite overwrite deleted rows, so erased data does not linger in the file's free pages."""
-    import sqlite3
-
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA secure_delete = ON")

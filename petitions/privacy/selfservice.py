@@ -11,14 +11,15 @@ from petitions import audit, crypto
 from petitions.appeals.models import AppealStatus
 from petitions.extensions import db, utcnow
 from petitions.ratelimit import limiter
-from petitions.mail import sending
+from petitions.mail import outbox, sending
+from petitions.pdf import jobs
 from petitions import links as tokens
+from petitions.links import SELF_SERVICE
 from petitions.signing import levels as verification
 from petitions.signing.models import Signature, SignerKind, Visibility
 from petitions.urls import external_url
-from petitions.signing.rules import entry_for, offered_choices
+from petitions.signing.rules import counts, entry_for, offered_choices
 
-SELF_SERVICE = "privacy-self-service"
 
 
 class NotYours(Exception):
@@ -142,10 +143,7 @@ def correct(signature: Signature, full_name: str, affiliation: str, country: str
                                          organization_name=organization_name, signer_role=signer_role)
     if changed:
         verification.redescribe_corrected(signature)
-    changes = {"country": country, "visibility": Visibility(visibility)}
-    for key in [k for k, v in changes.items() if getattr(signature, k) != v]:
-        setattr(signature, key, changes[key])
-        changed.append(key)
+    changed += signature.correct_listing(country, Visibility(visibility))
     if changed:
         # Only field names: the audit log itself must not become a second copy of personal data.
         audit.record("signature.corrected_by_signer", signature.appeal, actor=None, signature=signature.id, fields=changed,
@@ -157,7 +155,7 @@ def in_delivered_letter(signature: Signature) -> bool:
     """Tell whether the signature already went to the addressees in a delivered PDF."""
     appeal = signature.appeal
     delivered = appeal.delivered_at is not None or appeal.status is AppealStatus.DELIVERED
-    return delivered and signature.counts and (signature.confirmed_at is None
+    return delivered and counts(signature) and (signature.confirmed_at is None
                                                or appeal.delivered_at is None
                                                or signature.confirmed_at <= appeal.delivered_at)
 
@@ -173,7 +171,7 @@ def erase(signature: Signature) -> ErasureReport:
         report.kept.append(f"The letter delivered to the addressees{' on ' + when if when else ''} {shown}; "
                            "copies they hold cannot be recalled. Our own stored copies of it are deleted; only "
                            "its fingerprint remains, so that the addressees can still verify the letter.")
-    if signature.visibility is Visibility.PUBLIC and signature.counts:
+    if signature.visibility is Visibility.PUBLIC and counts(signature):
         report.kept.append("Copies of the public page or the public PDF that others saved earlier are outside "
                            "our control.")
     removed = forget_copies(signature)
@@ -182,7 +180,7 @@ def erase(signature: Signature) -> ErasureReport:
     # Duplicates merged into this one would otherwise point at nothing.
     db.session.execute(
         Signature.__table__.update().where(Signature.merged_into_id == signature.id).values(merged_into_id=None))
-    audit.record("signature.erased_by_signer", appeal, actor=None, signature=signature.id, was_counted=signature.counts,
+    audit.record("signature.erased_by_signer", appeal, actor=None, signature=signature.id, was_counted=counts(signature),
                   pdfs_removed=removed)
     db.session.delete(signature)
     return report
@@ -193,9 +191,6 @@ def forget_copies(signature: Signature) -> int:
 
     Call before the row is erased or scrubbed; return how many stored PDF versions were removed.
     """
-    from petitions.mail import outbox
-    from petitions.pdf import jobs
-
     address = crypto.decrypt(signature.email_encrypted) if signature.email_encrypted else None
     removed = jobs.forget_signature(signature)
     outbox.forget(address, [signature.full_name], {r.sha256 for r in removed})

@@ -14,6 +14,7 @@ from rapidfuzz import fuzz
 from sqlalchemy import or_, select
 
 from petitions import links as tokens
+from petitions.links import PROOF
 from petitions.appeals.models import Appeal
 from petitions.extensions import db
 from petitions.mail import sending
@@ -28,7 +29,6 @@ MATCH_SCORE = 88
 _SEGMENT_RE = re.compile(r"\s*(?:[,;/|()]|\s[-–—]\s|[–—])\s*")
 _DOMAIN_RE = re.compile(r"^(?=.{4,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{1,62}$")
 _FREE_MAIL_FILE = Path(__file__).with_name("free_mail_domains.txt")
-PROOF = "registry-proof"  # token purpose of the links that prove a domain or a contact address
 
 
 class RegistryError(ValueError):

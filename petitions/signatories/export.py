@@ -12,8 +12,8 @@ from petitions.appeals.models import Appeal, AppealRevision
 from petitions.auth.models import User
 from petitions.extensions import db
 from petitions.registry.models import Organization
-from petitions.signing.rules import anonymous_fields
-from petitions.signing.models import Review, Signature, SignatureStatus, Visibility
+from petitions.signing.rules import anonymous_fields, counts
+from petitions.signing.models import Signature, SignatureStatus, Visibility
 
 COLUMNS = ["id", "name", "affiliation", "country", "status", "counts", "level", "review", "review_reason",
            "organization", "official", "vouched_by", "vouched_at", "vouch_note", "merged_into", "revision",
@@ -54,8 +54,6 @@ def rows(appeal: Appeal) -> Iterator[list[str]]:
     yield COLUMNS
     result = db.session.execute(_query(appeal).execution_options(yield_per=1000))
     for s, org, voucher, revision in result:
-        counts = s.status is SignatureStatus.CONFIRMED and s.review is not Review.REJECTED \
-            and s.merged_into_id is None
         name, affiliation, country = s.full_name, s.affiliation, s.country
         kind, signs_for, role = s.kind.value, s.organization_name, s.signer_role
         if s.visibility is Visibility.ANONYMOUS:  # anonymous hides the name from the organizers too
@@ -64,7 +62,7 @@ def rows(appeal: Appeal) -> Iterator[list[str]]:
             # Kind and role narrow down who it is; the organization shows only as the affiliation may.
             kind, signs_for, role = "", affiliation if s.for_organization else "", ""
         yield [_cell(v) for v in (
-            s.id, name, affiliation, country, s.status.value, counts, s.level.value, s.review.value,
+            s.id, name, affiliation, country, s.status.value, counts(s), s.level.value, s.review.value,
             s.review_reason, org, s.official, voucher, s.vouched_at, s.vouch_note, s.merged_into_id, revision,
             s.language, s.source, s.created_at, s.confirmed_at, kind, signs_for, role)]
 

@@ -5,7 +5,7 @@ from flask_wtf.file import FileField
 from wtforms import HiddenField, RadioField, SelectChoice, StringField, SubmitField, TextAreaField
 from wtforms.validators import Length
 
-from petitions.signing.moderation import REASON_MAX_LENGTH
+from petitions.signing.models import REASON_MAX_LENGTH
 
 
 class BulkForm(FlaskForm):

@@ -7,9 +7,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from flask import current_app, render_template
+from flask import current_app
 from flask_babel import gettext as _
-from flask_mail import Message
 from sqlalchemy import insert, or_, select
 
 from petitions import audit, crypto
@@ -17,13 +16,12 @@ from petitions.appeals.models import Appeal
 from petitions.audit.models import AuditEvent
 from petitions.auth.models import User
 from petitions.extensions import db, utcnow
-from petitions.mail import sending
 from petitions.registry import services as registry
 from petitions.signatories.dedupe import find_duplicate_groups
 from petitions.signatories.parsing import ImportFormatError, ImportRow, decode, iter_csv, iter_lines, revised
 from petitions.signing import levels as verification
 from petitions.signing.models import Level, Review, Signature, SignatureStatus, Visibility
-from petitions.signing.operations import confirmation_token
+from petitions.signing.operations import confirmation_token, queue_signer_mail
 from petitions.signing.rules import organizer_view
 from petitions.urls import external_url
 
@@ -369,9 +367,8 @@ def _store(appeal: Appeal, user: User | None, batch: list[tuple[ImportRow, str |
 
 def _queue_invitation(signature: Signature, email: str) -> None:
     link = external_url("signatures.confirm", token=confirmation_token(signature))
-    body = render_template("mail/import_invitation.txt", signature=signature, appeal=signature.appeal, link=link)
-    sending.queue(Message(subject=f"Please confirm that you signed: {signature.appeal.title}",
-                          recipients=[email], body=body))
+    queue_signer_mail(signature, email, "mail/import_invitation.txt", link,
+                      lambda title: _("Please confirm that you signed: %(title)s", title=title))
 
 
 __all__ = ["Choices", "ImportFormatError", "ImportRefused", "preview", "seal", "check_seal", "import_list", "text_of", "kind_for", "rows_of"]

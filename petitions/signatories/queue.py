@@ -16,7 +16,7 @@ from petitions.registry.models import Organization
 from petitions.signatories.dedupe import THRESHOLD, find_duplicate_groups, similarity
 from petitions.signatories.models import DuplicatePair, PairState
 from petitions.signing.models import Level, Review, Signature, SignatureStatus
-from petitions.signing.moderation import ModerationError
+from petitions.signing.models import ModerationError
 from petitions.signing.rules import OrganizerView, for_organizers
 from petitions.translations.models import AppealTranslation
 

@@ -11,11 +11,11 @@ from petitions.organizer_pages import ActionForm, act, blueprint
 from petitions.registry import services as registry
 from petitions.signing.rules import for_organizers
 from petitions.signatories import export as exporting
-from petitions.signing import followup, names, levels as verification
+from petitions.signing import names, operations, levels as verification
 from petitions.signatories import importing
 from petitions.signatories.parsing import ImportFormatError
 from petitions.signing.models import Level, Review, SignatureStatus
-from petitions.signing.moderation import ModerationError
+from petitions.signing.models import ModerationError
 from petitions.signatories import queue as services
 from petitions.signatories.forms import BulkForm, ImportForm
 
@@ -94,7 +94,7 @@ def bulk(slug: str):
 @bp.post("/review/remind")
 def remind(slug: str):
     """Send a reminder to unconfirmed signers who got none in the last days."""
-    return _moderate(slug, followup.remind_unconfirmed, lambda n: _("Reminders sent: %(n)d.", n=n), "review.queue")
+    return _moderate(slug, operations.remind_unconfirmed, lambda n: _("Reminders sent: %(n)d.", n=n), "review.queue")
 
 
 @bp.get("/duplicates")

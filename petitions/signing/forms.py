@@ -1,4 +1,4 @@
-"""The public sign form."""
+"""Forms of the public signer pages: sign, confirm, withdraw, send the confirmation again."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, RadioField, SelectChoice, StringField, SubmitField
@@ -6,6 +6,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Validation
 
 from petitions.http import REFUSED_CHARACTER
 from petitions.signing import names
+from petitions.signing.rules import VISIBILITY_LABELS, default_choice, offered_choices
 
 
 class PersonFieldsMixin:
@@ -18,7 +19,7 @@ class PersonFieldsMixin:
         field.data = _cleaned(names.clean_affiliation, field.data)
 
     def validate_country(self, field):
-        field.data = _cleaned(lambda value: names._clean(value, "country", "Country", 0, 80), field.data)
+        field.data = _cleaned(names.clean_country, field.data)
 
     def validate_organization_name(self, field):
         field.data = _cleaned(names.clean_affiliation, field.data)
@@ -26,10 +27,9 @@ class PersonFieldsMixin:
             raise ValidationError(_l("Enter the name of the organization you sign for."))
 
     def validate_signer_role(self, field):
-        field.data = _cleaned(lambda value: names._clean(value, "role", "Role", 0, ROLE_MAX_LENGTH), field.data)
+        field.data = _cleaned(names.clean_role, field.data)
 
 
-ROLE_MAX_LENGTH = 200
 KIND_CHOICES = [SelectChoice("person", _l("As a person")),
                 SelectChoice("organization", _l("On behalf of an organization"))]
 
@@ -47,7 +47,7 @@ def organization_name_field():
 
 
 def signer_role_field():
-    return StringField(_l("Your role in the organization"), validators=[Length(max=ROLE_MAX_LENGTH)],
+    return StringField(_l("Your role in the organization"), validators=[Length(max=names.ROLE_MAX_LENGTH)],
                        description=_l("Only when signing on behalf of an organization, e.g. “Chair”."))
 
 
@@ -78,7 +78,7 @@ class SignForm(PersonFieldsMixin, FlaskForm):
         description=_l("Only to confirm your signature. It is stored encrypted and never published."),
     )
     country = StringField(
-        _l("Country"), validators=[Optional(), Length(max=80)],
+        _l("Country"), validators=[Optional(), Length(max=names.COUNTRY_MAX_LENGTH)],
         description=_l("Optional. Shown with your affiliation, wherever your name may appear."),
     )
     # Choices come from the appeal (see __init__); an empty answer means the organizer's default.
@@ -91,8 +91,6 @@ class SignForm(PersonFieldsMixin, FlaskForm):
 
     def __init__(self, *args, appeal=None, **kwargs):
         super().__init__(*args, **kwargs)
-        from petitions.signing.rules import VISIBILITY_LABELS, default_choice, offered_choices
-
         self.offered = offered_choices(appeal) if appeal is not None else ["public"]
         self.visibility.choices = [SelectChoice(v, VISIBILITY_LABELS[v]) for v in self.offered]
         if not self.visibility.data:
@@ -102,5 +100,26 @@ class SignForm(PersonFieldsMixin, FlaskForm):
         if field.data not in self.offered:
             raise ValidationError(_l("Choose one of the offered options."))
 
+    def signer(self) -> dict:
+        """Return what the signer typed and chose, as operations.sign takes it."""
+        return {name: getattr(self, name).data for name in SIGNER_FIELDS}
+
+
+# The sign form's fields that operations.sign stores (e-mail and consent aside).
+SIGNER_FIELDS = ("full_name", "affiliation", "country", "kind", "organization_name", "signer_role", "visibility")
+
+
+
 class ConfirmForm(FlaskForm):
     submit = SubmitField(_l("Confirm my signature"))
+
+
+class WithdrawForm(FlaskForm):
+    submit = SubmitField(_l("Withdraw my signature"))
+
+
+class ResendForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(_l("Enter a valid e-mail address.")),
+                                                 Length(max=254)],
+                       description=_l("The address you signed with."))
+    submit = SubmitField(_l("Send the link again"))

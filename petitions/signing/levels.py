@@ -10,7 +10,8 @@ from petitions.registry import services as registry
 from petitions.registry.models import Organization
 from petitions.signing import names
 from petitions.signatories.dedupe import translit_key
-from petitions.signing.models import Level, Review, Signature, SignatureStatus
+from petitions.signing.models import Level, Signature, SignatureStatus
+from petitions.signing.rules import counting_clause
 
 FLAG_ORGANIZATION = "organization"  # the name field names a registered organization: it signs as a body
 # Levels a domain check may raise; an organizer's vouch or an official signature is never lowered by it.
@@ -69,7 +70,7 @@ def on_confirm(signature: Signature) -> None:
     if signature.status is not SignatureStatus.CONFIRMED or signature.level not in _RAISABLE:
         return
     email = crypto.decrypt(signature.email_encrypted) if signature.email_encrypted else None
-    signature.level = level_for(signature, email)
+    signature.take_proven_level(level_for(signature, email))
 
 
 def level_for(signature: Signature, email: str | None, trusted: list[int] | None = None) -> Level:
@@ -104,7 +105,7 @@ def recheck(appeal: Appeal, org: Organization) -> int:
     raised = 0
     for start in range(0, len(ids), 500):
         for signature in db.session.scalars(select(Signature).where(Signature.id.in_(ids[start:start + 500]))):
-            signature.organization_id = org.id
+            signature.link_organization(org.id)
             if signature.status is SignatureStatus.CONFIRMED:
                 before = signature.level
                 on_confirm(signature)
@@ -127,7 +128,7 @@ def reassess(org: Organization | None = None, appeal: Appeal | None = None) -> i
                 trusted[signature.appeal_id] = registry.trusted_ids(signature.appeal)
             email = crypto.decrypt(signature.email_encrypted) if signature.email_encrypted else None
             if level_for(signature, email, trusted[signature.appeal_id]) is not signature.level:
-                signature.level = Level.EMAIL if email is not None else Level.UNCONFIRMED
+                signature.take_proven_level(Level.EMAIL if email is not None else Level.UNCONFIRMED)
                 dropped += 1
     return dropped
 
@@ -157,17 +158,8 @@ def forget_organization(org: Organization) -> None:
 def level_summary(appeal: Appeal) -> dict[Level, int]:
     """Count the signatures that count, per verification level (for the review page and the PDF annex)."""
     summary = {level: 0 for level in Level}
-    confirmed = (Signature.appeal_id == appeal.id) & (Signature.status == SignatureStatus.CONFIRMED)
-    # Index-only queries instead of one that reads every row: all confirmed ones, minus the (few)
-    # rejected and merged ones.
-    for level, n in db.session.execute(select(Signature.level, func.count()).where(confirmed)
+    for level, n in db.session.execute(select(Signature.level, func.count())
+                                       .where(Signature.appeal_id == appeal.id, counting_clause())
                                        .group_by(Signature.level)):
         summary[level] += n
-    rejected = select(Signature.level, func.count()).where(confirmed, Signature.review == Review.REJECTED)
-    merged_ids = select(Signature.id).where(Signature.merged_into_id.is_not(None))  # few, on their own index
-    merged = select(Signature.level, func.count()).where(confirmed, Signature.review != Review.REJECTED,
-                                                         Signature.id.in_(merged_ids))
-    for query in (rejected, merged):
-        for level, n in db.session.execute(query.group_by(Signature.level)):
-            summary[level] -= n
     return summary

@@ -1,4 +1,4 @@
-"""Signatures: confirmation, verification level, visibility and review state."""
+"""Signatures: confirmation, verification level, visibility and review state, with every move between states."""
 import enum
 from datetime import datetime
 
@@ -9,7 +9,6 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from petitions.appeals.models import Appeal, AppealRevision, enum_column
 from petitions.extensions import db, utcnow
-from petitions.signing.moderation import ModerationMixin
 
 
 class SignatureStatus(enum.Enum):
@@ -49,11 +48,18 @@ class SignatureStateError(Exception):
     """A signature state change that is not allowed."""
 
 
+class ModerationError(Exception):
+    """A moderation step that the signature's state does not allow."""
+
+
+REASON_MAX_LENGTH = 500  # of an organizer's reason for rejecting, or note when vouching
+
+
 # What names the signer: a change to any of them drops the levels earned for the old identity.
 IDENTITY_FIELDS = ("full_name", "affiliation", "kind", "organization_name", "signer_role")
 
 
-class Signature(ModerationMixin, db.Model):
+class Signature(db.Model):
     """One person's signature under one appeal."""
 
     __tablename__ = "signatures"
@@ -103,7 +109,7 @@ class Signature(ModerationMixin, db.Model):
     reminded_at: Mapped[datetime | None]
     reconfirm_requested_at: Mapped[datetime | None]
     withdrawn_at: Mapped[datetime | None]
-    # How an anonymous signature appears, fixed when the signer chose anonymity (privacy/visibility.py).
+    # How an anonymous signature appears, fixed when the signer chose anonymity (signing/rules.py).
     anonymous_display: Mapped[str | None] = mapped_column(String(20))
     # Who signs: a person, or a person (full_name, signer_role) on behalf of an organization.
     kind: Mapped[SignerKind] = enum_column(SignerKind, default=SignerKind.PERSON)
@@ -134,11 +140,6 @@ class Signature(ModerationMixin, db.Model):
     def claimed_affiliation(self) -> str:
         """Return the body the signer names: the organization signed for, else the affiliation."""
         return self.organization_name if self.for_organization else (self.affiliation or "")
-
-    @property
-    def counts(self) -> bool:
-        """Whether this signature counts: confirmed, not rejected, not merged into another."""
-        return self.is_confirmed and self.review is not Review.REJECTED and self.merged_into_id is None
 
     def confirm(self) -> bool:
         """Confirm the signature; return False if it already was (confirming twice is harmless)."""
@@ -193,19 +194,105 @@ class Signature(ModerationMixin, db.Model):
         self.organization_id, self.official = None, False
         self.vouched_by_id, self.vouched_at, self.vouch_note = None, None, ""
 
+    def correct_listing(self, country: str, visibility: Visibility) -> list[str]:
+        """Change the country and who may see the name; return the fields changed."""
+        if self.status is SignatureStatus.WITHDRAWN:
+            raise SignatureStateError("A withdrawn signature has nothing left to correct.")
+        wanted = {"country": country, "visibility": visibility}
+        changed = [key for key, value in wanted.items() if getattr(self, key) != value]
+        for key in changed:
+            setattr(self, key, wanted[key])
+        return changed
+
+    def take_proven_level(self, level: Level) -> None:
+        """Set the level that the address and the registry prove now (raised on confirmation, dropped with a proof)."""
+        if level in (Level.DOMAIN, Level.OFFICIAL) and self.status is not SignatureStatus.CONFIRMED:
+            raise SignatureStateError("Only a confirmed signature is verified by a domain or a contact.")
+        self.level = level
+
+    def link_organization(self, organization_id: int) -> None:
+        """Tie the signature to the registry entry its affiliation names; a level waits for the proof."""
+        if self.status is SignatureStatus.WITHDRAWN:
+            raise SignatureStateError("A withdrawn signature names no organization.")
+        self.organization_id = organization_id
+
+    def note_mailed_again(self, when: datetime) -> None:
+        """Record that a link was mailed again: it throttles re-sends and restarts the expiry of a pending one."""
+        if self.status is not SignatureStatus.PENDING:
+            raise SignatureStateError("Only an unconfirmed signature is reminded.")
+        self.reminded_at = when
+
+    def note_reconfirmation_requested(self) -> None:
+        """Record that the signer was asked to sign the amended text."""
+        if self.status is not SignatureStatus.CONFIRMED:
+            raise SignatureStateError("Only a confirmed signature is asked to re-confirm.")
+        self.reconfirm_requested_at = utcnow()
+
+    def reconfirm(self, revision: AppealRevision) -> None:
+        """Move the signature to a (newer) revision of its appeal's text."""
+        if self.status is not SignatureStatus.CONFIRMED:
+            raise SignatureStateError(_l("This link does not match any current signature."))
+        if revision.appeal_id != self.appeal_id:
+            raise SignatureStateError("A signature moves only to a revision of its own appeal.")
+        self.revision_id, self.text_hash = revision.id, revision.content_hash
+
+    # --- moderation: organizer decisions, each refusing what the state does not allow ---------------
+
+    def _ensure_present(self) -> None:
+        if self.status is SignatureStatus.WITHDRAWN:
+            raise ModerationError("This signature was withdrawn by its signer.")
+
+    def approve(self, user) -> None:
+        """Mark the signature as checked and fine."""
+        self._ensure_present()
+        self.review, self.review_reason = Review.APPROVED, ""
+        self.reviewed_by_id, self.reviewed_at = user.id, utcnow()
+
+    def reject(self, user, reason: str) -> None:
+        """Hide the signature from lists and the PDF, keeping it with the reason."""
+        self._ensure_present()
+        reason = " ".join((reason or "").split())
+        if not reason:
+            raise ModerationError("Give a reason for rejecting: other organizers will read it.")
+        self.review, self.review_reason = Review.REJECTED, reason[:REASON_MAX_LENGTH]
+        self.reviewed_by_id, self.reviewed_at = user.id, utcnow()
+
+    def vouch(self, user, note: str = "") -> None:
+        """Record that an organizer knows this person signed; an unconfirmed signature becomes confirmed."""
+        self._ensure_present()
+        if self.review is Review.REJECTED:
+            raise ModerationError("A rejected signature cannot be vouched for; approve it first.")
+        if self.status is SignatureStatus.PENDING:
+            self.status, self.confirmed_at = SignatureStatus.CONFIRMED, utcnow()
+        if self.level is not Level.OFFICIAL:
+            self.level = Level.VOUCHED
+        self.vouched_by_id, self.vouched_at = user.id, utcnow()
+        self.vouch_note = " ".join((note or "").split())[:REASON_MAX_LENGTH]
+
+    def merge_into(self, primary: "Signature") -> None:
+        """Count this signature as the same person as `primary`; both records stay."""
+        self._ensure_present()
+        primary._ensure_present()
+        if primary.id == self.id:
+            raise ModerationError("A signature cannot be merged into itself.")
+        if primary.appeal_id != self.appeal_id:
+            raise ModerationError("Only signatures of the same appeal can be merged.")
+        if self.merged_into_id is not None:
+            raise ModerationError("This signature is already merged into another one.")
+        if primary.merged_into_id is not None:
+            raise ModerationError("Merge into the signature that the other one was merged into.")
+        self.merged_into_id = primary.id
+
+    def unmerge(self) -> None:
+        """Count the signature on its own again."""
+        if self.merged_into_id is None:
+            raise ModerationError("This signature is not merged.")
+        self.merged_into_id = None
+
     def identity_changed(self) -> bool:
         """Tell whether name or affiliation changed since the signature was loaded."""
         state = inspect(self)
         return any(state.attrs[key].history.has_changes() for key in IDENTITY_FIELDS)
-
-    @property
-    def display_line(self) -> str:
-        """Return the "Name – Affiliation" line (or the organization's line) shown to the signer."""
-        if self.for_organization:
-            from petitions.i18n import organization_line
-
-            return organization_line(self.organization_name, self.full_name, self.signer_role)
-        return f"{self.full_name} – {self.affiliation}" if self.affiliation else self.full_name
 
 
 @event.listens_for(Session, "before_flush")

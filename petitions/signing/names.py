@@ -9,6 +9,8 @@ NAME_MIN_LENGTH = 1
 NAME_MAX_LENGTH = 200
 AFFILIATION_MIN_LENGTH = 0
 AFFILIATION_MAX_LENGTH = 300
+COUNTRY_MAX_LENGTH = 80
+ROLE_MAX_LENGTH = 200
 
 # Short, stable codes: they are stored with signatures and shown to moderators.
 FLAG_URL = "url"
@@ -119,6 +121,16 @@ def clean_name(raw: object) -> str:
 def clean_affiliation(raw: object) -> str:
     """Return the affiliation as written (NFC, single spaces, may be empty) or raise InvalidName."""
     return _clean(raw, "affiliation", "Affiliation", AFFILIATION_MIN_LENGTH, AFFILIATION_MAX_LENGTH)
+
+
+def clean_country(raw: object) -> str:
+    """Return the country as written (NFC, single spaces, may be empty) or raise InvalidName."""
+    return _clean(raw, "country", "Country", 0, COUNTRY_MAX_LENGTH)
+
+
+def clean_role(raw: object) -> str:
+    """Return the role of an organization's signer as written (may be empty) or raise InvalidName."""
+    return _clean(raw, "role", "Role", 0, ROLE_MAX_LENGTH)
 
 
 def _scripts(word: str) -> set[str]:

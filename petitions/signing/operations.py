@@ -1,27 +1,36 @@
-"""Write actions on signatures: sign, confirm."""
-from flask_babel import lazy_gettext as _l
+"""Write actions on signatures: sign, confirm, withdraw, resend, remind, request re-confirmation, reconfirm.
+
+Every mail to a signer is built here (`queue_signer_mail`): in the language of the version they read, with the
+withdrawal footer. Views commit; these functions only change the session and queue mail.
+"""
 from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app, render_template
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_mail import Message
 from sqlalchemy import or_, select, update
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
-from petitions import crypto
+from petitions import audit, crypto, links
 from petitions.appeals.models import Appeal
 from petitions.extensions import db, utcnow
 from petitions.i18n import with_locale
+from petitions.links import TokenError
 from petitions.mail import sending
-from petitions.urls import external_url
-from petitions.translations.services import localized_title
-from petitions import links as tokens
-from petitions.signing import levels as verification
+from petitions.pdf.jobs import public_pdf_changed
 from petitions.privacy.minimize import client_hash
-from petitions.signing.rules import default_choice
+from petitions.privacy.selfservice import forget_copies
+from petitions.signing import levels as verification
+from petitions.signing import names
 from petitions.signing.models import Signature, SignatureStateError, SignatureStatus, SignerKind, Visibility
+from petitions.signing.rules import default_choice
+from petitions.translations.services import localized_title
+from petitions.urls import external_url
+
+REMIND_BATCH = 500
 
 
 class SigningClosed(Exception):
@@ -36,36 +45,133 @@ class SignOutcome:
     created: bool
 
 
+# --- links -------------------------------------------------------------------------------------------
+
+def confirmation_token(signature: Signature) -> str:
+    """Return the token of the confirmation link, bound to this signature and its address."""
+    return links.signature_token(links.CONFIRM, signature)
+
+
+def withdrawal_token(signature: Signature) -> str:
+    """Return the token of the withdrawal link, bound to this signature and its address."""
+    return links.signature_token(links.WITHDRAW, signature)
+
+
+def reconfirmation_token(signature: Signature) -> str:
+    """Return the token of the link to sign the published revision, bound to it and to the address."""
+    return links.signature_token(links.RECONFIRM, signature, r=signature.appeal.published_revision_id)
+
+
+def withdrawal_link(signature: Signature) -> str:
+    """Return the absolute withdrawal link that every mail to a signer carries."""
+    return external_url("signatures.withdraw", token=withdrawal_token(signature))
+
+
+def signature_for_token(token: str) -> Signature:
+    """Return the signature a confirmation link points to, or raise TokenError."""
+    return links.signature_of_token(links.CONFIRM, token, _l(
+        "This link does not match any signature. It may have been withdrawn."))[0]
+
+
+def signature_for_withdrawal(token: str) -> Signature:
+    """Return the signature a withdrawal link points to, or raise TokenError."""
+    return links.signature_of_token(links.WITHDRAW, token, _l(
+        "This signature has already been withdrawn, or the link is not valid."))[0]
+
+
+def signature_for_reconfirmation(token: str) -> Signature:
+    """Return the confirmed signature a re-confirmation link points to, or raise TokenError."""
+    signature, payload = links.signature_of_token(links.RECONFIRM, token, _l(
+        "This link does not match any current signature."))
+    if signature.status is not SignatureStatus.CONFIRMED:
+        raise TokenError(_l("This link does not match any current signature."))
+    if payload.get("r") != signature.appeal.published_revision_id:
+        raise TokenError(_l("The appeal was amended again since this message; a newer link was sent."))
+    return signature
+
+
+# --- mail to signers ---------------------------------------------------------------------------------
+
+def queue_signer_mail(signature: Signature, email: str, template: str, link: str, subject, **context) -> None:
+    """Queue one mail to a signer in the language of the version they read (the default where none).
+
+    `subject` takes the appeal's title in that language and returns the subject line; the template
+    includes the withdrawal footer.
+    """
+    with with_locale(signature.language):
+        title = localized_title(signature.appeal, signature.language)
+        body = render_template(template, signature=signature, appeal=signature.appeal, link=link,
+                               appeal_title=title, **context)
+        sending.queue(Message(subject=subject(title), recipients=[email], body=body))
+
+
+def _queue_confirmation(signature: Signature, email: str) -> None:
+    link = external_url("signatures.confirm", token=confirmation_token(signature))
+    queue_signer_mail(signature, email, "mail/confirm.txt", link,
+                      lambda title: _("Please confirm your signature: %(title)s", title=title))
+
+
+def _queue_already_signed(signature: Signature, email: str) -> None:
+    link = external_url("public.appeal_in", slug=signature.appeal.slug, lang=signature.language)
+    queue_signer_mail(signature, email, "mail/already_signed.txt", link,
+                      lambda title: _("You have already signed: %(title)s", title=title))
+
+
+def _queue_reminder(signature: Signature, email: str) -> None:
+    link = external_url("signatures.confirm", token=confirmation_token(signature))
+    queue_signer_mail(signature, email, "mail/reminder.txt", link,
+                      lambda title: _("Reminder: please confirm your signature: %(title)s", title=title))
+
+
+def _queue_reconfirmation(signature: Signature, email: str) -> None:
+    link = external_url("signatures.reconfirm", token=reconfirmation_token(signature))
+    queue_signer_mail(signature, email, "mail/reconfirm.txt", link,
+                      lambda title: _("The appeal you signed was amended: %(title)s", title=title),
+                      revision=signature.appeal.published_revision)
+
+
+# --- signing and confirming --------------------------------------------------------------------------
+
+def cleaned_signer(full_name: str, affiliation: str, country: str = "", kind: str = "person",
+                   organization_name: str = "", signer_role: str = "") -> dict:
+    """Return what a signer typed, cleaned as every path stores it, or raise names.InvalidName.
+
+    One address signs once per appeal, as a person or for one organization: a person has no organization
+    or role, an organization's signer no second affiliation (the role and the organization say it).
+    """
+    signer_kind = SignerKind(kind or "person")
+    fields = {"full_name": names.clean_name(full_name), "affiliation": names.clean_affiliation(affiliation),
+              "country": names.clean_country(country), "kind": signer_kind,
+              "organization_name": names.clean_affiliation(organization_name),
+              "signer_role": names.clean_role(signer_role)}
+    if signer_kind is SignerKind.ORGANIZATION and not fields["organization_name"]:
+        raise SignatureStateError(_l("Enter the name of the organization you sign for."))
+    if signer_kind is SignerKind.PERSON:
+        fields["organization_name"] = fields["signer_role"] = ""
+    else:
+        fields["affiliation"] = ""
+    return fields
+
+
 def sign(appeal: Appeal, full_name: str, affiliation: str, email: str, language: str = "en", *,
          visibility: str | None = None, country: str = "", kind: str = "person", organization_name: str = "",
          signer_role: str = "") -> SignOutcome:
     """Record a pending signature and queue its confirmation mail; never sign twice per e-mail.
 
-    One address signs once per appeal, as a person or for one organization: whoever signs for a second
-    organization needs that organization's own address.
+    Raise SigningClosed, SignatureStateError or names.InvalidName for what cannot be signed.
     """
     if not appeal.is_open:
         raise SigningClosed(
             _l("This appeal is not collecting signatures.") if appeal.status.value == "draft"
             else _l("Signing this appeal has closed.")
         )
-    signer_kind = SignerKind(kind or "person")
-    if signer_kind is SignerKind.ORGANIZATION and not organization_name.strip():
-        raise SignatureStateError(_l("Enter the name of the organization you sign for."))
-    if signer_kind is SignerKind.PERSON:
-        organization_name, signer_role = "", ""
-    else:
-        affiliation = ""  # the role and the organization say it; a second affiliation would confuse the line
+    signer = cleaned_signer(full_name, affiliation, country, kind, organization_name, signer_role)
     key = crypto.email_hash(email)
     existing = _find(appeal, key)
     if existing is None:
         signature = Signature(
             appeal=appeal,
-            full_name=full_name,
-            affiliation=affiliation,
-            kind=signer_kind,
-            organization_name=organization_name,
-            signer_role=signer_role,
+            **signer,
             email_hash=key,
             email_encrypted=crypto.encrypt(crypto.normalize_email(email)),
             language=language,
@@ -74,7 +180,6 @@ def sign(appeal: Appeal, full_name: str, affiliation: str, email: str, language:
             consent_at=utcnow(),
             # Signatory safety: the name is shown only as chosen; no IP, only a rotating keyed hash.
             visibility=Visibility(visibility or default_choice(appeal)),
-            country=country or "",
             consent_version=current_app.config["CONSENT_VERSION"],
             client_hash=client_hash(),
         )
@@ -119,41 +224,6 @@ def _find(appeal: Appeal, key: str) -> Signature | None:
     )
 
 
-def confirmation_token(signature: Signature) -> str:
-    """Return the token of the confirmation link, bound to this signature and its address."""
-    return tokens.make_token(tokens.CONFIRM, {"s": signature.id, "h": signature.email_hash[:16]})
-
-
-def _queue_confirmation(signature: Signature, email: str) -> None:
-    link = external_url("signatures.confirm", token=confirmation_token(signature))
-    _queue_signer_mail(signature, email, "mail/confirm.txt", link,
-                       lambda title: _("Please confirm your signature: %(title)s", title=title))
-
-
-def _queue_already_signed(signature: Signature, email: str) -> None:
-    link = external_url("public.appeal_in", slug=signature.appeal.slug, lang=signature.language)
-    _queue_signer_mail(signature, email, "mail/already_signed.txt", link,
-                       lambda title: _("You have already signed: %(title)s", title=title))
-
-
-def _queue_signer_mail(signature: Signature, email: str, template: str, link: str, subject) -> None:
-    # In the language of the version the signer read (the default where the interface has no catalog).
-    with with_locale(signature.language):
-        title = localized_title(signature.appeal, signature.language)
-        body = render_template(template, signature=signature, appeal=signature.appeal, link=link,
-                               appeal_title=title)
-        sending.queue(Message(subject=subject(title), recipients=[email], body=body))
-
-
-def signature_for_token(token: str) -> Signature:
-    """Return the signature a confirmation link points to, or raise TokenError."""
-    payload = tokens.read_token(tokens.CONFIRM, token, current_app.config["CONFIRM_TOKEN_MAX_AGE"])
-    signature = db.session.get(Signature, payload.get("s")) if isinstance(payload.get("s"), int) else None
-    if signature is None or not signature.email_hash or signature.email_hash[:16] != payload.get("h"):
-        raise tokens.TokenError(_l("This link does not match any signature. It may have been withdrawn."))
-    return signature
-
-
 def confirm(token: str) -> tuple[Signature, bool]:
     """Confirm the signature behind a link; return it and whether this call changed it."""
     signature = signature_for_token(token)
@@ -162,10 +232,91 @@ def confirm(token: str) -> tuple[Signature, bool]:
     changed = signature.confirm()
     verification.on_confirm(signature)
     if changed:
-        from petitions.pdf.jobs import public_pdf_changed
-
         public_pdf_changed(signature.appeal)  # a debounced job, never a render inside this request
     return signature, changed
 
 
-__all__ = ["sign", "confirm", "signature_for_token", "SigningClosed", "SignatureStateError"]
+# --- after signing -----------------------------------------------------------------------------------
+
+def withdraw(token: str) -> Signature:
+    """Withdraw the signature behind a link: it leaves every list and its address is deleted."""
+    signature = signature_for_withdrawal(token)
+    removed = forget_copies(signature)  # while the name and address are still there to look for
+    signature.withdraw()  # keeps a tombstone for the counts, without name, affiliation or address
+    audit.record("signature.withdrawn", signature.appeal, actor=None, signature=signature.id, pdfs_removed=removed)
+    return signature
+
+
+def resend_confirmation(appeal: Appeal, email: str) -> bool:
+    """Send the confirmation link again if this address has a pending signature; tell nobody else."""
+    signature = _find(appeal, crypto.email_hash(email))
+    if signature is None or signature.status is not SignatureStatus.PENDING or not appeal.is_open:
+        return False
+    # The throttle also restarts the expiry clock of the unconfirmed signature (privacy.retention),
+    # since a fresh link was just sent.
+    if not claim_mail_slot(signature):
+        return False  # someone pressing the button again and again must not flood the mailbox
+    _queue_confirmation(signature, crypto.normalize_email(email))
+    return True
+
+
+def remind_unconfirmed(appeal: Appeal, actor) -> int:
+    """Mail every pending signer not reminded within REMIND_INTERVAL_DAYS; return how many."""
+    if not appeal.is_open:
+        return 0
+    now = utcnow()
+    cutoff = now - timedelta(days=current_app.config["REMIND_INTERVAL_DAYS"])
+    due = (Signature.appeal_id == appeal.id) & (Signature.status == SignatureStatus.PENDING) \
+        & Signature.email_encrypted.is_not(None) & (Signature.created_at <= now - timedelta(hours=1)) \
+        & or_(Signature.reminded_at.is_(None), Signature.reminded_at <= cutoff)
+    sent, last_id = 0, 0
+    while True:
+        batch = list(db.session.scalars(select(Signature).where(due, Signature.id > last_id)
+                                        .order_by(Signature.id).limit(REMIND_BATCH)))
+        if not batch:
+            break
+        for signature in batch:
+            email = crypto.decrypt(signature.email_encrypted)
+            if email:
+                signature.note_mailed_again(now)
+                _queue_reminder(signature, email)
+                sent += 1
+        last_id = batch[-1].id
+    audit.record("signatures.reminded", appeal, actor=actor, count=sent)
+    return sent
+
+
+def outdated_signatures(appeal: Appeal) -> list[Signature]:
+    """Return confirmed signatures of a revision older than the published one."""
+    return list(db.session.scalars(
+        select(Signature).where(Signature.appeal_id == appeal.id, Signature.status == SignatureStatus.CONFIRMED,
+                                Signature.revision_id != appeal.published_revision_id)
+    ))
+
+
+def request_reconfirmation(appeal: Appeal, actor) -> int:
+    """Mail every signatory of an earlier revision a link to sign the published one; return how many."""
+    target = appeal.published_revision
+    sent = 0
+    for signature in outdated_signatures(appeal):
+        email = crypto.decrypt(signature.email_encrypted) if signature.email_encrypted else None
+        if email is None:
+            continue
+        _queue_reconfirmation(signature, email)
+        signature.note_reconfirmation_requested()
+        sent += 1
+    audit.record("reconfirmation_requested", appeal, actor=actor, revision=target.number, count=sent)
+    return sent
+
+
+def reconfirm(token: str) -> Signature:
+    """Move the signature behind a link to the published revision of its appeal."""
+    signature = signature_for_reconfirmation(token)
+    if not signature.appeal.is_open:
+        raise TokenError(_l("Signing this appeal has closed."))
+    signature.reconfirm(signature.appeal.published_revision)
+    return signature
+
+
+__all__ = ["sign", "confirm", "withdraw", "resend_confirmation", "remind_unconfirmed", "request_reconfirmation",
+           "reconfirm", "signature_for_token", "SigningClosed", "SignatureStateError"]

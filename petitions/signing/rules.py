@@ -1,8 +1,10 @@
 """The one place that decides which signatures count and who sees which of them.
 
+What counts is `counts` (a bool on a signature, the SQL condition on the class: `counting_clause`).
 Every output that lists signatories (public page, both PDFs, the API, exports, e-mails) asks
 `listed_signatures(appeal, audience)`; every number of signatures comes from `counted_total`;
-organizer pages show a signer through `for_organizers`.
+organizer pages show a signer through `for_organizers`; the signer's own pages and mails through `own_entry`.
+Every signer line is "head – detail" from `ListedSignature.line_parts` (`line_text`, `line_html`).
 
 How an anonymous signature appears is fixed when the signer chooses anonymity (`stamp_anonymous_display`,
 run on every flush): changing the appeal's setting later applies to new anonymous signatures only.
@@ -10,13 +12,15 @@ run on every flush): changing the appeal's setting later applies to new anonymou
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from petitions.appeals.models import Appeal
 from petitions.extensions import db
-from petitions.i18n import organization_line, signed_by
+from petitions.i18n import isolate
 from petitions.signing.models import Level, Review, Signature, SignatureStatus, SignerKind, Visibility
 
 # Who is looking. The addressees' letter and the owners' export show names signers kept off the public page.
@@ -48,6 +52,28 @@ class UnknownAudience(ValueError):
     """An output asked for an audience this module does not know (a bug, not user input)."""
 
 
+def signed_by(name: str, role: str = "") -> str:
+    """Return "signed by Name, Role" in the current language: who signed for an organization."""
+    if role:
+        return _("signed by %(name)s, %(role)s", name=name, role=role)
+    return _("signed by %(name)s", name=name)
+
+
+def joined(*parts: str) -> str:
+    """Join the present parts of a line's detail with commas."""
+    return ", ".join(p for p in parts if p)
+
+
+def line_text(head: str, detail: str) -> str:
+    """Return the one shape of a signer line: "Head – Detail", or the head alone."""
+    return f"{head} – {detail}" if detail else head
+
+
+def line_html(head: str, detail: str) -> Markup:
+    """Return `line_text` for a page, each part isolated (names and affiliations mix scripts)."""
+    return Markup("{} – {}").format(isolate(head), isolate(detail)) if detail else isolate(head)
+
+
 @dataclass(frozen=True)
 class ListedSignature:
     """One line of a signatory list, already redacted for its audience."""
@@ -76,16 +102,17 @@ class ListedSignature:
             head, detail = self.organization, signed_by(self.name, self.role) if self.name else ""
         else:
             head, detail = self.name, self.affiliation
-        return head, ", ".join(p for p in (detail, self.country) if p)
+        return head, joined(detail, self.country)
 
     @property
     def display_line(self) -> str:
-        """Return "Name – Affiliation, Country" or "Organization (signed by Name, Role)" for this audience."""
-        if self.is_organization:
-            line = organization_line(self.organization, self.name, self.role)
-            return f"{line} – {self.country}" if self.country else line
-        details = ", ".join(p for p in (self.affiliation, self.country) if p)
-        return f"{self.name} – {details}" if details else self.name
+        """Return "Name – Affiliation, Country" or "Organization – signed by Name, Role, Country" as text."""
+        return line_text(*self.line_parts())
+
+    @property
+    def display_html(self) -> Markup:
+        """Return `display_line` for a page, each part isolated."""
+        return line_html(*self.line_parts())
 
     def as_json(self) -> dict:
         """Return the fields an API client may see."""
@@ -96,10 +123,26 @@ class ListedSignature:
         return shown
 
 
+# The rule of what counts, written once: on a signature it gives a bool, on the Signature class the SQL
+# condition (`==`, `!=` and `&` mean the same on loaded values and on columns).
+def stands(signature):
+    """Tell whether an organizer left the signature standing: not rejected, not merged into another."""
+    return (signature.review != Review.REJECTED) & (signature.merged_into_id == None)  # noqa: E711 (IS NULL)
+
+
+def counts(signature):
+    """Tell whether the signature counts: confirmed and standing."""
+    return (signature.status == SignatureStatus.CONFIRMED) & stands(signature)
+
+
 def counting_clause():
-    """Return the SQL condition of Signature.counts: confirmed, not rejected, not merged."""
-    return ((Signature.status == SignatureStatus.CONFIRMED) & (Signature.review != Review.REJECTED)
-            & Signature.merged_into_id.is_(None))
+    """Return the SQL condition of `counts`."""
+    return counts(Signature)
+
+
+def standing_clause():
+    """Return the SQL condition of `stands`."""
+    return stands(Signature)
 
 
 def counted_signatures(appeal: Appeal) -> list[Signature]:
@@ -119,7 +162,7 @@ def counted_organizations(appeal: Appeal) -> int:
     """Return how many of the signatures that count were made on behalf of an organization."""
     return db.session.scalar(select(func.count()).select_from(Signature).where(
         Signature.appeal_id == appeal.id, counting_clause(),
-        # A registered organization's name typed as the full name signs as the body too (verification.derived).
+        # A registered organization's name typed as the full name signs as the body too (levels.derived).
         (Signature.kind == SignerKind.ORGANIZATION) | (Signature.level == Level.OFFICIAL))) or 0
 
 
@@ -182,8 +225,7 @@ class OrganizerView:
     @property
     def display_line(self) -> str:
         """Return "Name – Affiliation, Country" with the parts organizers may see."""
-        details = ", ".join(p for p in (self.affiliation, self.country) if p)
-        return f"{self.name} – {details}" if details else self.name
+        return line_text(self.name, joined(self.affiliation, self.country))
 
 
 ANONYMOUS_SIGNER = _l("Anonymous signer #%(id)s")
@@ -223,25 +265,41 @@ def entry_for(signature: Signature, audience: str) -> ListedSignature | None:
     """Return how one signature appears to an audience, or None if it must not appear there."""
     if audience not in AUDIENCES:
         raise UnknownAudience(audience)
-    if not signature.counts:
+    if not counts(signature):
         return None
     visibility = signature.visibility
     if visibility is Visibility.ADDRESSEES and audience in PUBLIC_AUDIENCES:
         return None
-    base = dict(signature_id=signature.id, visibility=visibility.value, level=signature.level.value,
-                confirmed_at=signature.confirmed_at, revision_id=signature.revision_id)
-    if visibility is Visibility.ANONYMOUS:
-        # Anonymous hides the name from everyone, the addressees and the organizers' export included.
-        if anonymous_display_of(signature) == "count":
-            return None
-        name, affiliation, country = anonymous_fields(signature)
-        return ListedSignature(name=name, withheld=True, affiliation=affiliation, country=country, **base)
-    if signature.for_organization:
-        return ListedSignature(name=signature.full_name, affiliation=signature.organization_name,
-                               country=signature.country or "", withheld=False, kind="organization",
-                               organization=signature.organization_name, role=signature.signer_role, **base)
-    return ListedSignature(name=signature.full_name, affiliation=signature.affiliation or "",
-                           country=signature.country or "", withheld=False, **base)
+    if visibility is not Visibility.ANONYMOUS:
+        return own_entry(signature)
+    # Anonymous hides the name from everyone, the addressees and the organizers' export included.
+    if anonymous_display_of(signature) == "count":
+        return None
+    name, affiliation, country = anonymous_fields(signature)
+    return ListedSignature(signature_id=signature.id, name=name, withheld=True, affiliation=affiliation,
+                           country=country, visibility=visibility.value, level=signature.level.value,
+                           confirmed_at=signature.confirmed_at, revision_id=signature.revision_id)
+
+
+def own_entry(signature: Signature) -> ListedSignature:
+    """Return the signature as its signer wrote it, for their own pages and mails (nothing withheld)."""
+    organization = signature.for_organization
+    return ListedSignature(
+        signature_id=signature.id, name=signature.full_name, withheld=False, country=signature.country or "",
+        affiliation=signature.organization_name if organization else signature.affiliation or "",
+        kind=signature.kind.value, organization=signature.organization_name if organization else "",
+        role=signature.signer_role if organization else "", visibility=signature.visibility.value,
+        level=signature.level.value, confirmed_at=signature.confirmed_at, revision_id=signature.revision_id)
+
+
+def signer_text(signature: Signature) -> str:
+    """Return the signer's own line as text (mails)."""
+    return own_entry(signature).display_line
+
+
+def signer_line(signature: Signature) -> Markup:
+    """Return the signer's own line for a page, each part isolated."""
+    return own_entry(signature).display_html
 
 
 def listed_signatures(appeal: Appeal, audience: str) -> list[ListedSignature]:

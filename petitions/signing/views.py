@@ -1,22 +1,53 @@
-"""Public signing: the sign form's POST and the confirmation link."""
+"""Every public route of a signer: sign, thanks, confirm, withdraw, send the confirmation again, re-confirm."""
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask import Blueprint, redirect, render_template, request, url_for
 
+from petitions.appeals.diff import content_diff
 from petitions.appeals.views_public import public_appeal_or_404, render_appeal_page
 from petitions.extensions import db
 from petitions.ratelimit import limiter
-from petitions.translations.public import signing_language
-from petitions.signing import operations as services
-from petitions.signing.forms import ConfirmForm, SignForm
 from petitions.links import TokenError
+from petitions.signing import operations
+from petitions.signing.forms import ConfirmForm, ResendForm, SignForm, WithdrawForm
+from petitions.signing.rules import signer_line, signer_text
+from petitions.translations.public import signing_language
 
 bp = Blueprint("signatures", __name__)
 
 
-def _sign_limit():
-    from flask import current_app
+@bp.app_template_global()
+def withdrawal_link(signature) -> str:
+    """Give mail templates the withdrawal link of a signature."""
+    return operations.withdrawal_link(signature)
 
+
+bp.add_app_template_global(signer_line, "signer_line")  # the signer's own line on their pages
+bp.add_app_template_global(signer_text, "signer_text")  # and in their mails
+
+
+def _sign_limit():
     return current_app.config["SIGN_RATE_LIMIT"]
+
+
+def _resend_limit():
+    return current_app.config["RESEND_RATE_LIMIT"]
+
+
+def _until_pressed(token: str, load, form, template: str, context=lambda signature: {}):
+    """Return (signature, None) once the link page's button is pressed, else (None, the page or the refusal).
+
+    Only the button's POST acts, since mail scanners open links by themselves.
+    """
+    try:
+        signature = load(token)
+    except TokenError as exc:
+        return None, (render_template("public/message.html", title=_l("This link does not work"),
+                                      message=str(exc)), 410 if exc.expired else 400)
+    if form.validate_on_submit():
+        return signature, None
+    return None, render_template(template, signature=signature, appeal=signature.appeal, form=form,
+                                 **context(signature))
 
 
 @bp.post("/a/<slug>/sign")
@@ -30,10 +61,7 @@ def sign(slug: str):
                                message=_l("This appeal no longer collects signatures."), appeal=appeal), 409
     if not form.validate():
         return render_appeal_page(appeal, form, status=422)
-    services.sign(appeal, form.full_name.data, form.affiliation.data, form.email.data,
-                  language=signing_language(appeal), visibility=form.visibility.data, country=form.country.data,
-                  kind=form.kind.data, organization_name=form.organization_name.data,
-                  signer_role=form.signer_role.data)
+    operations.sign(appeal, email=form.email.data, language=signing_language(appeal), **form.signer())
     db.session.commit()
     return redirect(url_for("signatures.thanks", slug=appeal.slug, lang=request.args.get("lang")), code=303)
 
@@ -47,20 +75,67 @@ def thanks(slug: str):
 
 @bp.route("/confirm/<token>", methods=["GET", "POST"])
 def confirm(token: str):
-    """Show a Confirm button; only its POST confirms, since mail scanners open links by themselves."""
-    form = ConfirmForm()
+    """Show a Confirm button; only its POST confirms."""
+    signature, page = _until_pressed(token, operations.signature_for_token, ConfirmForm(), "public/confirm.html")
+    if page is not None:
+        return page
     try:
-        signature = services.signature_for_token(token)
-    except TokenError as exc:
-        return render_template("public/message.html", title=_l("This link does not work"),
-                               message=str(exc)), 410 if exc.expired else 400
-    if not form.validate_on_submit():
-        return render_template("public/confirm.html", signature=signature, appeal=signature.appeal, form=form)
-    try:
-        signature, changed = services.confirm(token)
-    except (services.SigningClosed, services.SignatureStateError) as exc:
+        signature, changed = operations.confirm(token)
+    except (operations.SigningClosed, operations.SignatureStateError) as exc:
         return render_template("public/message.html", title=_l("Not confirmed"), message=str(exc),
                                appeal=signature.appeal), 409
     db.session.commit()
     return render_template("public/confirmed.html", signature=signature, appeal=signature.appeal,
                            changed=changed)
+
+
+@bp.route("/withdraw/<token>", methods=["GET", "POST"])
+def withdraw(token: str):
+    """Show a Withdraw button; only its POST withdraws."""
+    signature, page = _until_pressed(token, operations.signature_for_withdrawal, WithdrawForm(),
+                                     "signer/withdraw.html")
+    if page is not None:
+        return page
+    appeal = signature.appeal
+    operations.withdraw(token)
+    db.session.commit()
+    return render_template("public/message.html", title=_("Your signature is withdrawn"), appeal=appeal,
+                           message=_("It no longer appears under the appeal or in any future PDF, "
+                                     "and we deleted your e-mail address."))
+
+
+@bp.route("/a/<slug>/resend", methods=["GET", "POST"])
+@limiter.limit(_resend_limit, methods=["POST"])
+def resend(slug: str):
+    """Send the confirmation link again; the answer is the same whether or not the address signed."""
+    appeal = public_appeal_or_404(slug)
+    form = ResendForm()
+    if not form.validate_on_submit():
+        status = 422 if form.errors else 200
+        return render_template("signer/resend.html", appeal=appeal, form=form), status
+    operations.resend_confirmation(appeal, form.email.data)
+    db.session.commit()
+    return render_template("public/message.html", title=_("Check your e-mail"), appeal=appeal,
+                           message=_("If this address signed the appeal and has not confirmed yet, "
+                                     "we have sent the confirmation link again."))
+
+
+def _changes_since_signed(signature) -> dict:
+    old = signature.revision.content if signature.revision else {}
+    return {"changes": content_diff(old, signature.appeal.published_revision.content)}
+
+
+@bp.route("/reconfirm/<token>", methods=["GET", "POST"])
+def reconfirm(token: str):
+    """Show what changed and a button; only the POST re-confirms."""
+    signature, page = _until_pressed(token, operations.signature_for_reconfirmation, ConfirmForm(),
+                                     "public/reconfirm.html", _changes_since_signed)
+    if page is not None:
+        return page
+    try:
+        operations.reconfirm(token)
+    except TokenError as exc:
+        return render_template("public/message.html", title=_l("Not confirmed"), message=str(exc)), 409
+    db.session.commit()
+    return render_template("public/message.html", title=_l("Thank you"),
+                           message=_l("Your signature now stands under the amended text."), appeal=signature.appeal)

@@ -20,7 +20,6 @@ from petitions.extensions import db
 from petitions.registry import services as registry
 from petitions.privacy import selfservice
 from petitions.signatories.models import DuplicatePair
-from petitions.signing import followup, reconfirm
 from petitions.signing import operations as signing
 from petitions.translations import services as translating
 
@@ -82,7 +81,7 @@ def enrich(appeal: Appeal, owner, member, tag: str, render_pdf: bool = False) ->
     data.pair_id = pair.id
     data.tokens = {
         "confirm": signing.confirmation_token(pending),
-        "withdraw": followup.withdrawal_token(late),
+        "withdraw": signing.withdrawal_token(late),
         "reconfirm": _reconfirm_token(early[0]),
         "invitation": membership.tokens.make_token(membership.INVITE, {"i": invitation.id}),
         "self-service": selfservice.make_token(late.email_hash),
@@ -101,17 +100,14 @@ def enrich(appeal: Appeal, owner, member, tag: str, render_pdf: bool = False) ->
 
 
 def _reconfirm_token(signature) -> str:
-    from petitions import links as tokens
-
-    target = signature.appeal.published_revision
-    return tokens.make_token(reconfirm.RECONFIRM, {"s": signature.id, "r": target.id, "h": signature.email_hash[:16]})
+    return signing.reconfirmation_token(signature)
 
 
 # Which link token a route with a <token> takes; a new token route must be added here to be crawled.
 TOKEN_OF_ENDPOINT = {
     "signatures.confirm": "confirm",
     "signatures.withdraw": "withdraw",
-    "reconfirm.reconfirm": "reconfirm",
+    "signatures.reconfirm": "reconfirm",
     "members.accept_invitation": "invitation",
     "privacy.my_data": "self-service",
     "privacy.correct": "self-service",

@@ -32,9 +32,9 @@ from petitions.registry import services as registry
 from petitions.privacy import selfservice
 from petitions.signatories import queue as review
 from petitions.signatories.models import DuplicatePair
-from petitions.signing import followup, operations as signing
+from petitions.signing import operations as signing
 from petitions import links as tokens
-from petitions.signing.reconfirm import RECONFIRM
+from petitions.links import RECONFIRM
 from petitions.signing.models import Signature
 from petitions.translations import services as translations
 
@@ -236,7 +236,7 @@ def _seed() -> dict[str, list[str]]:
         "slug": [open_appeal.slug, draft.slug, foreign.slug],
         "lang": ["ru", "de", "en", "az", "fr"],
         "token": [selfservice.make_token(leyla.email_hash), signing.confirmation_token(pending),
-                  followup.withdrawal_token(signatures[1]), tokens.make_token(members.INVITE, {"i": invitation.id}),
+                  signing.withdrawal_token(signatures[1]), tokens.make_token(members.INVITE, {"i": invitation.id}),
                   tokens.make_token(RECONFIRM, {"s": leyla.id, "r": 1, "h": leyla.email_hash[:16]})],
         "signature_id": [str(s.id) for s in signatures[:3]] + [str(foreign.id * 1000)],
         "user_id": [str(editor.id), str(owner.id), str(other.id)],

@@ -20,7 +20,6 @@ from petitions.members.models import Role
 from petitions.extensions import db
 from petitions.mail import sending
 from petitions.privacy import selfservice
-from petitions.signing import followup, reconfirm
 from petitions.signatories import importing
 from petitions.signing import operations as signing
 
@@ -106,7 +105,7 @@ def send_every_kind(app, world, title) -> int:
     pending = db.session.scalar(select(signing.Signature).where(signing.Signature.id != done.id))
     pending.created_at -= timedelta(days=2)
     db.session.commit()
-    assert followup.remind_unconfirmed(appeal, None) == 1  # reminder
+    assert signing.remind_unconfirmed(appeal, None) == 1  # reminder
     db.session.commit()
     result = importing.import_list(appeal, world.owner, "Nərmin Həsənova invited@example.org", "lines", "invite")
     assert result.invited == 1  # import invitation
@@ -117,7 +116,7 @@ def send_every_kind(app, world, title) -> int:
     services.publish_revision(appeal, world.owner)
     db.session.commit()
     poison(appeal, title)
-    assert reconfirm.request_reconfirmation(appeal, world.owner) == 1  # re-confirmation
+    assert signing.request_reconfirmation(appeal, world.owner) == 1  # re-confirmation
     db.session.commit()
     selfservice.request_link("done@example.org")  # self-service link
     selfservice.request_link("nobody@example.org")  # self-service, no signature

@@ -18,7 +18,7 @@ from petitions.extensions import db, utcnow
 from petitions.registry import services as registry
 from petitions.privacy import selfservice
 from petitions.signatories.models import DuplicatePair
-from petitions.signing import followup, levels as verification
+from petitions.signing import levels as verification
 from petitions.signing import operations as signing
 from petitions.signing.models import Signature
 from petitions.translations import services as translating
@@ -131,7 +131,7 @@ def _seed_payload(i: int, payload: str, owner=None) -> _seed.Data:
     return _seed.Data(slug=appeal.slug, appeal_id=appeal.id, signature_ids=[s.id for s in signatures] + [pending.id],
                       pair_id=pair.id, member_id=owner.id, org_id=org.id, domain_id=domain.id, tokens={
                           "confirm": signing.confirmation_token(pending),
-                          "withdraw": followup.withdrawal_token(signatures[0]),
+                          "withdraw": signing.withdrawal_token(signatures[0]),
                           "reconfirm": _seed._reconfirm_token(signatures[0]),
                           "invitation": membership.tokens.make_token(membership.INVITE, {"i": invitation.id}),
                           "self-service": selfservice.make_token(signatures[0].email_hash),

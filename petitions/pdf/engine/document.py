@@ -322,7 +322,8 @@ def document_from_appeal(appeal, audience: str = "addressees", *, settings=None,
 
 def entry_of(listed, revision_number: int, language: str = "en") -> SignatoryEntry:
     """Map one listed signature onto the entry the PDF prints (the one place for how a signer is shown)."""
-    from petitions.i18n import signed_by, with_locale
+    from petitions.i18n import with_locale
+    from petitions.signing.rules import signed_by
 
     level = listed.level if listed.level in LEVELS else "unconfirmed"
     if listed.is_organization:
