@@ -21,7 +21,9 @@ from sqlalchemy.orm import Session
 from petitions.extensions import db, utcnow
 from petitions.urls import external_url
 from petitions.pdf.engine import archival, assemble, chunks, pades as signing
-from petitions.pdf.engine.document import LetterDocument, document_from_appeal
+from petitions.pdf.engine.document import LetterDocument
+from petitions.pdf.engine.files import write_atomically
+from petitions.pdf.mapping import document_from_appeal
 from petitions.pdf.models import REMOVED_CHANGED, REMOVED_ERASED, REMOVED_PRUNED, JobStatus, PdfDocument, PdfJob
 
 log = logging.getLogger(__name__)
@@ -84,6 +86,28 @@ def request_render(appeal, audience: str = "addressees", variant: str = "standar
     db.session.add(job)
     db.session.flush()
     return job
+
+
+def render_now(appeal, audience: str = "addressees", variant: str = "standard") -> PdfDocument:
+    """Return the current stored PDF of this kind, rendering it here first if needed (RenderFailed: why not)."""
+    record = current_document(appeal, audience, variant)
+    if record is not None:
+        return record
+    job = request_render(appeal, audience, variant)
+    db.session.commit()
+    job = run_job(job.id)
+    if job.status is not JobStatus.DONE:
+        raise RenderFailed(job.error or "Another render of this PDF is under way; try again when it is done.")
+    return db.session.get(PdfDocument, job.document_id)
+
+
+def variant_for(language: str | None = None, combined: bool = False, archival: bool = False) -> str:
+    """Name the variant that prints one language version, all of them combined, the PDF/A copy or the original."""
+    if combined:
+        return "combined"
+    if language is not None:
+        return f"lang:{language}"
+    return "archival" if archival else "standard"
 
 
 def dispatch(app: Flask, job: PdfJob) -> None:
@@ -217,7 +241,7 @@ def _render(appeal, audience: str, variant: str, progress) -> PdfDocument:
     filename = f"{appeal.slug}-v{version}{suffix}.pdf"
     folder = os.path.join(files_dir(), appeal.slug)
     os.makedirs(folder, exist_ok=True)
-    write_atomically(os.path.join(folder, filename), data)
+    write_atomically(os.path.join(folder, filename), data, durable=True)
     record = PdfDocument(id=document_id, appeal_id=appeal.id, version=version, audience=audience, variant=variant,
                          filename=filename, sha256=hashlib.sha256(data).hexdigest(), size=len(data),
                          pages=result.pages, signatory_count=doc.signatory_count, source_hash=doc.source_hash(),
@@ -231,16 +255,6 @@ def _render(appeal, audience: str, variant: str, progress) -> PdfDocument:
 def public_verify_url(document_id: str) -> str:
     """Return the verification link printed in the PDF, always on PUBLIC_URL (never the organizer's host)."""
     return external_url("verify.document", document_id=document_id)
-
-
-def write_atomically(path: str, data: bytes) -> None:
-    """Write a file so that readers never see half of it: a temporary file, then a rename."""
-    tmp = f"{path}.tmp-{os.getpid()}-{threading.get_ident()}"
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
 
 
 def file_path(record: PdfDocument) -> str:

@@ -12,7 +12,7 @@ from petitions.privacy import accesslog
 from petitions.extensions import db
 from petitions.pdf import jobs, services
 from petitions.pdf.engine.archival import signatories_csv
-from petitions.pdf.engine.document import document_from_appeal
+from petitions.pdf.mapping import document_from_appeal
 from petitions.pdf.forms import RenderForm, SettingsForm
 from petitions.pdf.engine.logo import LogoError
 from petitions.pdf.models import PdfDocument

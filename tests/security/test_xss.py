@@ -26,6 +26,7 @@ from petitions.translations import services as translating
 from ..conftest import csrf_token, message_text
 from . import _seed
 from .conftest import PASSWORD, login
+from ..pdf_files import rendered_pdf
 
 PAYLOADS = [line for line in (pathlib.Path(__file__).parents[1] / "data" / "xss_payloads.txt")
             .read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -219,7 +220,6 @@ def _pdf_actions(data: bytes) -> list[str]:
 
 
 def test_payloads_are_literal_text_in_the_pdf_and_create_no_action(app, world):
-    from petitions.pdf.render import render_appeal_pdf
 
     joined = "\n\n".join(PAYLOADS)
     appeal = drafting.create_appeal(world.owner, {
@@ -235,7 +235,7 @@ def test_payloads_are_literal_text_in_the_pdf_and_create_no_action(app, world):
         db.session.add(sig)
         sig.confirm()
     db.session.commit()
-    data = render_appeal_pdf(appeal)
+    data = rendered_pdf(appeal)
     for action in _pdf_actions(data):
         assert re.match(r"/URI (https?|mailto):", action), action  # only ordinary links, never script or launch
     for marker in (b"/JavaScript", b"/JS ", b"/Launch", b"/SubmitForm", b"/ImportData", b"/RichMedia"):

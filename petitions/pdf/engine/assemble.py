@@ -27,6 +27,7 @@ from petitions.pdf.engine import chunks as chunking
 from petitions.pdf.engine.document import (
     LEVEL_DESCRIPTIONS, LEVEL_LABELS, LEVEL_MARKS, LetterDocument, SignatoryEntry, grouped_entries, paragraphs,
 )
+from petitions.pdf.engine.files import write_atomically
 from petitions.pdf.engine.fonts import embed_fonts
 from petitions.pdf.engine.typeset import (
     GREY, MARGINS, MM, SANS, GlyphLog, ListLayout, draw_runs, qr_operators, runs_width, shape, typeset_annex,
@@ -116,10 +117,7 @@ def render_translations(doc: LetterDocument, cache_dir: str | None) -> bytes | N
     data = html.write_pdf(stylesheets=print_stylesheet(doc.page_size), pdf_tags=True)
     if path:
         os.makedirs(cache_dir, exist_ok=True)
-        tmp = f"{path}.tmp-{os.getpid()}"
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
+        write_atomically(path, data)
     return data
 
 
@@ -163,10 +161,7 @@ def render_letter(doc: LetterDocument, cache_dir: str | None, archival: bool = F
         os.makedirs(cache_dir, exist_ok=True)
         with open(path + ".json", "w", encoding="utf-8") as meta:
             json.dump({"qr_box": box, "sections": sections}, meta)
-        tmp = f"{path}.tmp-{os.getpid()}"
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
+        write_atomically(path, data)
     return Letter(data, box, sections)
 
 

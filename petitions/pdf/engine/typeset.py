@@ -19,6 +19,7 @@ import uharfbuzz as hb
 from fontTools.ttLib import TTFont
 
 from petitions.pdf.engine.document import LEVEL_MARKS, SignatoryEntry
+from petitions.pdf.engine.files import write_atomically
 
 MM = 72 / 25.4
 PAGE_SIZES_PT = {"A4": (595.28, 841.89), "Letter": (612.0, 792.0)}
@@ -117,10 +118,7 @@ def _metrics(path: str) -> dict:
     tt.close()
     if cached:
         os.makedirs(METRICS_DIR, exist_ok=True)
-        tmp = f"{cached}.tmp-{os.getpid()}"
-        with open(tmp, "wb") as fh:
-            marshal.dump(metrics, fh)
-        os.replace(tmp, cached)
+        write_atomically(cached, marshal.dumps(metrics))
     return metrics
 
 
@@ -140,10 +138,7 @@ def _font_path(query: str) -> str:
     if index_file:
         known[query] = path
         os.makedirs(METRICS_DIR, exist_ok=True)
-        tmp = f"{index_file}.tmp-{os.getpid()}"
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(known, fh)
-        os.replace(tmp, index_file)
+        write_atomically(index_file, json.dumps(known).encode())
     return path
 
 
@@ -301,13 +296,14 @@ def _is_rtl_word(word: str) -> bool:
 
 
 def entry_lines(entry: SignatoryEntry, width: float, log: GlyphLog) -> list[Line]:
-    """Break one entry into lines of the column width: mark in the gutter, name, "–", affiliation."""
+    """Break one entry into lines of the column width: mark in the gutter, name, "–", detail."""
     tokens: list[tuple[str, int, float, str, bool]] = []
     for word in entry.name.split():
         tokens.append((word, SERIF_BOLD if entry.is_organization else SERIF, NAME_SIZE, "0 0 0", _is_rtl_word(word)))
-    if entry.affiliation.strip():
+    detail = entry.detail or entry.affiliation
+    if detail.strip():
         tokens.append(("–", SERIF, AFF_SIZE, GREY, False))
-        for word in entry.affiliation.split():
+        for word in detail.split():
             tokens.append((word, SERIF, AFF_SIZE, GREY, _is_rtl_word(word)))
     lines: list[list[tuple[list[Glyphs], bool, bool]]] = [[]]
     used, first = 0.0, True
