@@ -291,7 +291,7 @@ def test_failed_render_keeps_the_previous_pdf_and_a_retry_works(app, client, app
     with open(jobs.file_path(record), "rb") as fh:
         assert fh.read() == previous
 
-    app.config.pop("PDF_CACHE_DIR")
+    app.config["PDF_CACHE_DIR"] = None  # the default again: pdf-cache in the instance folder
     token = csrf_token(client, f"/organizer/appeals/{appeal.slug}/pdf/status")
     client.post(f"/organizer/appeals/{appeal.slug}/pdf/render",
                 data={"csrf_token": token, "audience": "addressees", "variant": "standard"})

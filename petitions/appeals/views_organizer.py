@@ -400,7 +400,7 @@ def delete(slug: str):
 @bp.get("/appeals/<slug>/pdf")
 def pdf(slug: str):
     """Download the current signed PDF for the addressees, with every confirmed signatory."""
-    from petitions.pdf.services import download_current
+    from petitions.pdf.views import download_current
 
     appeal = appeal_for(slug, "pdf")
     response = download_current(appeal)

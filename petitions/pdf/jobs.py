@@ -50,7 +50,7 @@ class RenderFailed(RuntimeError):
 
 
 def _dir(name: str, setting: str) -> str:
-    path = current_app.config.get(setting) or os.path.join(current_app.instance_path, name)
+    path = current_app.config[setting] or os.path.join(current_app.instance_path, name)
     return path
 
 
@@ -68,8 +68,7 @@ def keys_dir() -> str:
 
 def ensure_signing_key() -> None:
     """Create the deployment's self-signed signing key on first need."""
-    signing.generate_self_signed(keys_dir(), current_app.config.get("PDF_SIGNER_NAME",
-                                                                     "Petitions document signing"))
+    signing.generate_self_signed(keys_dir(), current_app.config["PDF_SIGNER_NAME"])
 
 
 def request_render(appeal, audience: str = "addressees", variant: str = "standard") -> PdfJob:
@@ -112,7 +111,7 @@ def variant_for(language: str | None = None, combined: bool = False, archival: b
 
 def dispatch(app: Flask, job: PdfJob) -> None:
     """Start the job as configured; call after the job row is committed."""
-    mode = app.config.get("PDF_EXECUTOR", "thread")
+    mode = app.config["PDF_EXECUTOR"]
     if mode == "inline":
         run_job(job.id)
     elif mode == "thread":
@@ -230,7 +229,7 @@ def _render(appeal, audience: str, variant: str, progress) -> PdfDocument:
     csv_data = archival.signatories_csv(doc) if variant == "archival" else None
     result = assemble.build(doc, cache_dir(), document_id=document_id, verify_url=verify_url,
                             archival=variant == "archival", csv_data=csv_data,
-                            workers=int(current_app.config.get("PDF_WORKERS", 2)), progress=progress)
+                            workers=int(current_app.config["PDF_WORKERS"]), progress=progress)
     progress("sign", 0.0)
     ensure_signing_key()
     data = signing.sign_pdf(result.pdf, signing.load_signer(keys_dir()))
@@ -300,7 +299,7 @@ def prune(appeal=None, keep: int | None = None, kinds: list[tuple[str, str]] | N
     """
     from petitions.appeals.models import Appeal
 
-    keep = int(current_app.config.get("PDF_KEEP_VERSIONS", 3)) if keep is None else keep
+    keep = int(current_app.config["PDF_KEEP_VERSIONS"]) if keep is None else keep
     if keep < 1:
         raise ValueError("Keep at least one version of each PDF.")
     query = select(PdfDocument).where(PdfDocument.removed_at.is_(None))
@@ -418,7 +417,7 @@ def public_pdf_changed(appeal) -> PdfJob | None:
 
 def schedule_render(appeal, audience: str = "public", variant: str = "standard") -> PdfJob:
     """Queue a debounced render: changes within PDF_RENDER_DEBOUNCE_SECONDS share one job, run after commit."""
-    delay = float(current_app.config.get("PDF_RENDER_DEBOUNCE_SECONDS", 30))
+    delay = float(current_app.config["PDF_RENDER_DEBOUNCE_SECONDS"])
     queued = db.session.scalar(select(PdfJob).where(
         PdfJob.appeal_id == appeal.id, PdfJob.audience == audience, PdfJob.variant == variant,
         PdfJob.status == JobStatus.QUEUED))
@@ -453,7 +452,7 @@ def _note_scheduled(session: Session, flush_context) -> None:
 def _dispatch_scheduled(session: Session) -> None:
     # Only a committed job row can be claimed by the thread that runs it.
     for app, job_id, delay in session.info.pop(_DISPATCH, []):
-        if app.config.get("PDF_EXECUTOR", "thread") == "thread":
+        if app.config["PDF_EXECUTOR"] == "thread":
             timer = threading.Timer(delay, _run_in_app, args=(app, job_id))
             timer.daemon, timer.name = True, f"pdf-job-{job_id}"
             timer.start()
@@ -492,7 +491,7 @@ def latest_job(appeal) -> PdfJob | None:
 
 def reap_stale_jobs() -> int:
     """Mark running jobs whose runner stopped reporting as failed, so they can be retried."""
-    limit = utcnow() - timedelta(seconds=float(current_app.config.get("PDF_JOB_STALE_SECONDS", 300)))
+    limit = utcnow() - timedelta(seconds=float(current_app.config["PDF_JOB_STALE_SECONDS"]))
     result = db.session.execute(update(PdfJob).where(
         PdfJob.status == JobStatus.RUNNING, PdfJob.heartbeat_at < limit,
     ).values(status=JobStatus.FAILED, finished_at=utcnow(),

@@ -6,12 +6,11 @@ from datetime import date, datetime, timezone
 from petitions.appeals.diff import content_diff
 from petitions.appeals.markdown import render_markdown
 from petitions.appeals.services import revisions
-from petitions.extensions import db
 from petitions.i18n import with_locale
 from petitions.pdf.engine.document import (
     LEVELS, Addressee, LetterDocument, Logo, RevisionGroup, SignatoryEntry, TranslationVersion, sorted_entries,
 )
-from petitions.pdf.models import PdfSettings
+from petitions.pdf.letterhead import settings_of
 from petitions.signing.rules import ListedSignature, counted_total, listed_signatures
 from petitions.translations.services import localized_content, published_languages
 
@@ -30,7 +29,7 @@ def document_from_appeal(appeal, audience: str = "addressees", *, settings=None,
     audience = "public" if VISIBILITY_AUDIENCE[audience] == "public_pdf" else "addressees"
     if combined:
         language = appeal.original_language  # the original first; translations follow as annexes
-    settings = settings if settings is not None else _settings_of(appeal)
+    settings = settings if settings is not None else settings_of(appeal)
     language = language or appeal.original_language or "en"
     content, _is_translation, _source = localized_content(appeal, language)
     published = appeal.published_revision
@@ -124,10 +123,6 @@ def _addressees_of(addressees: list[dict]) -> list[Addressee]:
     return [Addressee(name=a.get("name", ""), title=a.get("title", ""), institution=a.get("institution", ""),
                       postal_address=a.get("postal_address", ""), salutation=a.get("salutation", ""))
             for a in addressees if any(a.values())]
-
-
-def _settings_of(appeal) -> PdfSettings | None:
-    return db.session.get(PdfSettings, appeal.id)
 
 
 def _logo_of(settings) -> Logo | None:
