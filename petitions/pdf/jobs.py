@@ -12,18 +12,21 @@ import os
 import secrets
 import threading
 import time
+from concurrent.futures.process import BrokenProcessPool
 from datetime import timedelta, timezone
 
 from flask import Flask, current_app
-from sqlalchemy import event, func, or_, select, update
+from sqlalchemy import event, func, inspect, or_, select, update
 from sqlalchemy.orm import Session
 
+from petitions.appeals.models import Appeal
 from petitions.extensions import db, utcnow
 from petitions.urls import external_url
 from petitions.pdf.engine import archival, assemble, chunks, pades as signing
 from petitions.pdf.engine.document import LetterDocument
 from petitions.pdf.engine.files import write_atomically
-from petitions.pdf.mapping import document_from_appeal
+from petitions.pdf.mapping import catalog_for, document_from_appeal
+from petitions.signing.models import Review, Signature, SignatureStatus, Visibility
 from petitions.pdf.models import REMOVED_CHANGED, REMOVED_ERASED, REMOVED_PRUNED, JobStatus, PdfDocument, PdfJob
 
 log = logging.getLogger(__name__)
@@ -163,8 +166,6 @@ def run_claimed(job_id: int) -> PdfJob | None:
         db.session.commit()
 
     try:
-        from petitions.appeals.models import Appeal
-
         appeal = db.session.get(Appeal, job.appeal_id)
         if appeal is None:
             raise RenderFailed("The appeal no longer exists.")
@@ -199,8 +200,6 @@ def _discard(job_id: int, document: PdfDocument) -> PdfJob:
     if job.started_at is not None:  # chunks it typeset may show the signer as they were
         chunks.forget_since(cache_dir(), job.started_at.replace(tzinfo=timezone.utc).timestamp())
     if (job.audience, job.variant) == ("public", "standard"):
-        from petitions.appeals.models import Appeal
-
         schedule_render(db.session.get(Appeal, job.appeal_id), "public", "standard")
     db.session.commit()
     return db.session.get(PdfJob, job_id)
@@ -211,8 +210,6 @@ SUPERSEDED = ("The list changed while this PDF was being made (a signer erased, 
 
 
 def _reason(exc: Exception) -> str:
-    from concurrent.futures.process import BrokenProcessPool
-
     if isinstance(exc, BrokenProcessPool):
         return "A rendering process stopped unexpectedly (killed or out of memory). The previous PDF is unchanged."
     if isinstance(exc, (RenderFailed, signing.SigningKeyError)):
@@ -227,8 +224,8 @@ def _render(appeal, audience: str, variant: str, progress) -> PdfDocument:
     document_id = secrets.token_urlsafe(12)
     verify_url = public_verify_url(document_id)
     csv_data = archival.signatories_csv(doc) if variant == "archival" else None
-    result = assemble.build(doc, cache_dir(), document_id=document_id, verify_url=verify_url,
-                            archival=variant == "archival", csv_data=csv_data,
+    result = assemble.build(doc, cache_dir(), catalog=catalog_for(doc.language), document_id=document_id,
+                            verify_url=verify_url, archival=variant == "archival", csv_data=csv_data,
                             workers=int(current_app.config["PDF_WORKERS"]), progress=progress)
     progress("sign", 0.0)
     ensure_signing_key()
@@ -257,8 +254,6 @@ def public_verify_url(document_id: str) -> str:
 
 
 def file_path(record: PdfDocument) -> str:
-    from petitions.appeals.models import Appeal
-
     appeal = db.session.get(Appeal, record.appeal_id)
     return os.path.join(files_dir(), appeal.slug, record.filename)
 
@@ -297,8 +292,6 @@ def prune(appeal=None, keep: int | None = None, kinds: list[tuple[str, str]] | N
 
     The newest version made before the appeal was delivered is kept too: it is what the addressees hold.
     """
-    from petitions.appeals.models import Appeal
-
     keep = int(current_app.config["PDF_KEEP_VERSIONS"]) if keep is None else keep
     if keep < 1:
         raise ValueError("Keep at least one version of each PDF.")
@@ -330,8 +323,6 @@ def forget_listings(appeal_id: int, since, reason: str, drop_chunks: bool = True
     A PDF or chunk made before a signature was confirmed cannot list it; everything made since may.
     A fresh public PDF is scheduled when the one the public page serves is gone.
     """
-    from petitions.appeals.models import Appeal
-
     query = select(PdfDocument).where(PdfDocument.appeal_id == appeal_id)
     if since is not None:
         query = query.where(PdfDocument.generated_at >= since - timedelta(seconds=1))
@@ -356,10 +347,6 @@ _RETRACTING = {"visibility": True, "full_name": True, "affiliation": True, "coun
 
 def _retracted(signature) -> bool | None:
     """Tell whether a pending change hides or rewrites a listed signature: None no, False listing, True text."""
-    from sqlalchemy import inspect
-
-    from petitions.signing.models import Review, SignatureStatus, Visibility
-
     if signature.confirmed_at is None and signature.status is SignatureStatus.PENDING:
         return None
     state, found = inspect(signature), None
@@ -381,8 +368,6 @@ def _retracted(signature) -> bool | None:
 def _withdraw_outdated_copies(session: Session, flush_context, instances) -> None:
     # However a signature is hidden or corrected (self-service, moderation, withdrawal, erasure), no stored
     # PDF keeps showing it: the public page serves stored copies without checking that they are current.
-    from petitions.signing.models import Signature
-
     since: dict[tuple[int, bool], object] = {}
     changed = [(s, _retracted(s)) for s in session.dirty if isinstance(s, Signature)]
     changed += [(s, True) for s in session.deleted if isinstance(s, Signature)

@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
+from gettext import NullTranslations
+
+from flask_babel import get_translations
 
 from petitions.appeals.diff import content_diff
 from petitions.appeals.markdown import render_markdown
 from petitions.appeals.services import revisions
-from petitions.i18n import with_locale
+from petitions.i18n import direction, format_letter_date, language_name, with_locale
 from petitions.pdf.engine.document import (
     LEVELS, Addressee, LetterDocument, Logo, RevisionGroup, SignatoryEntry, TranslationVersion, sorted_entries,
 )
@@ -56,6 +59,7 @@ def document_from_appeal(appeal, audience: str = "addressees", *, settings=None,
         addressees=_addressees_of(content.get("addressees") or []),
         place=content.get("place") or getattr(settings, "place", "") or "",
         date=when,
+        date_text=format_letter_date(when, language),
         body_html=str(render_markdown(content.get("body") or "")),
         demands=list(content.get("demands") or []),
         closing=content.get("closing") or "",
@@ -78,6 +82,12 @@ def document_from_appeal(appeal, audience: str = "addressees", *, settings=None,
         counted_total=counted_total(appeal),
         translations=_translations_of(appeal, language) if combined else [],
     )
+
+
+def catalog_for(language: str) -> NullTranslations:
+    """Return the interface catalog the PDF's own words (headings, annex) are taken from in this language."""
+    with with_locale(language):
+        return get_translations()
 
 
 def entry_of(listed: ListedSignature, revision_number: int, language: str = "en") -> SignatoryEntry:
@@ -115,7 +125,7 @@ def _translations_of(appeal, shown: str) -> list[TranslationVersion]:
             language=code, title=content.get("title") or "", subject=content.get("subject") or "",
             body_html=str(render_markdown(content.get("body") or "")),
             demands=tuple(content.get("demands") or []), closing=content.get("closing") or "",
-            revision_number=source or 1))
+            revision_number=source or 1, direction=direction(code), language_name=language_name(code, shown)))
     return out
 
 

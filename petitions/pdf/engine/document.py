@@ -10,8 +10,9 @@ from functools import lru_cache
 from operator import attrgetter
 from typing import Sequence
 
-from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
+import icu
+
+from petitions.pdf.engine.words import _, _l, ngettext
 
 LEVELS = ("official", "vouched", "domain", "email", "unconfirmed")
 # Lazy strings: they resolve in the language the PDF is rendered in (see assemble.document_locale).
@@ -126,6 +127,8 @@ class TranslationVersion:
     subject: str = ""
     demands: tuple[str, ...] = ()
     closing: str = ""
+    direction: str = "ltr"  # the version's writing direction
+    language_name: str = ""  # the version's language, named in the language of the document
 
 
 @dataclass
@@ -139,6 +142,7 @@ class LetterDocument:
     addressees: list[Addressee] = field(default_factory=list)
     place: str = ""
     date: date | None = None
+    date_text: str = ""  # the date as the letter's language writes it (empty: the ISO date)
     demands: list[str] = field(default_factory=list)
     closing: str = ""
     coalition: str = ""
@@ -204,29 +208,13 @@ def entry_bytes(e: SignatoryEntry) -> bytes:
 
 
 @lru_cache(maxsize=16)
-def _collator(language: str):
-    try:
-        import icu
-    except ImportError:  # pragma: no cover - PyICU is a dependency; this keeps tools usable without it
-        return None
-    collator = icu.Collator.createInstance(icu.Locale(language or "en"))
-    return collator
-
-
-def collation_key(entry: SignatoryEntry, language: str) -> tuple:
-    """Return the key that sorts entries by surname, then full name, as the language's readers expect."""
-    collator = _collator(language)
-    if collator is None:
-        return (entry.sort_surname.casefold(), entry.name.casefold(), entry.affiliation.casefold())
-    # One call per entry: a space sorts before every letter, so the surname decides first.
-    return (collator.getSortKey(f"{entry.sort_surname} {entry.name} {entry.affiliation}"),)
+def _collator(language: str) -> icu.Collator:
+    return icu.Collator.createInstance(icu.Locale(language or "en"))
 
 
 def sorted_entries(entries: Sequence[SignatoryEntry], language: str) -> list[SignatoryEntry]:
     """Sort entries in the collation order of the document's language."""
     collator = _collator(language)
-    if collator is None:
-        return sorted(entries, key=lambda e: collation_key(e, language))
     # One C call per entry through map(): this sort runs on every render of a 100,000-name list.
     texts = [f"{e.name if e.is_organization else (e.surname or e.name.rsplit(None, 1)[-1] if e.name.strip() else '')}"
              f" {e.name} {e.affiliation}" for e in entries]
@@ -239,15 +227,15 @@ def grouped_entries(doc: LetterDocument) -> list[tuple[str, list[SignatoryEntry]
     """Split the current revision's signatories into printed groups, each sorted."""
     entries = list(doc.signatories)
     if doc.grouping == "kind":
-        groups = [(str(_l("Organizations")), [e for e in entries if e.is_organization]),
-                  (str(_l("Individuals")), [e for e in entries if not e.is_organization])]
+        groups = [(_("Organizations"), [e for e in entries if e.is_organization]),
+                  (_("Individuals"), [e for e in entries if not e.is_organization])]
     elif doc.grouping == "country":
         by_country: dict[str, list[SignatoryEntry]] = {}
         for e in entries:
             by_country.setdefault(e.country or "", []).append(e)
         collator = _collator(doc.language)
-        order = sorted(by_country, key=lambda c: (c == "", collator.getSortKey(c) if collator else c))
-        groups = [(c or str(_l("Country not stated")), by_country[c]) for c in order]
+        order = sorted(by_country, key=lambda c: (c == "", collator.getSortKey(c)))
+        groups = [(c or _("Country not stated"), by_country[c]) for c in order]
     else:
         groups = [("", entries)]
     return [(title, sorted_entries(g, doc.language)) for title, g in groups if g]
