@@ -142,11 +142,11 @@ def test_a_new_printed_field_renders_its_cached_chunk_again(tmp_path, monkeypatc
     """The cache key and the freshness hash follow the entry's fields: a new printed field is never served stale."""
     from dataclasses import field, make_dataclass, replace
 
-    from petitions.pdf.engine import typeset
+    from petitions.pdf.engine import lists
 
     titled = make_dataclass("TitledEntry", [("title", str, field(default=""))], bases=(SignatoryEntry,), frozen=True)
-    plain_lines = typeset.entry_lines
-    monkeypatch.setattr(typeset, "entry_lines", lambda e, width, log: plain_lines(
+    plain_lines = lists.entry_lines
+    monkeypatch.setattr(lists, "entry_lines", lambda e, width, log: plain_lines(
         replace(e, name=f"{e.title} {e.name}".strip()), width, log))
     people = [titled(name=e.name, level="email") for e in entries(30)]
     first = assemble.build(letter(people), str(tmp_path), workers=1)

@@ -29,9 +29,9 @@ from petitions.pdf.engine.document import (
 from petitions.pdf.engine.files import write_atomically
 from petitions.pdf.engine.fonts import embed_fonts
 from petitions.pdf.engine.logo import LogoError, sanitize_svg
-from petitions.pdf.engine.typeset import (
-    GREY, MARGINS, MM, SANS, GlyphLog, ListLayout, draw_runs, qr_operators, runs_width, shape, typeset_annex,
-)
+from petitions.pdf.engine.annex import qr_operators, typeset_annex
+from petitions.pdf.engine.lists import MARGINS, MM, ListLayout
+from petitions.pdf.engine.shaping import GREY, SANS, GlyphLog, draw_runs, runs_width, shape
 from petitions.pdf.engine.words import _, ngettext, speaking
 
 _HERE = os.path.dirname(__file__)

@@ -18,7 +18,8 @@ from typing import Callable, Sequence
 
 from petitions.pdf.engine.document import SignatoryEntry, entry_bytes
 from petitions.pdf.engine.files import write_atomically
-from petitions.pdf.engine.typeset import ListLayout, typeset_chunk, use_metrics_cache
+from petitions.pdf.engine.lists import ListLayout, typeset_chunk
+from petitions.pdf.engine.shaping import use_metrics_cache
 
 # Bump when typesetting changes, so old cache files are never reused.
 TYPESET_VERSION = "list-8"

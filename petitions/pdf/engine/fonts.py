@@ -10,7 +10,7 @@ from fontTools import subset
 from fontTools.ttLib import TTFont
 
 from petitions.pdf.engine.files import write_atomically
-from petitions.pdf.engine.typeset import face
+from petitions.pdf.engine.shaping import face
 
 
 def _subset_bytes(path: str, gids: list[int], cache_dir: str | None) -> bytes:
