@@ -15,7 +15,7 @@ import icu
 from petitions.pdf.engine.words import _, _l, ngettext
 
 LEVELS = ("official", "vouched", "domain", "email", "unconfirmed")
-# Lazy strings: they resolve in the language the PDF is rendered in (see assemble.document_locale).
+# Lazy strings: they resolve in the language the PDF is rendered in (the catalog given to assemble.build).
 LEVEL_LABELS = {
     "official": _l("confirmed officially by the organization"),
     "vouched": _l("vouched for by the coalition"),
