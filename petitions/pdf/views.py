@@ -15,7 +15,6 @@ from petitions.i18n import native_name
 from petitions.members.access import appeal_for
 from petitions.pdf import jobs
 from petitions.pdf.engine.archival import signatories_csv
-from petitions.pdf.engine.logo import LogoError
 from petitions.pdf.forms import RenderForm, SettingsForm
 from petitions.pdf.letterhead import save_settings, settings_of
 from petitions.pdf.mapping import document_from_appeal
@@ -74,13 +73,12 @@ def progress(slug: str):
 @bp.post("/render")
 def render(slug: str):
     """Queue a new render of the PDF."""
-    appeal = _own(slug)
     form = RenderForm()
     if not form.validate_on_submit():
         return _to_status(slug, "Choose who the copy is for and its format.", "error")
-    job = jobs.request_render(appeal, form.audience.data, form.variant.data)
+    job = jobs.request_render(_own(slug), form.audience.data, form.variant.data)
     db.session.commit()
-    jobs.dispatch(current_app._get_current_object(), job)
+    jobs.dispatch(current_app._get_current_object(), job)  # a committed job row: the runner can claim it
     return _to_status(slug, GENERATING)
 
 
@@ -91,23 +89,14 @@ def _to_status(slug: str, message: str, category: str = "success"):
 
 @bp.post("/settings")
 def settings(slug: str):
-    """Save the letterhead: coalition, place, paper, columns, order and logo."""
-    appeal = _own(slug, "edit")
+    """Save the letterhead: coalition, place, paper, columns, order and logo (checked by its content)."""
     form = SettingsForm()
-    if not form.validate_on_submit():
-        return _settings_error(appeal, form, "Some fields need attention.")
-    try:
+    appeal = _own(slug, "edit")
+    if form.validate_on_submit():
         save_settings(appeal, form)
-    except LogoError as exc:
-        db.session.rollback()
-        form.logo.errors = [str(exc)]
-        return _settings_error(appeal, form, str(exc))
-    db.session.commit()
-    return _to_status(slug, "Letterhead saved. Generate the PDF again to use it.")
-
-
-def _settings_error(appeal, form, message: str):
-    flash(message, "error")
+        db.session.commit()
+        return _to_status(slug, "Letterhead saved. Generate the PDF again to use it.")
+    flash(form.logo.errors[0] if form.logo.errors else "Some fields need attention.", "error")
     return render_template("pdf/status.html", appeal=appeal, job=jobs.latest_job(appeal), documents=[],
                            current={}, render_form=RenderForm(), settings_form=form,
                            settings=settings_of(appeal)), 422
