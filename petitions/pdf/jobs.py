@@ -52,6 +52,10 @@ class RenderFailed(RuntimeError):
     """A render did not produce a file; the message is shown to the organizer."""
 
 
+class RenderRunning(RenderFailed):
+    """Another runner is rendering this PDF right now."""
+
+
 def _dir(name: str, setting: str) -> str:
     path = current_app.config[setting] or os.path.join(current_app.instance_path, name)
     return path
@@ -93,13 +97,20 @@ def request_render(appeal, audience: str = "addressees", variant: str = "standar
 def render_now(appeal, audience: str = "addressees", variant: str = "standard") -> PdfDocument:
     """Return the current stored PDF of this kind, rendering it here first if needed (RenderFailed: why not)."""
     record = current_document(appeal, audience, variant)
-    if record is not None:
-        return record
-    job = request_render(appeal, audience, variant)
-    db.session.commit()
+    if record is None:
+        job = request_render(appeal, audience, variant)
+        db.session.commit()
+        record = run_here(job)
+    return record
+
+
+def run_here(job: PdfJob) -> PdfDocument:
+    """Run a committed job in this process and return what it stored (RenderRunning, RenderFailed: why not)."""
     job = run_job(job.id)
+    if job.status is JobStatus.RUNNING:
+        raise RenderRunning("Another render of this PDF is under way; try again when it is done.")
     if job.status is not JobStatus.DONE:
-        raise RenderFailed(job.error or "Another render of this PDF is under way; try again when it is done.")
+        raise RenderFailed(job.error or "The PDF was not rendered.")
     return db.session.get(PdfDocument, job.document_id)
 
 

@@ -18,7 +18,7 @@ from petitions.pdf.engine.archival import signatories_csv
 from petitions.pdf.forms import RenderForm, SettingsForm
 from petitions.pdf.letterhead import save_settings, settings_of
 from petitions.pdf.mapping import document_from_appeal
-from petitions.pdf.models import JobStatus, PdfDocument
+from petitions.pdf.models import PdfDocument
 from petitions.privacy import accesslog
 from petitions.translations.services import published_languages
 
@@ -73,13 +73,14 @@ def progress(slug: str):
 @bp.post("/render")
 def render(slug: str):
     """Queue a new render of the PDF."""
+    appeal = _own(slug)  # first: whoever may not see the appeal learns nothing, whatever they sent
     form = RenderForm()
-    if not form.validate_on_submit():
-        return _to_status(slug, "Choose who the copy is for and its format.", "error")
-    job = jobs.request_render(_own(slug), form.audience.data, form.variant.data)
-    db.session.commit()
-    jobs.dispatch(current_app._get_current_object(), job)  # a committed job row: the runner can claim it
-    return _to_status(slug, GENERATING)
+    if form.validate_on_submit():
+        job = jobs.request_render(appeal, form.audience.data, form.variant.data)
+        db.session.commit()
+        jobs.dispatch(current_app._get_current_object(), job)  # a committed job row: the runner can claim it
+        return _to_status(slug, GENERATING)
+    return _to_status(slug, "Choose who the copy is for and its format.", "error")
 
 
 def _to_status(slug: str, message: str, category: str = "success"):
@@ -90,8 +91,8 @@ def _to_status(slug: str, message: str, category: str = "success"):
 @bp.post("/settings")
 def settings(slug: str):
     """Save the letterhead: coalition, place, paper, columns, order and logo (checked by its content)."""
-    form = SettingsForm()
     appeal = _own(slug, "edit")
+    form = SettingsForm()
     if form.validate_on_submit():
         save_settings(appeal, form)
         db.session.commit()
@@ -172,12 +173,12 @@ def download_current(appeal, audience: str = "addressees", variant: str = "stand
         if confirmed > int(current_app.config["PDF_SYNC_MAX"]):
             jobs.dispatch(current_app._get_current_object(), job)
             return while_rendering()
-        if job.status is JobStatus.RUNNING:
+        try:
+            record = jobs.run_here(job)
+        except jobs.RenderRunning:
             return while_rendering()
-        job = jobs.run_job(job.id)
-        if job.status is not JobStatus.DONE:
-            return render_template("public/message.html", title="PDF not generated", message=job.error), 503
-        record = db.session.get(PdfDocument, job.document_id)
+        except jobs.RenderFailed as exc:
+            return render_template("public/message.html", title="PDF not generated", message=str(exc)), 503
     if not os.path.exists(jobs.file_path(record)):
         return while_rendering()
     return send_document(record)
