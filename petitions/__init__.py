@@ -108,7 +108,7 @@ def _register_blueprints(app: Flask) -> None:
     from petitions.webfonts import bp as fonts_bp
     from petitions.i18n.catalogs import translate_command
     from petitions.translations.views_organizer import bp as translations_bp
-    from petitions.pdf.views import bp as pdfs_bp
+    from petitions.pdf.views import bp as pdfs_bp, public as public_pdf_bp
     from petitions.pdf.verify import bp as verify_bp
     from petitions.signatories.views import bp as review_bp
     from petitions.registry.views import bp as organizations_bp
@@ -123,6 +123,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(fonts_bp)
     app.cli.add_command(translate_command)
     app.register_blueprint(pdfs_bp)
+    app.register_blueprint(public_pdf_bp)
     app.register_blueprint(verify_bp)
     app.register_blueprint(review_bp)
     app.register_blueprint(organizations_bp)

@@ -77,6 +77,19 @@ class Defaults:
     # `flask pdf prune`, and how long a render scheduled by a confirmation or an erasure waits to gather more.
     PDF_KEEP_VERSIONS = 3
     PDF_RENDER_DEBOUNCE_SECONDS = 30
+    # Where renders run: "thread" (in the web process), "inline" (in the request) or "worker" (`flask pdf work`).
+    PDF_EXECUTOR = "thread"
+    PDF_WORKERS = 2  # processes that typeset a large list's chunks in parallel
+    PDF_SYNC_MAX = 3000  # up to this many confirmed signatures, a download renders in the request
+    PDF_JOB_STALE_SECONDS = 300  # a running job silent this long is marked failed (its runner died)
+    PDF_WORKER_POLL = 2.0  # seconds `flask pdf work` waits between looks at the queue
+    PDF_VERIFY_MAX_BYTES = 64 * 1024 * 1024  # the largest upload /verify checks
+    PDF_SIGNER_NAME = "Petitions document signing"  # the common name of the self-signed signing certificate
+    # Folders of the cache, the stored files and the signing key; None: pdf-cache/, pdf-files/, pdf-keys/ in
+    # the instance folder.
+    PDF_CACHE_DIR = None
+    PDF_FILES_DIR = None
+    PDF_KEYS_DIR = None
 
     # Languages (petitions/i18n/__init__.py): interface languages with a catalog, where the catalogs live.
     LANGUAGES = ["en", "fr", "de", "ru", "az", "tr", "hy"]

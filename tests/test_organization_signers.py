@@ -180,7 +180,7 @@ def test_pdf_prints_the_organization_with_who_signed_for_it(client, appeal):
 
 def test_pdf_entry_and_attachment_csv_mark_organizations(appeal):
     from petitions.pdf.engine.archival import signatories_csv
-    from petitions.pdf.engine.document import document_from_appeal
+    from petitions.pdf.mapping import document_from_appeal
 
     sign_org(appeal)
     signing.sign(appeal, "Leyla Yunus", "Historian", "leyla@example.org").signature.confirm()

@@ -6,9 +6,10 @@ from pypdf import PdfReader
 from weasyprint import HTML
 
 from .conftest import new_appeal
+from .pdf_files import rendered_pdf
 from petitions.auth.services import register_user
 from petitions.extensions import db
-from petitions.pdf.render import render_appeal_pdf, url_fetcher
+from petitions.pdf.engine.assemble import url_fetcher
 from petitions.signing.models import Signature
 
 
@@ -40,7 +41,7 @@ def test_only_confirmed_signatories_appear(appeal):
     add(appeal, "Ирина Петрова", "Адвокат")
     add(appeal, "Pending Person", "Nobody", confirmed=False)
     db.session.commit()
-    text = pdf_text(render_appeal_pdf(appeal))
+    text = pdf_text(rendered_pdf(appeal))
     assert "Əhməd Qurbanlı – Jurnalist" in text
     assert "Ирина Петрова – Адвокат" in text
     assert "Pending Person" not in text
@@ -53,7 +54,7 @@ def test_page_numbers_across_many_pages(appeal):
     for i in range(400):
         add(appeal, f"Signer {i:03d} Şahbazov", "Lawyer, Member of the Bar Association")
     db.session.commit()
-    reader = PdfReader(io.BytesIO(render_appeal_pdf(appeal)))
+    reader = PdfReader(io.BytesIO(rendered_pdf(appeal)))
     pages = len(reader.pages)
     assert pages > 2
     for number, page in enumerate(reader.pages, start=1):
@@ -63,7 +64,7 @@ def test_page_numbers_across_many_pages(appeal):
 def test_fonts_with_azerbaijani_and_cyrillic_glyphs_are_embedded(appeal):
     add(appeal, "Ə ə Ğ ğ Ş ş Ç ç Ö ö Ü ü I ı İ i", "Жж Щщ Ыы Ёё")
     db.session.commit()
-    data = render_appeal_pdf(appeal)
+    data = rendered_pdf(appeal)
     reader = PdfReader(io.BytesIO(data))
     fonts = set()
     for page in reader.pages:
@@ -81,7 +82,7 @@ def test_fonts_with_azerbaijani_and_cyrillic_glyphs_are_embedded(appeal):
 def test_metadata_language_and_tags(appeal):
     add(appeal, "Leyla Əliyeva", "")
     db.session.commit()
-    reader = PdfReader(io.BytesIO(render_appeal_pdf(appeal)))
+    reader = PdfReader(io.BytesIO(rendered_pdf(appeal)))
     assert reader.metadata.title == "Letter"
     assert reader.metadata.author == "Coalition"
     assert reader.metadata.subject == "Letter"
@@ -121,8 +122,17 @@ def test_signatories_of_an_earlier_revision_are_listed_under_it(appeal):
     late.confirm()
     db.session.commit()
     assert early.revision.number == 1 and late.revision.number == 2
-    text = " ".join(pdf_text(render_appeal_pdf(appeal)).split())
+    text = " ".join(pdf_text(rendered_pdf(appeal)).split())
     # The current text and its signer, then the earlier text and its signer, then the annex.
     earlier = text.index("Signatories of revision 1")
     assert text.index("Orxan Late") < text.index("Earlier text: revision 1") < earlier < text.index("Nərgiz Early") \
         < text.index("Annex: how this document was made")
+
+
+def test_the_country_is_printed_wherever_the_name_is(appeal):
+    person = add(appeal, "Leyla Əliyeva", "Jurnalist")
+    person.country = "Azerbaijan"
+    add(appeal, "Ivan Petrov", "").country = "Georgia"
+    db.session.commit()
+    text = " ".join(pdf_text(rendered_pdf(appeal)).split())
+    assert "Leyla Əliyeva – Jurnalist, Azerbaijan" in text and "Ivan Petrov – Georgia" in text

@@ -136,3 +136,24 @@ def test_letter_page_size_and_three_columns(tmp_path):
     reader = PdfReader(io.BytesIO(assemble.build(doc, str(tmp_path)).pdf))
     for page in reader.pages:
         assert [round(float(v)) for v in page.mediabox] == [0, 0, 612, 792]
+
+
+def test_a_new_printed_field_renders_its_cached_chunk_again(tmp_path, monkeypatch):
+    """The cache key and the freshness hash follow the entry's fields: a new printed field is never served stale."""
+    from dataclasses import field, make_dataclass, replace
+
+    from petitions.pdf.engine import lists
+
+    titled = make_dataclass("TitledEntry", [("title", str, field(default=""))], bases=(SignatoryEntry,), frozen=True)
+    plain_lines = lists.entry_lines
+    monkeypatch.setattr(lists, "entry_lines", lambda e, width, log: plain_lines(
+        replace(e, name=f"{e.title} {e.name}".strip()), width, log))
+    people = [titled(name=e.name, level="email") for e in entries(30)]
+    first = assemble.build(letter(people), str(tmp_path), workers=1)
+    assert first.rendered_chunks >= 1
+    assert assemble.build(letter(people), str(tmp_path), workers=1).rendered_chunks == 0  # cached
+    doctor = [replace(people[0], title="Dr."), *people[1:]]
+    again = assemble.build(letter(doctor), str(tmp_path), workers=1)
+    assert again.rendered_chunks >= 1
+    assert f"Dr. {people[0].name}" in " ".join(p.extract_text() for p in PdfReader(io.BytesIO(again.pdf)).pages)
+    assert letter(doctor).source_hash() != letter(people).source_hash()

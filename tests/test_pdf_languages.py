@@ -3,11 +3,11 @@ import io
 
 from pypdf import PdfReader
 
-from petitions.pdf.render import render_appeal_pdf
 from petitions.translations import services as translations
 
 from .conftest import csrf_token
 from .i18n_data import ORIGINAL, PASSWORD, VERSIONS, multilingual_appeal
+from .pdf_files import rendered_pdf
 
 
 def text_of(data: bytes) -> tuple[str, list[str]]:
@@ -17,9 +17,9 @@ def text_of(data: bytes) -> tuple[str, list[str]]:
 
 def test_each_language_version_has_its_own_pdf(app):
     appeal, _ = multilingual_appeal(languages=("ru", "hy"))
-    ru, _ = text_of(render_appeal_pdf(appeal, language="ru", signed=False))
+    ru, _ = text_of(rendered_pdf(appeal, variant="lang:ru"))
     assert VERSIONS["ru"]["title"] in ru and ORIGINAL["title"] not in ru
-    hy, _ = text_of(render_appeal_pdf(appeal, language="hy", signed=False))
+    hy, _ = text_of(rendered_pdf(appeal, variant="lang:hy"))
     assert VERSIONS["hy"]["title"] in hy
 
 
@@ -27,7 +27,7 @@ def test_combined_pdf_has_the_original_first_and_marked_translations_with_contin
     appeal, owner = multilingual_appeal(languages=("ru", "en", "ka"))
     # An outdated translation must not be printed: unapprove one by saving it again.
     translations.save_translation(appeal, "ka", VERSIONS["ka"] | {"title": "ახალი სათაური"}, owner)
-    text, pages = text_of(render_appeal_pdf(appeal, combined=True, signed=False))
+    text, pages = text_of(rendered_pdf(appeal, variant="combined"))
     assert text.index(ORIGINAL["title"]) < text.index(VERSIONS["ru"]["title"])
     assert text.index(ORIGINAL["title"]) < text.index(VERSIONS["en"]["title"])
     assert "ახალი სათაური" not in text and VERSIONS["ka"]["title"] not in text

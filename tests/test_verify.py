@@ -1,10 +1,13 @@
 """Signed PDFs through the app: PAdES signature, /verify, PDF/A-3b attachment, logo checks, jobs."""
+import hashlib
 import io
 import os
+import re
 from datetime import timedelta
 
 import pikepdf
 import pytest
+import segno
 from PIL import Image
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
@@ -15,7 +18,7 @@ from pypdf import PdfReader
 from petitions.auth.services import register_user
 from petitions.extensions import db, utcnow
 from petitions.pdf import jobs
-from petitions.pdf.engine import pades as signing
+from petitions.pdf.engine import assemble, pades as signing
 from petitions.pdf.models import JobStatus, PdfDocument, PdfJob
 from petitions.signing.models import Signature
 
@@ -120,13 +123,70 @@ def test_verify_without_csrf_token_is_refused(app, client):
 
 
 def test_unsigned_or_foreign_signed_pdf_is_not_genuine(app, client, appeal, tmp_path):
-    from petitions.pdf.render import render_appeal_pdf
-
-    assert "<h2>Not genuine</h2>" in check(client, render_appeal_pdf(appeal, signed=False)).get_data(as_text=True)
+    unsigned = assemble.build(jobs.document_for(appeal, "addressees", "standard"), jobs.cache_dir(), workers=1).pdf
+    assert "<h2>Not genuine</h2>" in check(client, unsigned).get_data(as_text=True)
     signing.generate_self_signed(str(tmp_path / "other"))
-    foreign = signing.sign_pdf(render_appeal_pdf(appeal, signed=False), signing.load_signer(str(tmp_path / "other")))
+    foreign = signing.sign_pdf(unsigned, signing.load_signer(str(tmp_path / "other")))
     html = check(client, foreign).get_data(as_text=True)
     assert "<h2>Not genuine</h2>" in html and "not by this service" in html
+
+
+def qr_modules(data: bytes) -> set[tuple[int, int]]:
+    """Read the QR code drawn on the first page back into its dark modules (row, column from the top left)."""
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        contents = pdf.pages[0].obj.Contents
+        streams = list(contents) if isinstance(contents, pikepdf.Array) else [contents]
+        content = b"\n".join(stream.read_bytes() for stream in streams)
+    start = content.index(b"q 0.12 0.23 0.37 rg")
+    rects = [tuple(map(float, m)) for m in re.findall(rb"([\d.]+) ([\d.]+) ([\d.]+) ([\d.]+) re",
+                                                      content[start:content.index(b"f Q", start)])]
+    module = min(r[3] for r in rects)
+    left, top = min(r[0] for r in rects), max(r[1] + r[3] for r in rects)
+    return {(round((top - y - h) / module), round((x - left) / module) + k)
+            for x, y, w, h in rects for k in range(round(w / module))}
+
+
+def qr_of(url: str) -> set[tuple[int, int]]:
+    return {(r, c) for r, row in enumerate(segno.make(url, error="m").matrix) for c, dark in enumerate(row) if dark}
+
+
+def test_the_cli_writes_the_registered_qr_stamped_copy_that_verifies(app, client, appeal, tmp_path):
+    out = tmp_path / "letter.pdf"
+    result = app.test_cli_runner().invoke(args=["pdf", "render", appeal.slug, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    data = out.read_bytes()
+    record = db.session.scalar(db.select(PdfDocument).where(PdfDocument.sha256 == hashlib.sha256(data).hexdigest()))
+    assert record is not None and record.audience == "addressees"  # registered: /verify knows it
+    url = f"http://127.0.0.1:5000/verify/{record.id}"
+    assert f"Verify at {url}" in " ".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages)
+    assert qr_modules(data) == qr_of(url)
+    html = check(client, data).get_data(as_text=True)
+    assert "<h2>Genuine</h2>" in html and "Release the journalists" in html
+    assert download(client, appeal) == data  # the same file the organizers download
+
+
+def test_the_stamped_address_follows_public_url(make_app, tmp_path):
+    app = make_app(PDF_EXECUTOR="inline", PUBLIC_URL="http://192.0.2.7:5077")
+    with app.app_context():
+        owner = register_user("Owner", "owner@example.org", "a long password")
+        appeal = new_appeal(owner, "Release the journalists", "Secretary General", "We ask.")
+        appeal.publish()
+        db.session.commit()
+        out = tmp_path / "letter.pdf"
+        assert app.test_cli_runner().invoke(args=["pdf", "render", appeal.slug, "-o", str(out)]).exit_code == 0
+        record = db.session.scalar(db.select(PdfDocument))
+        url = f"http://192.0.2.7:5077/verify/{record.id}"
+        assert qr_modules(out.read_bytes()) == qr_of(url)
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_make_serve_stamps_the_address_it_serves_on():
+    makefile = open(os.path.join(os.path.dirname(__file__), os.pardir, "Makefile"), encoding="utf-8").read()
+    [serve] = re.findall(r"^serve:\n\t(.+)$", makefile, re.M)
+    # PUBLIC_URL (read from FLASK_PUBLIC_URL) is the host and port `flask run` listens on, unless set.
+    assert serve.startswith("FLASK_PUBLIC_URL=$${FLASK_PUBLIC_URL:-http://$(HOST):$(PORT)} ")
+    assert serve.endswith("run --host $(HOST) --port $(PORT)")
 
 
 def render_archival(client, appeal) -> bytes:
@@ -231,7 +291,7 @@ def test_failed_render_keeps_the_previous_pdf_and_a_retry_works(app, client, app
     with open(jobs.file_path(record), "rb") as fh:
         assert fh.read() == previous
 
-    app.config.pop("PDF_CACHE_DIR")
+    app.config["PDF_CACHE_DIR"] = None  # the default again: pdf-cache in the instance folder
     token = csrf_token(client, f"/organizer/appeals/{appeal.slug}/pdf/status")
     client.post(f"/organizer/appeals/{appeal.slug}/pdf/render",
                 data={"csrf_token": token, "audience": "addressees", "variant": "standard"})

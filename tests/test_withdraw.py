@@ -16,6 +16,7 @@ from petitions.signing.models import SignatureStatus
 from petitions.signing.rules import counted_signatures
 
 from .conftest import csrf_token, message_text, new_appeal
+from .pdf_files import rendered_pdf
 
 WITHDRAW_RE = re.compile(r"https?://\S+/withdraw/\S+")
 
@@ -96,8 +97,6 @@ def test_withdraw_get_shows_a_button_and_only_post_withdraws(smtp_app, appeal):
 
 
 def test_withdrawn_signature_leaves_the_pdf(smtp_app, appeal):
-    from petitions.pdf.render import render_appeal_pdf
-
     stay = signing.sign(appeal, "Lalə Rzayeva", "Poet", "lale@example.org").signature
     leave = signing.sign(appeal, "Fuad Bağırov", "Engineer", "fuad@example.org").signature
     db.session.commit()
@@ -105,7 +104,7 @@ def test_withdrawn_signature_leaves_the_pdf(smtp_app, appeal):
         signing.confirm(signing.confirmation_token(sig))
     signing.withdraw(signing.withdrawal_token(leave))
     db.session.commit()
-    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(render_appeal_pdf(appeal))).pages)
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(rendered_pdf(appeal))).pages)
     assert "Lalə Rzayeva" in text and "Bağırov" not in text
 
 

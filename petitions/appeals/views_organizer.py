@@ -16,7 +16,7 @@ from petitions.http import arg_int, parse_int
 from petitions.i18n import looks_like_language
 from petitions.members.access import appeal_for, appeals_of, can
 from petitions.organizer_pages import ActionForm, act, blueprint
-from petitions.pdf.services import download_current
+from petitions.pdf.views import download_current
 from petitions.privacy import accesslog
 from petitions.signing import operations as reconfirming
 from petitions.signing.rules import listed_signatures

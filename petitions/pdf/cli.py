@@ -3,7 +3,12 @@ import click
 from flask import current_app
 from sqlalchemy import select
 
+from petitions.appeals.models import Appeal
 from petitions.extensions import db
+from petitions.pdf import jobs
+from petitions.pdf.engine import pades as signing
+from petitions.pdf.engine.files import write_atomically
+from petitions.translations.services import published_languages
 
 
 @click.group()
@@ -15,9 +20,6 @@ def pdf():
 @click.option("--force", is_flag=True, help="Replace an existing key (PDFs signed before stop verifying).")
 def keygen(force: bool):
     """Create the self-signed key and certificate that sign the PDFs, unless they exist."""
-    from petitions.pdf import jobs
-    from petitions.pdf.engine import pades as signing
-
     created = signing.generate_self_signed(jobs.keys_dir(), overwrite=force)
     click.echo(("Created" if created else "Kept the existing") + f" PDF signing key in {jobs.keys_dir()}")
 
@@ -27,9 +29,6 @@ def keygen(force: bool):
 @click.option("--passphrase", prompt=True, hide_input=True, default="", help="Passphrase of the PKCS#12 file.")
 def import_key(pkcs12, passphrase: str):
     """Sign PDFs with the key and certificate of a PKCS#12 (.p12/.pfx) file."""
-    from petitions.pdf import jobs
-    from petitions.pdf.engine import pades as signing
-
     try:
         subject = signing.import_pkcs12(jobs.keys_dir(), pkcs12.read(), passphrase.encode() or None)
     except signing.SigningKeyError as exc:
@@ -41,32 +40,30 @@ def import_key(pkcs12, passphrase: str):
 @click.argument("slug")
 @click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, writable=True),
               help="Where to write the PDF.")
-@click.option("--audience", type=click.Choice(["addressees", "public"]), default="addressees")
+@click.option("--audience", type=click.Choice(jobs.AUDIENCES), default="addressees")
 @click.option("--language", default=None, help="A published language version (default: the original).")
 @click.option("--combined", is_flag=True, help="The original first, every published translation as an annex.")
-def render(slug: str, output: str, audience: str, language: str | None, combined: bool):
-    """Write the final, signed PDF of an appeal."""
-    from petitions.appeals.models import Appeal
-    from petitions.translations.services import published_languages
-    from petitions.pdf.render import render_appeal_pdf, write_atomically
-
-    appeal = db.session.scalar(select(Appeal).where(Appeal.slug == slug))
-    if appeal is None:
-        raise click.ClickException(f"No appeal with the slug {slug!r}.")
+@click.option("--archival", is_flag=True, help="The PDF/A-3b copy with the list attached as CSV.")
+def render(slug: str, output: str, audience: str, language: str | None, combined: bool, archival: bool):
+    """Write the final, signed PDF of an appeal: the stored, verifiable copy the web serves."""
+    appeal = _appeal(slug)
     if language is not None and language not in published_languages(appeal):
         raise click.ClickException(f"{slug!r} has no published version in {language!r}; "
                                    f"published: {', '.join(published_languages(appeal))}.")
-    write_atomically(output, render_appeal_pdf(appeal, audience=audience, language=language, combined=combined))
-    click.echo(f"Wrote {output}")
+    try:
+        record = jobs.render_now(appeal, audience, jobs.variant_for(language, combined, archival))
+    except jobs.RenderFailed as exc:
+        raise click.ClickException(str(exc)) from None
+    with open(jobs.file_path(record), "rb") as fh:
+        write_atomically(output, fh.read())
+    click.echo(f"Wrote {output} (version {record.version}, verify at {jobs.public_verify_url(record.id)})")
 
 
 @pdf.command()
 @click.option("--once", is_flag=True, help="Run the queued jobs, then stop.")
 def work(once: bool):
     """Run queued PDF jobs (for deployments with PDF_EXECUTOR = "worker")."""
-    from petitions.pdf import jobs
-
-    ran = jobs.work(once=once, poll_seconds=float(current_app.config.get("PDF_WORKER_POLL", 2.0)))
+    ran = jobs.work(once=once, poll_seconds=float(current_app.config["PDF_WORKER_POLL"]))
     click.echo(f"Ran {ran} PDF job(s).")
 
 
@@ -76,14 +73,14 @@ def work(once: bool):
 @click.option("--slug", default=None, help="Only this appeal.")
 def prune(keep: int | None, slug: str | None):
     """Delete the files of older PDF versions, keeping the newest of each kind (and the delivered one)."""
-    from petitions.appeals.models import Appeal
-    from petitions.pdf import jobs
-
-    appeal = None
-    if slug is not None:
-        appeal = db.session.scalar(select(Appeal).where(Appeal.slug == slug))
-        if appeal is None:
-            raise click.ClickException(f"No appeal with the slug {slug!r}.")
+    appeal = _appeal(slug) if slug is not None else None
     removed = jobs.prune(appeal, keep=keep)
     db.session.commit()
     click.echo(f"Deleted the files of {removed} older PDF version(s).")
+
+
+def _appeal(slug: str) -> Appeal:
+    appeal = db.session.scalar(select(Appeal).where(Appeal.slug == slug))
+    if appeal is None:
+        raise click.ClickException(f"No appeal with the slug {slug!r}.")
+    return appeal

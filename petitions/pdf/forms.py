@@ -2,7 +2,9 @@
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, SelectField, StringField, SubmitField
-from wtforms.validators import Length
+from wtforms.validators import Length, ValidationError
+
+from petitions.pdf.engine import logo as logos
 
 try:  # WTForms 3.3 wants SelectChoice objects; older versions take (value, label) pairs
     from wtforms.fields.choices import SelectChoice as _Choice
@@ -34,6 +36,17 @@ class SettingsForm(FlaskForm):
     logo = FileField("Logo (PNG, JPEG or SVG, at most 512 KB)")
     remove_logo = BooleanField("Remove the logo")
     save = SubmitField("Save letterhead")
+    checked_logo: tuple[bytes, str] | None = None  # the upload's bytes and type, once its content passed
+
+    def validate_logo(self, field):
+        """Check an uploaded logo by its content (LogoError says why not) and keep what passed."""
+        upload = field.data
+        if self.remove_logo.data or upload is None or not getattr(upload, "filename", ""):
+            return
+        try:
+            self.checked_logo = logos.validate_logo(upload.read())
+        except logos.LogoError as exc:
+            raise ValidationError(str(exc)) from None
 
 
 class VerifyForm(FlaskForm):

@@ -12,16 +12,21 @@ import os
 import secrets
 import threading
 import time
+from concurrent.futures.process import BrokenProcessPool
 from datetime import timedelta, timezone
 
 from flask import Flask, current_app
-from sqlalchemy import event, func, or_, select, update
+from sqlalchemy import event, func, inspect, or_, select, update
 from sqlalchemy.orm import Session
 
+from petitions.appeals.models import Appeal
 from petitions.extensions import db, utcnow
 from petitions.urls import external_url
 from petitions.pdf.engine import archival, assemble, chunks, pades as signing
-from petitions.pdf.engine.document import LetterDocument, document_from_appeal
+from petitions.pdf.engine.document import LetterDocument
+from petitions.pdf.engine.files import write_atomically
+from petitions.pdf.mapping import catalog_for, document_from_appeal
+from petitions.signing.models import Review, Signature, SignatureStatus, Visibility
 from petitions.pdf.models import REMOVED_CHANGED, REMOVED_ERASED, REMOVED_PRUNED, JobStatus, PdfDocument, PdfJob
 
 log = logging.getLogger(__name__)
@@ -47,8 +52,12 @@ class RenderFailed(RuntimeError):
     """A render did not produce a file; the message is shown to the organizer."""
 
 
+class RenderRunning(RenderFailed):
+    """Another runner is rendering this PDF right now."""
+
+
 def _dir(name: str, setting: str) -> str:
-    path = current_app.config.get(setting) or os.path.join(current_app.instance_path, name)
+    path = current_app.config[setting] or os.path.join(current_app.instance_path, name)
     return path
 
 
@@ -66,8 +75,7 @@ def keys_dir() -> str:
 
 def ensure_signing_key() -> None:
     """Create the deployment's self-signed signing key on first need."""
-    signing.generate_self_signed(keys_dir(), current_app.config.get("PDF_SIGNER_NAME",
-                                                                     "Petitions document signing"))
+    signing.generate_self_signed(keys_dir(), current_app.config["PDF_SIGNER_NAME"])
 
 
 def request_render(appeal, audience: str = "addressees", variant: str = "standard") -> PdfJob:
@@ -86,9 +94,38 @@ def request_render(appeal, audience: str = "addressees", variant: str = "standar
     return job
 
 
+def render_now(appeal, audience: str = "addressees", variant: str = "standard") -> PdfDocument:
+    """Return the current stored PDF of this kind, rendering it here first if needed (RenderFailed: why not)."""
+    record = current_document(appeal, audience, variant)
+    if record is None:
+        job = request_render(appeal, audience, variant)
+        db.session.commit()
+        record = run_here(job)
+    return record
+
+
+def run_here(job: PdfJob) -> PdfDocument:
+    """Run a committed job in this process and return what it stored (RenderRunning, RenderFailed: why not)."""
+    job = run_job(job.id)
+    if job.status is JobStatus.RUNNING:
+        raise RenderRunning("Another render of this PDF is under way; try again when it is done.")
+    if job.status is not JobStatus.DONE:
+        raise RenderFailed(job.error or "The PDF was not rendered.")
+    return db.session.get(PdfDocument, job.document_id)
+
+
+def variant_for(language: str | None = None, combined: bool = False, archival: bool = False) -> str:
+    """Name the variant that prints one language version, all of them combined, the PDF/A copy or the original."""
+    if combined:
+        return "combined"
+    if language is not None:
+        return f"lang:{language}"
+    return "archival" if archival else "standard"
+
+
 def dispatch(app: Flask, job: PdfJob) -> None:
     """Start the job as configured; call after the job row is committed."""
-    mode = app.config.get("PDF_EXECUTOR", "thread")
+    mode = app.config["PDF_EXECUTOR"]
     if mode == "inline":
         run_job(job.id)
     elif mode == "thread":
@@ -140,8 +177,6 @@ def run_claimed(job_id: int) -> PdfJob | None:
         db.session.commit()
 
     try:
-        from petitions.appeals.models import Appeal
-
         appeal = db.session.get(Appeal, job.appeal_id)
         if appeal is None:
             raise RenderFailed("The appeal no longer exists.")
@@ -176,8 +211,6 @@ def _discard(job_id: int, document: PdfDocument) -> PdfJob:
     if job.started_at is not None:  # chunks it typeset may show the signer as they were
         chunks.forget_since(cache_dir(), job.started_at.replace(tzinfo=timezone.utc).timestamp())
     if (job.audience, job.variant) == ("public", "standard"):
-        from petitions.appeals.models import Appeal
-
         schedule_render(db.session.get(Appeal, job.appeal_id), "public", "standard")
     db.session.commit()
     return db.session.get(PdfJob, job_id)
@@ -188,8 +221,6 @@ SUPERSEDED = ("The list changed while this PDF was being made (a signer erased, 
 
 
 def _reason(exc: Exception) -> str:
-    from concurrent.futures.process import BrokenProcessPool
-
     if isinstance(exc, BrokenProcessPool):
         return "A rendering process stopped unexpectedly (killed or out of memory). The previous PDF is unchanged."
     if isinstance(exc, (RenderFailed, signing.SigningKeyError)):
@@ -204,9 +235,9 @@ def _render(appeal, audience: str, variant: str, progress) -> PdfDocument:
     document_id = secrets.token_urlsafe(12)
     verify_url = public_verify_url(document_id)
     csv_data = archival.signatories_csv(doc) if variant == "archival" else None
-    result = assemble.build(doc, cache_dir(), document_id=document_id, verify_url=verify_url,
-                            archival=variant == "archival", csv_data=csv_data,
-                            workers=int(current_app.config.get("PDF_WORKERS", 2)), progress=progress)
+    result = assemble.build(doc, cache_dir(), catalog=catalog_for(doc.language), document_id=document_id,
+                            verify_url=verify_url, archival=variant == "archival", csv_data=csv_data,
+                            workers=int(current_app.config["PDF_WORKERS"]), progress=progress)
     progress("sign", 0.0)
     ensure_signing_key()
     data = signing.sign_pdf(result.pdf, signing.load_signer(keys_dir()))
@@ -217,7 +248,7 @@ def _render(appeal, audience: str, variant: str, progress) -> PdfDocument:
     filename = f"{appeal.slug}-v{version}{suffix}.pdf"
     folder = os.path.join(files_dir(), appeal.slug)
     os.makedirs(folder, exist_ok=True)
-    write_atomically(os.path.join(folder, filename), data)
+    write_atomically(os.path.join(folder, filename), data, durable=True)
     record = PdfDocument(id=document_id, appeal_id=appeal.id, version=version, audience=audience, variant=variant,
                          filename=filename, sha256=hashlib.sha256(data).hexdigest(), size=len(data),
                          pages=result.pages, signatory_count=doc.signatory_count, source_hash=doc.source_hash(),
@@ -233,19 +264,7 @@ def public_verify_url(document_id: str) -> str:
     return external_url("verify.document", document_id=document_id)
 
 
-def write_atomically(path: str, data: bytes) -> None:
-    """Write a file so that readers never see half of it: a temporary file, then a rename."""
-    tmp = f"{path}.tmp-{os.getpid()}-{threading.get_ident()}"
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
 def file_path(record: PdfDocument) -> str:
-    from petitions.appeals.models import Appeal
-
     appeal = db.session.get(Appeal, record.appeal_id)
     return os.path.join(files_dir(), appeal.slug, record.filename)
 
@@ -284,9 +303,7 @@ def prune(appeal=None, keep: int | None = None, kinds: list[tuple[str, str]] | N
 
     The newest version made before the appeal was delivered is kept too: it is what the addressees hold.
     """
-    from petitions.appeals.models import Appeal
-
-    keep = int(current_app.config.get("PDF_KEEP_VERSIONS", 3)) if keep is None else keep
+    keep = int(current_app.config["PDF_KEEP_VERSIONS"]) if keep is None else keep
     if keep < 1:
         raise ValueError("Keep at least one version of each PDF.")
     query = select(PdfDocument).where(PdfDocument.removed_at.is_(None))
@@ -317,8 +334,6 @@ def forget_listings(appeal_id: int, since, reason: str, drop_chunks: bool = True
     A PDF or chunk made before a signature was confirmed cannot list it; everything made since may.
     A fresh public PDF is scheduled when the one the public page serves is gone.
     """
-    from petitions.appeals.models import Appeal
-
     query = select(PdfDocument).where(PdfDocument.appeal_id == appeal_id)
     if since is not None:
         query = query.where(PdfDocument.generated_at >= since - timedelta(seconds=1))
@@ -343,10 +358,6 @@ _RETRACTING = {"visibility": True, "full_name": True, "affiliation": True, "coun
 
 def _retracted(signature) -> bool | None:
     """Tell whether a pending change hides or rewrites a listed signature: None no, False listing, True text."""
-    from sqlalchemy import inspect
-
-    from petitions.signing.models import Review, SignatureStatus, Visibility
-
     if signature.confirmed_at is None and signature.status is SignatureStatus.PENDING:
         return None
     state, found = inspect(signature), None
@@ -368,8 +379,6 @@ def _retracted(signature) -> bool | None:
 def _withdraw_outdated_copies(session: Session, flush_context, instances) -> None:
     # However a signature is hidden or corrected (self-service, moderation, withdrawal, erasure), no stored
     # PDF keeps showing it: the public page serves stored copies without checking that they are current.
-    from petitions.signing.models import Signature
-
     since: dict[tuple[int, bool], object] = {}
     changed = [(s, _retracted(s)) for s in session.dirty if isinstance(s, Signature)]
     changed += [(s, True) for s in session.deleted if isinstance(s, Signature)
@@ -404,7 +413,7 @@ def public_pdf_changed(appeal) -> PdfJob | None:
 
 def schedule_render(appeal, audience: str = "public", variant: str = "standard") -> PdfJob:
     """Queue a debounced render: changes within PDF_RENDER_DEBOUNCE_SECONDS share one job, run after commit."""
-    delay = float(current_app.config.get("PDF_RENDER_DEBOUNCE_SECONDS", 30))
+    delay = float(current_app.config["PDF_RENDER_DEBOUNCE_SECONDS"])
     queued = db.session.scalar(select(PdfJob).where(
         PdfJob.appeal_id == appeal.id, PdfJob.audience == audience, PdfJob.variant == variant,
         PdfJob.status == JobStatus.QUEUED))
@@ -439,7 +448,7 @@ def _note_scheduled(session: Session, flush_context) -> None:
 def _dispatch_scheduled(session: Session) -> None:
     # Only a committed job row can be claimed by the thread that runs it.
     for app, job_id, delay in session.info.pop(_DISPATCH, []):
-        if app.config.get("PDF_EXECUTOR", "thread") == "thread":
+        if app.config["PDF_EXECUTOR"] == "thread":
             timer = threading.Timer(delay, _run_in_app, args=(app, job_id))
             timer.daemon, timer.name = True, f"pdf-job-{job_id}"
             timer.start()
@@ -478,7 +487,7 @@ def latest_job(appeal) -> PdfJob | None:
 
 def reap_stale_jobs() -> int:
     """Mark running jobs whose runner stopped reporting as failed, so they can be retried."""
-    limit = utcnow() - timedelta(seconds=float(current_app.config.get("PDF_JOB_STALE_SECONDS", 300)))
+    limit = utcnow() - timedelta(seconds=float(current_app.config["PDF_JOB_STALE_SECONDS"]))
     result = db.session.execute(update(PdfJob).where(
         PdfJob.status == JobStatus.RUNNING, PdfJob.heartbeat_at < limit,
     ).values(status=JobStatus.FAILED, finished_at=utcnow(),

@@ -36,7 +36,7 @@ def document(document_id: str):
 @bp.post("/")
 def check():
     """Check an uploaded PDF's signature against this service's certificate."""
-    request.max_content_length = int(current_app.config.get("PDF_VERIFY_MAX_BYTES", 64 * 1024 * 1024))
+    request.max_content_length = int(current_app.config["PDF_VERIFY_MAX_BYTES"])
     csrf.protect()
     form = VerifyForm()
     if not form.validate_on_submit():

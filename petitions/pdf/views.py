@@ -1,23 +1,30 @@
-"""Organizer pages of the PDF: status and progress, generate, letterhead, versions, CSV export."""
+"""PDF pages: the organizers' status, generate, letterhead, versions and CSV export; the public PDF download."""
 import os
 
 from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template,
-                   url_for)
+                   send_file, url_for)
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from petitions.members.access import appeal_for
 from petitions.appeals.models import Appeal
-from petitions.privacy import accesslog
+from petitions.appeals.services import signature_counts
+from petitions.appeals.views_public import public_appeal_or_404
 from petitions.extensions import db
-from petitions.pdf import jobs, services
+from petitions.i18n import native_name
+from petitions.members.access import appeal_for
+from petitions.pdf import jobs
 from petitions.pdf.engine.archival import signatories_csv
-from petitions.pdf.engine.document import document_from_appeal
 from petitions.pdf.forms import RenderForm, SettingsForm
-from petitions.pdf.engine.logo import LogoError
+from petitions.pdf.letterhead import save_settings, settings_of
+from petitions.pdf.mapping import document_from_appeal
 from petitions.pdf.models import PdfDocument
+from petitions.privacy import accesslog
+from petitions.translations.services import published_languages
 
 bp = Blueprint("pdfs", __name__, url_prefix="/organizer/appeals/<slug>/pdf")
+public = Blueprint("public_pdf", __name__)
+GENERATING = "The PDF is being generated; this page shows its progress."
 
 
 @bp.before_request
@@ -45,12 +52,9 @@ def status(slug: str):
         record = jobs.current_document(appeal, *kind)
         if record is not None:
             current[kind] = record
-    settings = services.settings_of(appeal)
+    settings = settings_of(appeal)
     form = SettingsForm(obj=settings, formdata=None)
     form.columns.data = str(getattr(settings, "columns", 2) or 2)
-    from petitions.i18n import native_name
-    from petitions.translations.services import published_languages
-
     return render_template("pdf/status.html", appeal=appeal, job=job, documents=documents, current=current,
                            render_form=RenderForm(), settings_form=form, settings=settings,
                            languages=[(code, native_name(code)) for code in published_languages(appeal)])
@@ -69,41 +73,34 @@ def progress(slug: str):
 @bp.post("/render")
 def render(slug: str):
     """Queue a new render of the PDF."""
-    appeal = _own(slug)
+    appeal = _own(slug)  # first: whoever may not see the appeal learns nothing, whatever they sent
     form = RenderForm()
-    if not form.validate_on_submit():
-        flash("Choose who the copy is for and its format.", "error")
-        return redirect(url_for("pdfs.status", slug=slug), code=303)
-    job = jobs.request_render(appeal, form.audience.data, form.variant.data)
-    db.session.commit()
-    jobs.dispatch(current_app._get_current_object(), job)
-    flash("The PDF is being generated; this page shows its progress.", "success")
+    if form.validate_on_submit():
+        job = jobs.request_render(appeal, form.audience.data, form.variant.data)
+        db.session.commit()
+        jobs.dispatch(current_app._get_current_object(), job)  # a committed job row: the runner can claim it
+        return _to_status(slug, GENERATING)
+    return _to_status(slug, "Choose who the copy is for and its format.", "error")
+
+
+def _to_status(slug: str, message: str, category: str = "success"):
+    flash(message, category)
     return redirect(url_for("pdfs.status", slug=slug), code=303)
 
 
 @bp.post("/settings")
 def settings(slug: str):
-    """Save the letterhead: coalition, place, paper, columns, order and logo."""
+    """Save the letterhead: coalition, place, paper, columns, order and logo (checked by its content)."""
     appeal = _own(slug, "edit")
     form = SettingsForm()
-    if not form.validate_on_submit():
-        return _settings_error(appeal, form, "Some fields need attention.")
-    try:
-        services.save_settings(appeal, form)
-    except LogoError as exc:
-        db.session.rollback()
-        form.logo.errors = [str(exc)]
-        return _settings_error(appeal, form, str(exc))
-    db.session.commit()
-    flash("Letterhead saved. Generate the PDF again to use it.", "success")
-    return redirect(url_for("pdfs.status", slug=slug), code=303)
-
-
-def _settings_error(appeal, form, message: str):
-    flash(message, "error")
+    if form.validate_on_submit():
+        save_settings(appeal, form)
+        db.session.commit()
+        return _to_status(slug, "Letterhead saved. Generate the PDF again to use it.")
+    flash(form.logo.errors[0] if form.logo.errors else "Some fields need attention.", "error")
     return render_template("pdf/status.html", appeal=appeal, job=jobs.latest_job(appeal), documents=[],
                            current={}, render_form=RenderForm(), settings_form=form,
-                           settings=services.settings_of(appeal)), 422
+                           settings=settings_of(appeal)), 422
 
 
 @bp.get("/files/<filename>")
@@ -114,7 +111,7 @@ def file(slug: str, filename: str):
                                                          PdfDocument.filename == filename))
     if record is None or not os.path.exists(jobs.file_path(record)):
         abort(404)
-    return services.send_document(record)
+    return send_document(record)
 
 
 @bp.get("/signatories.csv")
@@ -142,13 +139,66 @@ def combined(slug: str):
 
 
 def _download_variant(slug: str, language: str | None = None, combined: bool = False):
-    from petitions.translations.services import published_languages
-
     appeal = _own(slug)
     if language is not None and language not in published_languages(appeal):
         abort(404)
     # Stored, versioned and registered for /verify like the main PDF (its QR code points there).
-    response = services.download_current(appeal, "addressees", "combined" if combined else f"lang:{language}")
+    response = download_current(appeal, "addressees", "combined" if combined else f"lang:{language}")
     accesslog.exported(appeal, "addressee PDF", actor=current_user, version=language or "combined")
     db.session.commit()
     return response
+
+
+def send_document(record: PdfDocument):
+    """Send a stored PDF with its version in the name and its hash as ETag."""
+    response = send_file(jobs.file_path(record), mimetype="application/pdf", as_attachment=True,
+                         download_name=record.filename, etag=record.sha256, conditional=True, max_age=0)
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+def download_current(appeal, audience: str = "addressees", variant: str = "standard", while_rendering=None):
+    """Send the current PDF; render it now if the list is small, else start a job.
+
+    `while_rendering()` answers while a job runs; by default the organizer goes to the job's page.
+    """
+    if while_rendering is None:
+        def while_rendering():
+            return _to_status(appeal.slug, GENERATING)
+    record = jobs.current_document(appeal, audience, variant)
+    if record is None:
+        confirmed = signature_counts([appeal.id])[appeal.id]["confirmed"]
+        job = jobs.request_render(appeal, audience, variant)
+        db.session.commit()
+        if confirmed > int(current_app.config["PDF_SYNC_MAX"]):
+            jobs.dispatch(current_app._get_current_object(), job)
+            return while_rendering()
+        try:
+            record = jobs.run_here(job)
+        except jobs.RenderRunning:
+            return while_rendering()
+        except jobs.RenderFailed as exc:
+            return render_template("public/message.html", title="PDF not generated", message=str(exc)), 503
+    if not os.path.exists(jobs.file_path(record)):
+        return while_rendering()
+    return send_document(record)
+
+
+@public.get("/a/<slug>/public.pdf")
+def download(slug: str):
+    """Download the public PDF: the letter with only the names their signers made public."""
+    appeal = public_appeal_or_404(slug)
+    # Anyone may ask for this file, so asking never renders: the stored copy is served even when a newer
+    # one is on its way (confirmations and the organizers schedule that render, debounced).
+    record = jobs.stored_document(appeal, "public", "standard")
+    if record is not None:
+        return send_document(record)
+    if jobs.active_job(appeal, "public", "standard") is not None:
+        page = render_template("public/message.html", title=_("The public PDF is being prepared"),
+                               message=_("Please try again in a minute."), appeal=appeal)
+        return page, 503, {"Retry-After": "60"}
+    # Nothing is stored and nothing is on its way: there is no such file yet, which is not a server fault.
+    page = render_template("public/message.html", title=_("The public PDF is not available yet"),
+                           message=_("The organizers have not published it yet. Please try again later."),
+                           appeal=appeal)
+    return page, 404

@@ -1,8 +1,7 @@
-"""Public privacy pages: the notice, self-service, the public PDF and the embeddable widget."""
+"""Public privacy pages: the notice, self-service and the embeddable widget."""
 import json
 
 from flask import Blueprint, Response, abort, current_app, render_template
-from flask_babel import gettext as _
 
 from petitions.appeals.views_public import public_appeal_or_404
 from petitions.extensions import db
@@ -144,29 +143,6 @@ def erase(token: str, signature_id: int):
     return _no_store(Response(render_template(
         "privacy/done.html", token=token, title="Erased",
         done=[f"Erased: {', '.join(report.erased)}."], kept=report.kept)))
-
-
-@bp.get("/a/<slug>/public.pdf")
-def public_pdf(slug: str):
-    """Download the public PDF: the letter with only the names their signers made public."""
-    from petitions.pdf import jobs
-    from petitions.pdf.services import send_document
-
-    appeal = public_appeal_or_404(slug)
-    # Anyone may ask for this file, so asking never renders: the stored copy is served even when a newer
-    # one is on its way (confirmations and the organizers schedule that render, debounced).
-    record = jobs.stored_document(appeal, "public", "standard")
-    if record is not None:
-        return send_document(record)
-    if jobs.active_job(appeal, "public", "standard") is not None:
-        page = render_template("public/message.html", title=_("The public PDF is being prepared"),
-                               message=_("Please try again in a minute."), appeal=appeal)
-        return page, 503, {"Retry-After": "60"}
-    # Nothing is stored and nothing is on its way: there is no such file yet, which is not a server fault.
-    page = render_template("public/message.html", title=_("The public PDF is not available yet"),
-                           message=_("The organizers have not published it yet. Please try again later."),
-                           appeal=appeal)
-    return page, 404
 
 
 @bp.get("/a/<slug>/embed")

@@ -10,9 +10,10 @@ from pypdf import PdfReader
 
 from petitions.extensions import db
 from petitions.pdf.models import PdfSettings
-from petitions.pdf.render import render_appeal_pdf, url_fetcher
+from petitions.pdf.engine.assemble import url_fetcher
 
 from ..conftest import csrf_token, new_appeal
+from ..pdf_files import rendered_pdf
 
 
 class Listener:
@@ -92,7 +93,7 @@ def test_letter_fields_cannot_fetch_files_or_network(app, world, listener, secre
     translation = translating.save_translation(appeal, "fr", {"title": "Titre", "body": payload}, world.owner)
     translating.approve(translation, world.owner)
     db.session.commit()
-    for data in (render_appeal_pdf(appeal), render_appeal_pdf(appeal, combined=True)):
+    for data in (rendered_pdf(appeal), rendered_pdf(appeal, variant="combined")):
         assert listener.connections == 0
         text = _pdf_text(data)
         assert "TOP-SECRET" not in text and "root:x:" not in text
@@ -164,7 +165,7 @@ def test_hostile_svg_logo_is_refused_or_neutralized_and_never_fetches(app, world
         # What is kept is rebuilt: the address and the file are gone, not merely unreachable.
         assert f"127.0.0.1:{listener.port}".encode() not in stored and str(secret).encode() not in stored
         assert b"<?xml-stylesheet" not in stored and b"\\" not in stored and b"@" not in stored
-    data = render_appeal_pdf(world.appeal)
+    data = rendered_pdf(world.appeal)
     assert listener.connections == 0
     assert "TOP-SECRET" not in _pdf_text(data) and b"TOP-SECRET" not in data
 
@@ -175,7 +176,7 @@ def test_a_hostile_svg_stored_before_the_check_is_rebuilt_at_render(app, world, 
                      f'<rect style="fill:\\75rl(http://127.0.0.1:{listener.port}/z)"/>')
     db.session.add(PdfSettings(appeal_id=world.appeal.id, logo=raw.encode(), logo_mime="image/svg+xml"))
     db.session.commit()
-    data = render_appeal_pdf(world.appeal)
+    data = rendered_pdf(world.appeal)
     assert listener.connections == 0 and "TOP-SECRET" not in _pdf_text(data)
 
 

@@ -26,6 +26,7 @@ from petitions.translations import services as translating
 from ..conftest import csrf_token, message_text
 from . import _seed
 from .conftest import PASSWORD, login
+from ..pdf_files import rendered_pdf
 
 PAYLOADS = [line for line in (pathlib.Path(__file__).parents[1] / "data" / "xss_payloads.txt")
             .read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -36,7 +37,7 @@ DANGEROUS = {"script", "style", "iframe", "frame", "object", "embed", "applet", 
 URL_ATTRIBUTES = {"href", "src", "action", "formaction", "data", "background", "srcdoc", "xlink:href", "poster"}
 # Downloads, not pages: they are covered by the PDF and CSV tests, and rendering them here would be slow.
 NOT_PAGES = {"static", "fonts.font", "organizer.pdf", "pdfs.combined", "pdfs.language_version", "pdfs.file",
-             "pdfs.export_csv", "pdfs.progress", "privacy.public_pdf", "privacy.download", "review.export",
+             "pdfs.export_csv", "pdfs.progress", "public_pdf.download", "privacy.download", "review.export",
              "organizer.preview"}
 FIELDS = ("title", "subject", "body", "demand", "closing", "place", "senders", "addressee", "salutation",
           "institution", "signer", "affiliation", "country", "organization", "translation", "username", "template")
@@ -219,7 +220,6 @@ def _pdf_actions(data: bytes) -> list[str]:
 
 
 def test_payloads_are_literal_text_in_the_pdf_and_create_no_action(app, world):
-    from petitions.pdf.render import render_appeal_pdf
 
     joined = "\n\n".join(PAYLOADS)
     appeal = drafting.create_appeal(world.owner, {
@@ -235,7 +235,7 @@ def test_payloads_are_literal_text_in_the_pdf_and_create_no_action(app, world):
         db.session.add(sig)
         sig.confirm()
     db.session.commit()
-    data = render_appeal_pdf(appeal)
+    data = rendered_pdf(appeal)
     for action in _pdf_actions(data):
         assert re.match(r"/URI (https?|mailto):", action), action  # only ordinary links, never script or launch
     for marker in (b"/JavaScript", b"/JS ", b"/Launch", b"/SubmitForm", b"/ImportData", b"/RichMedia"):

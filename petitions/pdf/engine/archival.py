@@ -4,6 +4,8 @@ from __future__ import annotations
 import csv
 import io
 
+import pikepdf
+
 from petitions.pdf.engine.document import LetterDocument, grouped_entries
 
 CSV_COLUMNS = ["name", "affiliation", "verification_level", "organization", "country", "revision", "kind",
@@ -33,8 +35,6 @@ def _safe(value: str) -> str:
 
 def attachment_of(pdf_data: bytes, name: str = "signatories.csv") -> bytes | None:
     """Return an embedded file of a PDF by name, or None."""
-    import pikepdf
-
     with pikepdf.open(io.BytesIO(pdf_data)) as pdf:
         files = pdf.attachments
         if name not in files:

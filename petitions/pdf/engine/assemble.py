@@ -6,31 +6,33 @@ so a chunk never needs to know where it lands and numbering is continuous by con
 from __future__ import annotations
 
 import base64
+import gettext
 import hashlib
 import io
 import json
 import os
 import time
 import zlib
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable
 
 import pikepdf
 import segno
-from flask import has_app_context
-from flask_babel import gettext as _, ngettext
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from weasyprint import CSS, HTML
+from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from petitions.pdf.engine import chunks as chunking
 from petitions.pdf.engine.document import (
     LEVEL_DESCRIPTIONS, LEVEL_LABELS, LEVEL_MARKS, LetterDocument, SignatoryEntry, grouped_entries, paragraphs,
 )
+from petitions.pdf.engine.files import write_atomically
 from petitions.pdf.engine.fonts import embed_fonts
-from petitions.pdf.engine.typeset import (
-    GREY, MARGINS, MM, SANS, GlyphLog, ListLayout, draw_runs, qr_operators, runs_width, shape, typeset_annex,
-)
+from petitions.pdf.engine.logo import LogoError, sanitize_svg
+from petitions.pdf.engine.annex import qr_operators, typeset_annex
+from petitions.pdf.engine.lists import MARGINS, MM, ListLayout
+from petitions.pdf.engine.shaping import GREY, SANS, GlyphLog, draw_runs, runs_width, shape
+from petitions.pdf.engine.words import _, ngettext, speaking
 
 _HERE = os.path.dirname(__file__)
 _TEMPLATES = os.path.join(_HERE, "templates")
@@ -43,26 +45,25 @@ Progress = Callable[[str, float], None]
 LETTER_VERSION = "letter-2"
 
 
-def url_fetcher():
+class InlineOnly(URLFetcher):
+    """Fetch only inline data: URLs, and rebuild any markup they hold from the logo allow-list."""
+
+    def fetch(self, url, headers=None):
+        response = super().fetch(url, headers)
+        body, mime = response.read(), response.content_type
+        response.close()
+        # An SVG is a document that may refer to others: rebuild it, whatever stored or wrote it. WeasyPrint
+        # also tries markup under any other type as SVG, so markup is rebuilt whatever its declared type.
+        if mime == "image/svg+xml" or body.lstrip()[:1] == b"<":
+            try:
+                body, mime = sanitize_svg(body), "image/svg+xml"
+            except LogoError as exc:
+                raise ValueError(str(exc)) from None
+        return URLFetcherResponse(response.url, body, {"Content-Type": mime})
+
+
+def url_fetcher() -> InlineOnly:
     """Allow only inline data: URLs, so a document can never read local files or call out."""
-    from weasyprint.urls import URLFetcher, URLFetcherResponse
-
-    from petitions.pdf.engine.logo import LogoError, sanitize_svg
-
-    class InlineOnly(URLFetcher):
-        def fetch(self, url, headers=None):
-            response = super().fetch(url, headers)
-            body, mime = response.read(), response.content_type
-            response.close()
-            # An SVG is a document that may refer to others: rebuild it, whatever stored or wrote it. WeasyPrint
-            # also tries markup under any other type as SVG, so markup is rebuilt whatever its declared type.
-            if mime == "image/svg+xml" or body.lstrip()[:1] == b"<":
-                try:
-                    body, mime = sanitize_svg(body), "image/svg+xml"
-                except LogoError as exc:
-                    raise ValueError(str(exc)) from None
-            return URLFetcherResponse(response.url, body, {"Content-Type": mime})
-
     return InlineOnly(allowed_protocols={"data"}, fail_on_errors=False)
 
 
@@ -76,13 +77,7 @@ def print_stylesheet(page_size: str = "A4") -> list[CSS]:
 
 
 def _date_text(doc: LetterDocument) -> str:
-    from petitions.i18n import format_letter_date
-
-    day = doc.date or doc.generated_at.date()
-    try:
-        return format_letter_date(day, doc.language or "en")
-    except Exception:  # a language Babel does not know must not stop the letter
-        return format_letter_date(day, "en")
+    return doc.date_text or (doc.date or doc.generated_at.date()).isoformat()
 
 
 def front_html(doc: LetterDocument) -> str:
@@ -101,11 +96,9 @@ def render_translations(doc: LetterDocument, cache_dir: str | None) -> bytes | N
     """Render the language versions annexed to a combined PDF (cached like the letter), or None."""
     if not doc.translations:
         return None
-    from petitions.i18n import direction, language_name
-
     html_text = _env.get_template("translation.html").render(
-        doc=doc, versions=[(t, direction(t.language), language_name(t.language, doc.language))
-                           for t in doc.translations], paragraphs=paragraphs, _=_)
+        doc=doc, versions=[(t, t.direction, t.language_name or t.language) for t in doc.translations],
+        paragraphs=paragraphs, _=_)
     key = hashlib.sha256(f"{LETTER_VERSION}|{doc.page_size}|".encode() + html_text.encode()
                          + open(_STYLESHEET, "rb").read()).hexdigest()
     path = os.path.join(cache_dir, f"translations-{key}.pdf") if cache_dir else None
@@ -116,10 +109,7 @@ def render_translations(doc: LetterDocument, cache_dir: str | None) -> bytes | N
     data = html.write_pdf(stylesheets=print_stylesheet(doc.page_size), pdf_tags=True)
     if path:
         os.makedirs(cache_dir, exist_ok=True)
-        tmp = f"{path}.tmp-{os.getpid()}"
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
+        write_atomically(path, data)
     return data
 
 
@@ -163,10 +153,7 @@ def render_letter(doc: LetterDocument, cache_dir: str | None, archival: bool = F
         os.makedirs(cache_dir, exist_ok=True)
         with open(path + ".json", "w", encoding="utf-8") as meta:
             json.dump({"qr_box": box, "sections": sections}, meta)
-        tmp = f"{path}.tmp-{os.getpid()}"
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
+        write_atomically(path, data)
     return Letter(data, box, sections)
 
 
@@ -281,21 +268,10 @@ def list_specs(doc: LetterDocument) -> tuple[list[chunking.ChunkSpec], list[list
     return current, earlier
 
 
-@contextmanager
-def document_locale(language: str):
-    """Translate the PDF's own words (headings, annex, labels) into the document's language."""
-    if not has_app_context():  # benchmarks and tools render without the app: English
-        yield
-        return
-    from petitions.i18n import with_locale
-
-    with with_locale(language):
-        yield
-
-
-def build(doc: LetterDocument, cache_dir: str, **options) -> BuildResult:
-    """Render the whole PDF in the document's language, typesetting only list chunks that are not cached."""
-    with document_locale(doc.language):
+def build(doc: LetterDocument, cache_dir: str, *, catalog: gettext.NullTranslations | None = None,
+          **options) -> BuildResult:
+    """Render the whole PDF, its own words from `catalog` (None: English), typesetting only uncached chunks."""
+    with speaking(catalog):
         return _build(doc, cache_dir, **options)
 
 

@@ -16,11 +16,13 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
-from petitions.pdf.engine.document import SignatoryEntry, _entry_bytes
-from petitions.pdf.engine.typeset import ListLayout, typeset_chunk, use_metrics_cache
+from petitions.pdf.engine.document import SignatoryEntry, entry_bytes
+from petitions.pdf.engine.files import write_atomically
+from petitions.pdf.engine.lists import ListLayout, typeset_chunk
+from petitions.pdf.engine.shaping import use_metrics_cache
 
 # Bump when typesetting changes, so old cache files are never reused.
-TYPESET_VERSION = "list-7"
+TYPESET_VERSION = "list-8"
 _MAGIC = b"PCHUNK1\n"
 MIN_CHUNK, AVG_EXTRA, MAX_CHUNK = 250, 550, 2200
 IN_PROCESS_MAX = 5000
@@ -62,7 +64,7 @@ def plan(groups: Sequence[tuple[str, Sequence[SignatoryEntry]]], layout: ListLay
     """Cut each (heading, sorted entries) group into chunks; the group's heading opens its first chunk."""
     specs: list[ChunkSpec] = []
     for n, (heading, entries) in enumerate(groups):
-        encoded = [_entry_bytes(e) for e in entries]
+        encoded = [entry_bytes(e) for e in entries]
         start = 0
         first = True
 
@@ -112,10 +114,7 @@ def store(cache_dir: str, chunk: Chunk) -> None:
     os.makedirs(cache_dir, exist_ok=True)
     header = json.dumps({"lengths": [len(p) for p in chunk.pages], "glyphs": chunk.glyphs}).encode()
     data = b"".join([_MAGIC, struct.pack(">I", len(header)), header, *chunk.pages])
-    tmp = f"{_path(cache_dir, chunk.key)}.tmp-{os.getpid()}"
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, _path(cache_dir, chunk.key))
+    write_atomically(_path(cache_dir, chunk.key), data)
 
 
 def forget_since(cache_dir: str, since: float | None) -> int:

@@ -1,18 +1,21 @@
-"""What the final PDF says, as plain data, and the one place that maps the database onto it."""
+"""What the final PDF says, as plain data (petitions/pdf/mapping.py fills it from the database)."""
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timezone
 from functools import lru_cache
+from operator import attrgetter
 from typing import Sequence
 
-from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
+import icu
+
+from petitions.pdf.engine.words import _, _l, ngettext
 
 LEVELS = ("official", "vouched", "domain", "email", "unconfirmed")
-# Lazy strings: they resolve in the language the PDF is rendered in (see assemble.document_locale).
+# Lazy strings: they resolve in the language the PDF is rendered in (the catalog given to assemble.build).
 LEVEL_LABELS = {
     "official": _l("confirmed officially by the organization"),
     "vouched": _l("vouched for by the coalition"),
@@ -73,6 +76,7 @@ class SignatoryEntry:
     country: str = ""
     revision_number: int = 1
     surname: str = ""  # empty: the last word of the name
+    detail: str = ""  # what is printed after the name (ListedSignature.line_parts); empty: the affiliation
     signer: str = ""  # who signed on behalf of the organization named by `name`
     role: str = ""  # the signer's role in that organization
 
@@ -123,6 +127,8 @@ class TranslationVersion:
     subject: str = ""
     demands: tuple[str, ...] = ()
     closing: str = ""
+    direction: str = "ltr"  # the version's writing direction
+    language_name: str = ""  # the version's language, named in the language of the document
 
 
 @dataclass
@@ -136,6 +142,7 @@ class LetterDocument:
     addressees: list[Addressee] = field(default_factory=list)
     place: str = ""
     date: date | None = None
+    date_text: str = ""  # the date as the letter's language writes it (empty: the ISO date)
     demands: list[str] = field(default_factory=list)
     closing: str = ""
     coalition: str = ""
@@ -186,41 +193,28 @@ class LetterDocument:
         for entries in [self.signatories, *(g.signatories for g in self.earlier_revisions)]:
             h.update(b"\x1d")
             for e in entries:
-                h.update(_entry_bytes(e))
+                h.update(entry_bytes(e))
         return h.hexdigest()
 
 
-def _entry_bytes(e: SignatoryEntry) -> bytes:
-    # Who signed for an organization only where there is one: a person's bytes (and cached chunks) stay as they were.
-    extra = (e.signer, e.role) if e.signer or e.role else ()
-    return "\x1f".join((e.name, e.affiliation, e.level, "o" if e.is_organization else "p", e.country,
-                        str(e.revision_number), e.surname, *extra)).encode() + b"\x1e"
+@lru_cache(maxsize=None)
+def _entry_fields(cls: type) -> attrgetter:
+    return attrgetter(*(f.name for f in fields(cls)))
+
+
+def entry_bytes(e: SignatoryEntry) -> bytes:
+    """Encode every field of an entry: the chunk cache key and the freshness hash change with any of them."""
+    return "\x1f".join(map(str, _entry_fields(type(e))(e))).encode() + b"\x1e"
 
 
 @lru_cache(maxsize=16)
-def _collator(language: str):
-    try:
-        import icu
-    except ImportError:  # pragma: no cover - PyICU is a dependency; this keeps tools usable without it
-        return None
-    collator = icu.Collator.createInstance(icu.Locale(language or "en"))
-    return collator
-
-
-def collation_key(entry: SignatoryEntry, language: str) -> tuple:
-    """Return the key that sorts entries by surname, then full name, as the language's readers expect."""
-    collator = _collator(language)
-    if collator is None:
-        return (entry.sort_surname.casefold(), entry.name.casefold(), entry.affiliation.casefold())
-    # One call per entry: a space sorts before every letter, so the surname decides first.
-    return (collator.getSortKey(f"{entry.sort_surname} {entry.name} {entry.affiliation}"),)
+def _collator(language: str) -> icu.Collator:
+    return icu.Collator.createInstance(icu.Locale(language or "en"))
 
 
 def sorted_entries(entries: Sequence[SignatoryEntry], language: str) -> list[SignatoryEntry]:
     """Sort entries in the collation order of the document's language."""
     collator = _collator(language)
-    if collator is None:
-        return sorted(entries, key=lambda e: collation_key(e, language))
     # One C call per entry through map(): this sort runs on every render of a 100,000-name list.
     texts = [f"{e.name if e.is_organization else (e.surname or e.name.rsplit(None, 1)[-1] if e.name.strip() else '')}"
              f" {e.name} {e.affiliation}" for e in entries]
@@ -233,127 +227,22 @@ def grouped_entries(doc: LetterDocument) -> list[tuple[str, list[SignatoryEntry]
     """Split the current revision's signatories into printed groups, each sorted."""
     entries = list(doc.signatories)
     if doc.grouping == "kind":
-        groups = [(str(_l("Organizations")), [e for e in entries if e.is_organization]),
-                  (str(_l("Individuals")), [e for e in entries if not e.is_organization])]
+        groups = [(_("Organizations"), [e for e in entries if e.is_organization]),
+                  (_("Individuals"), [e for e in entries if not e.is_organization])]
     elif doc.grouping == "country":
         by_country: dict[str, list[SignatoryEntry]] = {}
         for e in entries:
             by_country.setdefault(e.country or "", []).append(e)
         collator = _collator(doc.language)
-        order = sorted(by_country, key=lambda c: (c == "", collator.getSortKey(c) if collator else c))
-        groups = [(c or str(_l("Country not stated")), by_country[c]) for c in order]
+        order = sorted(by_country, key=lambda c: (c == "", collator.getSortKey(c)))
+        groups = [(c or _("Country not stated"), by_country[c]) for c in order]
     else:
         groups = [("", entries)]
     return [(title, sorted_entries(g, doc.language)) for title, g in groups if g]
 
 
-# --- The mapping from today's models. Other features extend it here, and only here. ---------------
-
-# The PDF's audiences, named as petitions.signing.rules names them.
-VISIBILITY_AUDIENCE = {"addressees": "addressee_pdf", "public": "public_pdf",
-                       "addressee_pdf": "addressee_pdf", "public_pdf": "public_pdf"}
-
-
-def document_from_appeal(appeal, audience: str = "addressees", *, settings=None,
-                         generated_at: datetime | None = None, language: str | None = None,
-                         combined: bool = False) -> LetterDocument:
-    """Adapt an appeal, its published text (in one language version) and its listed signatories.
-
-    With `combined`, the original comes first and every published translation follows as an annex.
-    """
-    from petitions.appeals.markdown import render_markdown
-    from petitions.appeals.services import revisions
-    from petitions.signing.rules import counted_total, listed_signatures
-    from petitions.translations.services import localized_content
-
-    audience = "public" if VISIBILITY_AUDIENCE[audience] == "public_pdf" else "addressees"
-    if combined:
-        language = appeal.original_language  # the original first; translations follow as annexes
-    settings = settings if settings is not None else _settings_of(appeal)
-    language = language or appeal.original_language or "en"
-    content, _is_translation, _source = localized_content(appeal, language)
-    published = appeal.published_revision
-    revision_number = published.number if published else appeal.revision_count or 1
-    revision_hash = appeal.content_hash
-    by_id = {r.id: r for r in revisions(appeal)}
-    current, earlier = [], {}
-    # Names appear only as each signer chose (visibility) and only if the signature counts.
-    for listed in listed_signatures(appeal, VISIBILITY_AUDIENCE[audience]):
-        rev = by_id.get(listed.revision_id)
-        number = rev.number if rev else revision_number
-        entry = entry_of(listed, number, language)
-        if rev is None or rev.id == appeal.published_revision_id:
-            current.append(entry)
-        else:
-            earlier.setdefault(rev.number, (rev, []))[1].append(entry)
-    letter_date = content.get("letter_date")
-    when = (date.fromisoformat(letter_date) if isinstance(letter_date, str) and letter_date
-            else (appeal.published_at or datetime.now(timezone.utc)).date())
-    senders = [line.strip() for line in (content.get("senders") or "").splitlines() if line.strip()]
-    return LetterDocument(
-        title=content.get("title") or appeal.title,
-        subject=content.get("subject") or "",
-        addressees=_addressees_of(content.get("addressees") or []),
-        place=content.get("place") or getattr(settings, "place", "") or "",
-        date=when,
-        body_html=str(render_markdown(content.get("body") or "")),
-        demands=list(content.get("demands") or []),
-        closing=content.get("closing") or "",
-        coalition=(getattr(settings, "coalition_name", "") or (senders[0] if senders else appeal.owner.name)),
-        senders=senders,
-        logo=_logo_of(settings),
-        language=language,
-        revision_number=revision_number,
-        revision_hash=revision_hash,
-        generated_at=generated_at or datetime.now(timezone.utc),
-        signatories=current,
-        earlier_revisions=[_revision_group(rev, sorted_entries(v, language), appeal.original_language or language,
-                                           published)
-                           for _n, (rev, v) in sorted(earlier.items(), key=lambda kv: kv[0], reverse=True)],
-        page_size=getattr(settings, "page_size", "A4") or "A4",
-        columns=int(getattr(settings, "columns", 2) or 2),
-        grouping=getattr(settings, "grouping", "none") or "none",
-        audience=audience,
-        appeal_slug=appeal.slug,
-        counted_total=counted_total(appeal),
-        translations=_translations_of(appeal, language) if combined else [],
-    )
-
-
-def entry_of(listed, revision_number: int, language: str = "en") -> SignatoryEntry:
-    """Map one listed signature onto the entry the PDF prints (the one place for how a signer is shown)."""
-    from petitions.i18n import with_locale
-    from petitions.signing.rules import signed_by
-
-    level = listed.level if listed.level in LEVELS else "unconfirmed"
-    if listed.is_organization:
-        with with_locale(language):
-            by = signed_by(listed.name, listed.role) if listed.name else ""
-        return SignatoryEntry(name=listed.organization, affiliation=by, level=level, is_organization=True,
-                              country=listed.country, revision_number=revision_number, signer=listed.name,
-                              role=listed.role)
-    return SignatoryEntry(name=listed.name, affiliation=listed.affiliation, level=level,
-                          is_organization=level == "official", country=listed.country,
-                          revision_number=revision_number)
-
-
-def _revision_group(rev, entries: list[SignatoryEntry], language: str, published) -> RevisionGroup:
-    from petitions.appeals.diff import content_diff
-    from petitions.appeals.markdown import render_markdown
-
-    content = rev.content or {}
-    changes = content_diff(content, published.content or {}) if published is not None else []
-    return RevisionGroup(rev.number, rev.content_hash, entries, title=content.get("title") or "",
-                         body_html=str(render_markdown(content.get("body") or "")),
-                         subject=content.get("subject") or "", demands=tuple(content.get("demands") or []),
-                         closing=content.get("closing") or "", language=language,
-                         changes=tuple((label, tuple((c.op, c.text) for c in chunks)) for label, chunks in changes))
-
-
 def paragraphs(text: str) -> list[list[str]]:
     """Split plain text into paragraphs at blank lines, each a list of its lines (any newline convention)."""
-    import re
-
     text = (text or "").replace("\r\n", "\n").replace("\r", "\n")
     out = []
     for block in re.split(r"\n[ \t\u00a0]*\n", text):
@@ -361,40 +250,3 @@ def paragraphs(text: str) -> list[list[str]]:
         if lines:
             out.append(lines)
     return out
-
-
-def _translations_of(appeal, shown: str) -> list[TranslationVersion]:
-    from petitions.appeals.markdown import render_markdown
-    from petitions.translations.services import localized_content, published_languages
-
-    out = []
-    for code in published_languages(appeal):
-        if code == shown:
-            continue
-        content, is_translation, source = localized_content(appeal, code)
-        if not is_translation and code != appeal.original_language:
-            continue  # an outdated or unapproved translation is never printed
-        out.append(TranslationVersion(
-            language=code, title=content.get("title") or "", subject=content.get("subject") or "",
-            body_html=str(render_markdown(content.get("body") or "")),
-            demands=tuple(content.get("demands") or []), closing=content.get("closing") or "",
-            revision_number=source or 1))
-    return out
-
-
-def _addressees_of(addressees: list[dict]) -> list[Addressee]:
-    return [Addressee(name=a.get("name", ""), title=a.get("title", ""), institution=a.get("institution", ""),
-                      postal_address=a.get("postal_address", ""), salutation=a.get("salutation", ""))
-            for a in addressees if any(a.values())]
-
-
-def _settings_of(appeal):
-    from petitions.pdf.models import PdfSettings
-    from petitions.extensions import db
-
-    return db.session.get(PdfSettings, appeal.id)
-
-
-def _logo_of(settings) -> Logo | None:
-    data = getattr(settings, "logo", None)
-    return Logo(data, settings.logo_mime) if data else None

@@ -9,7 +9,8 @@ import pikepdf
 from fontTools import subset
 from fontTools.ttLib import TTFont
 
-from petitions.pdf.engine.typeset import face
+from petitions.pdf.engine.files import write_atomically
+from petitions.pdf.engine.shaping import face
 
 
 def _subset_bytes(path: str, gids: list[int], cache_dir: str | None) -> bytes:
@@ -36,10 +37,7 @@ def _subset_bytes(path: str, gids: list[int], cache_dir: str | None) -> bytes:
     data = buf.getvalue()
     if cached:
         os.makedirs(cache_dir, exist_ok=True)
-        tmp = f"{cached}.tmp-{os.getpid()}"
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, cached)
+        write_atomically(cached, data)
     return data
 
 

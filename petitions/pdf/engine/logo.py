@@ -6,6 +6,7 @@ import re
 
 import tinycss2
 from lxml import etree
+from PIL import Image, UnidentifiedImageError
 
 MAX_LOGO_BYTES = 512 * 1024
 MAX_LOGO_PIXELS = 4000 * 4000
@@ -28,8 +29,6 @@ def validate_logo(data: bytes) -> tuple[bytes, str]:
     head = data[:512].lstrip()
     if head.startswith(b"<") and (b"<svg" in data[:4096] or head.startswith(b"<?xml")):
         return sanitize_svg(data), "image/svg+xml"
-    from PIL import Image, UnidentifiedImageError
-
     try:
         with Image.open(io.BytesIO(data)) as image:
             kind = image.format

@@ -11,6 +11,14 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
+from pyhanko.keys import load_cert_from_pemder
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.misc import PdfError
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign import fields, signers
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation.status import SignatureCoverageLevel
+from pyhanko_certvalidator import ValidationContext
 
 KEY_FILE, CERT_FILE = "pdf-signing-key.pem", "pdf-signing-cert.pem"
 
@@ -78,8 +86,6 @@ def import_pkcs12(directory: str, data: bytes, passphrase: bytes | None) -> str:
 
 def load_signer(directory: str):
     """Return a pyHanko signer for the deployment's key."""
-    from pyhanko.sign import signers
-
     key_path, cert_path = key_paths(directory)
     if not (os.path.exists(key_path) and os.path.exists(cert_path)):
         raise SigningKeyError("No PDF signing key yet: run `flask --app petitions pdf keygen`.")
@@ -91,16 +97,11 @@ def load_signer(directory: str):
 
 def trusted_certificate(directory: str):
     """Return the deployment's certificate as pyHanko expects it."""
-    from pyhanko.keys import load_cert_from_pemder
-
     return load_cert_from_pemder(key_paths(directory)[1])
 
 
 def sign_pdf(data: bytes, signer, reason: str = "Final signed list of the appeal") -> bytes:
     """Sign the whole file (PAdES baseline B) and return the signed bytes."""
-    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-    from pyhanko.sign import fields, signers
-
     writer = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
     meta = signers.PdfSignatureMetadata(field_name="PetitionsSignature", reason=reason,
                                         subfilter=fields.SigSeedSubFilter.PADES, md_algorithm="sha256")
@@ -120,12 +121,6 @@ class Verdict:
 
 def verify_pdf(data: bytes, trusted_cert) -> Verdict:
     """Say whether the file is exactly as this deployment signed it."""
-    from pyhanko.pdf_utils.misc import PdfError
-    from pyhanko.pdf_utils.reader import PdfFileReader
-    from pyhanko.sign.validation import validate_pdf_signature
-    from pyhanko.sign.validation.status import SignatureCoverageLevel
-    from pyhanko_certvalidator import ValidationContext
-
     if not data.startswith(b"%PDF-"):
         return Verdict(False, "This file is not a PDF.")
     try:

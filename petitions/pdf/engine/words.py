@@ -1,0 +1,53 @@
+"""The PDF's own words (headings, annex, labels) in the document's language, from a catalog the caller passes in.
+
+The engine knows no Flask: `build` takes a gettext catalog (petitions.pdf.jobs passes the interface's catalog for
+the document's language) and these functions read it. The names match the extraction keywords (`_`, `_l`,
+`ngettext`), so the catalogs still collect every string here.
+"""
+from __future__ import annotations
+
+import gettext
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+_catalog: ContextVar[gettext.NullTranslations] = ContextVar("pdf_catalog", default=gettext.NullTranslations())
+
+
+@contextmanager
+def speaking(catalog: gettext.NullTranslations | None):
+    """Translate the engine's words with this catalog (None: English) while the block runs."""
+    token = _catalog.set(catalog if catalog is not None else gettext.NullTranslations())
+    try:
+        yield
+    finally:
+        _catalog.reset(token)
+
+
+def _(message: str, **variables) -> str:
+    """Return the message in the current catalog's language, with its %(name)s variables filled in."""
+    text = _catalog.get().gettext(message)
+    return text % variables if variables else text
+
+
+def ngettext(singular: str, plural: str, n: int, **variables) -> str:
+    """Return the singular or plural form for n in the current catalog's language."""
+    variables.setdefault("num", n)
+    return _catalog.get().ngettext(singular, plural, n) % variables
+
+
+class LazyText:
+    """A message translated each time it is shown, in the language of the document being made."""
+
+    def __init__(self, message: str):
+        self.message = message
+
+    def __str__(self) -> str:
+        return _(self.message)
+
+    def __html__(self) -> str:
+        return str(self)
+
+
+def _l(message: str) -> LazyText:
+    """Mark a message to be translated when it is shown, not when it is defined."""
+    return LazyText(message)
