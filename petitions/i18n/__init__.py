@@ -7,7 +7,7 @@ from datetime import date, datetime
 from babel import Locale
 from babel.dates import format_date
 from flask import current_app, has_request_context, request
-from flask_babel import force_locale
+from flask_babel import force_locale, get_locale, refresh
 from markupsafe import Markup, escape
 
 # Languages an appeal version may be written in. Babel knows their names; we add what it lacks:
@@ -51,8 +51,6 @@ def native_name(code: str) -> str:
 
 def language_name(code: str, in_language: str | None = None) -> str:
     """Return the language's name in another language (the interface's by default)."""
-    from flask_babel import get_locale
-
     try:
         target = in_language or str(get_locale() or "en")
         return Locale.parse(code).get_display_name(target) or code
@@ -170,8 +168,6 @@ def isolate(text: str | None) -> Markup:
 
 def init_app(app) -> None:
     """Register the template helpers."""
-    from flask_babel import refresh
-
     # Flask-Babel caches the locale on the app context, which a request may share (tests, CLI-started
     # requests); each request must choose its own language.
     app.before_request(refresh)
@@ -184,6 +180,4 @@ def init_app(app) -> None:
 
     @app.context_processor
     def _ui_language():
-        from flask_babel import get_locale
-
         return {"ui_lang": str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"])}
