@@ -17,7 +17,7 @@ from petitions.signatories import queue as review
 from petitions.signatories.models import DuplicatePair, PairState
 from petitions.signing import operations as signing
 from petitions.signing import levels as verification
-from petitions.signing.models import Level, Review, Signature, SignatureStatus
+from petitions.signing.models import Level, ModerationError, Review, Signature, SignatureStatus
 from petitions.signing.rules import counted_signatures
 
 from .conftest import csrf_token, new_appeal
@@ -163,6 +163,18 @@ def test_merge_keeps_the_better_verified_record_and_repoints_earlier_merges(team
     assert (a.merged_into_id, b.merged_into_id) == (c.id, c.id)
     assert [s.id for s in counted_signatures(appeal)] == [c.id]
 
+
+
+def test_only_a_merged_record_follows_its_primary(team):
+    appeal = team["appeal"]
+    a, b, c = add(appeal, "Anar Quliyev", ""), add(appeal, "Anar Guliyev", ""), add(appeal, "Tural Həsənov", "")
+    with pytest.raises(ModerationError):
+        a.follow_merge(c)  # a was never merged: following would merge it behind the organizers' back
+    b.merge_into(a)
+    c.merge_into(a)
+    with pytest.raises(ModerationError):
+        b.follow_merge(c)  # merges stay one level deep: c is merged itself
+    assert b.merged_into_id == a.id
 
 def test_queue_filters_and_keyset_pages(team):
     appeal = team["appeal"]

@@ -8,7 +8,7 @@ import sys
 import click
 from sqlalchemy import select
 
-from petitions import audit
+from petitions.privacy import accesslog
 from petitions.appeals.models import Appeal
 from petitions.auth.models import User
 from petitions.extensions import db
@@ -135,7 +135,7 @@ def export_command(slug, output):
             fh.write(chunk)
         rows = exporting.row_count(appeal)
     os.replace(tmp, output)
-    audit.record("signatories.exported", appeal, actor=None, rows=rows, via="cli", file=os.path.basename(output))
+    accesslog.signatories_exported(appeal, actor=None, rows=rows, via="cli", file=os.path.basename(output))
     db.session.commit()
     click.echo(f"Wrote {rows} signatories to {output}")
 

@@ -234,7 +234,7 @@ def merge(appeal: Appeal, user: User, pair_id: int) -> Signature:
     merged.merge_into(kept)
     # Records merged earlier into the one that now goes under point straight to the kept one.
     for child in db.session.scalars(select(Signature).where(Signature.merged_into_id == merged.id)):
-        child.merged_into_id = kept.id
+        child.follow_merge(kept)
     pair.decide(PairState.MERGED, user)
     audit.record("signatures.merged", appeal, actor=user, kept=kept.id, merged=merged.id, score=pair.score)
     return kept

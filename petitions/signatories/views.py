@@ -3,8 +3,9 @@ from flask import Response, flash, redirect, render_template, request, stream_wi
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from petitions import audit, crypto
+from petitions import crypto
 from petitions.members.access import appeal_for
+from petitions.privacy import accesslog
 from petitions.extensions import db
 from petitions.http import arg_int, parse_ids
 from petitions.organizer_pages import ActionForm, act, blueprint
@@ -213,7 +214,7 @@ def _import_input(form: ImportForm) -> tuple[str, str]:
 def export(slug: str):
     """Download the signatories with their levels and the revision they signed (owners only, audited)."""
     appeal = appeal_for(slug, "export")
-    audit.record("signatories.exported", appeal, actor=current_user, rows=exporting.row_count(appeal), via="web")
+    accesslog.signatories_exported(appeal, actor=current_user, rows=exporting.row_count(appeal), via="web")
     db.session.commit()
     return Response(stream_with_context(exporting.csv_chunks(appeal)), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="{appeal.slug}-signatories.csv"',

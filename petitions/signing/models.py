@@ -283,6 +283,12 @@ class Signature(db.Model):
             raise ModerationError("Merge into the signature that the other one was merged into.")
         self.merged_into_id = primary.id
 
+    def follow_merge(self, primary: "Signature") -> None:
+        """Point this merged record at the signature its primary was just merged into (merges stay one deep)."""
+        if self.merged_into_id is None or primary.merged_into_id is not None or primary.appeal_id != self.appeal_id:
+            raise ModerationError("Only a merged record follows its primary into another signature of the appeal.")
+        self.merged_into_id = primary.id
+
     def unmerge(self) -> None:
         """Count the signature on its own again."""
         if self.merged_into_id is None:
