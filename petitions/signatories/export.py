@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
+from petitions.pdf.engine.archival import safe_cell
 from petitions.appeals.models import Appeal, AppealRevision
 from petitions.auth.models import User
 from petitions.extensions import db
@@ -18,17 +19,16 @@ from petitions.signing.models import Signature, SignatureStatus, Visibility
 COLUMNS = ["id", "name", "affiliation", "country", "status", "counts", "level", "review", "review_reason",
            "organization", "official", "vouched_by", "vouched_at", "vouch_note", "merged_into", "revision",
            "language", "source", "signed_at", "confirmed_at", "kind", "signs_for_organization", "role"]
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _cell(value) -> str:
-    """Return a CSV cell that spreadsheets show as text, never run as a formula (names come from strangers)."""
+    """Return a value as a CSV cell, made safe by the one rule of both CSVs (`archival.safe_cell`)."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "yes" if value else "no"
     text = value.isoformat(sep=" ", timespec="seconds") if hasattr(value, "isoformat") else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    return safe_cell(text)
 
 
 def _query(appeal: Appeal):

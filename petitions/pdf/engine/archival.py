@@ -22,15 +22,18 @@ def signatories_csv(doc: LetterDocument) -> bytes:
     for e in entries:
         # An organization's row names who signed in columns of their own, not in the printed words.
         affiliation = "" if e.signer else e.affiliation
-        writer.writerow([_safe(e.name), _safe(affiliation), e.level, "yes" if e.is_organization else "no",
-                         _safe(e.country), e.revision_number, "organization" if e.is_organization else "person",
-                         _safe(e.signer), _safe(e.role)])
+        writer.writerow([safe_cell(e.name), safe_cell(affiliation), e.level, "yes" if e.is_organization else "no",
+                         safe_cell(e.country), e.revision_number, "organization" if e.is_organization else "person",
+                         safe_cell(e.signer), safe_cell(e.role)])
     return out.getvalue().encode("utf-8")
 
 
-def _safe(value: str) -> str:
-    # Spreadsheets run cells that start with these as formulas; a quote keeps them text.
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: str) -> str:
+    """Return a CSV cell that spreadsheets show as text, never run as a formula (names come from strangers)."""
+    return "'" + value if value.startswith(FORMULA_START) else value
 
 
 def attachment_of(pdf_data: bytes, name: str = "signatories.csv") -> bytes | None:
