@@ -110,8 +110,8 @@ def _register_blueprints(app: Flask) -> None:
     from petitions.translations.views_organizer import bp as translations_bp
     from petitions.pdf.views import bp as pdfs_bp, public as public_pdf_bp
     from petitions.pdf.verify import bp as verify_bp
-    from petitions.signatories.views import bp as review_bp
-    from petitions.registry.views import bp as organizations_bp
+    from petitions.signatories.views import bp as signatories_bp
+    from petitions.registry.views import bp as registry_public_bp
     from petitions.registry.views_organizer import bp as registry_bp
     from petitions.members.views import bp as members_bp
 
@@ -125,8 +125,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(pdfs_bp)
     app.register_blueprint(public_pdf_bp)
     app.register_blueprint(verify_bp)
-    app.register_blueprint(review_bp)
-    app.register_blueprint(organizations_bp)
+    app.register_blueprint(signatories_bp)
+    app.register_blueprint(registry_public_bp)
     app.register_blueprint(registry_bp)
     app.register_blueprint(members_bp)
     if app.config["DEV_OUTBOX"]:

@@ -68,7 +68,7 @@ def site(make_app):
             "rest": "nothing-here",
             "lang": "ru",
             "signatures.withdraw:token": signing.withdrawal_token(pending),
-            "organizations.prove:token": registry.domain_proof_token(bar.domains[0]),
+            "registry_public.prove:token": registry.domain_proof_token(bar.domains[0]),
             "document_id": "no-such-document",
             "fonts.font:name": "DejaVuSans.ttf",
             "filename": "style.css",

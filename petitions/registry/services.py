@@ -239,7 +239,7 @@ def request_domain_proof(entry: OrganizationDomain, address: str, by) -> str:
     # The mail goes to the stored ASCII spelling, never to a look-alike the organizer typed.
     recipient = f"{parsed.local_part}@{entry.domain}"
     entry.new_proof()
-    link = external_url("organizations.prove", token=domain_proof_token(entry))
+    link = external_url("registry_public.prove", token=domain_proof_token(entry))
     body = render_template("mail/org_domain_proof.txt", org=org, domain=entry.domain, link=link,
                            requester=by, days=_max_age() // 86400)
     sending.queue(Message(subject=_("Does %(domain)s belong to %(name)s?", domain=entry.domain, name=org.name),
@@ -253,7 +253,7 @@ def request_contact_proof(org: Organization, by) -> str:
     if not org.contact_email:
         raise RegistryError(_("Add a contact address first."))
     org.new_contact_proof()
-    link = external_url("organizations.prove", token=_proof_token("contact", org.id, org.contact_email,
+    link = external_url("registry_public.prove", token=_proof_token("contact", org.id, org.contact_email,
                                                                    org.contact_proof_nonce))
     body = render_template("mail/org_contact_proof.txt", org=org, link=link, requester=by,
                            days=_max_age() // 86400)

@@ -7,7 +7,7 @@ from petitions.links import TokenError
 from petitions.registry import operations, services
 from petitions.registry.forms import ProveForm
 
-bp = Blueprint("organizations", __name__, url_prefix="/registry")
+bp = Blueprint("registry_public", __name__, url_prefix="/registry")
 
 
 @bp.route("/prove/<token>", methods=["GET", "POST"])

@@ -20,7 +20,7 @@ from petitions.signing.models import ModerationError
 from petitions.signatories import queue as services
 from petitions.signatories.forms import BulkForm, ImportForm
 
-bp = blueprint("review", __name__, url_prefix="/organizer/appeals/<slug>")
+bp = blueprint("signatories", __name__, url_prefix="/organizer/appeals/<slug>")
 
 FLAG_CHOICES = sorted(names.FLAGS | {verification.FLAG_ORGANIZATION})
 FILTER_KEYS = ("level", "flag", "review", "status", "language")
@@ -70,7 +70,7 @@ def bulk(slug: str):
     """Approve, reject or vouch for the ticked signatures."""
     appeal = appeal_for(slug, "moderate")
     form = BulkForm()
-    back = url_for("review.queue", slug=slug, **_filter_query(_filter_from_args()))
+    back = url_for("signatories.queue", slug=slug, **_filter_query(_filter_from_args()))
     if not form.validate_on_submit():
         flash(" ".join(e for errors in form.errors.values() for e in errors) or _("The form expired."), "error")
         return redirect(back, code=303)
@@ -95,7 +95,7 @@ def bulk(slug: str):
 @bp.post("/review/remind")
 def remind(slug: str):
     """Send a reminder to unconfirmed signers who got none in the last days."""
-    return _moderate(slug, operations.remind_unconfirmed, lambda n: _("Reminders sent: %(n)d.", n=n), "review.queue")
+    return _moderate(slug, operations.remind_unconfirmed, lambda n: _("Reminders sent: %(n)d.", n=n), "signatories.queue")
 
 
 @bp.get("/duplicates")
@@ -111,7 +111,7 @@ def duplicates(slug: str):
 def scan(slug: str):
     """Look for new candidate pairs among the signatures."""
     return _moderate(slug, services.scan_duplicates, lambda n: _("New candidate pairs: %(n)d.", n=n),
-                     "review.duplicates")
+                     "signatories.duplicates")
 
 
 @bp.post("/duplicates/<int:pair_id>/<any(merge, dismiss):decision>")
@@ -124,7 +124,7 @@ def decide(slug: str, pair_id: int, decision: str):
         services.dismiss(appeal, user, pair_id)
         return _("Dismissed: they stay two signatories.")
 
-    return _moderate(slug, perform, str, "review.duplicates")
+    return _moderate(slug, perform, str, "signatories.duplicates")
 
 
 def _moderate(slug: str, action, success, back: str, **args):
@@ -138,7 +138,7 @@ def _moderate(slug: str, action, success, back: str, **args):
 def unmerge(slug: str, signature_id: int):
     """Count a merged signature on its own again."""
     return _moderate(slug, lambda appeal, user: services.unmerge(appeal, user, signature_id),
-                     _("Unmerged: the signature counts on its own again."), "review.queue", review="merged")
+                     _("Unmerged: the signature counts on its own again."), "signatories.queue", review="merged")
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -175,7 +175,7 @@ def import_list(slug: str):
                     n=result.created, i=result.invited, s=len(result.skipped)), "success")
             for line, reason in result.skipped[:20]:
                 flash(_("Line %(line)d skipped: %(reason)s", line=line, reason=reason), "error")
-            return redirect(url_for("review.queue", slug=slug), code=303)
+            return redirect(url_for("signatories.queue", slug=slug), code=303)
     form.payload.data, form.kind.data, form.seal.data = text, kind, importing.seal(appeal, text, kind)
     try:
         preview = importing.preview(appeal, text, kind)

@@ -113,7 +113,7 @@ TOKEN_OF_ENDPOINT = {
     "privacy.correct": "self-service",
     "privacy.erase": "self-service",
     "privacy.download": "self-service",
-    "organizations.prove": "registry-proof",
+    "registry_public.prove": "registry-proof",
     "auth.finish_registration": "account-register",
 }
 

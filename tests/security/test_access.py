@@ -152,7 +152,7 @@ ENTRY_EDITS = {"registry.request_proof", "registry.change_contact", "registry.re
 
 def test_the_crawl_reaches_every_organizer_blueprint():
     endpoints = {e for _, _, e, _ in RULES}
-    assert {"organizer.transition", "review.decide", "pdfs.settings", "translations.act",
+    assert {"organizer.transition", "signatories.decide", "pdfs.settings", "translations.act",
             "privacy_organizer.settings", "members.change_member"} <= endpoints
     assert len(SLUG_RULES) >= 30
 
@@ -162,7 +162,7 @@ def test_the_crawl_reaches_every_organizer_blueprint():
 # Revision numbers and languages count within each appeal, so they are no confusion; ids and file names are.
 CROSS = [(p, m, e) for p, m, e, i in RULES if i == 0 and "<slug>" in p
          and any(k in p for k in ("_id>", "<filename>"))] + [
-    ("/organizer/appeals/<slug>/review", "POST", "review.bulk"),
+    ("/organizer/appeals/<slug>/review", "POST", "signatories.bulk"),
 ]
 
 
@@ -177,7 +177,7 @@ def test_ids_of_one_appeal_do_nothing_under_another_appeals_slug(fresh, seeded, 
                        revision_number=a.revision_number, language=a.language, pdf_filename=a.pdf_filename,
                        pdf_document_id=a.pdf_document_id, tokens=a.tokens)
     form = _with_token(client, method)
-    if endpoint == "review.bulk":
+    if endpoint == "signatories.bulk":
         form |= {"ids": [str(i) for i in a.signature_ids], "action": "reject", "text": "spam"}
     elif endpoint == "members.change_member":
         form |= {"role": "owner"}

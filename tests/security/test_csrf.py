@@ -35,9 +35,9 @@ FORMS = {
     "members.change_member": {"role": "owner"},
     "organizer.save_template": {"name": "Stolen"},
     "members.accept_invitation": {},
-    "review.bulk": {"action": "reject", "ids": "1", "text": "spam"},
+    "signatories.bulk": {"action": "reject", "ids": "1", "text": "spam"},
     "registry.organizations": {"name": "Planted Org", "domains": "attacker.example"},
-    "review.import_list": {"text": "Planted Person, Planted Org", "confirm": "y"},
+    "signatories.import_list": {"text": "Planted Person, Planted Org", "confirm": "y"},
     "pdfs.settings": {"coalition_name": "Hijacked", "place": "X", "page_size": "A4", "columns": "2",
                       "grouping": "none"},
     "pdfs.render": {"audience": "addressees", "variant": "standard"},
@@ -108,7 +108,7 @@ def test_write_without_this_sessions_token_is_refused_and_changes_nothing(crawl,
 def test_the_crawl_covers_the_organizer_public_and_signer_writes():
     """A guard against an enumeration that silently finds nothing."""
     endpoints = {r.endpoint for r, _ in RULES}
-    assert {"organizer.transition", "signatures.sign", "privacy.erase", "review.decide", "auth.logout",
+    assert {"organizer.transition", "signatures.sign", "privacy.erase", "signatories.decide", "auth.logout",
             "pdfs.settings", "verify.check"} <= endpoints
     assert set(EXEMPT) <= endpoints, "an exemption names a route that no longer exists"
 

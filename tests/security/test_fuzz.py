@@ -255,7 +255,7 @@ def _pages(client, known, rules) -> dict[str, list[Form]]:
     forms: dict[str, list[Form]] = {}
     for rule, method, endpoint in rules:
         if method != "GET" or endpoint in ("organizer.pdf", "pdfs.combined", "pdfs.language_version",
-                                           "public_pdf.download", "review.export", "pdfs.export_csv"):
+                                           "public_pdf.download", "signatories.export", "pdfs.export_csv"):
             continue
         args = re.findall(r"<(?:[^:>]+:)?([^>]+)>", rule)
         for combo in product(*[known.get(a, ["x"])[:2] for a in args]):

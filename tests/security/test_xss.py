@@ -37,7 +37,7 @@ DANGEROUS = {"script", "style", "iframe", "frame", "object", "embed", "applet", 
 URL_ATTRIBUTES = {"href", "src", "action", "formaction", "data", "background", "srcdoc", "xlink:href", "poster"}
 # Downloads, not pages: they are covered by the PDF and CSV tests, and rendering them here would be slow.
 NOT_PAGES = {"static", "fonts.font", "organizer.pdf", "pdfs.combined", "pdfs.language_version", "pdfs.file",
-             "pdfs.export_csv", "pdfs.progress", "public_pdf.download", "privacy.download", "review.export",
+             "pdfs.export_csv", "pdfs.progress", "public_pdf.download", "privacy.download", "signatories.export",
              "organizer.preview"}
 FIELDS = ("title", "subject", "body", "demand", "closing", "place", "senders", "addressee", "salutation",
           "institution", "signer", "affiliation", "country", "organization", "translation", "username", "template")
