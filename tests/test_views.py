@@ -12,6 +12,7 @@ from petitions.signing import operations as signing
 from petitions.signing.models import Signature, SignatureStatus
 
 from .conftest import csrf_token, message_text, new_appeal
+from .pdf_files import rendered_pdf
 
 
 @pytest.fixture
@@ -233,3 +234,13 @@ def test_refused_characters_are_explained_in_the_signers_language(client, open_a
     assert response.status_code == 422
     assert "невидимый или управляющий символ" in response.get_data(as_text=True)
     assert signature_count() == 0
+
+
+def test_the_public_page_links_the_public_pdf_once_the_organizers_made_it(client, open_appeal):
+    link = f'href="/a/{open_appeal.slug}/public.pdf"'
+    assert link not in client.get(f"/a/{open_appeal.slug}").get_data(as_text=True)
+    assert client.get(f"/a/{open_appeal.slug}/public.pdf").status_code == 404  # nothing to link to yet
+    rendered_pdf(open_appeal, "public")
+    assert link in client.get(f"/a/{open_appeal.slug}").get_data(as_text=True)
+    response = client.get(f"/a/{open_appeal.slug}/public.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"

@@ -6,6 +6,7 @@ from petitions.appeals.models import Appeal, AppealStatus
 from petitions.appeals.services import close_if_due
 from petitions.extensions import db
 from petitions.i18n import looks_like_language
+from petitions.pdf import jobs
 from petitions.signing.forms import SignForm
 from petitions.signing.rules import counted_organizations, counted_total, counted_totals, listed_signatures
 from petitions.translations.public import version_context
@@ -43,7 +44,8 @@ def render_appeal_page(appeal: Appeal, form: SignForm | None = None, status: int
     page = render_template("public/appeal.html", appeal=appeal, form=form or SignForm(appeal=appeal),
                            confirmed=counted_total(appeal), signatories=listed_signatures(appeal, "public_page"),
                            organizations=counted_organizations(appeal),
-                           **version)
+                           # The organizers make the first public PDF; until then a link would lead nowhere.
+                           public_pdf=jobs.public_pdf_in_use(appeal), **version)
     return page, status, {"Vary": "Accept-Language", "Content-Language": version["html_lang"]}
 
 
