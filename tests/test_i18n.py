@@ -141,7 +141,8 @@ def test_catalogs_are_complete(tmp_path):
 
 
 PUBLIC_SOURCES = ("templates/base.html", "templates/public/", "templates/auth/", "auth/forms.py",
-                  "signing/forms.py", "templates/mail/confirm.txt", "templates/mail/already_signed.txt",
+                  "signing/forms.py", "templates/mail/confirm.txt", "templates/mail/already_signed.txt", "templates/mail/reminder.txt",
+                  "templates/mail/reconfirm.txt",
                   "templates/translations/_", "translations/public.py", "signing/operations.py")
 
 

@@ -175,6 +175,8 @@ def test_reminder_mail_is_built_like_every_signer_mail_in_the_version_read(smtp_
     # The subject names the appeal as the signer read it, not in the original's words.
     assert VERSIONS["ru"]["title"] in reminder["Subject"] and ORIGINAL["title"] not in reminder["Subject"]
     assert "/withdraw/" in message_text(reminder)  # the footer every signer mail carries
+    assert "Подпись ещё не подтверждена" in message_text(reminder)  # the body too is in the signer's language
+    assert VERSIONS["ru"]["title"] in message_text(reminder)
     assert sig.reminded_at is not None
 
 
