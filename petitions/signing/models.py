@@ -164,6 +164,14 @@ class Signature(db.Model):
         self.email_encrypted = None
         self.email_hash = None  # even the keyed hash would let us recognise the address again
         self.scrub_identity()
+        self.wants_updates = False
+
+    def stop_updates(self) -> bool:
+        """Stop the updates this signer opted in to; return whether anything changed."""
+        if not self.wants_updates:
+            return False
+        self.wants_updates = False
+        return True
 
     def scrub_identity(self) -> None:
         """Blank everything that names the person; the row stays only as a tombstone for counts."""

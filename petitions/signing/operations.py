@@ -92,17 +92,18 @@ def signature_for_reconfirmation(token: str) -> Signature:
 
 # --- mail to signers ---------------------------------------------------------------------------------
 
-def queue_signer_mail(signature: Signature, email: str, template: str, link: str, subject, **context) -> None:
+def queue_signer_mail(signature: Signature, email: str, template: str, link: str, subject, *,
+                      headers: dict[str, str] | None = None, **context) -> None:
     """Queue one mail to a signer in the language of the version they read (the default where none).
 
     `subject` takes the appeal's title in that language and returns the subject line; the template
-    includes the withdrawal footer.
+    includes the withdrawal footer; `headers` are added as they are (List-Unsubscribe, for instance).
     """
     with with_locale(signature.language):
         title = localized_title(signature.appeal, signature.language)
         body = render_template(template, signature=signature, appeal=signature.appeal, link=link,
                                appeal_title=title, **context)
-        sending.queue(Message(subject=subject(title), recipients=[email], body=body))
+        sending.queue(Message(subject=subject(title), recipients=[email], body=body, extra_headers=headers))
 
 
 def _queue_confirmation(signature: Signature, email: str) -> None:
@@ -155,7 +156,7 @@ def cleaned_signer(full_name: str, affiliation: str, country: str = "", kind: st
 
 def sign(appeal: Appeal, full_name: str, affiliation: str, email: str, language: str = "en", *,
          visibility: str | None = None, country: str = "", kind: str = "person", organization_name: str = "",
-         signer_role: str = "") -> SignOutcome:
+         signer_role: str = "", wants_updates: bool = False) -> SignOutcome:
     """Record a pending signature and queue its confirmation mail; never sign twice per e-mail.
 
     Raise SigningClosed, SignatureStateError or names.InvalidName for what cannot be signed.
@@ -182,6 +183,7 @@ def sign(appeal: Appeal, full_name: str, affiliation: str, email: str, language:
             visibility=Visibility(visibility or default_choice(appeal)),
             consent_version=current_app.config["CONSENT_VERSION"],
             client_hash=client_hash(),
+            wants_updates=bool(wants_updates),
         )
         verification.on_sign(signature)
         try:
