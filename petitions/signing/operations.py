@@ -262,6 +262,24 @@ def resend_confirmation(appeal: Appeal, email: str) -> bool:
     return True
 
 
+def signers_to_mail(where, batch: int = REMIND_BATCH):
+    """Yield (signature, address) for each signature matching `where` that still has an address, by keyset pages.
+
+    A page at a time, so that mailing 100,000 signers never loads them all at once.
+    """
+    last_id = 0
+    while True:
+        page = list(db.session.scalars(select(Signature).where(where, Signature.id > last_id)
+                                       .order_by(Signature.id).limit(batch)))
+        if not page:
+            return
+        for signature in page:
+            email = crypto.decrypt(signature.email_encrypted) if signature.email_encrypted else None
+            if email:
+                yield signature, email
+        last_id = page[-1].id
+
+
 def remind_unconfirmed(appeal: Appeal, actor) -> int:
     """Mail every pending signer not reminded within REMIND_INTERVAL_DAYS; return how many."""
     if not appeal.is_open:
@@ -271,19 +289,11 @@ def remind_unconfirmed(appeal: Appeal, actor) -> int:
     due = (Signature.appeal_id == appeal.id) & (Signature.status == SignatureStatus.PENDING) \
         & Signature.email_encrypted.is_not(None) & (Signature.created_at <= now - timedelta(hours=1)) \
         & or_(Signature.reminded_at.is_(None), Signature.reminded_at <= cutoff)
-    sent, last_id = 0, 0
-    while True:
-        batch = list(db.session.scalars(select(Signature).where(due, Signature.id > last_id)
-                                        .order_by(Signature.id).limit(REMIND_BATCH)))
-        if not batch:
-            break
-        for signature in batch:
-            email = crypto.decrypt(signature.email_encrypted)
-            if email:
-                signature.note_mailed_again(now)
-                _queue_reminder(signature, email)
-                sent += 1
-        last_id = batch[-1].id
+    sent = 0
+    for signature, email in signers_to_mail(due):
+        signature.note_mailed_again(now)
+        _queue_reminder(signature, email)
+        sent += 1
     audit.record("signatures.reminded", appeal, actor=actor, count=sent)
     return sent
 

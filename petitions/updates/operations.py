@@ -8,12 +8,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from petitions import audit, crypto, links
+from petitions import audit, links
 from petitions.appeals.models import Appeal
 from petitions.extensions import db
 from petitions.links import TokenError
 from petitions.signing.models import Signature
-from petitions.signing.operations import queue_signer_mail
+from petitions.signing.operations import queue_signer_mail, signers_to_mail
 from petitions.signing.rules import counting_clause
 from petitions.updates.models import Announcement
 from petitions.urls import external_url
@@ -79,22 +79,13 @@ def announce(appeal: Appeal, event: str, actor, *, detail: dict | None = None) -
             db.session.add(announcement)
     except IntegrityError:  # a concurrent request announced it first
         return 0
-    sent, last_id = 0, 0
-    while True:
-        batch = list(db.session.scalars(select(Signature).where(Signature.appeal_id == appeal.id, _subscribed(),
-                                                                Signature.id > last_id)
-                                        .order_by(Signature.id).limit(BATCH)))
-        if not batch:
-            break
-        for signature in batch:
-            email = crypto.decrypt(signature.email_encrypted)
-            if email:
-                link = external_url("updates.unsubscribe", token=unsubscribe_token(signature))
-                queue_signer_mail(signature, email, template, link, subject, detail=detail or {},
-                                  headers={"List-Unsubscribe": OneLine("List-Unsubscribe", f"<{link}>"),
-                                           "List-Unsubscribe-Post": ONE_CLICK})
-                sent += 1
-        last_id = batch[-1].id
+    sent = 0
+    for signature, email in signers_to_mail((Signature.appeal_id == appeal.id) & _subscribed(), BATCH):
+        link = external_url("updates.unsubscribe", token=unsubscribe_token(signature))
+        queue_signer_mail(signature, email, template, link, subject, detail=detail or {},
+                          headers={"List-Unsubscribe": OneLine("List-Unsubscribe", f"<{link}>"),
+                                   "List-Unsubscribe-Post": ONE_CLICK})
+        sent += 1
     announcement.recipients = sent
     audit.record(f"updates.{event}_announced", appeal, actor=actor, count=sent)
     return sent
@@ -109,5 +100,5 @@ def unsubscribe(token: str) -> bool:
     return True
 
 
-__all__ = ["announce", "unsubscribe", "subscriber_count", "unsubscribe_token", "signature_for_unsubscribe",
-           "EVENTS", "TokenError"]
+__all__ = ["EVENTS", "OneLine", "TokenError", "announce", "signature_for_unsubscribe", "subscriber_count",
+           "unsubscribe", "unsubscribe_token"]

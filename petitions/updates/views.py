@@ -18,8 +18,8 @@ def _one_click() -> bool:
 
 def _stopped(appeal=None):
     return render_template("public/message.html", title=_l("You will get no more updates"), appeal=appeal,
-                           message=_l("We will not write to you about this appeal again, except if you ask for "
-                                      "a new confirmation link. Your signature stays as it was."))
+                           message=_l("You will get no more updates about this appeal. "
+                                      "Your signature stays as it was."))
 
 
 @bp.route("/updates/unsubscribe/<token>", methods=["GET", "POST"])
