@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from petitions.audit.models import AuditEvent
 from petitions.extensions import db
 from petitions.i18n import with_locale
+from petitions.privacy import selfservice
 from petitions.signing import operations as signing
 from petitions.signing.models import Signature
 from petitions.updates import operations as updates
@@ -175,3 +176,14 @@ def test_one_click_with_a_bad_token_answers_the_same_and_changes_nothing(smtp_ap
     db.session.expire_all()
     assert db.session.get(Signature, signature.id).wants_updates
 
+
+
+def test_the_signer_finds_the_opt_in_in_their_data_download(smtp_app, appeal):
+    signature = _signed(appeal, "mine@mail.example")
+    db.session.commit()
+    [entry] = selfservice.export(signature.email_hash)["signatures"]
+    assert entry["wants_updates"] is True
+    updates.unsubscribe(updates.unsubscribe_token(signature))
+    db.session.commit()
+    [entry] = selfservice.export(signature.email_hash)["signatures"]
+    assert entry["wants_updates"] is False
