@@ -3,8 +3,10 @@ import re
 
 import pytest
 from flask_babel import gettext
+from flask_migrate import upgrade
 from sqlalchemy import func, select
 
+from petitions import create_app
 from petitions.audit.models import AuditEvent
 from petitions.extensions import db
 from petitions.i18n import with_locale
@@ -15,8 +17,9 @@ from petitions.updates import operations as updates
 from petitions.updates.models import Announcement
 from petitions.urls import external_url
 
-from .conftest import LINK_RE, csrf_token, message_text
+from .conftest import LINK_RE, base_config, csrf_token, message_text
 from .i18n_data import VERSIONS, ensure_catalogs, multilingual_appeal
+from .test_privacy_postgres import postgres  # noqa: F401  (the throwaway PostgreSQL cluster)
 
 UNSUBSCRIBE_RE = re.compile(r"^<(https?://[^>]+/updates/unsubscribe/[^>]+)>$")
 
@@ -187,3 +190,31 @@ def test_the_signer_finds_the_opt_in_in_their_data_download(smtp_app, appeal):
     db.session.commit()
     [entry] = selfservice.export(signature.email_hash)["signatures"]
     assert entry["wants_updates"] is False
+
+
+def test_updates_leave_only_with_the_commit_and_a_rollback_leaves_the_event_unannounced(smtp_app, appeal):
+    _signed(appeal, "after-commit@mail.example")
+    db.session.commit()
+    assert updates.announce(appeal, "delivered", appeal.owner_for_tests) == 1
+    db.session.rollback()
+    assert _updates_received(smtp_app.smtp_sink.messages) == []
+    assert db.session.scalar(select(func.count()).select_from(Announcement)) == 0
+    assert _announce(appeal) == 1
+    assert len(_updates_received(smtp_app.smtp_sink.wait_for(2))) == 1
+
+
+def test_on_postgresql_an_event_is_announced_once(postgres, smtp_server, tmp_path):  # noqa: F811
+    sink, port = smtp_server
+    app = create_app({**base_config(tmp_path / "unused.sqlite"), "SQLALCHEMY_DATABASE_URI": postgres["uri"],
+                      "MAIL_PORT": port})
+    with app.app_context():
+        upgrade()
+        appeal, owner = multilingual_appeal(("ru",))
+        appeal.owner_for_tests = owner
+        _signed(appeal, "pg@mail.example")
+        db.session.commit()
+        assert _announce(appeal) == 1
+        assert _announce(appeal) == 0
+        assert [m["To"] for m in _updates_received(sink.wait_for(1))] == ["pg@mail.example"]
+        db.session.remove()
+        db.engine.dispose()

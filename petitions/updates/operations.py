@@ -6,11 +6,12 @@ view's commit; the signers are read in keyset pages so that a large appeal never
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from petitions import audit, links
 from petitions.appeals.models import Appeal
-from petitions.extensions import db
+from petitions.extensions import db, utcnow
 from petitions.links import TokenError
 from petitions.signing.models import Signature
 from petitions.signing.operations import queue_signer_mail, signers_to_mail
@@ -67,17 +68,25 @@ def subscriber_count(appeal: Appeal) -> int:
                              .where(Signature.appeal_id == appeal.id, _subscribed()))
 
 
+def _claim(appeal: Appeal, event: str) -> Announcement | None:
+    """Record the event as announced in the current transaction; return None if it already was.
+
+    One INSERT that skips an existing row: no SAVEPOINT, which SQLite's driver would commit on release, ahead
+    of the mails that go only with the commit; a concurrent request waits for this one and inserts nothing.
+    """
+    insert = postgresql_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    claimed = db.session.scalar(insert(Announcement).values(appeal_id=appeal.id, event=event, recipients=0,
+                                                            announced_at=utcnow())
+                                .on_conflict_do_nothing(index_elements=["appeal_id", "event"])
+                                .returning(Announcement.id))
+    return None if claimed is None else db.session.get(Announcement, claimed)
+
+
 def announce(appeal: Appeal, event: str, actor, *, detail: dict | None = None) -> int:
     """Queue the update for `event` to every subscribed signer, once per appeal and event; return how many."""
     template, subject = EVENTS[event]
-    if db.session.scalar(select(Announcement.id).where(Announcement.appeal_id == appeal.id,
-                                                       Announcement.event == event)) is not None:
-        return 0
-    announcement = Announcement(appeal_id=appeal.id, event=event)
-    try:
-        with db.session.begin_nested():
-            db.session.add(announcement)
-    except IntegrityError:  # a concurrent request announced it first
+    announcement = _claim(appeal, event)
+    if announcement is None:
         return 0
     sent = 0
     for signature, email in signers_to_mail((Signature.appeal_id == appeal.id) & _subscribed(), BATCH):
