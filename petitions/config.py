@@ -26,6 +26,8 @@ class Defaults:
     CONFIRM_TOKEN_MAX_AGE = int(timedelta(days=7).total_seconds())
     # Signatory verification (issue 4): withdrawal links, re-sent confirmations, reminders.
     WITHDRAW_TOKEN_MAX_AGE = int(timedelta(days=5 * 365).total_seconds())
+    # An update may come years after signing; its unsubscribe link must still work then.
+    UNSUBSCRIBE_TOKEN_MAX_AGE = int(timedelta(days=5 * 365).total_seconds())
     RESEND_RATE_LIMIT = "5 per hour"
     RESEND_MIN_INTERVAL = int(timedelta(minutes=10).total_seconds())
     REMIND_INTERVAL_DAYS = 7

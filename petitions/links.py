@@ -14,11 +14,12 @@ REGISTER = "account-register"
 INVITE = "appeal-invite"
 PROOF = "registry-proof"  # links that prove an organization's domain or contact address
 SELF_SERVICE = "privacy-self-service"
+UNSUBSCRIBE = "updates-unsubscribe"  # the one-click List-Unsubscribe link of update mails
 # How long a link of each purpose works: the setting that says it.
 MAX_AGE_SETTING = {
     CONFIRM: "CONFIRM_TOKEN_MAX_AGE", WITHDRAW: "WITHDRAW_TOKEN_MAX_AGE", RECONFIRM: "RECONFIRM_TOKEN_MAX_AGE",
     REGISTER: "REGISTER_TOKEN_MAX_AGE", INVITE: "INVITATION_MAX_AGE", PROOF: "REGISTRY_PROOF_MAX_AGE",
-    SELF_SERVICE: "SELF_SERVICE_TOKEN_MAX_AGE",
+    SELF_SERVICE: "SELF_SERVICE_TOKEN_MAX_AGE", UNSUBSCRIBE: "UNSUBSCRIBE_TOKEN_MAX_AGE",
 }
 PURPOSES = tuple(MAX_AGE_SETTING)
 # A prefix of the keyed address hash: enough to bind a link to the address, too short to recognise it.

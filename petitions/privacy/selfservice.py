@@ -112,6 +112,7 @@ def export(email_hash: str) -> dict:
             "language": s.language,
             "consent_version": s.consent_version,
             "consent_at": _iso(s.consent_at),
+            "wants_updates": s.wants_updates,
             "created_at": _iso(s.created_at),
             "confirmed_at": _iso(s.confirmed_at),
             "withdrawn_at": _iso(s.withdrawn_at),

@@ -83,6 +83,8 @@ class SignForm(PersonFieldsMixin, FlaskForm):
     )
     # Choices come from the appeal (see __init__); an empty answer means the organizer's default.
     visibility = RadioField(_l("Who may see your name"), choices=[], validate_choice=False)
+    wants_updates = BooleanField(_l("Tell me when this appeal is delivered or answered"), default=False,
+                                 description=_l("Optional. At most two e-mails, each with a link to stop them."))
     consent = BooleanField(
         _l("I sign this appeal and agree that my name is shown as I chose above."),
         validators=[DataRequired(_l("Please tick the box to sign."))],
@@ -106,7 +108,8 @@ class SignForm(PersonFieldsMixin, FlaskForm):
 
 
 # The sign form's fields that operations.sign stores (e-mail and consent aside).
-SIGNER_FIELDS = ("full_name", "affiliation", "country", "kind", "organization_name", "signer_role", "visibility")
+SIGNER_FIELDS = ("full_name", "affiliation", "country", "kind", "organization_name", "signer_role", "visibility",
+                 "wants_updates")
 
 
 

@@ -115,6 +115,8 @@ class Signature(db.Model):
     kind: Mapped[SignerKind] = enum_column(SignerKind, default=SignerKind.PERSON)
     organization_name: Mapped[str] = mapped_column(String(300), default="")
     signer_role: Mapped[str] = mapped_column(String(200), default="")
+    # Opted in at signing to hear when the appeal is delivered or answered (petitions/updates); never shown.
+    wants_updates: Mapped[bool] = mapped_column(Boolean, default=False)
 
     appeal: Mapped[Appeal] = relationship()
     revision: Mapped[AppealRevision | None] = relationship()
@@ -124,7 +126,7 @@ class Signature(db.Model):
         for key, default in (("status", SignatureStatus.PENDING), ("level", Level.UNCONFIRMED),
                              ("visibility", Visibility.PUBLIC), ("review", Review.UNREVIEWED),
                              ("affiliation", ""), ("flags", []), ("kind", SignerKind.PERSON),
-                             ("organization_name", ""), ("signer_role", "")):
+                             ("organization_name", ""), ("signer_role", ""), ("wants_updates", False)):
             kwargs.setdefault(key, default)
         super().__init__(**kwargs)
 
@@ -162,6 +164,14 @@ class Signature(db.Model):
         self.email_encrypted = None
         self.email_hash = None  # even the keyed hash would let us recognise the address again
         self.scrub_identity()
+        self.wants_updates = False
+
+    def stop_updates(self) -> bool:
+        """Stop the updates this signer opted in to; return whether anything changed."""
+        if not self.wants_updates:
+            return False
+        self.wants_updates = False
+        return True
 
     def scrub_identity(self) -> None:
         """Blank everything that names the person; the row stays only as a tombstone for counts."""

@@ -92,17 +92,18 @@ def signature_for_reconfirmation(token: str) -> Signature:
 
 # --- mail to signers ---------------------------------------------------------------------------------
 
-def queue_signer_mail(signature: Signature, email: str, template: str, link: str, subject, **context) -> None:
+def queue_signer_mail(signature: Signature, email: str, template: str, link: str, subject, *,
+                      headers: dict[str, str] | None = None, **context) -> None:
     """Queue one mail to a signer in the language of the version they read (the default where none).
 
     `subject` takes the appeal's title in that language and returns the subject line; the template
-    includes the withdrawal footer.
+    includes the withdrawal footer; `headers` are added as they are (List-Unsubscribe, for instance).
     """
     with with_locale(signature.language):
         title = localized_title(signature.appeal, signature.language)
         body = render_template(template, signature=signature, appeal=signature.appeal, link=link,
                                appeal_title=title, **context)
-        sending.queue(Message(subject=subject(title), recipients=[email], body=body))
+        sending.queue(Message(subject=subject(title), recipients=[email], body=body, extra_headers=headers))
 
 
 def _queue_confirmation(signature: Signature, email: str) -> None:
@@ -155,7 +156,7 @@ def cleaned_signer(full_name: str, affiliation: str, country: str = "", kind: st
 
 def sign(appeal: Appeal, full_name: str, affiliation: str, email: str, language: str = "en", *,
          visibility: str | None = None, country: str = "", kind: str = "person", organization_name: str = "",
-         signer_role: str = "") -> SignOutcome:
+         signer_role: str = "", wants_updates: bool = False) -> SignOutcome:
     """Record a pending signature and queue its confirmation mail; never sign twice per e-mail.
 
     Raise SigningClosed, SignatureStateError or names.InvalidName for what cannot be signed.
@@ -182,6 +183,7 @@ def sign(appeal: Appeal, full_name: str, affiliation: str, email: str, language:
             visibility=Visibility(visibility or default_choice(appeal)),
             consent_version=current_app.config["CONSENT_VERSION"],
             client_hash=client_hash(),
+            wants_updates=bool(wants_updates),
         )
         verification.on_sign(signature)
         try:
@@ -260,6 +262,24 @@ def resend_confirmation(appeal: Appeal, email: str) -> bool:
     return True
 
 
+def signers_to_mail(where, batch: int = REMIND_BATCH):
+    """Yield (signature, address) for each signature matching `where` that still has an address, by keyset pages.
+
+    A page at a time, so that mailing 100,000 signers never loads them all at once.
+    """
+    last_id = 0
+    while True:
+        page = list(db.session.scalars(select(Signature).where(where, Signature.id > last_id)
+                                       .order_by(Signature.id).limit(batch)))
+        if not page:
+            return
+        for signature in page:
+            email = crypto.decrypt(signature.email_encrypted) if signature.email_encrypted else None
+            if email:
+                yield signature, email
+        last_id = page[-1].id
+
+
 def remind_unconfirmed(appeal: Appeal, actor) -> int:
     """Mail every pending signer not reminded within REMIND_INTERVAL_DAYS; return how many."""
     if not appeal.is_open:
@@ -269,19 +289,11 @@ def remind_unconfirmed(appeal: Appeal, actor) -> int:
     due = (Signature.appeal_id == appeal.id) & (Signature.status == SignatureStatus.PENDING) \
         & Signature.email_encrypted.is_not(None) & (Signature.created_at <= now - timedelta(hours=1)) \
         & or_(Signature.reminded_at.is_(None), Signature.reminded_at <= cutoff)
-    sent, last_id = 0, 0
-    while True:
-        batch = list(db.session.scalars(select(Signature).where(due, Signature.id > last_id)
-                                        .order_by(Signature.id).limit(REMIND_BATCH)))
-        if not batch:
-            break
-        for signature in batch:
-            email = crypto.decrypt(signature.email_encrypted)
-            if email:
-                signature.note_mailed_again(now)
-                _queue_reminder(signature, email)
-                sent += 1
-        last_id = batch[-1].id
+    sent = 0
+    for signature, email in signers_to_mail(due):
+        signature.note_mailed_again(now)
+        _queue_reminder(signature, email)
+        sent += 1
     audit.record("signatures.reminded", appeal, actor=actor, count=sent)
     return sent
 

@@ -22,6 +22,7 @@ from petitions.privacy import selfservice
 from petitions.signatories.models import DuplicatePair
 from petitions.signing import operations as signing
 from petitions.translations import services as translating
+from petitions.updates import operations as updates
 
 from ..conftest import base_config, fresh_requests
 from .conftest import PASSWORD, build_world
@@ -59,7 +60,7 @@ def enrich(appeal: Appeal, owner, member, tag: str, render_pdf: bool = False) ->
     db.session.flush()
     drafting.save_text(appeal, owner, appeal.content() | {"demands": ["Release them now."]})
     drafting.publish_revision(appeal, owner)
-    late = signing.sign(appeal, f"Leyla {tag}", "Journalist", f"{tag}-late@mail.example").signature
+    late = signing.sign(appeal, f"Leyla {tag}", "Journalist", f"{tag}-late@mail.example", wants_updates=True).signature
     late.confirm()
     pending = signing.sign(appeal, f"Pending {tag}", "", f"{tag}-pending@mail.example").signature
     db.session.flush()
@@ -87,6 +88,7 @@ def enrich(appeal: Appeal, owner, member, tag: str, render_pdf: bool = False) ->
         "self-service": selfservice.make_token(late.email_hash),
         "registry-proof": registry.domain_proof_token(domain),
         "account-register": accounts.tokens.make_token(accounts.REGISTER, {"e": f"new-{tag}@coalition.example"}),
+        "unsubscribe": updates.unsubscribe_token(late),
     }
     if render_pdf:
         from petitions.pdf import jobs
@@ -115,6 +117,7 @@ TOKEN_OF_ENDPOINT = {
     "privacy.download": "self-service",
     "registry_public.prove": "registry-proof",
     "auth.finish_registration": "account-register",
+    "updates.unsubscribe": "unsubscribe",
 }
 
 

@@ -16,6 +16,7 @@ PURPOSES = {
     "self-service": ("/privacy/my-data/{}", "SELF_SERVICE_TOKEN_MAX_AGE", None),
     "registry-proof": ("/registry/prove/{}", "REGISTRY_PROOF_MAX_AGE", None),
     "account-register": ("/auth/register/{}", "REGISTER_TOKEN_MAX_AGE", None),
+    "unsubscribe": ("/updates/unsubscribe/{}", "UNSUBSCRIBE_TOKEN_MAX_AGE", None),
 }
 REFUSED = (400, 404, 410)
 
