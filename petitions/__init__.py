@@ -114,6 +114,7 @@ def _register_blueprints(app: Flask) -> None:
     from petitions.registry.views import bp as organizations_bp
     from petitions.registry.views_organizer import bp as registry_bp
     from petitions.members.views import bp as members_bp
+    from petitions.delivery.views import bp as delivery_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(signatures_bp)
@@ -129,6 +130,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(organizations_bp)
     app.register_blueprint(registry_bp)
     app.register_blueprint(members_bp)
+    app.register_blueprint(delivery_bp)
     if app.config["DEV_OUTBOX"]:
         app.register_blueprint(outbox_bp)
     errors.register(app)

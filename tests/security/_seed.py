@@ -158,6 +158,7 @@ def _value(rule, name: str, data: Data, signature_index: int):
         "filename": data.pdf_filename or "none.pdf", "document_id": data.pdf_document_id or "0" * 32,
         "name": "DejaVuSans.ttf", "rest": "no/such/resource",
         "org_id": data.org_id, "domain_id": data.domain_id, "invitation_id": data.invitation_id,
+        "position": 1, "delivery_id": 1, "reply_id": 1,
     }
     if rule.endpoint == "static" and name == "filename":
         return "style.css"
