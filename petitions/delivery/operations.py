@@ -139,6 +139,17 @@ def _refuse_second(appeal: Appeal, index: int, revision: int, name: str) -> None
                                  "again.", n=revision, name=name, day=earlier.delivered_on.isoformat()))
 
 
+def _undelivered(appeal: Appeal, index: int, revision: int) -> str:
+    """Return the name of an addressee that may receive this revision now, else refuse."""
+    ensure_deliverable(appeal)
+    person = addressee(appeal, index)
+    name = person.get("name") or person.get("institution") or person.get("email") or ""
+    if revision != revision_number(appeal):
+        raise IllegalTransition(_("The letter changed since this page was opened; open it again."))
+    _refuse_second(appeal, index, revision, name)
+    return name
+
+
 def _add_once(appeal: Appeal, delivery: Delivery, name: str) -> None:
     """Store the delivery; a concurrent twin (double click) loses at the unique constraint."""
     try:
@@ -152,12 +163,7 @@ def _add_once(appeal: Appeal, delivery: Delivery, name: str) -> None:
 def send_cover_mail(appeal: Appeal, index: int, revision: int, recipient: str, language: str, subject: str,
                     body: str, files: list[Attachment], actor: User) -> Delivery:
     """Queue the cover mail with its PDFs to one addressee and log it; the first delivery delivers the appeal."""
-    ensure_deliverable(appeal)
-    person = addressee(appeal, index)
-    name = person.get("name") or person.get("institution") or recipient
-    if revision != revision_number(appeal):
-        raise IllegalTransition(_("The letter changed since this page was opened; open it again."))
-    _refuse_second(appeal, index, revision, name)
+    name = _undelivered(appeal, index, revision)
     address = check_address(recipient)
     message = Message(subject=subject, recipients=[address], body=body, reply_to=actor.email)
     message.msgId = make_msgid(domain=urlsplit(current_app.config["PUBLIC_URL"]).hostname or "localhost")
@@ -178,14 +184,9 @@ def send_cover_mail(appeal: Appeal, index: int, revision: int, recipient: str, l
 def record_manual_delivery(appeal: Appeal, index: int, revision: int, method: str, on: date,
                            actor: User) -> Delivery:
     """Log a delivery by post or in person on a given day; the first delivery delivers the appeal."""
-    ensure_deliverable(appeal)
-    person = addressee(appeal, index)
-    name = person.get("name") or person.get("institution") or ""
-    if revision != revision_number(appeal):
-        raise IllegalTransition(_("The letter changed since this page was opened; open it again."))
+    name = _undelivered(appeal, index, revision)
     if on > utcnow().date():
         raise IllegalTransition(_("A delivery date cannot be in the future."))
-    _refuse_second(appeal, index, revision, name)
     delivery = Delivery(appeal_id=appeal.id, addressee_index=index, addressee_name=name, revision_number=revision,
                         method=method, delivered_on=on, created_by_id=actor.id)
     _add_once(appeal, delivery, name)

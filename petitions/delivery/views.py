@@ -13,7 +13,7 @@ from petitions.delivery.models import DeliveryReply
 from petitions.extensions import db
 from petitions.i18n import language_name
 from petitions.members.access import appeal_for
-from petitions.organizer_pages import blueprint
+from petitions.organizer_pages import act, blueprint
 from petitions.pdf import jobs
 
 bp = blueprint("delivery", __name__, url_prefix="/organizer/appeals/<slug>/delivery")
@@ -120,28 +120,27 @@ def _compose_page(appeal, person: dict, position: int, form: CoverMailForm, file
                            files=files)
 
 
+def _log_form(slug: str, form, missing: str, perform, success):
+    """Validate a form of the log page, then act once (bad CSRF: 400; a missing field or a refusal: said there)."""
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            abort(400)
+        flash(missing, "error")
+        return redirect(_index(slug), code=303)
+    return act(perform, success, _index(slug))
+
+
 @bp.post("/<int:position>/manual")
 def manual(slug: str, position: int):
     """Record a delivery by post or in person."""
     appeal = appeal_for(slug, "deliver")
     _person(appeal, position)
     form = ManualDeliveryForm()
-    if not form.validate_on_submit():
-        if form.csrf_token.errors:
-            abort(400)
-        flash(_("Give how and when the letter was delivered."), "error")
-        return redirect(_index(slug), code=303)
-    try:
-        delivery = operations.record_manual_delivery(appeal, position - 1, form.revision.data, form.method.data,
-                                                     form.delivered_on.data, current_user)
-    except IllegalTransition as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-        return redirect(_index(slug), code=303)
-    db.session.commit()
-    flash(_("Recorded: delivered to %(name)s on %(day)s.", name=delivery.addressee_name,
-            day=delivery.delivered_on.isoformat()), "success")
-    return redirect(_index(slug), code=303)
+    return _log_form(slug, form, _("Give how and when the letter was delivered."),
+                     lambda: operations.record_manual_delivery(appeal, position - 1, form.revision.data,
+                                                               form.method.data, form.delivered_on.data, current_user),
+                     lambda d: _("Recorded: delivered to %(name)s on %(day)s.", name=d.addressee_name,
+                                 day=d.delivered_on.isoformat()))
 
 
 @bp.post("/log/<int:delivery_id>/reply")
@@ -153,23 +152,15 @@ def reply(slug: str, delivery_id: int):
     except LookupError:
         abort(404)
     form = ReplyForm()
-    if not form.validate_on_submit():
-        if form.csrf_token.errors:
-            abort(400)
-        flash(_("Give the day the reply arrived."), "error")
-        return redirect(_index(slug), code=303)
-    upload = form.file.data
-    data = upload.read() if upload else None
-    try:
-        operations.record_reply(delivery, form.received_on.data, form.note.data or "",
-                                os.path.basename(upload.filename or "") if upload else None, data, current_user)
-    except IllegalTransition as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-        return redirect(_index(slug), code=303)
-    db.session.commit()
-    flash(_("Reply from %(name)s recorded.", name=delivery.addressee_name), "success")
-    return redirect(_index(slug), code=303)
+
+    def perform():
+        upload = form.file.data
+        return operations.record_reply(delivery, form.received_on.data, form.note.data or "",
+                                       os.path.basename(upload.filename or "") if upload else None,
+                                       upload.read() if upload else None, current_user)
+
+    return _log_form(slug, form, _("Give the day the reply arrived."), perform,
+                     _("Reply from %(name)s recorded.", name=delivery.addressee_name))
 
 
 @bp.get("/reply/<int:reply_id>/file")
