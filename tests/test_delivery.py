@@ -19,8 +19,9 @@ from petitions.members.models import AppealMember, Role
 from petitions.signing import operations as signing
 
 from .conftest import csrf_token
+from .i18n_data import multilingual_appeal
 
-PASSWORD = "a long password"
+PASSWORD = "a long password"  # the one of tests/i18n_data.py too
 SECRETARY = {"name": "António Guterres", "title": "Secretary-General", "institution": "United Nations",
              "email": "sg@un.example", "salutation": "Dear Secretary-General,"}
 RAPPORTEUR = {"name": "Special Rapporteur on Torture", "institution": "OHCHR",
@@ -240,3 +241,27 @@ def test_only_owners_deliver(app, role, status):
     manual = {"csrf_token": token, "revision": "1", "method": "post", "delivered_on": "2026-11-30"}
     assert client.post(f"/organizer/appeals/{appeal.slug}/delivery/2/manual", data=manual).status_code == status
     assert deliveries(appeal) == 0
+
+
+def test_the_cover_mail_takes_an_approved_version_and_attaches_it_on_request(smtp_app):
+    sink = smtp_app.smtp_sink
+    appeal, owner = multilingual_appeal(("ru",))
+    appeal.close()
+    db.session.commit()
+    client = smtp_app.test_client()
+    login(client, owner.email)
+    page = client.get(compose_url(appeal) + "?language=ru").get_data(as_text=True)
+    assert 'value="Свободу Рашаду Алиеву"' in page  # the subject in the chosen version
+    data = {"csrf_token": csrf_token(client, compose_url(appeal)), "revision": "1", "recipient": "cm@coe.example",
+            "language": "ru", "subject": "Свободу Рашаду Алиеву", "body": "Уважаемые члены Комитета,",
+            "versions": ["ru"], "send": "1"}
+    assert client.post(compose_url(appeal), data=data).status_code == 303
+    assert sending.wait_idle(smtp_app)
+    sink.wait_for(len(sink.messages) + 1, timeout=10)
+    [mail] = mails_to(sink, "cm@coe.example")
+    assert str(mail["Subject"]) == "Свободу Рашаду Алиеву"
+    names = [part.get_filename() for part in mail.iter_attachments() if part.get_content_type() == "application/pdf"]
+    assert len(names) == 2 and len(set(names)) == 2
+    db.session.expire_all()
+    [delivery] = operations.deliveries_of(appeal)
+    assert delivery.language == "ru" and delivery.addressee_name == "Avropa Şurası Nazirlər Komitəsi"
