@@ -194,7 +194,8 @@ def test_an_addressee_without_e_mail_is_marked_delivered_by_hand_with_the_date(a
     login(client, owner.email)
     log = f"/organizer/appeals/{appeal.slug}/delivery"
     page = client.get(log).get_data(as_text=True)
-    assert f'href="{compose_url(appeal, 2)}"' not in page and f'href="{compose_url(appeal, 1)}"' in page  # no e-mail: no cover mail to write
+    # No e-mail: no cover mail to write.
+    assert f'href="{compose_url(appeal, 2)}"' not in page and f'href="{compose_url(appeal, 1)}"' in page
     response = client.post(f"{log}/2/manual", data={"csrf_token": csrf_token(client, log), "revision": "1",
                                                      "method": "post", "delivered_on": "2026-11-30"})
     assert response.status_code == 303

@@ -233,7 +233,8 @@ def record_reply(delivery: Delivery, received_on: date, note: str, filename: str
     reply = delivery.add_reply(received_on, note, actor)
     if data:
         os.makedirs(reply_folder(), exist_ok=True)
-        reply.stored_name, reply.filename, reply.file_bytes = secrets.token_hex(16), filename or "reply", len(data)
+        reply.stored_name, reply.file_bytes = secrets.token_hex(16), len(data)
+        reply.filename = (filename or "reply")[:200]
         with open(reply_file_path(reply), "wb") as fh:
             fh.write(data)
     appeal = db.session.get(Appeal, delivery.appeal_id)
