@@ -16,6 +16,7 @@ from petitions.delivery.models import Delivery
 from petitions.extensions import db
 from petitions.mail import sending
 from petitions.members.models import AppealMember, Role
+from petitions.pdf import jobs
 from petitions.signing import operations as signing
 
 from .conftest import csrf_token
@@ -266,3 +267,19 @@ def test_the_cover_mail_takes_an_approved_version_and_attaches_it_on_request(smt
     db.session.expire_all()
     [delivery] = operations.deliveries_of(appeal)
     assert delivery.language == "ru" and delivery.addressee_name == "Avropa Şurası Nazirlər Komitəsi"
+
+
+def test_a_large_list_is_rendered_by_a_job_and_nothing_is_sent_meanwhile(make_app, smtp_server):
+    sink, port = smtp_server
+    app = make_app(MAIL_PORT=port, PDF_SYNC_MAX=1, PDF_EXECUTOR="worker")
+    with app.app_context():
+        appeal, owner = closed_appeal()
+        client = app.test_client()
+        login(client, owner.email)
+        before = len(sink.messages)
+        response = client.post(compose_url(appeal), data=cover_form(client, appeal, send="1"))
+        assert response.status_code == 503
+        assert "being rendered" in response.get_data(as_text=True)
+        assert jobs.active_job(appeal, "addressees", "standard") is not None
+        assert deliveries(appeal) == 0 and sending.wait_idle(app) and len(sink.messages) == before
+        db.session.remove()

@@ -115,7 +115,7 @@ def attachments(appeal: Appeal, versions: list[str]) -> list[Attachment]:
                                if v in delivery_languages(appeal) and v != appeal.original_language]
     found = []
     for variant in variants:
-        record = jobs.render_now(appeal, "addressees", variant)
+        record = _stored_pdf(appeal, variant)
         with open(jobs.file_path(record), "rb") as fh:
             found.append(Attachment(record.filename, fh.read()))
     limit = int(current_app.config["DELIVERY_MAX_ATTACHMENT_BYTES"])
@@ -125,6 +125,20 @@ def attachments(appeal: Appeal, versions: list[str]) -> list[Attachment]:
                                     "%(limit)s bytes (DELIVERY_MAX_ATTACHMENT_BYTES). Send fewer language "
                                     "versions.", size=f"{total:,}", limit=f"{limit:,}"))
     return found
+
+
+def _stored_pdf(appeal: Appeal, variant: str):
+    """Return the current addressee PDF; render a small list here, leave a large one to a job (RenderRunning)."""
+    record = jobs.current_document(appeal, "addressees", variant)
+    if record is not None:
+        return record
+    if counted_total(appeal) > int(current_app.config["PDF_SYNC_MAX"]):
+        job = jobs.request_render(appeal, "addressees", variant)
+        db.session.commit()  # a render job commits its own progress (pdf/jobs.py); nothing else is pending here
+        jobs.dispatch(current_app._get_current_object(), job)
+        raise jobs.RenderRunning(_("The PDF for the addressees is being rendered; send the cover mail when it is "
+                                   "ready."))
+    return jobs.render_now(appeal, "addressees", variant)
 
 
 def _delivery_of(appeal: Appeal, index: int, revision: int) -> Delivery | None:
