@@ -1,5 +1,6 @@
 """Delivery to addressees: the cover mail over real SMTP with the signed PDF, the log, replies, refusals, roles."""
 import io
+from contextlib import contextmanager
 from datetime import date
 
 import pytest
@@ -174,20 +175,26 @@ def test_bad_addressee_addresses_are_refused_with_the_input_kept(smtp_app, recip
     assert sending.wait_idle(smtp_app) and len(sink.messages) == before
 
 
-def test_attachments_over_the_limit_are_refused_before_sending_with_the_limit_stated(make_app, smtp_server):
+@contextmanager
+def refused_send(make_app, smtp_server, **config):
+    """Send the cover mail as the owner on an app with these settings; yield the answer, then check nothing left."""
     sink, port = smtp_server
-    app = make_app(MAIL_PORT=port, DELIVERY_MAX_ATTACHMENT_BYTES=1000)
+    app = make_app(MAIL_PORT=port, **config)
     with app.app_context():
         appeal, owner = closed_appeal()
         client = app.test_client()
         login(client, owner.email)
         before = len(sink.messages)
-        response = client.post(compose_url(appeal), data=cover_form(client, appeal, send="1"))
+        yield appeal, client.post(compose_url(appeal), data=cover_form(client, appeal, send="1"))
+        assert deliveries(appeal) == 0 and sending.wait_idle(app) and len(sink.messages) == before
+        db.session.remove()
+
+
+def test_attachments_over_the_limit_are_refused_before_sending_with_the_limit_stated(make_app, smtp_server):
+    with refused_send(make_app, smtp_server, DELIVERY_MAX_ATTACHMENT_BYTES=1000) as (appeal, response):
         page = response.get_data(as_text=True)
         assert response.status_code == 422
         assert "at most 1,000 bytes" in page and "Please read the attached letter." in page
-        assert deliveries(appeal) == 0 and sending.wait_idle(app) and len(sink.messages) == before
-        db.session.remove()
 
 
 def test_an_addressee_without_e_mail_is_marked_delivered_by_hand_with_the_date(app, client):
@@ -270,16 +277,7 @@ def test_the_cover_mail_takes_an_approved_version_and_attaches_it_on_request(smt
 
 
 def test_a_large_list_is_rendered_by_a_job_and_nothing_is_sent_meanwhile(make_app, smtp_server):
-    sink, port = smtp_server
-    app = make_app(MAIL_PORT=port, PDF_SYNC_MAX=1, PDF_EXECUTOR="worker")
-    with app.app_context():
-        appeal, owner = closed_appeal()
-        client = app.test_client()
-        login(client, owner.email)
-        before = len(sink.messages)
-        response = client.post(compose_url(appeal), data=cover_form(client, appeal, send="1"))
+    with refused_send(make_app, smtp_server, PDF_SYNC_MAX=1, PDF_EXECUTOR="worker") as (appeal, response):
         assert response.status_code == 503
         assert "being rendered" in response.get_data(as_text=True)
         assert jobs.active_job(appeal, "addressees", "standard") is not None
-        assert deliveries(appeal) == 0 and sending.wait_idle(app) and len(sink.messages) == before
-        db.session.remove()
