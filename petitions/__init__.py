@@ -115,6 +115,7 @@ def _register_blueprints(app: Flask) -> None:
     from petitions.registry.views_organizer import bp as registry_bp
     from petitions.members.views import bp as members_bp
     from petitions.updates.views import bp as updates_bp
+    from petitions.delivery.views import bp as delivery_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(signatures_bp)
@@ -131,6 +132,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(registry_bp)
     app.register_blueprint(members_bp)
     app.register_blueprint(updates_bp)
+    app.register_blueprint(delivery_bp)
     if app.config["DEV_OUTBOX"]:
         app.register_blueprint(outbox_bp)
     errors.register(app)

@@ -93,6 +93,11 @@ class Defaults:
     PDF_FILES_DIR = None
     PDF_KEYS_DIR = None
 
+    # Delivery to addressees (petitions/delivery/): the most a cover mail may attach (the signed PDF and its
+    # language versions together), and the largest reply file an organizer may keep with a delivery.
+    DELIVERY_MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+    DELIVERY_MAX_REPLY_BYTES = 1024 * 1024
+
     # Languages (petitions/i18n/__init__.py): interface languages with a catalog, where the catalogs live.
     LANGUAGES = ["en", "fr", "de", "ru", "az", "tr", "hy"]
     BABEL_TRANSLATION_DIRECTORIES = "i18n_catalogs"

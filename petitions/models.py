@@ -9,3 +9,4 @@ from petitions.pdf.models import PdfDocument, PdfJob, PdfSettings  # noqa: F401
 from petitions.signatories.models import DuplicatePair  # noqa: F401
 from petitions.translations.models import AppealTranslation  # noqa: F401
 from petitions.updates.models import Announcement  # noqa: F401
+from petitions.delivery.models import Delivery, DeliveryReply  # noqa: F401

@@ -1,7 +1,7 @@
 """Signer updates: the opt-in on each signature and what was announced per appeal.
 
 Revision ID: 0004
-Revises: 0001
+Revises: 0003
 Create Date: 2026-12-02
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0004'
-down_revision = '0001'
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

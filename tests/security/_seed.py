@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import shutil
 from dataclasses import dataclass, field
+from datetime import date
 
 import flask
 from sqlalchemy import select, text
@@ -13,6 +14,8 @@ from petitions import create_app
 from petitions.members import services as membership
 from petitions.appeals import services as drafting
 from petitions.appeals.models import Appeal
+from petitions.delivery import operations as delivering
+from petitions.delivery.models import Delivery
 from petitions.members.models import Role
 from petitions.auth import services as accounts
 from petitions.auth.services import register_user
@@ -46,6 +49,8 @@ class Data:
     pdf_document_id: str = ""
     org_id: int = 0
     domain_id: int = 0
+    delivery_id: int = 0
+    reply_id: int = 0
     tokens: dict[str, str] = field(default_factory=dict)
 
 
@@ -78,6 +83,7 @@ def enrich(appeal: Appeal, owner, member, tag: str, render_pdf: bool = False) ->
     registry.request_domain_proof(domain, f"secretariat@bar-{tag}.example", by=owner)
     db.session.commit()
     data.org_id, data.domain_id = org.id, domain.id
+    data.delivery_id, data.reply_id = _delivery(appeal, owner)
     data.signature_ids = [s.id for s in (*early, late, pending)]
     data.pair_id = pair.id
     data.tokens = {
@@ -99,6 +105,16 @@ def enrich(appeal: Appeal, owner, member, tag: str, render_pdf: bool = False) ->
         record = jobs.latest_document(appeal)
         data.pdf_filename, data.pdf_document_id = record.filename, record.id
     return data
+
+
+def _delivery(appeal: Appeal, owner) -> tuple[int, int]:
+    """Log a delivery by post with a reply file (rows only: the seeded appeal stays open for the other routes)."""
+    delivery = Delivery(appeal_id=appeal.id, addressee_index=0, addressee_name="Secretary General",
+                        revision_number=appeal.published_revision.number, method="post", delivered_on=date.today())
+    db.session.add(delivery)
+    reply = delivering.record_reply(delivery, date.today(), "Received.", "reply.txt", b"Received.", owner)
+    db.session.commit()
+    return delivery.id, reply.id
 
 
 def _reconfirm_token(signature) -> str:
@@ -161,6 +177,7 @@ def _value(rule, name: str, data: Data, signature_index: int):
         "filename": data.pdf_filename or "none.pdf", "document_id": data.pdf_document_id or "0" * 32,
         "name": "DejaVuSans.ttf", "rest": "no/such/resource",
         "org_id": data.org_id, "domain_id": data.domain_id, "invitation_id": data.invitation_id,
+        "position": 1, "delivery_id": data.delivery_id, "reply_id": data.reply_id,
     }
     if rule.endpoint == "static" and name == "filename":
         return "style.css"
