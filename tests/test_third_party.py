@@ -4,6 +4,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from petitions.updates import operations as updates
 from petitions.auth.services import register_user
 from petitions.extensions import db
 from petitions.mail import sending
@@ -68,6 +69,7 @@ def site(make_app):
             "rest": "nothing-here",
             "lang": "ru",
             "signatures.withdraw:token": signing.withdrawal_token(pending),
+            "updates.unsubscribe:token": updates.unsubscribe_token(pending),
             "registry_public.prove:token": registry.domain_proof_token(bar.domains[0]),
             "document_id": "no-such-document",
             "fonts.font:name": "DejaVuSans.ttf",

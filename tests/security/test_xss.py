@@ -9,6 +9,7 @@ from html.parser import HTMLParser
 import pytest
 from pypdf import PdfReader
 
+from petitions.updates import operations as updates
 from petitions.members import services as membership
 from petitions.appeals import services as drafting
 from petitions.members.models import Role
@@ -136,6 +137,7 @@ def _seed_payload(i: int, payload: str, owner=None) -> _seed.Data:
                           "reconfirm": _seed._reconfirm_token(signatures[0]),
                           "invitation": membership.tokens.make_token(membership.INVITE, {"i": invitation.id}),
                           "self-service": selfservice.make_token(signatures[0].email_hash),
+                          "unsubscribe": updates.unsubscribe_token(signatures[0]),
                           "registry-proof": registry.domain_proof_token(domain),
                           "account-register": accounts.tokens.make_token(accounts.REGISTER,
                                                                          {"e": f"new{i}@xss.example"})})
