@@ -8,3 +8,4 @@ from petitions.signing.models import Level, Review, Signature, SignatureStatus, 
 from petitions.pdf.models import PdfDocument, PdfJob, PdfSettings  # noqa: F401
 from petitions.signatories.models import DuplicatePair  # noqa: F401
 from petitions.translations.models import AppealTranslation  # noqa: F401
+from petitions.mail.models import OutboxMessage  # noqa: F401
