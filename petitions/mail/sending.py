@@ -140,7 +140,8 @@ def failed_signature_ids(appeal_id: int, kind: str = "confirm") -> list[int]:
 
 
 def _after_commit(session: Session) -> None:
-    if not session.info.pop(_PENDING, False):
+    # Releasing a SAVEPOINT fires this too; the rows are only visible to a worker once the outer one commits.
+    if session.in_nested_transaction() or not session.info.pop(_PENDING, False):
         return
     app = current_app._get_current_object()
     # The dev outbox writes files at once; a command (no request) hands its mail over before it exits;
@@ -161,8 +162,8 @@ def _after_rollback(session: Session, previous_transaction) -> None:
 # --- the worker: claim, send, mark -------------------------------------------------------------------
 
 
-class _Permanent(Exception):
-    """The server refused the message for good (a 5xx reply)."""
+class _Unreachable(Exception):
+    """The mail server cannot be reached: the rest of the pass waits for the next one."""
 
 
 def _reply_of(exc: Exception) -> tuple[int | None, str]:
@@ -181,6 +182,7 @@ class _Transport:
     def __init__(self, app: Flask):
         self.app = app
         self.host: smtplib.SMTP | None = None
+        self.unreachable = False  # the last connection attempt failed
 
     def send(self, sender: str, recipients: list[str], body: bytes) -> None:
         if self.app.config["MAIL_TRANSPORT"] == "outbox":
@@ -189,7 +191,9 @@ class _Transport:
         if self.app.extensions["mail"].suppress:
             return
         if self.host is None:
+            self.unreachable = True
             self.host = self._connect()
+            self.unreachable = False
         try:
             refused = self.host.sendmail(sender, recipients, body)
         except (smtplib.SMTPServerDisconnected, OSError):
@@ -272,6 +276,8 @@ def _send_one(app: Flask, transport: _Transport, row, token: str) -> None:
     try:
         transport.send(row.sender, recipients, body)
     except (smtplib.SMTPException, OSError) as exc:
+        # No connection at all (refused, timed out): the server is down, so the pass ends with this message.
+        unreachable = transport.unreachable
         code, reply = _reply_of(exc)
         if (code is not None and code >= 500) or attempts >= app.config["MAIL_MAX_ATTEMPTS"]:
             _mark(row, token, status=FAILED, attempts=attempts, last_error=reply[:2000])
@@ -281,6 +287,8 @@ def _send_one(app: Flask, transport: _Transport, row, token: str) -> None:
             _mark(row, token, status=RETRYING, attempts=attempts, last_error=reply[:2000],
                   next_attempt_at=utcnow() + timedelta(seconds=delay))
             log.error("mail failed: %r not sent: %s; retrying in %d s", row.subject, reply, delay)
+        if unreachable:
+            raise _Unreachable from exc
         return
     # Marked in the same cycle as the server's acceptance; only a crash in between resends (same Message-ID).
     kept = app.config["MAIL_TRANSPORT"] == "outbox"
@@ -296,8 +304,10 @@ def work_once(app: Flask) -> int:
     with app.app_context():
         try:
             while (row := _claim_next(token)) is not None:
-                _send_one(app, transport, row, token)
                 done += 1
+                _send_one(app, transport, row, token)
+        except _Unreachable:
+            pass
         finally:
             transport.close()
     return done
