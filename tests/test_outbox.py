@@ -20,7 +20,8 @@ from sqlalchemy import func, select, update
 
 from petitions.auth.services import register_user
 from petitions.extensions import db, utcnow
-from petitions.mail import sending
+from petitions import crypto
+from petitions.mail import outbox, sending
 from petitions.mail.models import OutboxMessage
 from petitions.signing import operations as signing
 from petitions.signing.models import Signature
@@ -297,3 +298,18 @@ def test_the_organizer_panel_counts_and_names_bounced_signers_never_their_addres
             db.engine.dispose()
     finally:
         server.stop()
+
+
+def test_erasing_a_signer_deletes_their_mail_still_waiting(make_app):
+    app = make_app(MAIL_WORKER="process")
+    with app.app_context():
+        appeal = open_appeal()
+        signing.sign(appeal, "Leyla Məmmədova", "Journalist", "leyla@example.org")
+        signing.sign(appeal, "Other Signer", "Lawyer", "other@example.org")
+        db.session.commit()
+        outbox.forget("Leyla@example.org", [])
+        db.session.commit()
+        assert [r.subject for r in rows()] == ["Please confirm your signature: Free the journalists"]
+        assert "other@example.org" in crypto.decrypt(rows()[0].recipients_encrypted)
+        db.session.remove()
+        db.engine.dispose()
