@@ -316,11 +316,15 @@ def work_once(app: Flask) -> int:
 def next_due_in(app: Flask) -> float | None:
     """Return the seconds until the next waiting message is due (0 if now), or None if none waits."""
     with app.app_context(), db.engine.connect() as conn:
-        soonest = conn.execute(select(func.min(_OUTBOX.c.next_attempt_at)).where(
-            _OUTBOX.c.status.in_(WAITING + (SENDING,)))).scalar()
-    if soonest is None:
+        waiting = conn.execute(select(func.min(_OUTBOX.c.next_attempt_at)).where(
+            _OUTBOX.c.status.in_(WAITING))).scalar()
+        claimed = conn.execute(select(func.min(_OUTBOX.c.claimed_at)).where(_OUTBOX.c.status == SENDING)).scalar()
+    if claimed is not None:  # another worker's claim: due again only once it has gone stale
+        claimed += timedelta(seconds=app.config["MAIL_CLAIM_TIMEOUT"])
+    times = [t for t in (waiting, claimed) if t is not None]
+    if not times:
         return None
-    return max(0.0, (soonest - utcnow()).total_seconds())
+    return max(0.0, (min(times) - utcnow()).total_seconds())
 
 
 def work_forever(app: Flask, stop: threading.Event | None = None) -> None:
@@ -354,24 +358,27 @@ class _Worker:
     def _run(self) -> None:
         while True:
             with self.changed:
-                if not self.pending:
-                    self.running = False
-                    self.changed.notify_all()
-                    due = self._next_due()
-                    if due is None:
-                        self.changed.wait_for(lambda: self.pending, _WORKER_IDLE_SECONDS)
-                        if not self.pending and self._next_due() is None:
-                            self.thread = None
-                            return
-                    else:
-                        self.changed.wait_for(lambda: self.pending, min(due, _WORKER_MAX_SLEEP))
                 self.pending = False
                 self.running = True
             try:
-                work_once(self.app)
+                attempted = work_once(self.app)
             except Exception:  # a database hiccup must not end the thread that every later mail needs
                 log.exception("mail worker pass failed")
+                attempted = 0
                 time.sleep(1)
+            due = self._next_due()
+            with self.changed:
+                if self.pending or (due == 0 and attempted):
+                    continue  # more is due now (a pass ends early when the server is unreachable)
+                self.running = False
+                self.changed.notify_all()
+                if due is None:
+                    self.changed.wait_for(lambda: self.pending, _WORKER_IDLE_SECONDS)
+                    if not self.pending:
+                        self.thread = None
+                        return
+                else:
+                    self.changed.wait_for(lambda: self.pending, min(max(due, 0.05), _WORKER_MAX_SLEEP))
 
     def _next_due(self) -> float | None:
         try:
