@@ -1,7 +1,5 @@
 """The transactional outbox over real SMTP (aiosmtpd on loopback): stored with the change, sent by a worker."""
 import asyncio
-import email
-import email.policy
 import json
 import os
 import signal
@@ -11,6 +9,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from contextlib import contextmanager
 from itertools import product
 from pathlib import Path
 
@@ -18,9 +17,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import func, select, update
 
+from petitions import crypto
 from petitions.auth.services import register_user
 from petitions.extensions import db, utcnow
-from petitions import crypto
 from petitions.mail import outbox, sending
 from petitions.mail.models import OutboxMessage
 from petitions.signing import operations as signing
@@ -100,14 +99,26 @@ class Holding(SmtpSink):
         self.holding = threading.Event()
 
     async def handle_DATA(self, server, session, envelope):
-        msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        with self.received:
-            self.messages.append(msg)
-            self.received.notify_all()
+        reply = await super().handle_DATA(server, session, envelope)
         if self.slow:
             self.holding.set()
             await asyncio.sleep(30)
-        return "250 Message accepted"
+        return reply
+
+
+@contextmanager
+def app_with_sink(make_app, handler, **config):
+    """Yield (app, server) inside the app's context, with mail going to a real SMTP server using handler."""
+    server = Sink(handler)
+    server.start()
+    app = make_app(MAIL_PORT=server.port, **config)
+    try:
+        with app.app_context():
+            yield app, server
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        server.stop()
 
 
 @pytest.fixture
@@ -154,54 +165,39 @@ def test_the_row_is_stored_with_its_change_and_sent_after_commit(make_app, sink)
 
 
 def test_a_5xx_is_failed_with_its_reply_and_not_retried(make_app):
-    server = Sink(Replying("554 5.7.1 Message rejected as spam"))
-    server.start()
-    app = make_app(MAIL_PORT=server.port)
-    try:
-        with app.app_context():
-            appeal = open_appeal()
-            signing.sign(appeal, "Leyla Məmmədova", "Journalist", "leyla@example.org")
-            db.session.commit()  # outside a request: the commit hands the mail over before returning
-            [row] = rows()
-            assert row.status == "failed" and "554 5.7.1 Message rejected as spam" in row.last_error
-            assert sending.status_of(row.message_id) == "failed"
-            db.session.execute(update(OutboxMessage).values(next_attempt_at=utcnow()))
-            db.session.commit()
-            sending.work_once(app)
-            assert server.handler.attempts == 1
-            db.session.remove()
-            db.engine.dispose()
-    finally:
-        server.stop()
+    with app_with_sink(make_app, Replying("554 5.7.1 Message rejected as spam")) as (app, server):
+        appeal = open_appeal()
+        signing.sign(appeal, "Leyla Məmmədova", "Journalist", "leyla@example.org")
+        db.session.commit()  # outside a request: the commit hands the mail over before returning
+        [row] = rows()
+        assert row.status == "failed" and "554 5.7.1 Message rejected as spam" in row.last_error
+        assert sending.status_of(row.message_id) == "failed"
+        db.session.execute(update(OutboxMessage).values(next_attempt_at=utcnow()))
+        db.session.commit()
+        sending.work_once(app)
+        assert server.handler.attempts == 1
 
 
 def test_a_4xx_is_retried_with_growing_delay(make_app):
-    server = Sink(Replying("451 4.3.0 Try again later"))
-    server.start()
-    app = make_app(MAIL_PORT=server.port, MAIL_RETRY_SECONDS=100, MAIL_RETRY_MAX_SECONDS=10_000)
-    try:
-        with app.app_context():
-            appeal = open_appeal()
-            signing.sign(appeal, "Leyla Məmmədova", "Journalist", "leyla@example.org")
+    with app_with_sink(make_app, Replying("451 4.3.0 Try again later"), MAIL_RETRY_SECONDS=100,
+                       MAIL_RETRY_MAX_SECONDS=10_000) as (app, server):
+        appeal = open_appeal()
+        signing.sign(appeal, "Leyla Məmmədova", "Journalist", "leyla@example.org")
+        db.session.commit()
+        delays = []
+        for attempt in range(1, 4):
+            [row] = rows()
+            assert (row.status, row.attempts) == ("retrying", attempt) and "451 4.3.0" in row.last_error
+            assert sending.status_of(row.message_id) == "retrying"
+            delays.append((row.next_attempt_at - row.claimed_at).total_seconds())
+            assert sending.work_once(app) == 0  # not due yet
+            db.session.execute(update(OutboxMessage).values(next_attempt_at=utcnow()))
             db.session.commit()
-            delays = []
-            for attempt in range(1, 4):
-                [row] = rows()
-                assert (row.status, row.attempts) == ("retrying", attempt) and "451 4.3.0" in row.last_error
-                assert sending.status_of(row.message_id) == "retrying"
-                delays.append((row.next_attempt_at - row.claimed_at).total_seconds())
-                assert sending.work_once(app) == 0  # not due yet
-                db.session.execute(update(OutboxMessage).values(next_attempt_at=utcnow()))
-                db.session.commit()
-                assert sending.work_once(app) == 1
-            # Exponential with jitter: the n-th delay lies in [0.5, 1] x 100 s x 2^(n-1).
-            assert all(50 * 2 ** n <= d <= 100 * 2 ** n + 1 for n, d in enumerate(delays)), delays
-            assert delays[0] < delays[1] < delays[2]
-            assert server.handler.attempts == 4
-            db.session.remove()
-            db.engine.dispose()
-    finally:
-        server.stop()
+            assert sending.work_once(app) == 1
+        # Exponential with jitter: the n-th delay lies in [0.5, 1] x 100 s x 2^(n-1).
+        assert all(50 * 2 ** n <= d <= 100 * 2 ** n + 1 for n, d in enumerate(delays)), delays
+        assert delays[0] < delays[1] < delays[2]
+        assert server.handler.attempts == 4
 
 
 def test_200_signatures_while_smtp_is_down_arrive_exactly_once(make_app, sink):
@@ -239,65 +235,47 @@ def worker_process(db_path, port: int, instance: Path, **config) -> subprocess.P
 
 def test_a_worker_killed_in_the_middle_of_a_batch_loses_nothing(make_app, tmp_path):
     holding = Holding()
-    server = Sink(holding)
-    server.start()
-    app = make_app(MAIL_PORT=server.port, MAIL_WORKER="process")
-    db_path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
-    keys = {"DATA_KEYS": app.config["DATA_KEYS"]}
-    try:
-        with app.app_context():
-            appeal = open_appeal()
-            for i in range(5):
-                signing.sign(appeal, NAMES[i], "Lawyer", f"signer{i}@example.org")
-            db.session.commit()
-            assert [r.status for r in rows()] == ["queued"] * 5  # MAIL_WORKER = "process": nobody sent yet
-            first = worker_process(db_path, server.port, tmp_path / "w1", **keys)
-            try:
-                assert holding.holding.wait(60), "the worker never reached the sink"
-            finally:
-                first.send_signal(signal.SIGKILL)
-                first.wait(10)
-            assert [r.status for r in rows()] == ["sending"] + ["queued"] * 4
-            holding.slow = False
-            second = worker_process(db_path, server.port, tmp_path / "w2", MAIL_CLAIM_TIMEOUT=1, **keys)
-            try:
-                assert wait_until(lambda: all(r.status == "sent" for r in rows()), 60)
-            finally:
-                second.send_signal(signal.SIGTERM)
-                second.wait(10)
-            received = Counter(m["Message-ID"] for m in holding.messages)
-            assert set(received) == {r.message_id for r in rows()}  # none lost
-            # The held one was resent after the kill: the copy carries the same Message-ID.
-            assert received[rows()[0].message_id] == 2 and all(received[r.message_id] == 1 for r in rows()[1:])
-            db.session.remove()
-            db.engine.dispose()
-    finally:
-        server.stop()
+    with app_with_sink(make_app, holding, MAIL_WORKER="process") as (app, server):
+        db_path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+        keys = {"DATA_KEYS": app.config["DATA_KEYS"]}
+        appeal = open_appeal()
+        for i in range(5):
+            signing.sign(appeal, NAMES[i], "Lawyer", f"signer{i}@example.org")
+        db.session.commit()
+        assert [r.status for r in rows()] == ["queued"] * 5  # MAIL_WORKER = "process": nobody sent yet
+        first = worker_process(db_path, server.port, tmp_path / "w1", **keys)
+        try:
+            assert holding.holding.wait(60), "the worker never reached the sink"
+        finally:
+            first.send_signal(signal.SIGKILL)
+            first.wait(10)
+        assert [r.status for r in rows()] == ["sending"] + ["queued"] * 4
+        holding.slow = False
+        second = worker_process(db_path, server.port, tmp_path / "w2", MAIL_CLAIM_TIMEOUT=1, **keys)
+        try:
+            assert wait_until(lambda: all(r.status == "sent" for r in rows()), 60)
+        finally:
+            second.send_signal(signal.SIGTERM)
+            second.wait(10)
+        received = Counter(m["Message-ID"] for m in holding.messages)
+        assert set(received) == {r.message_id for r in rows()}  # none lost
+        # The held one was resent after the kill: the copy carries the same Message-ID.
+        assert received[rows()[0].message_id] == 2 and all(received[r.message_id] == 1 for r in rows()[1:])
 
 
 def test_the_organizer_panel_counts_and_names_bounced_signers_never_their_address(make_app):
-    server = Sink(Replying("550 5.1.1 No such user"))
-    server.start()
-    app = make_app(MAIL_PORT=server.port)
-    try:
-        with app.app_context():
-            appeal = open_appeal()
-            signing.sign(appeal, "Leyla Məmmədova", "Journalist", "leyla@example.org")
-            signing.sign(appeal, "Anonymous Person", "Lawyer", "hidden@example.org", visibility="anonymous")
-            db.session.commit()
-            queued = app.test_client()
-            assert queued.get("/").status_code == 200
-            client = app.test_client()
-            login(client, "owner@coalition.example")
-            page = client.get(f"/organizer/appeals/{appeal.slug}").get_data(as_text=True)
-            assert "0 waiting to be sent, 0 sent, 2 failed" in page
-            assert "could not be delivered" in page and "Leyla Məmmədova" in page
-            assert "Anonymous Person" not in page and "hidden@example.org" not in page
-            assert "leyla@example.org" not in page
-            db.session.remove()
-            db.engine.dispose()
-    finally:
-        server.stop()
+    with app_with_sink(make_app, Replying("550 5.1.1 No such user")) as (app, _server):
+        appeal = open_appeal()
+        signing.sign(appeal, "Leyla Məmmədova", "Journalist", "leyla@example.org")
+        signing.sign(appeal, "Anonymous Person", "Lawyer", "hidden@example.org", visibility="anonymous")
+        db.session.commit()
+        client = app.test_client()
+        login(client, "owner@coalition.example")
+        page = client.get(f"/organizer/appeals/{appeal.slug}").get_data(as_text=True)
+        assert "0 waiting to be sent, 0 sent, 2 failed" in page
+        assert "could not be delivered" in page and "Leyla Məmmədova" in page
+        assert "Anonymous Person" not in page and "hidden@example.org" not in page
+        assert "leyla@example.org" not in page
 
 
 def test_erasing_a_signer_deletes_their_mail_still_waiting(make_app):
