@@ -291,3 +291,17 @@ def test_erasing_a_signer_deletes_their_mail_still_waiting(make_app):
         assert "other@example.org" in crypto.decrypt(rows()[0].recipients_encrypted)
         db.session.remove()
         db.engine.dispose()
+
+
+def test_an_unreachable_server_puts_off_every_due_message_after_one_try(make_app):
+    app = make_app(MAIL_WORKER="process")  # MAIL_PORT=1: nothing listens
+    with app.app_context():
+        appeal = open_appeal()
+        for i in range(3):
+            signing.sign(appeal, NAMES[i], "Lawyer", f"signer{i}@example.org")
+        db.session.commit()
+        assert sending.work_once(app) == 1
+        assert [(r.status, r.attempts) for r in rows()] == [("retrying", 1), ("retrying", 0), ("retrying", 0)]
+        assert all(r.next_attempt_at > utcnow() for r in rows()) and "unreachable" in rows()[2].last_error
+        db.session.remove()
+        db.engine.dispose()

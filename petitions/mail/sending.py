@@ -242,6 +242,15 @@ def _requeue_stale(conn) -> None:
                  .values(status=QUEUED, claim=None))
 
 
+def _postpone_due(app: Flask, reply: str) -> None:
+    """Move every message due now to one later try: while the server cannot be reached, none can be sent."""
+    now = utcnow()
+    with db.engine.begin() as conn:
+        conn.execute(update(_OUTBOX).where(_OUTBOX.c.status.in_(WAITING), _OUTBOX.c.next_attempt_at <= now)
+                     .values(status=RETRYING, last_error=f"not tried: the server is unreachable ({reply})"[:2000],
+                             next_attempt_at=now + timedelta(seconds=_retry_delay(app, 1))))
+
+
 def _claim_next(token: str):
     """Claim the oldest due message for this worker, or return None; one UPDATE, so no two workers share one."""
     while True:
@@ -288,7 +297,7 @@ def _send_one(app: Flask, transport: _Transport, row, token: str) -> None:
                   next_attempt_at=utcnow() + timedelta(seconds=delay))
             log.error("mail failed: %r not sent: %s; retrying in %d s", row.subject, reply, delay)
         if unreachable:
-            raise _Unreachable from exc
+            raise _Unreachable(reply) from exc
         return
     # Marked in the same cycle as the server's acceptance; only a crash in between resends (same Message-ID).
     kept = app.config["MAIL_TRANSPORT"] == "outbox"
@@ -306,8 +315,8 @@ def work_once(app: Flask) -> int:
             while (row := _claim_next(token)) is not None:
                 done += 1
                 _send_one(app, transport, row, token)
-        except _Unreachable:
-            pass
+        except _Unreachable as exc:
+            _postpone_due(app, str(exc))
         finally:
             transport.close()
     return done

@@ -113,7 +113,8 @@ def test_a_stalled_mail_server_does_not_hold_pages(make_app, stalled, caplog):
         assert stored(app) == 6  # every signature kept
         assert idle, "the sender is still waiting for the stalled server"
         failures = [r.getMessage() for r in caplog.records if "mail failed" in r.getMessage()]
-        assert len(failures) == 6 and all("timed out" in m for m in failures)  # each attempt logged
+        # Each attempt is logged; the first that times out puts off the others due then (the server is down).
+        assert failures and all("timed out" in m for m in failures)
         # Nothing is dropped any more: every message waits in the outbox for its next attempt.
         assert [sending.status_of(m) for m in db.session.scalars(select(OutboxMessage.message_id))] == \
             ["retrying"] * 6
