@@ -242,13 +242,13 @@ def _requeue_stale(conn) -> None:
                  .values(status=QUEUED, claim=None))
 
 
-def _postpone_due(app: Flask, reply: str) -> None:
-    """Move every message due now to one later try: while the server cannot be reached, none can be sent."""
+def _postpone_due(reply: str, delay: float) -> None:
+    """Move every message due now to the next try: while the server cannot be reached, none can be sent."""
     now = utcnow()
     with db.engine.begin() as conn:
         conn.execute(update(_OUTBOX).where(_OUTBOX.c.status.in_(WAITING), _OUTBOX.c.next_attempt_at <= now)
                      .values(status=RETRYING, last_error=f"not tried: the server is unreachable ({reply})"[:2000],
-                             next_attempt_at=now + timedelta(seconds=_retry_delay(app, 1))))
+                             next_attempt_at=now + timedelta(seconds=delay)))
 
 
 def _claim_next(token: str):
@@ -288,16 +288,16 @@ def _send_one(app: Flask, transport: _Transport, row, token: str) -> None:
         # No connection at all (refused, timed out): the server is down, so the pass ends with this message.
         unreachable = transport.unreachable
         code, reply = _reply_of(exc)
+        delay = _retry_delay(app, attempts)
         if (code is not None and code >= 500) or attempts >= app.config["MAIL_MAX_ATTEMPTS"]:
             _mark(row, token, status=FAILED, attempts=attempts, last_error=reply[:2000])
             log.error("mail failed: %r not sent: %s", row.subject, reply)
         else:
-            delay = _retry_delay(app, attempts)
             _mark(row, token, status=RETRYING, attempts=attempts, last_error=reply[:2000],
                   next_attempt_at=utcnow() + timedelta(seconds=delay))
             log.error("mail failed: %r not sent: %s; retrying in %d s", row.subject, reply, delay)
         if unreachable:
-            raise _Unreachable(reply) from exc
+            raise _Unreachable(reply, delay) from exc
         return
     # Marked in the same cycle as the server's acceptance; only a crash in between resends (same Message-ID).
     kept = app.config["MAIL_TRANSPORT"] == "outbox"
@@ -307,6 +307,11 @@ def _send_one(app: Flask, transport: _Transport, row, token: str) -> None:
 
 def work_once(app: Flask) -> int:
     """Send every message that is due now; return how many were attempted."""
+    return _work_pass(app)[0]
+
+
+def _work_pass(app: Flask) -> tuple[int, float | None]:
+    """Send what is due; return how many were attempted and, if the server was unreachable, the pause."""
     token = secrets.token_hex(16)
     transport = _Transport(app)
     done = 0
@@ -316,10 +321,12 @@ def work_once(app: Flask) -> int:
                 done += 1
                 _send_one(app, transport, row, token)
         except _Unreachable as exc:
-            _postpone_due(app, str(exc))
+            reply, delay = exc.args
+            _postpone_due(reply, delay)
+            return done, delay
         finally:
             transport.close()
-    return done
+    return done, None
 
 
 def next_due_in(app: Flask) -> float | None:
@@ -354,6 +361,7 @@ class _Worker:
         self.changed = threading.Condition()
         self.pending = False
         self.running = False
+        self.paused = False  # waiting out an unreachable server: nothing more happens before the next try
         self.thread: threading.Thread | None = None
 
     def wake(self) -> None:
@@ -370,18 +378,26 @@ class _Worker:
                 self.pending = False
                 self.running = True
             try:
-                attempted = work_once(self.app)
+                attempted, pause = _work_pass(self.app)
             except Exception:  # a database hiccup must not end the thread that every later mail needs
                 log.exception("mail worker pass failed")
-                attempted = 0
-                time.sleep(1)
+                attempted, pause = 0, 1.0
             due = self._next_due()
             with self.changed:
-                if self.pending or (due == 0 and attempted):
-                    continue  # more is due now (a pass ends early when the server is unreachable)
+                if not pause and (self.pending or (due == 0 and attempted)):
+                    continue  # more is due now
                 self.running = False
                 self.changed.notify_all()
-                if due is None:
+                if pause:
+                    # The server is unreachable: mail committed meanwhile waits for the next try with the rest,
+                    # so an outage costs one connection attempt per delay, not one per signature.
+                    resume = time.monotonic() + min(pause, _WORKER_MAX_SLEEP)
+                    self.paused = True
+                    self.changed.notify_all()
+                    while (left := resume - time.monotonic()) > 0:
+                        self.changed.wait(left)
+                    self.paused = False
+                elif due is None:
                     self.changed.wait_for(lambda: self.pending, _WORKER_IDLE_SECONDS)
                     if not self.pending:
                         self.thread = None
@@ -398,7 +414,7 @@ class _Worker:
 
     def wait_idle(self, timeout: float) -> bool:
         with self.changed:
-            return self.changed.wait_for(lambda: not self.pending and not self.running, timeout)
+            return self.changed.wait_for(lambda: self.paused or not (self.pending or self.running), timeout)
 
 
 _WORKERS_LOCK = threading.Lock()
