@@ -5,6 +5,7 @@ from flask import Flask, current_app
 from petitions.appeals.services import close_due as close
 from petitions.demo import ORGANIZER_EMAIL, ORGANIZER_PASSWORD, load_demo
 from petitions.extensions import db
+from petitions.mail.cli import mail_group
 from petitions.pdf.cli import pdf
 from petitions.privacy import cli as privacy_cli
 from petitions.signatories.cli import signatories
@@ -18,6 +19,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(appeals_group)
     privacy_cli.register(app)  # purge, keys rotate
     app.cli.add_command(signatories)
+    app.cli.add_command(mail_group)
 
 
 @click.command()

@@ -118,8 +118,14 @@ class Defaults:
 
     # Mail safety (issue 11): a stalled mail server never holds a page, no header can be injected,
     # and nobody can turn the site into a mail cannon.
-    MAIL_TIMEOUT = 10  # seconds an SMTP connect or reply may take before the message is logged as failed
-    MAIL_QUEUE_SIZE = 1000  # messages waiting for the background sender; beyond this they are dropped and logged
+    MAIL_TIMEOUT = 10  # seconds an SMTP connect or reply may take before the attempt counts as a temporary failure
+    # The outbox (issue 12): mail is stored with its transaction and sent by a worker.
+    MAIL_WORKER = "thread"  # "thread": the web process sends (woken by commits); "process": only `flask mail work`
+    MAIL_CLAIM_TIMEOUT = 300  # seconds after which a message claimed by a worker that died is queued again
+    MAIL_RETRY_SECONDS = 30  # first delay after a temporary failure; doubled each time, with jitter
+    MAIL_RETRY_MAX_SECONDS = 3600  # the longest delay between two attempts
+    MAIL_MAX_ATTEMPTS = 15  # temporary failures after which a message is marked failed
+    MAIL_POLL_SECONDS = 5  # how often `flask mail work` looks for due messages
     SELF_SERVICE_ADDRESS_LIMIT = "3 per day"  # self-service mails per address, whoever asks (same page answers)
     IMPORT_INVITE_DAILY_LIMIT = 500  # invitation mails an account, and an appeal, may send by import in 24 hours
     IMPORT_INVITE_NEW_ACCOUNT_LIMIT = 50  # the same for accounts younger than IMPORT_NEW_ACCOUNT_DAYS

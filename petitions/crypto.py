@@ -40,3 +40,16 @@ def decrypt(token: str) -> str | None:
 def new_data_key() -> str:
     """Generate a data key for instance/config.py."""
     return Fernet.generate_key().decode()
+
+
+def encrypt_bytes(data: bytes) -> bytes:
+    """Encrypt bytes with the newest data key."""
+    return _fernet().encrypt(data)
+
+
+def decrypt_bytes(token: bytes) -> bytes | None:
+    """Decrypt bytes with any configured data key; None if no key fits."""
+    try:
+        return _fernet().decrypt(token)
+    except InvalidToken:
+        return None

@@ -10,3 +10,4 @@ from petitions.signatories.models import DuplicatePair  # noqa: F401
 from petitions.translations.models import AppealTranslation  # noqa: F401
 from petitions.updates.models import Announcement  # noqa: F401
 from petitions.delivery.models import Delivery, DeliveryReply  # noqa: F401
+from petitions.mail.models import OutboxMessage  # noqa: F401

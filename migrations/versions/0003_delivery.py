@@ -1,7 +1,7 @@
 """Deliveries of a closed appeal to its addressees, and their replies.
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-12-02
 
 """

@@ -14,6 +14,7 @@ from petitions.audit import events_for
 from petitions.extensions import db
 from petitions.http import arg_int, parse_int
 from petitions.i18n import looks_like_language
+from petitions.mail.panel import mail_panel
 from petitions.members.access import appeal_for, appeals_of, can
 from petitions.organizer_pages import ActionForm, act, blueprint
 from petitions.pdf.views import download_current
@@ -168,6 +169,7 @@ def show(slug: str):
         groups=services.group_by_revision(appeal, listed_signatures(appeal, "export")),
         unpublished=services.has_unpublished_changes(appeal),
         outdated=len(reconfirming.outdated_signatures(appeal)) if appeal.published_revision_id else 0,
+        mail=mail_panel(appeal),
     )
 
 

@@ -9,7 +9,11 @@ import re
 
 from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
+from sqlalchemy import delete, select
 
+from petitions import crypto
+from petitions.extensions import db
+from petitions.mail.models import OutboxMessage
 from petitions.mail.sending import outbox_dir
 
 bp = Blueprint("outbox", __name__, url_prefix="/dev/outbox")
@@ -74,6 +78,7 @@ def show(name: str):
 def forget(address: str | None, names: list[str], attachments: set[str] = frozenset()) -> int:
     """Delete stored messages to this address, mentioning one of these names or carrying a file with one of
     these SHA-256 digests (a removed PDF); return how many."""
+    _forget_rows(address)
     folder = outbox_dir()
     if not os.path.isdir(folder):
         return 0
@@ -96,6 +101,18 @@ def forget(address: str | None, names: list[str], attachments: set[str] = frozen
             except FileNotFoundError:
                 pass
     return removed
+
+
+def _forget_rows(address: str | None) -> None:
+    # Mail not yet handed over (waiting, retrying, failed) still holds the address: it goes with the signer.
+    wanted = (address or "").strip().casefold()
+    if not wanted:
+        return
+    held = db.session.execute(select(OutboxMessage.id, OutboxMessage.recipients_encrypted).where(
+        OutboxMessage.recipients_encrypted.is_not(None))).all()
+    ids = [i for i, token in held if wanted in (crypto.decrypt(token) or "").casefold().split("\n")]
+    if ids:
+        db.session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(ids)))
 
 
 def _carries(msg, digests: set[str]) -> bool:

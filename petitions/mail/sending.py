@@ -1,31 +1,37 @@
-"""Queue mail during a transaction and send it only once the transaction has committed."""
+"""The outbox: mail is stored in the transaction that causes it and sent by a worker once that has committed."""
 import atexit
 import logging
 import os
-import queue as queues
+import random
 import re
 import secrets
 import smtplib
 import threading
+import time
 import weakref
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from email.charset import Charset
 from email.header import decode_header, make_header
+from email.utils import make_msgid
 
 from flask import Flask, current_app, has_request_context
-from flask_mail import Connection, Message
-from sqlalchemy import event
+from flask_mail import Message, sanitize_address
+from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session
 
-from petitions.extensions import db
+from petitions import crypto
+from petitions.extensions import db, utcnow
+from petitions.mail.models import FAILED, QUEUED, RETRYING, SENDING, SENT, WAITING, OutboxMessage
 
 log = logging.getLogger(__name__)
 _PENDING = "petitions.pending_mail"
-_SENDER = "petitions.mail_sender"
+_WORKER = "petitions.mail_worker"
 _UTF8 = Charset("utf-8")
 # Base64 of 42 bytes in "=?utf-8?b?...?=" is 68 characters: with "Subject: " a line stays within 78.
 _ENCODED_WORD_BYTES = 42
-_SENDER_IDLE_SECONDS = 5  # an idle sender thread ends; the next message starts a new one
+_WORKER_IDLE_SECONDS = 5  # an idle worker thread with nothing waiting ends; the next commit starts a new one
+_WORKER_MAX_SLEEP = 60.0  # a sleeping worker thread looks again at least this often (for other processes' rows)
+_OUTBOX = OutboxMessage.__table__
 
 # What may never reach a header: line breaks and other controls become a space; direction overrides,
 # isolates and invisible characters go (they reorder or hide what the reader sees).
@@ -80,33 +86,71 @@ def safe_address(value: object) -> str | None:
     return text if _ADDRESS.fullmatch(text) and text.isprintable() else None
 
 
-def queue(message: Message) -> None:
-    """Send this message after the current transaction commits; drop it if it rolls back."""
+def queue(message: Message, *, kind: str = "mail", appeal=None, signature=None) -> str | None:
+    """Store this message in the outbox within the current transaction; return its Message-ID.
+
+    It leaves once the transaction commits and is dropped with it on rollback. A recipient that is not one
+    plain address refuses the message (logged; None is returned).
+    """
     # Every mail passes here, so this is the one place that makes headers safe, whatever a caller typed in.
     message.subject = encoded_subject(header_text(message.subject))
     recipients = [safe_address(r) for r in message.recipients]
     if not recipients or None in recipients:
         log.error("mail not queued: a recipient is not a plain address (%r)", _plain(message.subject))
-        return
+        return None
     message.recipients = recipients
+    if not message.sender:
+        message.sender = current_app.config["MAIL_DEFAULT_SENDER"]
+    message.msgId = message.msgId or make_msgid()
+    if message.date is None:
+        message.date = time.time()
+    envelope = [sanitize_address(a) for a in message.send_to]
+    row = OutboxMessage(
+        message_id=message.msgId, kind=kind[:32], sender=sanitize_address(message.sender),
+        subject=_plain(message.subject), recipients_encrypted=crypto.encrypt("\n".join(envelope)),
+        body_encrypted=crypto.encrypt_bytes(message.as_bytes()),
+        appeal_id=getattr(appeal, "id", appeal), signature_id=getattr(signature, "id", signature),
+        status=QUEUED, attempts=0, next_attempt_at=utcnow())
     session = db.session()
-    if not session.in_transaction():
-        session.begin()  # so that a rollback fires its event even if no SQL ran yet
-    session.info.setdefault(_PENDING, []).append(message)
+    session.add(row)
+    session.info[_PENDING] = True
+    return message.msgId
+
+
+def status_of(message_id: str) -> str | None:
+    """Return "queued", "sent", "retrying" or "failed" for a queued Message-ID; None if unknown."""
+    status = db.session.scalar(select(OutboxMessage.status).where(OutboxMessage.message_id == message_id))
+    return QUEUED if status == SENDING else status
+
+
+def counts_for(appeal_id: int) -> dict[str, int]:
+    """Return how many of an appeal's messages are queued (or being sent, or retrying), sent and failed."""
+    rows = db.session.execute(select(OutboxMessage.status, func.count()).where(
+        OutboxMessage.appeal_id == appeal_id).group_by(OutboxMessage.status)).all()
+    by_status = dict(rows)
+    return {"queued": sum(by_status.get(s, 0) for s in (QUEUED, SENDING, RETRYING)),
+            "sent": by_status.get(SENT, 0), "failed": by_status.get(FAILED, 0)}
+
+
+def failed_signature_ids(appeal_id: int, kind: str = "confirm") -> list[int]:
+    """Return the signatures of an appeal whose mail of this kind failed for good."""
+    return list(db.session.scalars(select(OutboxMessage.signature_id).distinct().where(
+        OutboxMessage.appeal_id == appeal_id, OutboxMessage.kind == kind, OutboxMessage.status == FAILED,
+        OutboxMessage.signature_id.is_not(None)).order_by(OutboxMessage.signature_id)))
 
 
 def _after_commit(session: Session) -> None:
-    pending = session.info.pop(_PENDING, [])
-    if not pending:
+    # Releasing a SAVEPOINT fires this too; the rows are only visible to a worker once the outer one commits.
+    if session.in_nested_transaction() or not session.info.pop(_PENDING, False):
         return
     app = current_app._get_current_object()
-    # A page request never waits for the mail server; a command or job (no request) sends before it exits.
-    background = has_request_context() and app.config["MAIL_TRANSPORT"] != "outbox"
-    for message in pending:
-        if background:
-            _sender(app).submit(message)
-        else:
-            _deliver_logged(message)
+    # The dev outbox writes files at once; a command (no request) hands its mail over before it exits;
+    # a page request never waits for the mail server: it wakes the worker thread.
+    if app.config["MAIL_TRANSPORT"] == "outbox" or not has_request_context():
+        if app.config["MAIL_WORKER"] == "thread" or app.config["MAIL_TRANSPORT"] == "outbox":
+            work_once(app)
+    elif app.config["MAIL_WORKER"] == "thread":
+        _worker(app).wake()
 
 
 def _after_rollback(session: Session, previous_transaction) -> None:
@@ -115,105 +159,300 @@ def _after_rollback(session: Session, previous_transaction) -> None:
     session.info.pop(_PENDING, None)
 
 
-def _deliver_logged(message: Message) -> None:
-    try:
-        deliver(message)
-    except Exception as exc:  # a mail server outage must not turn a stored signature into a 500
-        log.error("mail failed: %r not sent: %s: %s", _plain(message.subject), type(exc).__name__, exc)
+# --- the worker: claim, send, mark -------------------------------------------------------------------
 
 
-def deliver(message: Message) -> None:
-    """Hand one message to the configured transport."""
-    if current_app.config["MAIL_TRANSPORT"] == "outbox":
-        write_to_outbox(message)
-    else:
-        with _TimedConnection(current_app.extensions["mail"]) as connection:
-            connection.send(message)
+class _Unreachable(Exception):
+    """The mail server cannot be reached: the rest of the pass waits for the next one."""
 
 
-class _TimedConnection(Connection):
-    """Flask-Mail's connection with a timeout, so a server that stops answering cannot hold a thread."""
+def _reply_of(exc: Exception) -> tuple[int | None, str]:
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        code, text = next(iter(exc.recipients.values()))
+        return code, f"{code} {text.decode(errors='replace') if isinstance(text, bytes) else text}"
+    if isinstance(exc, smtplib.SMTPResponseException):
+        text = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else exc.smtp_error
+        return exc.smtp_code, f"{exc.smtp_code} {text}"
+    return None, f"{type(exc).__name__}: {exc}"
 
-    def configure_host(self) -> smtplib.SMTP:
-        timeout = current_app.config["MAIL_TIMEOUT"]
-        smtp_class = smtplib.SMTP_SSL if self.mail.use_ssl else smtplib.SMTP
-        host = smtp_class(self.mail.server, self.mail.port, timeout=timeout)
-        host.set_debuglevel(int(self.mail.debug))
-        if self.mail.use_tls:
+
+class _Transport:
+    """One SMTP connection (opened on first use) or the dev outbox folder, for one worker pass."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self.host: smtplib.SMTP | None = None
+        self.unreachable = False  # the last connection attempt failed
+
+    def send(self, sender: str, recipients: list[str], body: bytes) -> None:
+        if self.app.config["MAIL_TRANSPORT"] == "outbox":
+            _write_file(body)
+            return
+        if self.app.extensions["mail"].suppress:
+            return
+        if self.host is None:
+            self.unreachable = True
+            self.host = self._connect()
+            self.unreachable = False
+        try:
+            refused = self.host.sendmail(sender, recipients, body)
+        except (smtplib.SMTPServerDisconnected, OSError):
+            self.close()
+            raise
+        except smtplib.SMTPResponseException:
+            self._reset()
+            raise
+        if refused:  # some recipients refused: a message to one address is all this outbox sends
+            raise smtplib.SMTPRecipientsRefused(refused)
+
+    def _connect(self) -> smtplib.SMTP:
+        config = self.app.config
+        smtp_class = smtplib.SMTP_SSL if config["MAIL_USE_SSL"] else smtplib.SMTP
+        host = smtp_class(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=config["MAIL_TIMEOUT"])
+        if config["MAIL_USE_TLS"]:
             host.starttls()
-        if self.mail.username and self.mail.password:
-            host.login(self.mail.username, self.mail.password)
+        if config["MAIL_USERNAME"] and config["MAIL_PASSWORD"]:
+            host.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
         return host
 
+    def _reset(self) -> None:
+        try:
+            self.host.rset()
+        except (smtplib.SMTPException, OSError):
+            self.close()
 
-class _Sender:
-    """One background thread per process and app that sends queued messages in order, from a bounded queue."""
+    def close(self) -> None:
+        if self.host is not None:
+            try:
+                self.host.quit()
+            except (smtplib.SMTPException, OSError):
+                self.host.close()
+            self.host = None
+
+
+def _retry_delay(app: Flask, attempts: int) -> float:
+    """Return the wait before the next attempt: exponential, capped, with jitter so retries do not bunch."""
+    delay = min(app.config["MAIL_RETRY_SECONDS"] * 2 ** (attempts - 1), app.config["MAIL_RETRY_MAX_SECONDS"])
+    return delay * random.uniform(0.5, 1.0)
+
+
+def _requeue_stale(conn) -> None:
+    limit = utcnow() - timedelta(seconds=current_app.config["MAIL_CLAIM_TIMEOUT"])
+    conn.execute(update(_OUTBOX).where(_OUTBOX.c.status == SENDING, _OUTBOX.c.claimed_at < limit)
+                 .values(status=QUEUED, claim=None))
+
+
+def _postpone_due(reply: str, delay: float) -> None:
+    """Move every message due now to the next try: while the server cannot be reached, none can be sent."""
+    now = utcnow()
+    with db.engine.begin() as conn:
+        conn.execute(update(_OUTBOX).where(_OUTBOX.c.status.in_(WAITING), _OUTBOX.c.next_attempt_at <= now)
+                     .values(status=RETRYING, last_error=f"not tried: the server is unreachable ({reply})"[:2000],
+                             next_attempt_at=now + timedelta(seconds=delay)))
+
+
+def _claim_next(token: str):
+    """Claim the oldest due message for this worker, or return None; one UPDATE, so no two workers share one."""
+    while True:
+        with db.engine.begin() as conn:
+            _requeue_stale(conn)
+            now = utcnow()
+            due = select(_OUTBOX.c.id).where(_OUTBOX.c.status.in_(WAITING), _OUTBOX.c.next_attempt_at <= now)
+            first = conn.execute(due.order_by(_OUTBOX.c.id).limit(1)).scalar()
+            if first is None:
+                return None
+            claimed = conn.execute(update(_OUTBOX).where(_OUTBOX.c.id == first, _OUTBOX.c.status.in_(WAITING))
+                                   .values(status=SENDING, claim=token, claimed_at=now))
+            if claimed.rowcount == 1:
+                return conn.execute(select(_OUTBOX).where(_OUTBOX.c.id == first)).first()
+        # Another worker claimed that one between our read and our update: look for the next.
+
+
+def _mark(row, token: str, **values) -> None:
+    with db.engine.begin() as conn:
+        conn.execute(update(_OUTBOX).where(_OUTBOX.c.id == row.id, _OUTBOX.c.claim == token)
+                     .values(claim=None, **values))
+
+
+def _send_one(app: Flask, transport: _Transport, row, token: str) -> None:
+    recipients = (crypto.decrypt(row.recipients_encrypted or "") or "").split("\n")
+    body = crypto.decrypt_bytes(row.body_encrypted or b"")
+    if body is None or not any(recipients):
+        _mark(row, token, status=FAILED, last_error="the stored message cannot be read (data key removed?)")
+        log.error("mail failed: %r not sent: its stored copy cannot be read", row.subject)
+        return
+    attempts = row.attempts + 1
+    try:
+        transport.send(row.sender, recipients, body)
+    except (smtplib.SMTPException, OSError) as exc:
+        # No connection at all (refused, timed out): the server is down, so the pass ends with this message.
+        unreachable = transport.unreachable
+        code, reply = _reply_of(exc)
+        delay = _retry_delay(app, attempts)
+        if (code is not None and code >= 500) or attempts >= app.config["MAIL_MAX_ATTEMPTS"]:
+            _mark(row, token, status=FAILED, attempts=attempts, last_error=reply[:2000])
+            log.error("mail failed: %r not sent: %s", row.subject, reply)
+        else:
+            _mark(row, token, status=RETRYING, attempts=attempts, last_error=reply[:2000],
+                  next_attempt_at=utcnow() + timedelta(seconds=delay))
+            log.error("mail failed: %r not sent: %s; retrying in %d s", row.subject, reply, delay)
+        if unreachable:
+            raise _Unreachable(reply, delay) from exc
+        return
+    # Marked in the same cycle as the server's acceptance; only a crash in between resends (same Message-ID).
+    kept = app.config["MAIL_TRANSPORT"] == "outbox"
+    _mark(row, token, status=SENT, attempts=attempts, sent_at=utcnow(), last_error=None,
+          **({} if kept else {"recipients_encrypted": None, "body_encrypted": None}))
+
+
+def work_once(app: Flask) -> int:
+    """Send every message that is due now; return how many were attempted."""
+    return _work_pass(app)[0]
+
+
+def _work_pass(app: Flask) -> tuple[int, float | None]:
+    """Send what is due; return how many were attempted and, if the server was unreachable, the pause."""
+    token = secrets.token_hex(16)
+    transport = _Transport(app)
+    done = 0
+    with app.app_context():
+        try:
+            while (row := _claim_next(token)) is not None:
+                done += 1
+                _send_one(app, transport, row, token)
+        except _Unreachable as exc:
+            reply, delay = exc.args
+            _postpone_due(reply, delay)
+            return done, delay
+        finally:
+            transport.close()
+    return done, None
+
+
+def next_due_in(app: Flask) -> float | None:
+    """Return the seconds until the next waiting message is due (0 if now), or None if none waits."""
+    with app.app_context(), db.engine.connect() as conn:
+        waiting = conn.execute(select(func.min(_OUTBOX.c.next_attempt_at)).where(
+            _OUTBOX.c.status.in_(WAITING))).scalar()
+        claimed = conn.execute(select(func.min(_OUTBOX.c.claimed_at)).where(_OUTBOX.c.status == SENDING)).scalar()
+    if claimed is not None:  # another worker's claim: due again only once it has gone stale
+        claimed += timedelta(seconds=app.config["MAIL_CLAIM_TIMEOUT"])
+    times = [t for t in (waiting, claimed) if t is not None]
+    if not times:
+        return None
+    return max(0.0, (min(times) - utcnow()).total_seconds())
+
+
+def work_forever(app: Flask, stop: threading.Event | None = None) -> None:
+    """Send due messages until stopped, looking again every MAIL_POLL_SECONDS (for `flask mail work`)."""
+    stop = stop or threading.Event()
+    while not stop.is_set():
+        work_once(app)
+        due = next_due_in(app)
+        stop.wait(min(app.config["MAIL_POLL_SECONDS"], due if due is not None else _WORKER_MAX_SLEEP))
+
+
+class _Worker:
+    """The sender thread of one web process: woken by commits, asleep until the next retry is due."""
 
     def __init__(self, app: Flask):
         self.app = app
         self.pid = os.getpid()
-        self.queue: queues.Queue = queues.Queue(maxsize=app.config["MAIL_QUEUE_SIZE"])
-        self.lock = threading.Lock()
+        self.changed = threading.Condition()
+        self.pending = False
+        self.running = False
+        self.paused = False  # waiting out an unreachable server: nothing more happens before the next try
         self.thread: threading.Thread | None = None
 
-    def submit(self, message: Message) -> None:
-        try:
-            self.queue.put_nowait(message)
-        except queues.Full:  # the server has stalled for a while: drop rather than hold the request
-            log.error("mail failed: %r not sent: the mail queue is full", _plain(message.subject))
-            return
-        with self.lock:
+    def wake(self) -> None:
+        with self.changed:
+            self.pending = True
+            self.changed.notify_all()
             if self.thread is None:
                 self.thread = threading.Thread(target=self._run, name="petitions-mail", daemon=True)
                 self.thread.start()
 
     def _run(self) -> None:
         while True:
+            with self.changed:
+                self.pending = False
+                self.running = True
             try:
-                message = self.queue.get(timeout=_SENDER_IDLE_SECONDS)
-            except queues.Empty:
-                with self.lock:
-                    if self.queue.empty():
+                attempted, pause = _work_pass(self.app)
+            except Exception:  # a database hiccup must not end the thread that every later mail needs
+                log.exception("mail worker pass failed")
+                attempted, pause = 0, 1.0
+            due = self._next_due()
+            with self.changed:
+                if not pause and (self.pending or (due == 0 and attempted)):
+                    continue  # more is due now
+                self.running = False
+                self.changed.notify_all()
+                if pause:
+                    # The server is unreachable: mail committed meanwhile waits for the next try with the rest,
+                    # so an outage costs one connection attempt per delay, not one per signature.
+                    resume = time.monotonic() + min(pause, _WORKER_MAX_SLEEP)
+                    self.paused = True
+                    self.changed.notify_all()
+                    while (left := resume - time.monotonic()) > 0:
+                        self.changed.wait(left)
+                    self.paused = False
+                elif due is None:
+                    self.changed.wait_for(lambda: self.pending, _WORKER_IDLE_SECONDS)
+                    if not self.pending:
                         self.thread = None
                         return
-                continue
-            try:
-                with self.app.app_context():
-                    _deliver_logged(message)
-            finally:
-                self.queue.task_done()
+                else:
+                    self.changed.wait_for(lambda: self.pending, min(max(due, 0.05), _WORKER_MAX_SLEEP))
+
+    def _next_due(self) -> float | None:
+        try:
+            return next_due_in(self.app)
+        except Exception:
+            log.exception("mail worker cannot read the outbox")
+            return 1.0
 
     def wait_idle(self, timeout: float) -> bool:
-        with self.queue.all_tasks_done:
-            return self.queue.all_tasks_done.wait_for(lambda: not self.queue.unfinished_tasks, timeout)
+        with self.changed:
+            return self.changed.wait_for(lambda: self.paused or not (self.pending or self.running), timeout)
 
 
-_SENDERS_LOCK = threading.Lock()
-_LIVE_SENDERS: "weakref.WeakSet[_Sender]" = weakref.WeakSet()
+_WORKERS_LOCK = threading.Lock()
+_LIVE_WORKERS: "weakref.WeakSet[_Worker]" = weakref.WeakSet()
 
 
-def _sender(app: Flask) -> _Sender:
-    with _SENDERS_LOCK:
-        sender = app.extensions.get(_SENDER)
-        if sender is None or sender.pid != os.getpid():  # a forked worker starts its own thread
-            sender = app.extensions[_SENDER] = _Sender(app)
-            _LIVE_SENDERS.add(sender)
-        return sender
+def _worker(app: Flask) -> _Worker:
+    with _WORKERS_LOCK:
+        worker = app.extensions.get(_WORKER)
+        if worker is None or worker.pid != os.getpid():  # a forked worker starts its own thread
+            worker = app.extensions[_WORKER] = _Worker(app)
+            _LIVE_WORKERS.add(worker)
+        return worker
+
+
+def start_worker() -> None:
+    """Start this web process's sender thread once (at its first request), so mail left waiting leaves too."""
+    app = current_app._get_current_object()
+    worker = app.extensions.get(_WORKER)
+    if worker is not None and worker.pid == os.getpid():
+        return
+    if app.config["MAIL_WORKER"] == "thread" and app.config["MAIL_TRANSPORT"] != "outbox":
+        _worker(app).wake()
 
 
 @atexit.register
 def _drain_on_exit() -> None:
-    # A worker that is recycled or stopped hands over what it queued, within one MAIL_TIMEOUT.
-    for sender in list(_LIVE_SENDERS):
-        if sender.pid == os.getpid():
-            sender.wait_idle(sender.app.config["MAIL_TIMEOUT"])
+    # A process that is stopped finishes the pass it is in; what is left waits in the outbox for the next.
+    for worker in list(_LIVE_WORKERS):
+        if worker.pid == os.getpid():
+            worker.wait_idle(worker.app.config["MAIL_TIMEOUT"])
 
 
 def wait_idle(app: Flask | None = None, timeout: float = 30.0) -> bool:
-    """Wait until the background sender has handed over (or given up on) every message; for tests and shutdown."""
+    """Wait until the worker thread has attempted every message due now; for tests and shutdown."""
     app = app or current_app._get_current_object()
-    sender = app.extensions.get(_SENDER)
-    return sender is None or sender.wait_idle(timeout)
+    worker = app.extensions.get(_WORKER)
+    return worker is None or worker.wait_idle(timeout)
 
 
 def outbox_dir() -> str:
@@ -221,15 +460,13 @@ def outbox_dir() -> str:
     return os.path.join(current_app.instance_path, "outbox")
 
 
-def write_to_outbox(message: Message) -> None:
-    """Store the message as an .eml file for the dev outbox page."""
-    if not message.sender:
-        message.sender = current_app.config["MAIL_DEFAULT_SENDER"]
+def _write_file(body: bytes) -> None:
+    """Store a message as an .eml file for the dev outbox page."""
     folder = outbox_dir()
     os.makedirs(folder, exist_ok=True)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
     name = f"{stamp}-{secrets.token_hex(4)}.eml"
     tmp = os.path.join(folder, "." + name)
     with open(tmp, "wb") as fh:
-        fh.write(message.as_bytes())
+        fh.write(body)
     os.replace(tmp, os.path.join(folder, name))

@@ -103,7 +103,10 @@ def queue_signer_mail(signature: Signature, email: str, template: str, link: str
         title = localized_title(signature.appeal, signature.language)
         body = render_template(template, signature=signature, appeal=signature.appeal, link=link,
                                appeal_title=title, **context)
-        sending.queue(Message(subject=subject(title), recipients=[email], body=body, extra_headers=headers))
+        # The kind is the template's name ("confirm", "reminder", ...): the organizer panel counts by it.
+        kind = template.rsplit("/", 1)[-1].split(".", 1)[0]
+        sending.queue(Message(subject=subject(title), recipients=[email], body=body, extra_headers=headers),
+                      kind=kind, appeal=signature.appeal, signature=signature)
 
 
 def _queue_confirmation(signature: Signature, email: str) -> None:
