@@ -374,6 +374,9 @@ class _Worker:
 
     def _run(self) -> None:
         while True:
+            if _EXITING.is_set():  # the interpreter is ending: what is due waits in the outbox for the next process
+                self.thread = None
+                return
             with self.changed:
                 self.pending = False
                 self.running = True
@@ -394,8 +397,8 @@ class _Worker:
                     resume = time.monotonic() + min(pause, _WORKER_MAX_SLEEP)
                     self.paused = True
                     self.changed.notify_all()
-                    while (left := resume - time.monotonic()) > 0:
-                        self.changed.wait(left)
+                    while (left := resume - time.monotonic()) > 0 and not _EXITING.is_set():
+                        self.changed.wait(min(left, 1.0))
                     self.paused = False
                 elif due is None:
                     self.changed.wait_for(lambda: self.pending, _WORKER_IDLE_SECONDS)
@@ -418,6 +421,7 @@ class _Worker:
 
 
 _WORKERS_LOCK = threading.Lock()
+_EXITING = threading.Event()
 _LIVE_WORKERS: "weakref.WeakSet[_Worker]" = weakref.WeakSet()
 
 
@@ -446,6 +450,7 @@ def _drain_on_exit() -> None:
     for worker in list(_LIVE_WORKERS):
         if worker.pid == os.getpid():
             worker.wait_idle(worker.app.config["MAIL_TIMEOUT"])
+    _EXITING.set()  # no pass may start after this: logging and the database are being torn down
 
 
 def wait_idle(app: Flask | None = None, timeout: float = 30.0) -> bool:
