@@ -63,6 +63,8 @@ def site(make_app):
                                       "h": first_signer.email_hash[:16]}),
             "slug": appeal.slug,
             "signature_id": pending.id,
+            "position": 1,  # the compose page of an open appeal says to close it first
+            "reply_id": 1,  # no such reply on this appeal: the not-found page is checked too
             "signatures.confirm:token": signing.confirmation_token(pending),
             "privacy:token": selfservice.make_token(pending.email_hash),
             "outbox.show:name": sorted(os.listdir(sending.outbox_dir()))[-1],
