@@ -117,6 +117,7 @@ def test_cover_mail_reaches_the_addressee_with_the_signed_pdf_and_the_public_pag
     assert "Reply received on" in public and "Acknowledged." not in public  # the note stays with organizers
     page = client.get(log).get_data(as_text=True)
     assert "Acknowledged." in page and str(escape(delivery.message_id)) in page
+    assert "<td>sent</td>" in page  # the log reads the outbox: the server accepted the cover mail
     reply_id = delivery.replies[0].id
     download = client.get(f"{log}/reply/{reply_id}/file")
     assert download.status_code == 200 and download.data == b"%PDF-1.4 reply"

@@ -28,7 +28,7 @@ class Delivery(db.Model):
     language: Mapped[str | None] = mapped_column(String(16))
     subject: Mapped[str] = mapped_column(String(300), default="")
     message_id: Mapped[str | None] = mapped_column(String(255))
-    status: Mapped[str] = mapped_column(String(20))  # "queued" until the outbox reports; "delivered" by hand
+    status: Mapped[str] = mapped_column(String(20))  # as recorded: "queued" when mailed (the log shows the outbox's status), "delivered" by hand
     attachment_bytes: Mapped[int] = mapped_column(Integer, default=0)
     delivered_on: Mapped[date]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

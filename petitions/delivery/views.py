@@ -6,6 +6,7 @@ from flask import abort, flash, redirect, render_template, request, send_file, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from petitions.mail import sending
 from petitions.appeals.models import IllegalTransition
 from petitions.delivery import operations
 from petitions.delivery.forms import CoverMailForm, ManualDeliveryForm, ReplyForm
@@ -46,7 +47,10 @@ def index(slug: str):
         by_addressee.setdefault(delivery.addressee_index, []).append(delivery)
     revision = operations.revision_number(appeal)
     manual = ManualDeliveryForm(revision=revision, delivered_on=date.today())
+    # A mailed delivery's status is the outbox's (queued, retrying, sent, failed); a manual one is "delivered".
+    sent = sending.statuses_of([d.message_id for d in log if d.message_id])
     return render_template("delivery/index.html", appeal=appeal, addressees=operations.addressees(appeal),
+                           statuses={d.id: sent.get(d.message_id, d.status) for d in log},
                            by_addressee=by_addressee, manual_form=manual, reply_form=ReplyForm(),
                            revision=revision, deliverable=_deliverable(appeal))
 

@@ -119,8 +119,16 @@ def queue(message: Message, *, kind: str = "mail", appeal=None, signature=None) 
 
 def status_of(message_id: str) -> str | None:
     """Return "queued", "sent", "retrying" or "failed" for a queued Message-ID; None if unknown."""
-    status = db.session.scalar(select(OutboxMessage.status).where(OutboxMessage.message_id == message_id))
-    return QUEUED if status == SENDING else status
+    return statuses_of([message_id]).get(message_id)
+
+
+def statuses_of(message_ids: list[str]) -> dict[str, str]:
+    """Return the status of each known Message-ID, in one query (a message being sent counts as queued)."""
+    if not message_ids:
+        return {}
+    rows = db.session.execute(select(OutboxMessage.message_id, OutboxMessage.status)
+                              .where(OutboxMessage.message_id.in_(message_ids)))
+    return {mid: QUEUED if status == SENDING else status for mid, status in rows}
 
 
 def counts_for(appeal_id: int) -> dict[str, int]:

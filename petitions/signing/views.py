@@ -34,7 +34,7 @@ def _resend_limit():
     return current_app.config["RESEND_RATE_LIMIT"]
 
 
-def _until_pressed(token: str, load, form, template: str, context=lambda signature: {}):
+def until_pressed(token: str, load, form, template: str, context=lambda signature: {}):
     """Return (signature, None) once the link page's button is pressed, else (None, the page or the refusal).
 
     Only the button's POST acts, since mail scanners open links by themselves.
@@ -76,7 +76,7 @@ def thanks(slug: str):
 @bp.route("/confirm/<token>", methods=["GET", "POST"])
 def confirm(token: str):
     """Show a Confirm button; only its POST confirms."""
-    signature, page = _until_pressed(token, operations.signature_for_token, ConfirmForm(), "public/confirm.html")
+    signature, page = until_pressed(token, operations.signature_for_token, ConfirmForm(), "public/confirm.html")
     if page is not None:
         return page
     try:
@@ -92,7 +92,7 @@ def confirm(token: str):
 @bp.route("/withdraw/<token>", methods=["GET", "POST"])
 def withdraw(token: str):
     """Show a Withdraw button; only its POST withdraws."""
-    signature, page = _until_pressed(token, operations.signature_for_withdrawal, WithdrawForm(),
+    signature, page = until_pressed(token, operations.signature_for_withdrawal, WithdrawForm(),
                                      "signer/withdraw.html")
     if page is not None:
         return page
@@ -128,7 +128,7 @@ def _changes_since_signed(signature) -> dict:
 @bp.route("/reconfirm/<token>", methods=["GET", "POST"])
 def reconfirm(token: str):
     """Show what changed and a button; only the POST re-confirms."""
-    signature, page = _until_pressed(token, operations.signature_for_reconfirmation, ConfirmForm(),
+    signature, page = until_pressed(token, operations.signature_for_reconfirmation, ConfirmForm(),
                                      "public/reconfirm.html", _changes_since_signed)
     if page is not None:
         return page

@@ -3,7 +3,7 @@ from flask import Blueprint, render_template, request
 from flask_babel import lazy_gettext as _l
 
 from petitions.extensions import csrf, db
-from petitions.signing.views import _until_pressed
+from petitions.signing.views import until_pressed
 from petitions.translations.services import localized_title
 from petitions.updates import operations
 from petitions.updates.forms import UnsubscribeForm
@@ -37,7 +37,7 @@ def unsubscribe(token: str):
         return _stopped(), 200
     if request.method == "POST":
         csrf.protect()
-    signature, page = _until_pressed(token, operations.signature_for_unsubscribe, UnsubscribeForm(),
+    signature, page = until_pressed(token, operations.signature_for_unsubscribe, UnsubscribeForm(),
                                      "updates/unsubscribe.html",
                                      lambda s: {"appeal_title": localized_title(s.appeal, s.language)})
     if page is not None:
