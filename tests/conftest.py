@@ -3,7 +3,6 @@ import email
 import email.policy
 import re
 import shutil
-import socket
 import threading
 
 import flask
@@ -14,11 +13,8 @@ from cryptography.fernet import Fernet
 from petitions import create_app
 from petitions.extensions import db
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from . import servers
+from .servers import free_port  # noqa: F401  (tests import it from here)
 
 
 def base_config(db_path) -> dict:
@@ -65,6 +61,24 @@ def migrated_db(tmp_path_factory):
         upgrade()
         db.engine.dispose()
     return path
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A throwaway PostgreSQL server for the whole run (`tests/servers.py`)."""
+    if not servers.postgres_available():
+        pytest.skip("PostgreSQL binaries not installed (`make test` installs them via scripts/install-system.sh)")
+    with servers.postgres() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """A throwaway redis-server on 127.0.0.1 for the whole run; tests flush what they use."""
+    if not servers.redis_available():
+        pytest.skip("redis-server not installed (`make test` installs it via scripts/install-system.sh)")
+    with servers.redis() as server:
+        yield server
 
 
 @pytest.fixture

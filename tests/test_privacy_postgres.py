@@ -1,10 +1,6 @@
 """On PostgreSQL too: after signing, neither the raw IP nor the plaintext e-mail is anywhere in a dump."""
-import glob
-import os
 import re
-import shutil
 import subprocess
-import tempfile
 
 import pytest
 
@@ -12,49 +8,20 @@ from petitions import create_app
 from petitions.auth.services import register_user
 from petitions.extensions import db
 
-from .conftest import base_config, csrf_token, free_port, message_text, new_appeal
+from .conftest import base_config, csrf_token, message_text, new_appeal
 
 IP = "198.51.100.23"
 EMAIL = "Pg.Signer@Example.org"
 
 
-def pg_bin(name: str) -> str | None:
-    found = shutil.which(name)
-    if found:
-        return found
-    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
-    return candidates[-1] if candidates else None
-
-
-def as_cluster_owner(cmd: list[str]) -> list[str]:
-    # PostgreSQL refuses to run as root; as root we run it as the "postgres" system user.
-    return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
-
-
-@pytest.fixture(scope="module")
-def postgres():
-    """Start a throwaway cluster listening only on a unix socket in a temporary folder."""
-    initdb, pg_ctl, pg_dump = pg_bin("initdb"), pg_bin("pg_ctl"), pg_bin("pg_dump")
-    if not (initdb and pg_ctl and pg_dump):
-        pytest.skip("PostgreSQL binaries not installed (`make test` installs them via scripts/install-system.sh)")
+@pytest.fixture
+def postgres(postgres_server):
+    """A fresh database on the session's throwaway PostgreSQL server."""
     pytest.importorskip("psycopg", reason="psycopg[binary] is a test dependency")
-    root = tempfile.mkdtemp(prefix="petitions-pg-")
-    if os.geteuid() == 0:
-        shutil.chown(root, "postgres", "postgres")
-    data, port = os.path.join(root, "data"), free_port()
-    subprocess.run(as_cluster_owner([initdb, "-D", data, "-A", "trust", "-U", "postgres", "--no-sync",
-                                     "-E", "UTF8", "--locale=C"]), check=True, capture_output=True)
-    subprocess.run(as_cluster_owner([pg_ctl, "-D", data, "-w", "-l", os.path.join(root, "log"), "-o",
-                                     f"-k {root} -c listen_addresses='' -p {port} -c fsync=off", "start"]),
-                   check=True, capture_output=True)
-    try:
-        subprocess.run(as_cluster_owner([pg_bin("createdb") or "createdb", "-h", root, "-p", str(port), "-U",
-                                         "postgres", "petitions"]), check=True, capture_output=True)
-        yield {"uri": f"postgresql+psycopg://postgres@/petitions?host={root}&port={port}",
-               "dump": as_cluster_owner([pg_dump, "-h", root, "-p", str(port), "-U", "postgres", "petitions"])}
-    finally:
-        subprocess.run(as_cluster_owner([pg_ctl, "-D", data, "-m", "fast", "-w", "stop"]), capture_output=True)
-        shutil.rmtree(root, ignore_errors=True)
+    postgres_server.dropdb("privacy")
+    uri = postgres_server.createdb("privacy")
+    yield {"uri": uri, "dump": postgres_server.command("pg_dump", "privacy")}
+    postgres_server.dropdb("privacy")
 
 
 def test_no_raw_ip_and_no_plaintext_email_in_a_postgres_dump(postgres, smtp_server, tmp_path):
