@@ -159,8 +159,8 @@ def test_the_database_refuses_a_second_delivery_of_the_same_revision(app):
     ("sg@un.example all@attacker.example", "exactly one address"),
     ("Guterres <sg@un.example>", "exactly one address"),
     ("sg@@un.example", "exactly one address"),
-    ("sg.un.example", "not a valid e-mail address"),
-    ("sg@un..example", "not a valid e-mail address"),
+    ("sg.un.example", "valid e-mail address"),
+    ("sg@un..example", "valid e-mail address"),
 ])
 def test_bad_addressee_addresses_are_refused_with_the_input_kept(smtp_app, recipient, message):
     sink = smtp_app.smtp_sink

@@ -9,7 +9,7 @@ import smtplib
 import threading
 import time
 import weakref
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from email.charset import Charset
 from email.header import decode_header, make_header
 from email.utils import make_msgid
@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from petitions import crypto
 from petitions.extensions import db, utcnow
+from petitions.mail import addresses
 from petitions.mail.models import FAILED, QUEUED, RETRYING, SENDING, SENT, WAITING, OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -37,8 +38,6 @@ _OUTBOX = OutboxMessage.__table__
 # isolates and invisible characters go (they reorder or hide what the reader sees).
 _HEADER_BREAKING = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]+")
 _HEADER_INVISIBLE = re.compile("[\u061c\u180e\u200b\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]+")
-# A bare address as the forms and the importer produce it; anything else would be parsed by mail software.
-_ADDRESS = re.compile(r"[^\s@<>()\[\],;:\"\\]+@[^\s@<>()\[\],;:\"\\]+")
 
 
 def init_app(app: Flask) -> None:
@@ -83,7 +82,7 @@ def _plain(subject: str) -> str:
 def safe_address(value: object) -> str | None:
     """Return the address if it is one plain mailbox that cannot add headers or recipients, else None."""
     text = str(value or "").strip()
-    return text if _ADDRESS.fullmatch(text) and text.isprintable() else None
+    return text if addresses.is_plain(text) else None
 
 
 def queue(message: Message, *, kind: str = "mail", appeal=None, signature=None) -> str | None:
@@ -194,8 +193,7 @@ class _Transport:
 
     def send(self, sender: str, recipients: list[str], body: bytes) -> None:
         if self.app.config["MAIL_TRANSPORT"] == "outbox":
-            _write_file(body)
-            return
+            return  # the dev outbox page shows the row, which keeps its copy (see _send_one)
         if self.app.extensions["mail"].suppress:
             return
         if self.host is None:
@@ -466,20 +464,3 @@ def wait_idle(app: Flask | None = None, timeout: float = 30.0) -> bool:
     app = app or current_app._get_current_object()
     worker = app.extensions.get(_WORKER)
     return worker is None or worker.wait_idle(timeout)
-
-
-def outbox_dir() -> str:
-    """Return the folder where the dev outbox keeps messages."""
-    return os.path.join(current_app.instance_path, "outbox")
-
-
-def _write_file(body: bytes) -> None:
-    """Store a message as an .eml file for the dev outbox page."""
-    folder = outbox_dir()
-    os.makedirs(folder, exist_ok=True)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
-    name = f"{stamp}-{secrets.token_hex(4)}.eml"
-    tmp = os.path.join(folder, "." + name)
-    with open(tmp, "wb") as fh:
-        fh.write(body)
-    os.replace(tmp, os.path.join(folder, name))
