@@ -175,7 +175,7 @@ def send_cover_mail(appeal: Appeal, index: int, revision: int, recipient: str, l
                         message_id=message.msgId, attachment_bytes=sum(len(f.data) for f in files),
                         delivered_on=utcnow().date(), created_by_id=actor.id)
     _add_once(appeal, delivery, name)
-    sending.queue(message)
+    sending.queue(message, kind="cover", appeal=appeal)
     audit.record("delivery_sent", appeal, actor=actor, addressee=name, revision=revision,
                  message_id=message.msgId, attachments=[f.filename for f in files])
     _delivered(appeal, delivery, actor)

@@ -132,11 +132,22 @@ def statuses_of(message_ids: list[str]) -> dict[str, str]:
 
 def counts_for(appeal_id: int) -> dict[str, int]:
     """Return how many of an appeal's messages are queued (or being sent, or retrying), sent and failed."""
-    rows = db.session.execute(select(OutboxMessage.status, func.count()).where(
-        OutboxMessage.appeal_id == appeal_id).group_by(OutboxMessage.status)).all()
-    by_status = dict(rows)
-    return {"queued": sum(by_status.get(s, 0) for s in (QUEUED, SENDING, RETRYING)),
-            "sent": by_status.get(SENT, 0), "failed": by_status.get(FAILED, 0)}
+    total = dict.fromkeys(("queued", "sent", "failed"), 0)
+    for counts in counts_by_kind(appeal_id).values():
+        for bucket, n in counts.items():
+            total[bucket] += n
+    return total
+
+
+def counts_by_kind(appeal_id: int) -> dict[str, dict[str, int]]:
+    """Return, per kind of mail, how many of an appeal's messages are queued, sent and failed."""
+    rows = db.session.execute(select(OutboxMessage.kind, OutboxMessage.status, func.count()).where(
+        OutboxMessage.appeal_id == appeal_id).group_by(OutboxMessage.kind, OutboxMessage.status)).all()
+    out: dict[str, dict[str, int]] = {}
+    for kind, status, n in rows:
+        bucket = "sent" if status == SENT else "failed" if status == FAILED else "queued"
+        out.setdefault(kind, dict.fromkeys(("queued", "sent", "failed"), 0))[bucket] += n
+    return out
 
 
 def failed_signature_ids(appeal_id: int, kind: str = "confirm") -> list[int]:
