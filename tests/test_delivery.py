@@ -310,3 +310,15 @@ def test_delivering_and_recording_a_reply_tell_the_signers_who_asked(smtp_app):
     ).status_code == 303
     assert sending.wait_idle(smtp_app)
     assert len([m for m in mails_to(sink, "asked@mail.example") if "reply" in str(m["Subject"])]) == 1
+
+
+def test_an_appeal_is_delivered_only_through_a_logged_delivery(smtp_app):
+    appeal, owner = closed_appeal(sign=False)
+    client = smtp_app.test_client()
+    login(client, owner.email)
+    page = f"/organizer/appeals/{appeal.slug}"
+    response = client.post(f"{page}/deliver", data={"csrf_token": csrf_token(client, page)})
+    assert response.status_code == 404  # the old "mark as delivered" button, which logged nothing
+    db.session.expire_all()
+    assert appeal.status is AppealStatus.CLOSED and appeal.delivered_at is None
+    assert f"/organizer/appeals/{appeal.slug}/delivery" in client.get(page).get_data(as_text=True)
