@@ -36,24 +36,20 @@ class EnvelopeSink:
 
 
 @pytest.fixture
-def utf8_smtp():
+def app(make_app):
+    """An app whose mail goes to a loopback SMTP server that offers SMTPUTF8."""
     sink, port = EnvelopeSink(), free_port()
     controller = Controller(sink, hostname="127.0.0.1", port=port, enable_SMTPUTF8=True)
     controller.start()
+    app = make_app(MAIL_PORT=port)
+    app.sink = sink
     try:
-        yield sink, port
+        with app.app_context():
+            yield app
+            db.session.remove()
+            db.engine.dispose()
     finally:
         controller.stop()
-
-
-@pytest.fixture
-def app(make_app, utf8_smtp):
-    app = make_app(MAIL_PORT=utf8_smtp[1])
-    app.sink = utf8_smtp[0]
-    with app.app_context():
-        yield app
-        db.session.remove()
-        db.engine.dispose()
 
 
 def outbox_rows() -> int:
