@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from cryptography.fernet import Fernet
+from flask_migrate import upgrade
 from sqlalchemy import select
 
 from petitions.auth.services import register_user
@@ -62,8 +63,23 @@ def test_rotation_says_when_a_held_mail_cannot_be_opened(waiting_app):
     assert result.exit_code != 0 and "could not be decrypted" in result.output
 
 
-def test_purge_clears_finished_mail_after_the_retention_and_keeps_the_counts(make_app):
-    app = make_app(MAIL_TRANSPORT="outbox")  # sent mail keeps its copy here: the purge must still clear it
+@pytest.fixture(params=["sqlite", "postgresql"])
+def kept_copies_app(request, make_app, tmp_path):
+    """Sent mail keeps its copy (the dev outbox transport): the purge must still clear it. On both databases."""
+    if request.param == "sqlite":
+        yield make_app(MAIL_TRANSPORT="outbox")
+        return
+    server = request.getfixturevalue("postgres_server")
+    server.dropdb("outbox_purge")
+    app = make_app(MAIL_TRANSPORT="outbox", SQLALCHEMY_DATABASE_URI=server.createdb("outbox_purge"))
+    with app.app_context():
+        upgrade()
+    yield app
+    server.dropdb("outbox_purge")
+
+
+def test_purge_clears_finished_mail_after_the_retention_and_keeps_the_counts(kept_copies_app):
+    app = kept_copies_app
     with app.app_context():
         appeal = open_appeal()
         for i in range(4):
