@@ -64,14 +64,19 @@ def open_appeal():
     return appeal, owner
 
 
-def assert_refused(response):
+def assert_refused(response, message=REFUSAL):
     page = html.unescape(response.get_data(as_text=True))
     assert response.status_code == 422, response.status_code
-    assert REFUSAL in page, "no message says why the address is refused"
+    assert message in page, "no message says why the address is refused"
 
 
-@pytest.mark.parametrize("address", NON_ASCII_LOCAL)
-def test_every_public_form_refuses_a_non_ascii_local_part(app, address):
+@pytest.mark.parametrize("address, message", [(a, REFUSAL) for a in NON_ASCII_LOCAL] + [
+    ("victim@example.org\r\nBcc: evil@attacker.example", "line break"),
+    ("victim@example.org\x00", "NUL character"),
+    ("victim@example.org, evil@attacker.example", "Enter a valid e-mail address."),
+    ("Victim <evil@attacker.example>", "Enter a valid e-mail address."),
+])
+def test_every_public_form_refuses_an_address_it_cannot_mail(app, address, message):
     appeal, _owner = open_appeal()
     client = app.test_client()
     forms = {
@@ -82,7 +87,7 @@ def test_every_public_form_refuses_a_non_ascii_local_part(app, address):
     }
     for target, (page, data) in forms.items():
         response = client.post(target, data={**data, "email": address, "csrf_token": csrf_token(client, page)})
-        assert_refused(response)
+        assert_refused(response, message)
     assert outbox_rows() == 0
 
 
