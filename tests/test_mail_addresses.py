@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from petitions.auth.services import register_user
 from petitions.extensions import db
-from petitions.mail import addresses, sending
+from petitions.mail import sending
 from petitions.mail.models import OutboxMessage
 from petitions.signatories import importing
 
