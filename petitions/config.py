@@ -64,6 +64,9 @@ class Defaults:
     UNCONFIRMED_EXPIRE_DAYS = 14  # pending signatures are purged this long after their last mail
     EMAIL_RETENTION_DAYS = 30  # signers' addresses are erased this long after delivery or closing
     CLIENT_HASH_RETENTION_DAYS = 31  # the keyed client hash (abuse review) is cleared after this
+    # Outbox retention (issue 12, `flask purge`): a sent or failed mail keeps its row (the organizers' counts)
+    # but loses its recipients, its stored copy and its server reply beyond the code after this many days.
+    OUTBOX_RETENTION_DAYS = 30
     SELF_SERVICE_TOKEN_MAX_AGE = int(timedelta(days=2).total_seconds())
     SELF_SERVICE_RATE_LIMIT = "5 per hour"
     API_RATE_LIMIT = "600 per hour"

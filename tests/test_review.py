@@ -19,6 +19,7 @@ from petitions.signing import operations as signing
 from petitions.signing import levels as verification
 from petitions.signing.models import Level, ModerationError, Review, Signature, SignatureStatus
 from petitions.signing.rules import counted_signatures
+from petitions.updates import operations as updates
 
 from .conftest import csrf_token, new_appeal
 
@@ -375,3 +376,19 @@ def test_export_command_writes_csv_and_audits(team, app, tmp_path):
         == "cli"
     missing = app.test_cli_runner().invoke(args=["signatories", "export", "nope", "-o", str(out)])
     assert missing.exit_code != 0 and "No appeal" in missing.output
+
+
+def test_a_merge_carries_the_wish_for_updates_to_the_kept_record(team):
+    appeal, owner = team["appeal"], team["owner"]
+    kept = add(appeal, "Leyla Nəbiyeva", "Student")
+    kept.level = Level.DOMAIN  # the better verified record is the one kept
+    asked = signing.sign(appeal, "Leyla Nabiyeva", "Student", "leyla@example.org", wants_updates=True).signature
+    signing.confirm(signing.confirmation_token(asked))
+    db.session.commit()
+    assert not kept.wants_updates and updates.subscriber_count(appeal) == 1
+    review.scan_duplicates(appeal, None)
+    pair = db.session.scalar(select(DuplicatePair))
+    assert review.merge(appeal, owner, pair.id) is kept
+    db.session.commit()
+    assert kept.wants_updates and asked.merged_into_id == kept.id
+    assert updates.subscriber_count(appeal) == 1  # the kept record, counted once

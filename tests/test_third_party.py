@@ -7,7 +7,7 @@ import pytest
 from petitions.updates import operations as updates
 from petitions.auth.services import register_user
 from petitions.extensions import db
-from petitions.mail import sending
+from petitions.mail import outbox
 from petitions.privacy import selfservice
 from petitions.signing import operations as signing
 
@@ -67,7 +67,7 @@ def site(make_app):
             "reply_id": 1,  # no such reply on this appeal: the not-found page is checked too
             "signatures.confirm:token": signing.confirmation_token(pending),
             "privacy:token": selfservice.make_token(pending.email_hash),
-            "outbox.show:name": sorted(os.listdir(sending.outbox_dir()))[-1],
+            "outbox.show:message": outbox.stored(1)[0].row.id,
             "rest": "nothing-here",
             "lang": "ru",
             "signatures.withdraw:token": signing.withdrawal_token(pending),

@@ -6,10 +6,11 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (DateField, EmailField, Form, FormField, HiddenField, IntegerField, StringField, SubmitField,
                      TextAreaField)
-from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from petitions.appeals.services import letter_text_problem
 from petitions.http import FieldList
+from petitions.mail.addresses import MailAddress
 
 
 class LetterText:
@@ -35,7 +36,7 @@ class AddresseeForm(Form):
     title = StringField(_l("Title or position"), validators=[Optional(), Length(max=200), LINE])
     institution = StringField(_l("Institution"), validators=[Optional(), Length(max=200), LINE])
     postal_address = TextAreaField(_l("Postal address"), validators=[Optional(), Length(max=500), TEXT])
-    email = EmailField(_l("E-mail"), validators=[Optional(), Email(), Length(max=254), LINE])
+    email = EmailField(_l("E-mail"), validators=[Optional(), MailAddress(), Length(max=254), LINE])
     salutation = StringField(_l("Salutation"), validators=[Optional(), Length(max=200), LINE],
                              description=_l("e.g. “Dear Secretary General,”"))
 

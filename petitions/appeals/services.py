@@ -224,8 +224,7 @@ def close_due(now=None) -> list[Appeal]:
 
 def transition(appeal: Appeal, action: str, actor: User) -> None:
     """Apply a lifecycle action by name and record it."""
-    moves = {"publish": publish_appeal, "close": close_appeal, "reopen": Appeal.reopen,
-             "deliver": Appeal.mark_delivered, "archive": Appeal.archive}
+    moves = {"publish": publish_appeal, "close": close_appeal, "reopen": Appeal.reopen, "archive": Appeal.archive}
     if action not in moves:
         raise IllegalTransition(f"Unknown action {action!r}.")
     moves[action](appeal)

@@ -181,16 +181,17 @@ TRANSITION_MESSAGES = {
     "publish": _l("Published: the appeal is open for signatures."),
     "close": _l("Closed: no more signatures are accepted."),
     "reopen": _l("Reopened: signatures are accepted again."),
-    "deliver": _l("Marked as delivered to the addressees."),
     "archive": _l("Archived."),
 }
 
 
-@bp.post("/appeals/<slug>/<any(publish, close, reopen, deliver, archive):action>")
+# "Delivered" has no button here: it follows the first delivery logged in petitions/delivery (a cover mail, or
+# by post or in person), so an appeal is never delivered without a record of to whom and when.
+@bp.post("/appeals/<slug>/<any(publish, close, reopen, archive):action>")
 def transition(slug: str, action: str):
     """Move the appeal through its lifecycle."""
     appeal = appeal_for(slug, "publish" if action in ("publish", "reopen") else
-                        "deliver" if action in ("deliver", "archive") else "close")
+                        "deliver" if action == "archive" else "close")
     return _act(slug, lambda: services.transition(appeal, action, current_user), str(TRANSITION_MESSAGES[action]))
 
 

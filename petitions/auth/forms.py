@@ -5,10 +5,11 @@ from wtforms import BooleanField, EmailField, PasswordField, StringField, Submit
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
 from petitions.auth.passwords import MAX_LENGTH, password_problem
+from petitions.mail.addresses import MailAddress
 
 
 class RegisterForm(FlaskForm):
-    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), MailAddress(), Length(max=254)])
     submit = SubmitField(_l("Send me the link"))
 
 

@@ -62,7 +62,7 @@ def request_registration(email: str, next_path: str | None = None) -> None:
         login = external_url("auth.login", **({"next": next_path} if next_path else {}))
         subject, body = _l("Someone tried to register with your address"), render_template(
             "auth/register_existing_mail.txt", user=user, login=login)
-    sending.queue(Message(subject=str(subject), recipients=[email], body=body))
+    sending.queue(Message(subject=str(subject), recipients=[email], body=body), kind="registration")
 
 
 def registration_email(token: str) -> str:

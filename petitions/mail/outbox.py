@@ -1,26 +1,43 @@
-"""Dev outbox: list mail stored by the "outbox" transport so a newcomer can click its links."""
+"""Dev outbox: the outbox table as a page (status, attempts, last error, the stored copy) for `make run`."""
 import email
 import email.policy
 import email.utils
 import hashlib
 import ipaddress
-import os
 import re
+from dataclasses import dataclass
+from email.message import EmailMessage
 
 from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 
 from petitions import crypto
 from petitions.extensions import db
 from petitions.mail.models import OutboxMessage
-from petitions.mail.sending import outbox_dir
 
 bp = Blueprint("outbox", __name__, url_prefix="/dev/outbox")
-_NAME = re.compile(r"^[0-9T]+-[0-9a-f]{8}\.eml$")
 _URL = re.compile(r"https?://[^\s<>\"]+")
+_SHOWN = 200  # the page lists the newest messages only
 # A request relayed by a proxy on this machine comes from loopback too, on behalf of anyone.
 _FORWARDING_HEADERS = ("X-Forwarded-For", "X-Forwarded-Host", "X-Real-IP", "Forwarded")
+
+
+@dataclass(frozen=True)
+class StoredMail:
+    """One outbox row with its decrypted copy (None once the server has it and the copy was dropped)."""
+
+    row: OutboxMessage
+    message: EmailMessage | None
+
+    @property
+    def text(self) -> str:
+        body = self.message.get_body(preferencelist=("plain",)) if self.message is not None else None
+        return body.get_content() if body is not None else ""
+
+    @property
+    def links(self) -> list[str]:
+        return _URL.findall(self.text)
 
 
 def from_this_machine() -> bool:
@@ -44,75 +61,51 @@ def _only_here_or_for_organizers():
         abort(404)
 
 
-def _read(name: str) -> dict:
-    with open(os.path.join(outbox_dir(), name), "rb") as fh:
-        msg = email.message_from_binary_file(fh, policy=email.policy.default)
-    body = msg.get_body(preferencelist=("plain",))
-    text = body.get_content() if body else ""
-    return {
-        "name": name,
-        "subject": msg["subject"],
-        "to": msg["to"],
-        "date": msg["date"],
-        "text": text,
-        "links": _URL.findall(text),
-    }
+def _copy(token: bytes | None) -> EmailMessage | None:
+    raw = crypto.decrypt_bytes(token) if token else None
+    return email.message_from_bytes(raw, policy=email.policy.default) if raw else None
+
+
+def stored(limit: int | None = None) -> list[StoredMail]:
+    """Return the messages of the outbox, newest first, with their decrypted copies where still held."""
+    rows = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit))
+    return [StoredMail(row, _copy(row.body_encrypted)) for row in rows]
 
 
 @bp.get("/")
 def index():
-    """List stored messages, newest first."""
-    folder = outbox_dir()
-    names = sorted((n for n in os.listdir(folder) if _NAME.match(n)), reverse=True) if os.path.isdir(folder) else []
-    return render_template("outbox/index.html", messages=[_read(n) for n in names[:200]])
+    """List the newest messages of the outbox with their status."""
+    return render_template("outbox/index.html", messages=stored(_SHOWN))
 
 
-@bp.get("/<name>")
-def show(name: str):
-    """Show one stored message."""
-    if not _NAME.match(name) or not os.path.exists(os.path.join(outbox_dir(), name)):
+@bp.get("/<int:message>")
+def show(message: int):
+    """Show one message of the outbox."""
+    row = db.session.get(OutboxMessage, message)
+    if row is None:
         abort(404)
-    return render_template("outbox/show.html", message=_read(name))
+    return render_template("outbox/show.html", message=StoredMail(row, _copy(row.body_encrypted)))
 
 
 def forget(address: str | None, names: list[str], attachments: set[str] = frozenset()) -> int:
-    """Delete stored messages to this address, mentioning one of these names or carrying a file with one of
-    these SHA-256 digests (a removed PDF); return how many."""
-    _forget_rows(address)
-    folder = outbox_dir()
-    if not os.path.isdir(folder):
-        return 0
+    """Delete held messages (waiting, failed, or kept by the dev outbox) to this address, mentioning one of
+    these names or carrying a file with one of these SHA-256 digests (a removed PDF); return how many."""
     wanted_address = (address or "").strip().casefold()
     wanted_names = [" ".join(n.split()).casefold() for n in names if n and n.strip()]
-    removed = 0
-    for name in os.listdir(folder):
-        if not name.endswith(".eml"):
-            continue  # also half-written ".name.eml" files, which end the same way
-        path = os.path.join(folder, name)
-        try:
-            with open(path, "rb") as fh:
-                msg = email.message_from_binary_file(fh, policy=email.policy.default)
-        except OSError:
-            continue
-        if _mentions(msg, wanted_address, wanted_names) or _carries(msg, attachments):
-            try:
-                os.remove(path)
-                removed += 1
-            except FileNotFoundError:
-                pass
-    return removed
-
-
-def _forget_rows(address: str | None) -> None:
-    # Mail not yet handed over (waiting, retrying, failed) still holds the address: it goes with the signer.
-    wanted = (address or "").strip().casefold()
-    if not wanted:
-        return
-    held = db.session.execute(select(OutboxMessage.id, OutboxMessage.recipients_encrypted).where(
-        OutboxMessage.recipients_encrypted.is_not(None))).all()
-    ids = [i for i, token in held if wanted in (crypto.decrypt(token) or "").casefold().split("\n")]
+    held = db.session.execute(select(OutboxMessage.id, OutboxMessage.recipients_encrypted,
+                                     OutboxMessage.body_encrypted).where(or_(
+        OutboxMessage.recipients_encrypted.is_not(None), OutboxMessage.body_encrypted.is_not(None)))).all()
+    ids = []
+    for row_id, recipients, body in held:
+        if wanted_address and wanted_address in (crypto.decrypt(recipients or "") or "").casefold().split("\n"):
+            ids.append(row_id)
+        elif wanted_names or attachments:
+            msg = _copy(body)
+            if msg is not None and (_mentions(msg, wanted_address, wanted_names) or _carries(msg, attachments)):
+                ids.append(row_id)
     if ids:
         db.session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(ids)))
+    return len(ids)
 
 
 def _carries(msg, digests: set[str]) -> bool:

@@ -9,7 +9,7 @@ import smtplib
 import threading
 import time
 import weakref
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from email.charset import Charset
 from email.header import decode_header, make_header
 from email.utils import make_msgid
@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from petitions import crypto
 from petitions.extensions import db, utcnow
+from petitions.mail import addresses
 from petitions.mail.models import FAILED, QUEUED, RETRYING, SENDING, SENT, WAITING, OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -37,8 +38,6 @@ _OUTBOX = OutboxMessage.__table__
 # isolates and invisible characters go (they reorder or hide what the reader sees).
 _HEADER_BREAKING = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]+")
 _HEADER_INVISIBLE = re.compile("[\u061c\u180e\u200b\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]+")
-# A bare address as the forms and the importer produce it; anything else would be parsed by mail software.
-_ADDRESS = re.compile(r"[^\s@<>()\[\],;:\"\\]+@[^\s@<>()\[\],;:\"\\]+")
 
 
 def init_app(app: Flask) -> None:
@@ -83,7 +82,7 @@ def _plain(subject: str) -> str:
 def safe_address(value: object) -> str | None:
     """Return the address if it is one plain mailbox that cannot add headers or recipients, else None."""
     text = str(value or "").strip()
-    return text if _ADDRESS.fullmatch(text) and text.isprintable() else None
+    return text if addresses.is_plain(text) else None
 
 
 def queue(message: Message, *, kind: str = "mail", appeal=None, signature=None) -> str | None:
@@ -133,11 +132,22 @@ def statuses_of(message_ids: list[str]) -> dict[str, str]:
 
 def counts_for(appeal_id: int) -> dict[str, int]:
     """Return how many of an appeal's messages are queued (or being sent, or retrying), sent and failed."""
-    rows = db.session.execute(select(OutboxMessage.status, func.count()).where(
-        OutboxMessage.appeal_id == appeal_id).group_by(OutboxMessage.status)).all()
-    by_status = dict(rows)
-    return {"queued": sum(by_status.get(s, 0) for s in (QUEUED, SENDING, RETRYING)),
-            "sent": by_status.get(SENT, 0), "failed": by_status.get(FAILED, 0)}
+    total = dict.fromkeys(("queued", "sent", "failed"), 0)
+    for counts in counts_by_kind(appeal_id).values():
+        for bucket, n in counts.items():
+            total[bucket] += n
+    return total
+
+
+def counts_by_kind(appeal_id: int) -> dict[str, dict[str, int]]:
+    """Return, per kind of mail, how many of an appeal's messages are queued, sent and failed."""
+    rows = db.session.execute(select(OutboxMessage.kind, OutboxMessage.status, func.count()).where(
+        OutboxMessage.appeal_id == appeal_id).group_by(OutboxMessage.kind, OutboxMessage.status)).all()
+    out: dict[str, dict[str, int]] = {}
+    for kind, status, n in rows:
+        bucket = "sent" if status == SENT else "failed" if status == FAILED else "queued"
+        out.setdefault(kind, dict.fromkeys(("queued", "sent", "failed"), 0))[bucket] += n
+    return out
 
 
 def failed_signature_ids(appeal_id: int, kind: str = "confirm") -> list[int]:
@@ -194,8 +204,7 @@ class _Transport:
 
     def send(self, sender: str, recipients: list[str], body: bytes) -> None:
         if self.app.config["MAIL_TRANSPORT"] == "outbox":
-            _write_file(body)
-            return
+            return  # the dev outbox page shows the row, which keeps its copy (see _send_one)
         if self.app.extensions["mail"].suppress:
             return
         if self.host is None:
@@ -466,20 +475,3 @@ def wait_idle(app: Flask | None = None, timeout: float = 30.0) -> bool:
     app = app or current_app._get_current_object()
     worker = app.extensions.get(_WORKER)
     return worker is None or worker.wait_idle(timeout)
-
-
-def outbox_dir() -> str:
-    """Return the folder where the dev outbox keeps messages."""
-    return os.path.join(current_app.instance_path, "outbox")
-
-
-def _write_file(body: bytes) -> None:
-    """Store a message as an .eml file for the dev outbox page."""
-    folder = outbox_dir()
-    os.makedirs(folder, exist_ok=True)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
-    name = f"{stamp}-{secrets.token_hex(4)}.eml"
-    tmp = os.path.join(folder, "." + name)
-    with open(tmp, "wb") as fh:
-        fh.write(body)
-    os.replace(tmp, os.path.join(folder, name))

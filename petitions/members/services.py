@@ -3,7 +3,7 @@ import hmac
 from datetime import datetime, timedelta
 
 from flask import current_app, render_template
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_mail import Message
 from sqlalchemy import select
 
@@ -83,8 +83,8 @@ def invite(appeal: Appeal, inviter: User, email: str, role: Role) -> AppealInvit
     link = external_url("members.accept_invitation", token=tokens.make_token(INVITE, {"i": invitation.id}))
     body = render_template("mail/invitation.txt", appeal=appeal, inviter=inviter, role=role, link=link,
                            days=current_app.config["INVITATION_MAX_AGE"] // 86400)
-    sending.queue(Message(subject=f"Invitation to co-organize: {appeal.title}", recipients=[invitation.email],
-                          body=body))
+    sending.queue(Message(subject=_("Invitation to co-organize: %(title)s", title=appeal.title),
+                          recipients=[invitation.email], body=body), kind="invitation", appeal=appeal)
     record("invited", appeal, actor=inviter, email=invitation.email, role=role.value,
            **({"replaced": [i.id for i in replaced]} if replaced else {}))
     return invitation

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from petitions import crypto
 from petitions.extensions import db
-from petitions.privacy import retention
+from petitions.privacy import retention, rotation
 from petitions.signing.models import Signature
 
 
@@ -31,7 +31,7 @@ def keys():
 @keys.command()
 @click.option("--batch", default=500, show_default=True, help="Rows re-encrypted per transaction.")
 def rotate(batch: int):
-    """Re-encrypt every stored e-mail address with the first key in DATA_KEYS."""
+    """Re-encrypt every stored e-mail address, and the outbox's held mail, with the first key in DATA_KEYS."""
     fernet = crypto._fernet()
     done = unreadable = 0
     last_id = 0
@@ -50,6 +50,9 @@ def rotate(batch: int):
         last_id = rows[-1].id
         db.session.commit()
     click.echo(f"Re-encrypted {done} e-mail addresses with the newest key.")
+    mails, unreadable_mails = rotation.rotate_outbox(batch)
+    click.echo(f"Re-encrypted {mails} messages waiting in the outbox.")
+    unreadable += unreadable_mails
     if unreadable:
-        raise click.ClickException(f"{unreadable} addresses could not be decrypted with any configured key; "
-                                   "keep the old key in DATA_KEYS until they are rotated.")
+        raise click.ClickException(f"{unreadable} addresses or messages could not be decrypted with any "
+                                   "configured key; keep the old key in DATA_KEYS until they are rotated.")

@@ -2,9 +2,10 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, RadioField, SelectChoice, SelectMultipleField, StringField, SubmitField
-from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from petitions.mail.addresses import MailAddress
 from petitions.signing import names
 from petitions.signing.forms import PersonFieldsMixin, kind_field, organization_name_field, signer_role_field
 from petitions.signing.models import Visibility
@@ -13,7 +14,7 @@ from petitions.signing.rules import ANONYMOUS_DISPLAY_LABELS, VISIBILITY_LABELS
 
 class RequestLinkForm(FlaskForm):
     email = EmailField(_l("E-mail address you signed with"),
-                       validators=[DataRequired(), Email(_l("Enter a valid e-mail address.")), Length(max=254)])
+                       validators=[DataRequired(), MailAddress(), Length(max=254)])
     submit = SubmitField(_l("Send me a link"))
 
 

@@ -4,11 +4,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, event, func, or_, select, update
+from sqlalchemy import case, delete, event, func, or_, select, update
 from sqlalchemy.engine import Engine
 
 from petitions.appeals.models import Appeal, AppealStatus
 from petitions.extensions import db, utcnow
+from petitions.mail.models import FAILED, SENT, OutboxMessage
 from petitions.signing.models import Signature, SignatureStatus
 
 
@@ -19,10 +20,12 @@ class PurgeReport:
     unconfirmed_deleted: int = 0
     emails_erased: int = 0
     client_hashes_cleared: int = 0
+    mails_cleared: int = 0
 
     def __str__(self) -> str:
         return (f"{self.unconfirmed_deleted} unconfirmed signatures deleted, "
-                f"{self.emails_erased} e-mail addresses erased, {self.client_hashes_cleared} client hashes cleared")
+                f"{self.emails_erased} e-mail addresses erased, {self.client_hashes_cleared} client hashes cleared, "
+                f"{self.mails_cleared} finished mails cleared")
 
 
 def purge(now: datetime | None = None) -> PurgeReport:
@@ -58,7 +61,24 @@ def purge(now: datetime | None = None) -> PurgeReport:
     report.client_hashes_cleared = db.session.execute(
         update(Signature).where(Signature.client_hash.is_not(None), Signature.created_at < hashes_before)
         .values(client_hash=None).execution_options(synchronize_session=False)).rowcount
+
+    # A sent or failed mail keeps its row for the organizers' counts, not its recipient or text; a server's
+    # reply may quote the address, so only its code stays.
+    mails_before = now - timedelta(days=cfg["OUTBOX_RETENTION_DAYS"])
+    report.mails_cleared = db.session.execute(
+        update(OutboxMessage).where(OutboxMessage.status.in_([SENT, FAILED]), OutboxMessage.created_at < mails_before,
+                                    or_(OutboxMessage.recipients_encrypted.is_not(None),
+                                        OutboxMessage.body_encrypted.is_not(None),
+                                        func.length(OutboxMessage.last_error) > 3))
+        .values(recipients_encrypted=None, body_encrypted=None, last_error=_reply_code(OutboxMessage.last_error))
+        .execution_options(synchronize_session=False)).rowcount
     return report
+
+
+def _reply_code(column):
+    """Return the SQL for the SMTP code an error starts with ("550"), or NULL for any other error."""
+    code = func.substr(column, 1, 3)
+    return case((func.substr(column, 1, 1).between("0", "9"), code), else_=None)
 
 
 @event.listens_for(Engine, "connect")

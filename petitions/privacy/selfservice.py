@@ -2,7 +2,7 @@
 from dataclasses import dataclass, field
 
 from flask import current_app, render_template
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_mail import Message
 from limits import parse_many
 from sqlalchemy import select
@@ -51,12 +51,12 @@ def request_link(email: str) -> bool:
         link = external_url("privacy.my_data", token=make_token(key))
         body = render_template("privacy/mail_link.txt", link=link,
                                hours=current_app.config["SELF_SERVICE_TOKEN_MAX_AGE"] // 3600)
-        subject = "Your signatures: see, download, correct or erase"
+        subject = _("Your signatures: see, download, correct or erase")
     else:
         # The same kind of answer either way, in the mailbox only: the web page never says whether someone signed.
         body = render_template("privacy/mail_none.txt")
-        subject = "Your signatures"
-    sending.queue(Message(subject=subject, recipients=[email], body=body))
+        subject = _("Your signatures")
+    sending.queue(Message(subject=subject, recipients=[email], body=body), kind="self_service")
     return found
 
 

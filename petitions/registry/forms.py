@@ -2,7 +2,9 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional
+
+from petitions.mail.addresses import MailAddress
 
 
 class OrganizationForm(FlaskForm):
@@ -13,7 +15,7 @@ class OrganizationForm(FlaskForm):
                             description=_l("One per line, e.g. “bar-association.example”. Free-mail domains "
                                            "(gmail.com, mail.ru…) are refused: they prove nothing."))
     contact_name = StringField(_l("Authorized contact"), validators=[Length(max=200)])
-    contact_email = EmailField(_l("Contact e-mail"), validators=[Optional(), Email(), Length(max=254)],
+    contact_email = EmailField(_l("Contact e-mail"), validators=[Optional(), MailAddress(), Length(max=254)],
                                description=_l("When the organization signs as a body, this address must confirm."))
     submit = SubmitField(_l("Add organization"))
 
@@ -50,5 +52,5 @@ class ContactForm(FlaskForm):
     """Change the contact of your own entry; a new address must be proven again."""
 
     contact_name = StringField(_l("Authorized contact"), validators=[Length(max=200)])
-    contact_email = EmailField(_l("Contact e-mail"), validators=[Optional(), Email(), Length(max=254)])
+    contact_email = EmailField(_l("Contact e-mail"), validators=[Optional(), MailAddress(), Length(max=254)])
     submit = SubmitField(_l("Save contact"))

@@ -243,7 +243,7 @@ def request_domain_proof(entry: OrganizationDomain, address: str, by) -> str:
     body = render_template("mail/org_domain_proof.txt", org=org, domain=entry.domain, link=link,
                            requester=by, days=_max_age() // 86400)
     sending.queue(Message(subject=_("Does %(domain)s belong to %(name)s?", domain=entry.domain, name=org.name),
-                          recipients=[recipient], body=body))
+                          recipients=[recipient], body=body), kind="org_domain_proof")
     return recipient
 
 
@@ -258,7 +258,7 @@ def request_contact_proof(org: Organization, by) -> str:
     body = render_template("mail/org_contact_proof.txt", org=org, link=link, requester=by,
                            days=_max_age() // 86400)
     sending.queue(Message(subject=_("Are you the contact of %(name)s?", name=org.name),
-                          recipients=[org.contact_email], body=body))
+                          recipients=[org.contact_email], body=body), kind="org_contact_proof")
     return org.contact_email
 
 
@@ -275,7 +275,7 @@ def dispute_domain(entry: OrganizationDomain, by, note: str = "") -> None:
                            note=" ".join((note or "").split())[:500])
     sending.queue(Message(subject=_("%(domain)s in your entry “%(name)s” is disputed", domain=entry.domain,
                                     name=org.name), recipients=[org.created_by.email], reply_to=by.email,
-                          body=body))
+                          body=body), kind="org_dispute")
 
 
 def _max_age() -> int:

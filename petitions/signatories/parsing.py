@@ -9,6 +9,7 @@ import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
+from petitions.mail.addresses import InvalidAddress, check_address
 from petitions.signatories.dedupe import THRESHOLD, find_duplicate_groups
 from petitions.signing.names import InvalidName, clean_affiliation, clean_name, flags_for_name
 
@@ -145,6 +146,12 @@ def _finish(line: int, name: str, affiliation: str, email: str | None, problems:
         affiliation = ""
     if name:
         problems.extend(f"flag:{code}" for code in flags_for_name(name))
+    if email is not None:
+        try:
+            email = check_address(email)
+        except InvalidAddress as exc:  # kept as a problem: the row is imported without an invitation
+            problems.append(_problem("invalid_email", f"{email}: {exc}"))
+            email = None
     return ImportRow(line=line, name=name, affiliation=affiliation, email=email, problems=problems)
 
 

@@ -2,9 +2,10 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, RadioField, SelectChoice, StringField, SubmitField
-from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from petitions.http import REFUSED_CHARACTER
+from petitions.mail.addresses import MailAddress
 from petitions.signing import names
 from petitions.signing.rules import VISIBILITY_LABELS, default_choice, offered_choices
 
@@ -74,7 +75,7 @@ class SignForm(PersonFieldsMixin, FlaskForm):
         description=_l("Your role and organization, e.g. “Lawyer, Member of the Bar Association”."),
     )
     email = EmailField(
-        _l("E-mail"), validators=[DataRequired(), Email(_l("Enter a valid e-mail address.")), Length(max=254)],
+        _l("E-mail"), validators=[DataRequired(), MailAddress(), Length(max=254)],
         description=_l("Only to confirm your signature. It is stored encrypted and never published."),
     )
     country = StringField(
@@ -122,7 +123,7 @@ class WithdrawForm(FlaskForm):
 
 
 class ResendForm(FlaskForm):
-    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(_l("Enter a valid e-mail address.")),
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), MailAddress(),
                                                  Length(max=254)],
                        description=_l("The address you signed with."))
     submit = SubmitField(_l("Send the link again"))

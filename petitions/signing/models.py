@@ -292,6 +292,8 @@ class Signature(db.Model):
         if primary.merged_into_id is not None:
             raise ModerationError("Merge into the signature that the other one was merged into.")
         self.merged_into_id = primary.id
+        # Only the kept record is counted, so only it hears updates: the person asked if either record did.
+        primary.wants_updates = primary.wants_updates or self.wants_updates
 
     def follow_merge(self, primary: "Signature") -> None:
         """Point this merged record at the signature its primary was just merged into (merges stay one deep)."""

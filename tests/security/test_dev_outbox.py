@@ -1,10 +1,9 @@
 """Threat: the dev outbox (every mail, with signers' confirmation links) open to anyone on the network."""
-import os
-
 import pytest
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from petitions.extensions import db
+from petitions.mail import outbox
 from petitions.signing import operations as signing
 
 from .conftest import login
@@ -14,7 +13,7 @@ REMOTE = "203.0.113.7"
 
 @pytest.fixture
 def app(make_app):
-    """The `make run` default: mail stored as files and shown on /dev/outbox."""
+    """The `make run` default: mail kept in the outbox table and shown on /dev/outbox."""
     app = make_app(MAIL_TRANSPORT="outbox", DEV_OUTBOX=True)
     with app.app_context():
         yield app
@@ -23,11 +22,11 @@ def app(make_app):
 
 
 @pytest.fixture
-def stored_mail(app, world) -> str:
+def stored_mail(app, world) -> int:
     signing.sign(world.appeal, "Leyla Məmmədova", "Journalist", "leyla@example.org")
     db.session.commit()
-    [name] = [n for n in os.listdir(os.path.join(app.instance_path, "outbox")) if n.endswith(".eml")]
-    return name
+    [mail] = outbox.stored()
+    return mail.row.id
 
 
 def get(app, path, remote_addr, headers=None):

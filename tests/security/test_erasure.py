@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from petitions.appeals.models import AppealStatus
 from petitions.extensions import db
-from petitions.mail.sending import outbox_dir
+from petitions.mail import outbox
 from petitions.pdf.engine import chunks
 from petitions.pdf import jobs
 from petitions.pdf.models import PdfDocument, PdfJob
@@ -60,14 +60,8 @@ def organizer(client_as, user):
     return client_as(user)
 
 
-def outbox_messages() -> list[tuple[str, email.message.EmailMessage]]:
-    folder = outbox_dir()
-    names = sorted(n for n in os.listdir(folder) if n.endswith(".eml")) if os.path.isdir(folder) else []
-    out = []
-    for name in names:
-        with open(os.path.join(folder, name), "rb") as fh:
-            out.append((name, email.message_from_binary_file(fh, policy=email.policy.default)))
-    return out
+def outbox_messages() -> list[tuple[int, email.message.EmailMessage]]:
+    return [(m.row.id, m.message) for m in reversed(outbox.stored()) if m.message is not None]
 
 
 def message_text(msg) -> str:

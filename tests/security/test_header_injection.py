@@ -6,7 +6,6 @@ message), and every mail the app builds has safe headers even when a poisoned ti
 import email
 import email.policy
 import html
-import os
 import re
 from datetime import timedelta
 
@@ -18,7 +17,7 @@ from petitions.appeals import services
 from petitions.appeals.models import Appeal
 from petitions.members.models import Role
 from petitions.extensions import db
-from petitions.mail import sending
+from petitions.mail import outbox, sending
 from petitions.privacy import selfservice
 from petitions.signatories import importing
 from petitions.signing import operations as signing
@@ -66,13 +65,7 @@ def received(app) -> list[email.message.EmailMessage]:
     sending.wait_idle(app)
     if app.transport == "smtp":
         return list(app.smtp_sink.messages)
-    folder = os.path.join(app.instance_path, "outbox")
-    names = sorted(n for n in os.listdir(folder) if n.endswith(".eml")) if os.path.isdir(folder) else []
-    out = []
-    for name in names:
-        with open(os.path.join(folder, name), "rb") as fh:
-            out.append(email.message_from_binary_file(fh, policy=email.policy.default))
-    return out
+    return [m.message for m in reversed(outbox.stored()) if m.message is not None]
 
 
 def poison(appeal: Appeal, title: str) -> None:
