@@ -2,12 +2,9 @@
 
 Mail goes over real SMTP (aiosmtpd on loopback); RQ runs as a real SimpleWorker inside the test's app context.
 """
-import json
 import os
 import signal
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -30,9 +27,9 @@ from petitions.signing.models import Signature
 from petitions.updates import operations as updates
 from petitions.updates.models import Announcement
 
-from .conftest import base_config, csrf_token
+from .conftest import csrf_token
 from .security.conftest import login
-from .test_outbox import ROOT, open_appeal, sign_over_http, wait_until
+from .test_outbox import open_appeal, sign_over_http, wait_until, worker_process
 
 REDIS_DB = 7  # a database of the session's redis-server that only these tests use
 
@@ -229,8 +226,8 @@ def test_a_batch_killed_in_the_middle_resumes_without_duplicates(make_app, tmp_p
         assert updates.announce(appeal, "delivered", None) == 1200
         db.session.commit()
         first_job = job_rows("updates.announce")[0].id
-        worker = _worker_process(db_path, tmp_path / "w1", DATA_KEYS=app.config["DATA_KEYS"],
-                                 MAIL_WORKER="process", ANNOUNCE_BATCH=600, JOBS_EVERY={})
+        worker = worker_process(db_path, 1, tmp_path / "w1", ("jobs", "work"), DATA_KEYS=app.config["DATA_KEYS"],
+                                MAIL_WORKER="process", ANNOUNCE_BATCH=600, JOBS_EVERY={})
         try:  # kill it while it runs the second batch: the first is committed, the second is not
             assert wait_until(lambda: _running_after(db_path, first_job), 120), "the second batch never started"
         finally:
@@ -251,16 +248,6 @@ def test_a_batch_killed_in_the_middle_resumes_without_duplicates(make_app, tmp_p
         db.engine.dispose()
 
 
-def _worker_process(db_path, instance, **config) -> subprocess.Popen:
-    settings = {**base_config(db_path), **config}
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FLASK_")}
-    env.update({f"FLASK_{k}": (v if isinstance(v, str) else json.dumps(v))
-                for k, v in settings.items() if v is not None})
-    env.update(PETITIONS_INSTANCE_PATH=str(instance), PYTHONPATH=str(ROOT))
-    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "petitions", "jobs", "work"], env=env,
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
 def _running_after(db_path, job_id: int) -> bool:
     try:
         with sqlite3.connect(db_path, timeout=0.2) as conn:
@@ -273,6 +260,13 @@ def _running_after(db_path, job_id: int) -> bool:
 def _update_rows() -> int:
     return db.session.scalar(select(func.count()).select_from(OutboxMessage)
                              .where(OutboxMessage.kind == "update_delivered"))
+
+
+def test_a_wrong_backend_setting_stops_the_start(make_app):
+    with pytest.raises(RuntimeError, match="REDIS_URL"):
+        make_app(JOBS_BACKEND="rq")
+    with pytest.raises(RuntimeError, match="JOBS_BACKEND"):
+        make_app(JOBS_BACKEND="celery")
 
 
 # --- RQ on a real redis-server -------------------------------------------------------------------------

@@ -52,12 +52,14 @@ def push(app: Flask, function: str, args: tuple, delay: float = 0.0, rq_id: str 
     return True
 
 
-def waiting(app: Flask, rq_id: str) -> bool:
-    """Tell whether Redis holds this call, queued, scheduled or running (RedisError if Redis is down)."""
+def waiting(app: Flask, rq_id: str) -> bool | None:
+    """Tell whether Redis holds this call, queued, scheduled or running; None if Redis cannot be asked."""
     try:
         return RqJob.fetch(rq_id, connection=connection(app)).get_status() in _WAITING
     except NoSuchJobError:
         return False
+    except (RedisError, OSError):
+        return None
 
 
 def work(app: Flask, burst: bool = False) -> None:

@@ -44,13 +44,24 @@ def task(name: str, *, due: Callable[[Flask], bool] | None = None):
     return register
 
 
-def init_app(app: Flask) -> None:
-    """Hook the session so that jobs follow the fate of their transaction."""
-    if getattr(init_app, "_hooked", False):
+def follow_transactions(after_commit: Callable, after_rollback: Callable) -> None:
+    """Call these after every session's commit and (outer or nested) rollback; once, however often asked."""
+    if event.contains(Session, "after_commit", after_commit):
         return
-    event.listen(Session, "after_commit", _after_commit)
-    event.listen(Session, "after_soft_rollback", _after_rollback)
-    init_app._hooked = True
+    # Listening on the Session class covers every session Flask-SQLAlchemy creates.
+    event.listen(Session, "after_commit", after_commit)
+    # The "soft" event fires on every rollback() call, even when no SQL ran since the last commit.
+    event.listen(Session, "after_soft_rollback", after_rollback)
+
+
+def init_app(app: Flask) -> None:
+    """Check the backend's settings and hook the session so that jobs follow the fate of their transaction."""
+    # A wrong setting stops the start, not each request that enqueues.
+    if app.config["JOBS_BACKEND"] not in ("database", "rq"):
+        raise RuntimeError(f'JOBS_BACKEND must be "database" or "rq", not {app.config["JOBS_BACKEND"]!r}.')
+    if app.config["JOBS_BACKEND"] == "rq" and not app.config["REDIS_URL"]:
+        raise RuntimeError('JOBS_BACKEND = "rq" needs REDIS_URL (redis://host:6379/0).')
+    follow_transactions(_after_commit, _after_rollback)
 
 
 def enqueue(name: str, *args, delay: float = 0.0) -> Job:
@@ -235,13 +246,12 @@ def _repush(app: Flask) -> int:
     db.session.rollback()
     pushed = 0
     for job_id, attempts in overdue:
-        try:
-            if backend_rq.waiting(app, _rq_id(job_id, attempts)):
-                continue
-            ok = backend_rq.push(app, "petitions.jobs.queue.rq_run", (job_id,), 0, _rq_id(job_id, attempts))
-        except Exception:  # Redis is down: what is due runs here rather than wait for it
-            ok = False
-        if not ok:
+        held = backend_rq.waiting(app, _rq_id(job_id, attempts))
+        if held:
+            continue
+        # Redis is down (None) or refuses the push: what is due runs here rather than wait for it.
+        if held is None or not backend_rq.push(app, "petitions.jobs.queue.rq_run", (job_id,), 0,
+                                               _rq_id(job_id, attempts)):
             run_job(app, job_id)
         pushed += 1
     return pushed

@@ -34,6 +34,7 @@ class Runner:
         self.pending = False
         self.running = False
         self.paused = False  # waiting out an unreachable server: nothing more happens before the next try
+        self.failures = 0  # passes that failed in a row: the pause after each doubles, up to MAX_SLEEP
         self.thread: threading.Thread | None = None
 
     def wake(self) -> None:
@@ -54,9 +55,11 @@ class Runner:
                 self.running = True
             try:
                 attempted, pause = self.work_pass(self.app)
+                self.failures = 0
             except Exception:  # a database hiccup must not end the thread that all later work needs
                 log.exception("%s pass failed", self.name)
-                attempted, pause = 0, 1.0
+                self.failures += 1
+                attempted, pause = 0, min(2.0 ** (self.failures - 1), MAX_SLEEP)
             due = self._next_due()
             with self.changed:
                 if not pause and (self.pending or (due == 0 and attempted)):

@@ -14,7 +14,7 @@ from email.utils import make_msgid
 
 from flask import Flask, current_app, has_request_context
 from flask_mail import Message, sanitize_address
-from sqlalchemy import event, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from petitions import crypto, jobs
@@ -40,13 +40,7 @@ _ADDRESS = re.compile(r"[^\s@<>()\[\],;:\"\\]+@[^\s@<>()\[\],;:\"\\]+")
 
 def init_app(app: Flask) -> None:
     """Hook the session so queued mail follows the fate of its transaction."""
-    if getattr(init_app, "_hooked", False):
-        return
-    # Listening on the Session class covers every session Flask-SQLAlchemy creates.
-    event.listen(Session, "after_commit", _after_commit)
-    # The "soft" event fires on every rollback() call, even when no SQL ran since the last commit.
-    event.listen(Session, "after_soft_rollback", _after_rollback)
-    init_app._hooked = True
+    jobs.follow_transactions(_after_commit, _after_rollback)
 
 
 def header_text(value: object) -> str:
