@@ -374,3 +374,18 @@ def test_with_redis_down_the_sweep_runs_jobs_and_mail_from_the_table(rq_app):
     assert [j.status for j in job_rows("signing.remind")] == [DONE]
     subjects = sorted(str(m["Subject"]).split(":")[0] for m in sink.wait_for(2))
     assert subjects == ["Please confirm your signature", "Reminder"]
+
+
+def test_rq_runs_a_delayed_job_through_its_scheduler(rq_app):
+    appeal = open_appeal()
+    past_deadline(appeal)
+    jobs.enqueue("appeals.close_due", delay=1)
+    db.session.commit()
+    rq_queue = backend_rq.queue(rq_app)
+    assert rq_queue.count == 0 and rq_queue.scheduled_job_registry.count == 1  # RQ's scheduler holds it
+    assert wait_until(lambda: job_rows()[0].run_after <= utcnow(), 10)
+    time.sleep(0.2)  # the scheduler compares with its own clock
+    run_rq_worker(rq_app)  # a burst worker's scheduler first moves what is due to the queue
+    assert [j.status for j in job_rows()] == [DONE]
+    db.session.refresh(appeal)
+    assert appeal.status is AppealStatus.CLOSED

@@ -139,16 +139,19 @@ def _requeue_stale(app: Flask) -> int:
                             .values(status=QUEUED, claim=None)).rowcount
 
 
-def run_job(app: Flask, job_id: int) -> bool:
-    """Claim a due queued job and run its task in a fresh app context; return False if it was not there to claim."""
+def run_job(app: Flask, job_id: int, *, timed: bool = False) -> bool:
+    """Claim a due queued job and run its task in a fresh app context; return False if it was not there to claim.
+
+    `timed`: the backend waited for the delay itself (RQ's scheduler, whose clock counts whole seconds).
+    """
     token = secrets.token_hex(16)
     with app.app_context():
         try:
             now = utcnow()
+            due = _JOBS.c.status == QUEUED if timed else (_JOBS.c.status == QUEUED) & (_JOBS.c.run_after <= now)
             with db.engine.begin() as conn:
-                claimed = conn.execute(update(_JOBS).where(
-                    _JOBS.c.id == job_id, _JOBS.c.status == QUEUED, _JOBS.c.run_after <= now,
-                ).values(status=RUNNING, claim=token, claimed_at=now, attempts=_JOBS.c.attempts + 1)).rowcount
+                claimed = conn.execute(update(_JOBS).where(_JOBS.c.id == job_id, due).values(
+                    status=RUNNING, claim=token, claimed_at=now, attempts=_JOBS.c.attempts + 1)).rowcount
                 row = conn.execute(select(_JOBS).where(_JOBS.c.id == job_id)).first() if claimed == 1 else None
             if row is None:
                 return False
@@ -276,7 +279,7 @@ def _app() -> Flask:
 
 def rq_run(job_id: int) -> None:
     """Run one row of the jobs table (what RQ workers call)."""
-    run_job(_app(), job_id)
+    run_job(_app(), job_id, timed=True)
 
 
 def rq_signal(name: str) -> None:
