@@ -138,6 +138,7 @@ class Defaults:
     REDIS_URL = None  # redis://host:6379/0, needed by JOBS_BACKEND = "rq"
     JOBS_QUEUE = "petitions"  # the RQ queue's name (`rq worker petitions`)
     JOBS_REDIS_TIMEOUT = 2.0  # seconds a push to Redis may take before the job waits for the sweep instead
+    JOBS_REDIS_RETRY_SECONDS = 5.0  # after a failed push, requests skip Redis this long (rows wait for the sweep)
     JOBS_POLL_SECONDS = 5  # how often `flask jobs work` sweeps the table (stale claims, pushes that never arrived)
     JOBS_STALE_SECONDS = 900  # a job running this long without finishing is queued again (its runner died)
     JOBS_REPUSH_SECONDS = 60  # rq: a due job still queued this long after it was due is pushed again

@@ -4,6 +4,7 @@ Redis only carries the news that a job is due; the jobs table stays the record, 
 down) is logged and the row waits for the sweep of `flask jobs work`, which pushes it again.
 """
 import logging
+import time
 from datetime import timedelta
 
 from flask import Flask
@@ -16,6 +17,7 @@ from rq.job import JobStatus
 
 log = logging.getLogger(__name__)
 _CONNECTION = "petitions.jobs_redis"
+_DOWN_UNTIL = "petitions.jobs_redis_down_until"  # monotonic time before which pushes are not tried
 _WAITING = (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.STARTED, JobStatus.DEFERRED)
 
 
@@ -35,8 +37,15 @@ def queue(app: Flask) -> Queue:
     return Queue(app.config["JOBS_QUEUE"], connection=connection(app))
 
 
-def push(app: Flask, function: str, args: tuple, delay: float = 0.0, rq_id: str | None = None) -> bool:
-    """Hand one call to the RQ queue, `delay` seconds from now; return False (logged) if Redis cannot take it."""
+def push(app: Flask, function: str, args: tuple, delay: float = 0.0, rq_id: str | None = None, *,
+         probe: bool = False) -> bool:
+    """Hand one call to the RQ queue, `delay` seconds from now; return False (logged) if Redis cannot take it.
+
+    After a failure, pushes are skipped for JOBS_REDIS_RETRY_SECONDS (the rows wait for the sweep), so that a
+    Redis that hangs costs one request its timeout, not every request; `probe` (the sweep) tries regardless.
+    """
+    if not probe and time.monotonic() < app.extensions.get(_DOWN_UNTIL, 0.0):
+        return False
     # result_ttl=0: a finished call leaves nothing in Redis; the jobs table records the outcome.
     # job_timeout: a render of a long list may take minutes; a runner that dies is caught by JOBS_STALE_SECONDS.
     options = {"job_id": rq_id, "result_ttl": 0, "description": f"{function}{args}",
@@ -47,8 +56,10 @@ def push(app: Flask, function: str, args: tuple, delay: float = 0.0, rq_id: str 
         else:
             queue(app).enqueue(function, *args, **options)
     except (RedisError, OSError) as exc:
+        app.extensions[_DOWN_UNTIL] = time.monotonic() + float(app.config["JOBS_REDIS_RETRY_SECONDS"])
         log.warning("job %s%s not handed to Redis (%s): it waits in the jobs table for the sweep", function, args, exc)
         return False
+    app.extensions[_DOWN_UNTIL] = 0.0
     return True
 
 

@@ -234,7 +234,7 @@ def sweep(app: Flask) -> int:
                 if not due(app):
                     continue
                 if app.config["JOBS_BACKEND"] != "rq" or not backend_rq.push(
-                        app, "petitions.jobs.queue.rq_signal", (name,)):
+                        app, "petitions.jobs.queue.rq_signal", (name,), probe=True):
                     _run_signal(app, name)
                 done += 1
         finally:
@@ -254,7 +254,7 @@ def _repush(app: Flask) -> int:
             continue
         # Redis is down (None) or refuses the push: what is due runs here rather than wait for it.
         if held is None or not backend_rq.push(app, "petitions.jobs.queue.rq_run", (job_id,), 0,
-                                               _rq_id(job_id, attempts)):
+                                               _rq_id(job_id, attempts), probe=True):
             run_job(app, job_id)
         pushed += 1
     return pushed
