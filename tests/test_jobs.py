@@ -11,9 +11,10 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
+from flask_migrate import upgrade
 from sqlalchemy import func, select
 
-from petitions import jobs
+from petitions import create_app, jobs
 from petitions.appeals.models import AppealStatus
 from petitions.extensions import db, utcnow
 from petitions.jobs import backend_rq, queue
@@ -27,9 +28,10 @@ from petitions.signing.models import Signature
 from petitions.updates import operations as updates
 from petitions.updates.models import Announcement
 
-from .conftest import csrf_token
+from .conftest import base_config, csrf_token
 from .security.conftest import login
 from .test_outbox import open_appeal, sign_over_http, wait_until, worker_process
+from .test_privacy_postgres import postgres  # noqa: F401  (a fresh database on the throwaway PostgreSQL server)
 
 REDIS_DB = 7  # a database of the session's redis-server that only these tests use
 
@@ -244,6 +246,37 @@ def test_a_batch_killed_in_the_middle_resumes_without_duplicates(make_app, tmp_p
         mailed = Counter(db.session.scalars(select(OutboxMessage.signature_id).where(
             OutboxMessage.kind == "update_delivered")))
         assert len(mailed) == 1200 and set(mailed.values()) == {1}
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_on_postgresql_racing_runners_share_one_claim_and_batches_mail_each_signer_once(postgres, tmp_path):  # noqa: F811
+    app = create_app({**base_config(tmp_path / "unused.sqlite"), "SQLALCHEMY_DATABASE_URI": postgres["uri"],
+                      "JOBS_WORKER": "process", "MAIL_WORKER": "process", "ANNOUNCE_BATCH": 10})
+    app.instance_path = str(tmp_path / "instance")
+    with app.app_context():
+        upgrade()
+        appeal = open_appeal()
+        subscribers(appeal, 25)
+        assert updates.announce(appeal, "delivered", None) == 25
+        db.session.commit()
+        start = threading.Barrier(3)
+
+        def runner():
+            start.wait()
+            while jobs.work_once(app):
+                pass
+
+        threads = [threading.Thread(target=runner) for _ in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        assert [j.status for j in job_rows("updates.announce")] == [DONE] * 3  # 10 + 10 + 5
+        assert sum(j.attempts for j in job_rows("updates.announce")) == 3  # each claimed once
+        mailed = Counter(db.session.scalars(select(OutboxMessage.signature_id).where(
+            OutboxMessage.kind == "update_delivered")))
+        assert len(mailed) == 25 and set(mailed.values()) == {1}
         db.session.remove()
         db.engine.dispose()
 
