@@ -146,5 +146,6 @@ class Defaults:
     JOBS_KEEP_DAYS = 7  # finished jobs are deleted after this many days
     # Periodic tasks `flask jobs tick` enqueues, each at most once per this many seconds.
     JOBS_EVERY = {"appeals.close_due": 60, "jobs.reap": 300, "privacy.purge": 86400, "pdf.prune": 86400}
+    JOBS_TICK_SECONDS = 60  # rq: `flask jobs work` keeps a `jobs.tick` job scheduled this often (enqueue_in)
     ANNOUNCE_BATCH = 500  # signer updates are mailed in jobs of this many signers each
     REMIND_BATCH = 500  # reminders are mailed in jobs of this many signers each

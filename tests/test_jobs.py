@@ -425,3 +425,18 @@ def test_rq_runs_a_delayed_job_through_its_scheduler(rq_app):
     assert [j.status for j in job_rows()] == [DONE]
     db.session.refresh(appeal)
     assert appeal.status is AppealStatus.CLOSED
+
+
+def test_rq_ticks_through_its_scheduler_and_each_tick_schedules_the_next(rq_app):
+    rq_app.config.update(JOBS_EVERY={"appeals.close_due": 60}, JOBS_TICK_SECONDS=30)
+    appeal = open_appeal()
+    past_deadline(appeal)
+    assert queue.start_ticking(rq_app) and not queue.start_ticking(rq_app)  # one chain, however many workers
+    run_rq_worker(rq_app)
+    ticks = job_rows("jobs.tick")
+    assert [j.status for j in ticks] == [DONE, QUEUED]
+    assert ticks[1].run_after >= utcnow() + timedelta(seconds=20)
+    assert backend_rq.queue(rq_app).scheduled_job_registry.count == 1  # the next tick, in RQ's scheduler
+    assert [j.status for j in job_rows("appeals.close_due")] == [DONE]
+    db.session.refresh(appeal)
+    assert appeal.status is AppealStatus.CLOSED

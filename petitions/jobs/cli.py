@@ -25,6 +25,7 @@ def work(once: bool, burst: bool) -> None:
     if app.config["JOBS_BACKEND"] != "rq":
         queue.work_forever(app)
         return
+    queue.start_ticking(app)  # periodic work through RQ's scheduler: each tick enqueues the next one
     stop = threading.Event()
     sweeper = threading.Thread(target=queue.sweep_forever, args=(app, stop), name="petitions-jobs-sweep",
                                daemon=True)

@@ -306,19 +306,50 @@ def wait_idle(app: Flask | None = None, timeout: float = 30.0) -> bool:
 
 def tick(app: Flask) -> list[str]:
     """Enqueue every periodic task (JOBS_EVERY) not enqueued within its interval; return their names."""
-    started = []
     with app.app_context():
         try:
-            now = utcnow()
-            for name, seconds in app.config["JOBS_EVERY"].items():
-                last = db.session.scalar(select(func.max(Job.created_at)).where(Job.name == name))
-                if last is None or last <= now - timedelta(seconds=float(seconds)):
-                    enqueue(name)
-                    started.append(name)
+            started = _enqueue_periodic(app)
             db.session.commit()
         finally:
             db.session.remove()
     return started
+
+
+def _enqueue_periodic(app: Flask) -> list[str]:
+    started, now = [], utcnow()
+    for name, seconds in app.config["JOBS_EVERY"].items():
+        last = db.session.scalar(select(func.max(Job.created_at)).where(Job.name == name))
+        if last is None or last <= now - timedelta(seconds=float(seconds)):
+            enqueue(name)
+            started.append(name)
+    return started
+
+
+def _next_tick_queued() -> bool:
+    return db.session.scalar(select(func.count()).select_from(Job).where(
+        Job.name == "jobs.tick", Job.status == QUEUED)) > 0
+
+
+@task("jobs.tick")
+def _tick_task() -> None:
+    """Enqueue the periodic tasks that are due, and this task again in JOBS_TICK_SECONDS (RQ's scheduler waits)."""
+    app = current_app._get_current_object()
+    _enqueue_periodic(app)
+    if not _next_tick_queued():
+        enqueue("jobs.tick", delay=float(app.config["JOBS_TICK_SECONDS"]))
+
+
+def start_ticking(app: Flask) -> bool:
+    """Start the self-renewing `jobs.tick` chain unless one is queued; return whether this call started it."""
+    with app.app_context():
+        try:
+            if _next_tick_queued():
+                return False
+            enqueue("jobs.tick")
+            db.session.commit()
+            return True
+        finally:
+            db.session.remove()
 
 
 def work_forever(app: Flask, stop: threading.Event | None = None) -> None:
@@ -333,10 +364,9 @@ def work_forever(app: Flask, stop: threading.Event | None = None) -> None:
 
 
 def sweep_forever(app: Flask, stop: threading.Event) -> None:
-    """RQ backend: tick and sweep every JOBS_POLL_SECONDS beside the RQ worker until stopped."""
+    """RQ backend: sweep every JOBS_POLL_SECONDS beside the RQ worker until stopped (`jobs.tick` schedules)."""
     while not stop.is_set():
         try:
-            tick(app)
             sweep(app)
         except Exception:  # a database hiccup must not end the sweep that lost pushes depend on
             log.exception("jobs sweep failed")
