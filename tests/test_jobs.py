@@ -440,3 +440,19 @@ def test_rq_ticks_through_its_scheduler_and_each_tick_schedules_the_next(rq_app)
     assert [j.status for j in job_rows("appeals.close_due")] == [DONE]
     db.session.refresh(appeal)
     assert appeal.status is AppealStatus.CLOSED
+
+
+def test_flask_jobs_work_on_rq_sends_what_the_web_signed_and_stops_on_sigterm(rq_app, tmp_path):
+    sink, client = rq_app.smtp_sink, rq_app.test_client()
+    db_path = rq_app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+    appeal = open_appeal()
+    assert sign_over_http(client, appeal.slug, "Leyla Yunus", "leyla@example.org") == 303
+    worker = worker_process(db_path, rq_app.config["MAIL_PORT"], tmp_path / "w", ("jobs", "work"),
+                            DATA_KEYS=rq_app.config["DATA_KEYS"], JOBS_BACKEND="rq",
+                            REDIS_URL=rq_app.config["REDIS_URL"], JOBS_EVERY={})
+    try:
+        assert [m["To"] for m in sink.wait_for(1, timeout=60)] == ["leyla@example.org"]
+        assert wait_until(lambda: [j.status for j in job_rows("jobs.tick")] == [DONE, QUEUED], 30)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(30) == 0
