@@ -81,8 +81,12 @@ def _init_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     sending.init_app(app)
+    from petitions import jobs
+
+    jobs.init_app(app)
     if not app.testing:  # the web process sends mail left waiting by an earlier run; tests start it by committing
         app.before_request(sending.start_worker)
+        app.before_request(jobs.start_worker)
 
 
 def _init_safety(app: Flask) -> None:

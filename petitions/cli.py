@@ -5,6 +5,7 @@ from flask import Flask, current_app
 from petitions.appeals.services import close_due as close
 from petitions.demo import ORGANIZER_EMAIL, ORGANIZER_PASSWORD, load_demo
 from petitions.extensions import db
+from petitions.jobs.cli import jobs_group
 from petitions.mail.cli import mail_group
 from petitions.pdf.cli import pdf
 from petitions.privacy import cli as privacy_cli
@@ -20,6 +21,7 @@ def register(app: Flask) -> None:
     privacy_cli.register(app)  # purge, keys rotate
     app.cli.add_command(signatories)
     app.cli.add_command(mail_group)
+    app.cli.add_command(jobs_group)
 
 
 @click.command()

@@ -133,3 +133,22 @@ class Defaults:
     IMPORT_INVITE_DAILY_LIMIT = 500  # invitation mails an account, and an appeal, may send by import in 24 hours
     IMPORT_INVITE_NEW_ACCOUNT_LIMIT = 50  # the same for accounts younger than IMPORT_NEW_ACCOUNT_DAYS
     IMPORT_NEW_ACCOUNT_DAYS = 7
+
+    # Background work (petitions/jobs/; issue 12): one queue for mail notices, PDF renders, reminders, signer
+    # updates and periodic work. The jobs table is the source of truth under both backends.
+    JOBS_BACKEND = "database"  # "database": a thread in the web process or `flask jobs work`; "rq": Redis queues
+    JOBS_WORKER = "thread"  # database backend: "thread" (the web process runs jobs) or "process" (`flask jobs work`)
+    REDIS_URL = None  # redis://host:6379/0, needed by JOBS_BACKEND = "rq"
+    JOBS_QUEUE = "petitions"  # the RQ queue's name (`rq worker petitions`)
+    JOBS_REDIS_TIMEOUT = 2.0  # seconds a push to Redis may take before the job waits for the sweep instead
+    JOBS_REDIS_RETRY_SECONDS = 5.0  # after a failed push, requests skip Redis this long (rows wait for the sweep)
+    JOBS_POLL_SECONDS = 5  # how often `flask jobs work` sweeps the table (stale claims, pushes that never arrived)
+    JOBS_STALE_SECONDS = 900  # a job running this long without finishing is queued again (its runner died)
+    JOBS_REPUSH_SECONDS = 60  # rq: a due job still queued this long after it was due is pushed again
+    JOBS_MAX_ATTEMPTS = 5  # failures after which a job is marked failed (retried with backoff before)
+    JOBS_KEEP_DAYS = 7  # finished jobs are deleted after this many days
+    # Periodic tasks `flask jobs tick` enqueues, each at most once per this many seconds.
+    JOBS_EVERY = {"appeals.close_due": 60, "jobs.reap": 300, "privacy.purge": 86400, "pdf.prune": 86400}
+    JOBS_TICK_SECONDS = 60  # rq: `flask jobs work` keeps a `jobs.tick` job scheduled this often (enqueue_in)
+    ANNOUNCE_BATCH = 500  # signer updates are mailed in jobs of this many signers each
+    REMIND_BATCH = 500  # reminders are mailed in jobs of this many signers each

@@ -11,3 +11,4 @@ from petitions.translations.models import AppealTranslation  # noqa: F401
 from petitions.updates.models import Announcement  # noqa: F401
 from petitions.delivery.models import Delivery, DeliveryReply  # noqa: F401
 from petitions.mail.models import OutboxMessage  # noqa: F401
+from petitions.jobs.models import Job  # noqa: F401

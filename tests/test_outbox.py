@@ -223,13 +223,13 @@ def test_200_signatures_while_smtp_is_down_arrive_exactly_once(make_app, sink):
         db.engine.dispose()
 
 
-def worker_process(db_path, port: int, instance: Path, **config) -> subprocess.Popen:
+def worker_process(db_path, port: int, instance: Path, command=("mail", "work"), **config) -> subprocess.Popen:
     settings = {**base_config(db_path), "MAIL_PORT": port, **config}
     env = {k: v for k, v in os.environ.items() if not k.startswith("FLASK_")}
     env.update({f"FLASK_{k}": (v if isinstance(v, str) else json.dumps(v))
                 for k, v in settings.items() if v is not None})
     env.update(PETITIONS_INSTANCE_PATH=str(instance), PYTHONPATH=str(ROOT))
-    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "petitions", "mail", "work"], env=env,
+    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "petitions", *command], env=env,
                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 

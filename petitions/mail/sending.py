@@ -1,14 +1,11 @@
 """The outbox: mail is stored in the transaction that causes it and sent by a worker once that has committed."""
-import atexit
 import logging
-import os
 import random
 import re
 import secrets
 import smtplib
 import threading
 import time
-import weakref
 from datetime import timedelta
 from email.charset import Charset
 from email.header import decode_header, make_header
@@ -16,11 +13,12 @@ from email.utils import make_msgid
 
 from flask import Flask, current_app, has_request_context
 from flask_mail import Message, sanitize_address
-from sqlalchemy import event, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from petitions import crypto
+from petitions import crypto, jobs
 from petitions.extensions import db, utcnow
+from petitions.jobs import runner
 from petitions.mail import addresses
 from petitions.mail.models import FAILED, QUEUED, RETRYING, SENDING, SENT, WAITING, OutboxMessage
 
@@ -30,8 +28,6 @@ _WORKER = "petitions.mail_worker"
 _UTF8 = Charset("utf-8")
 # Base64 of 42 bytes in "=?utf-8?b?...?=" is 68 characters: with "Subject: " a line stays within 78.
 _ENCODED_WORD_BYTES = 42
-_WORKER_IDLE_SECONDS = 5  # an idle worker thread with nothing waiting ends; the next commit starts a new one
-_WORKER_MAX_SLEEP = 60.0  # a sleeping worker thread looks again at least this often (for other processes' rows)
 _OUTBOX = OutboxMessage.__table__
 
 # What may never reach a header: line breaks and other controls become a space; direction overrides,
@@ -42,13 +38,7 @@ _HEADER_INVISIBLE = re.compile("[\u061c\u180e\u200b\u202a-\u202e\u2060-\u2064\u2
 
 def init_app(app: Flask) -> None:
     """Hook the session so queued mail follows the fate of its transaction."""
-    if getattr(init_app, "_hooked", False):
-        return
-    # Listening on the Session class covers every session Flask-SQLAlchemy creates.
-    event.listen(Session, "after_commit", _after_commit)
-    # The "soft" event fires on every rollback() call, even when no SQL ran since the last commit.
-    event.listen(Session, "after_soft_rollback", _after_rollback)
-    init_app._hooked = True
+    jobs.follow_transactions(_after_commit, _after_rollback)
 
 
 def header_text(value: object) -> str:
@@ -162,6 +152,9 @@ def _after_commit(session: Session) -> None:
     if session.in_nested_transaction() or not session.info.pop(_PENDING, False):
         return
     app = current_app._get_current_object()
+    if app.config["JOBS_BACKEND"] != "database" and app.config["MAIL_TRANSPORT"] != "outbox":
+        jobs.signal("mail.send")  # the RQ workers send it; the rows wait for the sweep if Redis is down
+        return
     # The dev outbox writes files at once; a command (no request) hands its mail over before it exits;
     # a page request never waits for the mail server: it wakes the worker thread.
     if app.config["MAIL_TRANSPORT"] == "outbox" or not has_request_context():
@@ -354,10 +347,7 @@ def next_due_in(app: Flask) -> float | None:
         claimed = conn.execute(select(func.min(_OUTBOX.c.claimed_at)).where(_OUTBOX.c.status == SENDING)).scalar()
     if claimed is not None:  # another worker's claim: due again only once it has gone stale
         claimed += timedelta(seconds=app.config["MAIL_CLAIM_TIMEOUT"])
-    times = [t for t in (waiting, claimed) if t is not None]
-    if not times:
-        return None
-    return max(0.0, (min(times) - utcnow()).total_seconds())
+    return runner.seconds_until(waiting, claimed)
 
 
 def work_forever(app: Flask, stop: threading.Event | None = None) -> None:
@@ -366,112 +356,36 @@ def work_forever(app: Flask, stop: threading.Event | None = None) -> None:
     while not stop.is_set():
         work_once(app)
         due = next_due_in(app)
-        stop.wait(min(app.config["MAIL_POLL_SECONDS"], due if due is not None else _WORKER_MAX_SLEEP))
+        stop.wait(min(app.config["MAIL_POLL_SECONDS"], due if due is not None else runner.MAX_SLEEP))
 
 
-class _Worker:
-    """The sender thread of one web process: woken by commits, asleep until the next retry is due."""
-
-    def __init__(self, app: Flask):
-        self.app = app
-        self.pid = os.getpid()
-        self.changed = threading.Condition()
-        self.pending = False
-        self.running = False
-        self.paused = False  # waiting out an unreachable server: nothing more happens before the next try
-        self.thread: threading.Thread | None = None
-
-    def wake(self) -> None:
-        with self.changed:
-            self.pending = True
-            self.changed.notify_all()
-            if self.thread is None:
-                self.thread = threading.Thread(target=self._run, name="petitions-mail", daemon=True)
-                self.thread.start()
-
-    def _run(self) -> None:
-        while True:
-            if _EXITING.is_set():  # the interpreter is ending: what is due waits in the outbox for the next process
-                self.thread = None
-                return
-            with self.changed:
-                self.pending = False
-                self.running = True
-            try:
-                attempted, pause = _work_pass(self.app)
-            except Exception:  # a database hiccup must not end the thread that every later mail needs
-                log.exception("mail worker pass failed")
-                attempted, pause = 0, 1.0
-            due = self._next_due()
-            with self.changed:
-                if not pause and (self.pending or (due == 0 and attempted)):
-                    continue  # more is due now
-                self.running = False
-                self.changed.notify_all()
-                if pause:
-                    # The server is unreachable: mail committed meanwhile waits for the next try with the rest,
-                    # so an outage costs one connection attempt per delay, not one per signature.
-                    resume = time.monotonic() + min(pause, _WORKER_MAX_SLEEP)
-                    self.paused = True
-                    self.changed.notify_all()
-                    while (left := resume - time.monotonic()) > 0 and not _EXITING.is_set():
-                        self.changed.wait(min(left, 1.0))
-                    self.paused = False
-                elif due is None:
-                    self.changed.wait_for(lambda: self.pending, _WORKER_IDLE_SECONDS)
-                    if not self.pending:
-                        self.thread = None
-                        return
-                else:
-                    self.changed.wait_for(lambda: self.pending, min(max(due, 0.05), _WORKER_MAX_SLEEP))
-
-    def _next_due(self) -> float | None:
-        try:
-            return next_due_in(self.app)
-        except Exception:
-            log.exception("mail worker cannot read the outbox")
-            return 1.0
-
-    def wait_idle(self, timeout: float) -> bool:
-        with self.changed:
-            return self.changed.wait_for(lambda: self.paused or not (self.pending or self.running), timeout)
-
-
-_WORKERS_LOCK = threading.Lock()
-_EXITING = threading.Event()
-_LIVE_WORKERS: "weakref.WeakSet[_Worker]" = weakref.WeakSet()
-
-
-def _worker(app: Flask) -> _Worker:
-    with _WORKERS_LOCK:
-        worker = app.extensions.get(_WORKER)
-        if worker is None or worker.pid != os.getpid():  # a forked worker starts its own thread
-            worker = app.extensions[_WORKER] = _Worker(app)
-            _LIVE_WORKERS.add(worker)
-        return worker
+def _worker(app: Flask) -> runner.Runner:
+    return runner.runner_for(app, _WORKER, _work_pass, next_due_in)
 
 
 def start_worker() -> None:
     """Start this web process's sender thread once (at its first request), so mail left waiting leaves too."""
     app = current_app._get_current_object()
-    worker = app.extensions.get(_WORKER)
-    if worker is not None and worker.pid == os.getpid():
+    if runner.started(app, _WORKER) or app.config["JOBS_BACKEND"] != "database":
         return
     if app.config["MAIL_WORKER"] == "thread" and app.config["MAIL_TRANSPORT"] != "outbox":
         _worker(app).wake()
 
 
-@atexit.register
-def _drain_on_exit() -> None:
-    # A process that is stopped finishes the pass it is in; what is left waits in the outbox for the next.
-    for worker in list(_LIVE_WORKERS):
-        if worker.pid == os.getpid():
-            worker.wait_idle(worker.app.config["MAIL_TIMEOUT"])
-    _EXITING.set()  # no pass may start after this: logging and the database are being torn down
-
-
 def wait_idle(app: Flask | None = None, timeout: float = 30.0) -> bool:
-    """Wait until the worker thread has attempted every message due now; for tests and shutdown."""
+    """Wait until the worker thread has attempted every message due now; for tests and shutdown.
+
+    Jobs that mail (reminders, updates) are waited for first: their mail is due once they have run.
+    """
     app = app or current_app._get_current_object()
-    worker = app.extensions.get(_WORKER)
-    return worker is None or worker.wait_idle(timeout)
+    return jobs.wait_idle(app, timeout) and runner.wait_idle(app, _WORKER, timeout)
+
+
+def _mail_due(app: Flask) -> bool:
+    return next_due_in(app) == 0
+
+
+@jobs.task("mail.send", due=_mail_due)
+def send_due() -> None:
+    """Send every message due now (the job that RQ runs when mail was committed)."""
+    work_once(current_app._get_current_object())

@@ -62,7 +62,7 @@ def render(slug: str, output: str, audience: str, language: str | None, combined
 @pdf.command()
 @click.option("--once", is_flag=True, help="Run the queued jobs, then stop.")
 def work(once: bool):
-    """Run queued PDF jobs (for deployments with PDF_EXECUTOR = "worker")."""
+    """Run queued PDF jobs (for PDF_EXECUTOR = "worker"; `flask jobs work` runs them too)."""
     ran = jobs.work(once=once, poll_seconds=float(current_app.config["PDF_WORKER_POLL"]))
     click.echo(f"Ran {ran} PDF job(s).")
 

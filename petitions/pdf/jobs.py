@@ -1,8 +1,9 @@
 """Render jobs: request a PDF, run it with progress, store the signed file atomically, find the current one.
 
-A job runs in a thread of the web process (PDF_EXECUTOR = "thread", the default), in the request
-("inline"), or is left for `flask pdf work` ("worker"). Its row is the only shared state, so any of
-them can pick it up, and a job whose runner died is marked failed by `reap_stale_jobs`.
+A job is handed to the job queue (PDF_EXECUTOR = "thread", the default: `petitions.jobs`, in the web process
+or on RQ workers), run in the request ("inline"), or left for `flask pdf work` or `flask jobs work` ("worker").
+Its row is the only shared state, so any of them can pick it up, and a job whose runner died is marked failed
+by `reap_stale_jobs`.
 """
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ import hashlib
 import logging
 import os
 import secrets
-import threading
 import time
 from concurrent.futures.process import BrokenProcessPool
 from datetime import timedelta, timezone
@@ -19,6 +19,7 @@ from flask import Flask, current_app
 from sqlalchemy import event, func, inspect, or_, select, update
 from sqlalchemy.orm import Session
 
+from petitions import jobs as background
 from petitions.appeals.models import Appeal
 from petitions.extensions import db, utcnow
 from petitions.urls import external_url
@@ -129,15 +130,24 @@ def dispatch(app: Flask, job: PdfJob) -> None:
     if mode == "inline":
         run_job(job.id)
     elif mode == "thread":
-        threading.Thread(target=_run_in_app, args=(app, job.id), daemon=True, name=f"pdf-job-{job.id}").start()
+        background.enqueue("pdf.render", job.id)
+        db.session.commit()  # the render row is committed already; this commits only the job queue's row
 
 
-def _run_in_app(app: Flask, job_id: int) -> None:
-    with app.app_context():
-        try:
-            run_job(job_id)
-        finally:
-            db.session.remove()
+@background.task("pdf.render")
+def _render_task(job_id: int) -> None:
+    """Run one render job (the job queue's task for `dispatch`)."""
+    run_job(job_id)
+
+
+@background.task("pdf.render_scheduled")
+def _render_scheduled_task(appeal_id: int, audience: str, variant: str) -> None:
+    """Run the queued render of this kind once its debounce has passed (the task `schedule_render` enqueues)."""
+    job_id = db.session.scalar(select(PdfJob.id).where(
+        PdfJob.appeal_id == appeal_id, PdfJob.audience == audience, PdfJob.variant == variant,
+        PdfJob.status == JobStatus.QUEUED, or_(PdfJob.not_before.is_(None), PdfJob.not_before <= utcnow())))
+    if job_id is not None:
+        run_job(job_id)
 
 
 def _claim(job_id: int) -> bool:
@@ -422,45 +432,12 @@ def schedule_render(appeal, audience: str = "public", variant: str = "standard")
     job = PdfJob(appeal_id=appeal.id, audience=audience, variant=variant, stage="queued",
                  not_before=utcnow() + timedelta(seconds=delay))
     db.session.add(job)
-    session = db.session()
-    # Its id exists only after a flush, and this may be called during one (see _withdraw_outdated_copies).
-    session.info.setdefault(_SCHEDULED, []).append((current_app._get_current_object(), job, delay))
+    # In the same transaction (this may run during a flush: see _withdraw_outdated_copies), so the job queue
+    # starts it after the commit. "worker": `flask pdf work` or the sweep takes it once not_before has passed;
+    # "inline" never renders a scheduled job inside a request: a worker or the organizers' status page does.
+    if current_app.config["PDF_EXECUTOR"] == "thread":
+        background.enqueue("pdf.render_scheduled", appeal.id, audience, variant, delay=delay)
     return job
-
-
-_SCHEDULED = "petitions.pdf_scheduled"
-_DISPATCH = "petitions.pdf_dispatch"
-
-
-@event.listens_for(Session, "after_flush_postexec")
-def _note_scheduled(session: Session, flush_context) -> None:
-    waiting = []
-    for app, job, delay in session.info.pop(_SCHEDULED, []):
-        if job.id is None:
-            waiting.append((app, job, delay))
-        else:
-            session.info.setdefault(_DISPATCH, []).append((app, job.id, delay))
-    if waiting:
-        session.info[_SCHEDULED] = waiting
-
-
-@event.listens_for(Session, "after_commit")
-def _dispatch_scheduled(session: Session) -> None:
-    # Only a committed job row can be claimed by the thread that runs it.
-    for app, job_id, delay in session.info.pop(_DISPATCH, []):
-        if app.config["PDF_EXECUTOR"] == "thread":
-            timer = threading.Timer(delay, _run_in_app, args=(app, job_id))
-            timer.daemon, timer.name = True, f"pdf-job-{job_id}"
-            timer.start()
-        # "worker": `flask pdf work` takes it once not_before has passed; "inline" never renders
-        # a scheduled job inside a request: a worker or the organizers' status page does.
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _drop_scheduled(session: Session, previous_transaction) -> None:
-    if not previous_transaction.nested:
-        session.info.pop(_DISPATCH, None)
-        session.info.pop(_SCHEDULED, None)
 
 
 def current_document(appeal, audience: str = "addressees", variant: str = "standard",
@@ -494,6 +471,23 @@ def reap_stale_jobs() -> int:
              error="The render stopped without finishing (its process was killed or restarted). "
                    "The previous PDF is unchanged; start it again."))
     return result.rowcount
+
+
+def _queued_renders_due(app: Flask) -> bool:
+    """Tell the job sweep whether a render waits that no job of the queue will start (worker mode, or lost)."""
+    if app.config["PDF_EXECUTOR"] == "inline":
+        return False  # the request that queued it runs it
+    waited = 0.0 if app.config["PDF_EXECUTOR"] == "worker" else float(app.config["JOBS_REPUSH_SECONDS"])
+    limit = utcnow() - timedelta(seconds=waited)
+    return db.session.scalar(select(func.count()).select_from(PdfJob).where(
+        PdfJob.status == JobStatus.QUEUED, PdfJob.created_at <= limit,
+        or_(PdfJob.not_before.is_(None), PdfJob.not_before <= limit))) > 0
+
+
+@background.task("pdf.work", due=_queued_renders_due)
+def _work_task() -> None:
+    """Run the queued renders that are due (the sweep's task for PDF_EXECUTOR = "worker")."""
+    work(once=True)
 
 
 def work(once: bool = False, poll_seconds: float = 2.0) -> int:

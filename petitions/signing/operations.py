@@ -5,16 +5,17 @@ withdrawal footer. Views commit; these functions only change the session and que
 """
 from dataclasses import dataclass
 from datetime import timedelta
+from itertools import islice
 
 from flask import current_app, render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_mail import Message
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
-from petitions import audit, crypto, links
+from petitions import audit, crypto, jobs, links
 from petitions.appeals.models import Appeal
 from petitions.extensions import db, utcnow
 from petitions.i18n import with_locale
@@ -283,22 +284,44 @@ def signers_to_mail(where, batch: int = REMIND_BATCH):
         last_id = page[-1].id
 
 
-def remind_unconfirmed(appeal: Appeal, actor) -> int:
-    """Mail every pending signer not reminded within REMIND_INTERVAL_DAYS; return how many."""
-    if not appeal.is_open:
-        return 0
-    now = utcnow()
+def _remind_due(appeal_id: int, now):
+    """Return the SQL condition of the appeal's pending signers due a reminder now."""
     cutoff = now - timedelta(days=current_app.config["REMIND_INTERVAL_DAYS"])
-    due = (Signature.appeal_id == appeal.id) & (Signature.status == SignatureStatus.PENDING) \
+    return (Signature.appeal_id == appeal_id) & (Signature.status == SignatureStatus.PENDING) \
         & Signature.email_encrypted.is_not(None) & (Signature.created_at <= now - timedelta(hours=1)) \
         & or_(Signature.reminded_at.is_(None), Signature.reminded_at <= cutoff)
-    sent = 0
-    for signature, email in signers_to_mail(due):
+
+
+def remind_unconfirmed(appeal: Appeal, actor) -> int:
+    """Enqueue reminders to every pending signer not reminded within REMIND_INTERVAL_DAYS; return how many.
+
+    Batch jobs mail them after the caller's commit; a second press while they run enqueues nothing more.
+    """
+    if not appeal.is_open or jobs.pending("signing.remind", appeal.id):
+        return 0
+    due = db.session.scalar(select(func.count()).select_from(Signature).where(_remind_due(appeal.id, utcnow())))
+    if due:
+        jobs.enqueue("signing.remind", appeal.id, 0)
+    audit.record("signatures.reminded", appeal, actor=actor, count=due)
+    return due
+
+
+@jobs.task("signing.remind")
+def remind_batch(appeal_id: int, after_id: int) -> None:
+    """Mail REMIND_BATCH due reminders after signature `after_id`, then enqueue the batch after."""
+    appeal = db.session.get(Appeal, appeal_id)
+    if appeal is None or not appeal.is_open:
+        return
+    now, batch = utcnow(), int(current_app.config["REMIND_BATCH"])
+    # Each reminded signer leaves the condition in this commit: a batch run again mails nobody twice.
+    done = 0
+    for signature, email in islice(signers_to_mail(_remind_due(appeal_id, now) & (Signature.id > after_id), batch),
+                                   batch):
         signature.note_mailed_again(now)
         _queue_reminder(signature, email)
-        sent += 1
-    audit.record("signatures.reminded", appeal, actor=actor, count=sent)
-    return sent
+        done, after_id = done + 1, signature.id
+    if done == batch:
+        jobs.enqueue("signing.remind", appeal_id, after_id)
 
 
 def outdated_signatures(appeal: Appeal) -> list[Signature]:

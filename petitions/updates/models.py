@@ -18,3 +18,6 @@ class Announcement(db.Model):
     event: Mapped[str] = mapped_column(String(20))
     recipients: Mapped[int] = mapped_column(default=0)
     announced_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The last signature mailed: batches resume after it, so a batch that died is redone without duplicates.
+    last_signature_id: Mapped[int] = mapped_column(default=0)
+    finished_at: Mapped[datetime | None] = mapped_column()

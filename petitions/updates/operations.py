@@ -1,16 +1,23 @@
 """Tell opted-in signers that their appeal was delivered or answered; let them stop with one click.
 
-Mail goes through `queue_signer_mail` (language of the version read, withdrawal footer) and leaves after the
-view's commit; the signers are read in keyset pages so that a large appeal never loads at once.
+The request records the announcement and enqueues its first batch; each batch is a job of its own that mails
+ANNOUNCE_BATCH signers through `queue_signer_mail` (language of the version read, withdrawal footer) after the
+last one mailed, moves that mark in the same commit as the mails, and enqueues the next. A batch that died is
+redone from the mark, so 100,000 signers never block a request and none gets a mail twice.
 """
+from datetime import date, datetime
+from itertools import islice
+
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from petitions import audit, links
+from petitions import audit, jobs, links
 from petitions.appeals.models import Appeal
+from petitions.config import Defaults
 from petitions.extensions import db, utcnow
 from petitions.links import TokenError
 from petitions.signing.models import Signature
@@ -19,7 +26,7 @@ from petitions.signing.rules import counting_clause
 from petitions.updates.models import Announcement
 from petitions.urls import external_url
 
-BATCH = 500
+BATCH = Defaults.ANNOUNCE_BATCH  # signers per batch job, unless the deployment sets ANNOUNCE_BATCH
 # Each event: its mail template and its subject, given the appeal's title in the signer's language.
 EVENTS = {
     "delivered": ("mail/update_delivered.txt",
@@ -83,21 +90,54 @@ def _claim(appeal: Appeal, event: str) -> Announcement | None:
 
 
 def announce(appeal: Appeal, event: str, actor, *, detail: dict | None = None) -> int:
-    """Queue the update for `event` to every subscribed signer, once per appeal and event; return how many."""
-    template, subject = EVENTS[event]
+    """Record the update for `event`, once per appeal and event, and enqueue its mailing; return how many it reaches.
+
+    The mails leave in batch jobs after the caller's commit; a rollback drops the announcement and its jobs.
+    """
+    EVENTS[event]  # an unknown event is refused here, not in a job
     announcement = _claim(appeal, event)
     if announcement is None:
         return 0
-    sent = 0
-    for signature, email in signers_to_mail((Signature.appeal_id == appeal.id) & _subscribed(), BATCH):
+    count = subscriber_count(appeal)
+    if count:
+        plain = {key: value.isoformat() if isinstance(value, (date, datetime)) else value
+                 for key, value in (detail or {}).items()}  # a job's arguments are JSON
+        db.session.flush()
+        jobs.enqueue("updates.announce", announcement.id, plain)
+    else:
+        announcement.finished_at = utcnow()
+    audit.record(f"updates.{event}_announced", appeal, actor=actor, count=count)
+    return count
+
+
+@jobs.task("updates.announce")
+def mail_batch(announcement_id: int, detail: dict) -> None:
+    """Mail the next ANNOUNCE_BATCH subscribers after the last one mailed, then enqueue the batch after."""
+    announcement = db.session.get(Announcement, announcement_id)
+    if announcement is None or announcement.finished_at is not None:
+        return
+    template, subject = EVENTS[announcement.event]
+    batch, start = int(current_app.config["ANNOUNCE_BATCH"]), announcement.last_signature_id
+    where = (Signature.appeal_id == announcement.appeal_id) & _subscribed()
+    sent, last = 0, start
+    for signature, email in islice(signers_to_mail(where & (Signature.id > start), batch), batch):
         link = external_url("updates.unsubscribe", token=unsubscribe_token(signature))
-        queue_signer_mail(signature, email, template, link, subject, detail=detail or {},
+        queue_signer_mail(signature, email, template, link, subject, detail=detail,
                           headers={"List-Unsubscribe": OneLine("List-Unsubscribe", f"<{link}>"),
                                    "List-Unsubscribe-Post": ONE_CLICK})
-        sent += 1
-    announcement.recipients = sent
-    audit.record(f"updates.{event}_announced", appeal, actor=actor, count=sent)
-    return sent
+        sent, last = sent + 1, signature.id
+    more = sent == batch and db.session.scalar(select(Signature.id).where(where, Signature.id > last).limit(1)) \
+        is not None
+    # The mark moves only from where this batch found it: a batch run twice at once commits once.
+    moved = db.session.execute(update(Announcement).where(
+        Announcement.id == announcement_id, Announcement.last_signature_id == start,
+    ).values(last_signature_id=last, recipients=Announcement.recipients + sent,
+             finished_at=None if more else utcnow()).execution_options(synchronize_session=False)).rowcount
+    if moved != 1:
+        db.session.rollback()
+        return
+    if more:
+        jobs.enqueue("updates.announce", announcement_id, detail)
 
 
 def unsubscribe(token: str) -> bool:
@@ -109,5 +149,5 @@ def unsubscribe(token: str) -> bool:
     return True
 
 
-__all__ = ["EVENTS", "OneLine", "TokenError", "announce", "signature_for_unsubscribe", "subscriber_count",
+__all__ = ["EVENTS", "OneLine", "TokenError", "announce", "mail_batch", "signature_for_unsubscribe", "subscriber_count",
            "unsubscribe", "unsubscribe_token"]
