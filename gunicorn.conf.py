@@ -45,3 +45,6 @@ loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 # must not rewrite the scheme on its own.
 forwarded_allow_ips = ""
 proc_name = "petitions"
+# gunicorn 25+ opens a control socket in the user's home: instances on one host would share it. systemd reloads
+# with HUP instead (deploy/petitions-web.service).
+control_socket_disable = True

@@ -10,7 +10,8 @@ batches through the model, derived fields and encryption computed per row as sig
 app's own reads. Then `gunicorn -c gunicorn.conf.py wsgi:app` (`--instances` of them on their own ports, one
 database, one Redis for the rate limits) and `bench/baseline_app.py` under the same configuration. One asyncio
 HTTP client (16 concurrent clients, a new connection per request as gunicorn's sync workers answer) first takes
-a session and CSRF token from the sign form (`/a/<slug>/sign`, or `/a/<slug>` where the form is still there),
+a session and CSRF token from the sign form (`/a/<slug>/sign`; where the form is still on the appeal page, from
+the resend page of the same session),
 then in rounds alternating app and baseline measures: anonymous GETs of `/a/<slug>` against `/hello`, sign POSTs
 against a CSRF-checked form POST inserting one row, and confirmation POSTs for the links of the new signatures
 (tokens made through `petitions.links` from the rows: the mail stays queued in the outbox, as a separate mail
@@ -291,7 +292,7 @@ def _seed_batches(appeal: Appeal, model: Signature, n: int) -> None:
     skip = {"id", "full_name", "email_hash", "email_encrypted", "flags", "name_key", "organization_id", "official",
             "created_at", "confirmed_at", "client_hash"}
     shared = {c.key: getattr(model, c.key) for c in Signature.__table__.columns if c.key not in skip}
-    matcher = levels.matcher_for(appeal)
+    matcher, affiliation = levels.matcher_for(appeal), model.affiliation
     now = utcnow()
     for start in range(SERVICE_SEEDS, n, BATCH):
         for i in range(start, min(n, start + BATCH)):
@@ -299,7 +300,7 @@ def _seed_batches(appeal: Appeal, model: Signature, n: int) -> None:
             db.session.add(Signature(**shared, full_name=name, email_hash=crypto.email_hash(email),
                                      email_encrypted=crypto.encrypt(crypto.normalize_email(email)),
                                      created_at=now, confirmed_at=now,
-                                     **levels.derived(name, model.affiliation, matcher)))
+                                     **levels.derived(name, affiliation, matcher)))
         db.session.commit()
         db.session.expunge_all()
 
@@ -343,7 +344,9 @@ class Run:
         return self.serial
 
     async def prepare(self) -> None:
-        forms = [f"/a/{self.slug}/sign", f"/a/{self.slug}"]
+        # Until the sign form has its own page, the resend page gives the same session's token: the appeal page
+        # that holds the form prints the whole list, longer than gunicorn's timeout at 100,000 signatures.
+        forms = [f"/a/{self.slug}/sign", f"/a/{self.slug}/resend", f"/a/{self.slug}"]
         await asyncio.gather(*(open_form(c, forms) for c in self.app_clients),
                              *(open_form(c, ["/form"]) for c in self.base_clients))
 
