@@ -53,7 +53,6 @@ from sqlalchemy import create_engine, func, select  # noqa: E402
 
 from bench.baseline_app import create_schema, rows as baseline_rows  # noqa: E402
 from petitions import create_app, crypto  # noqa: E402
-from petitions.appeals import services as appeals  # noqa: E402
 from petitions.appeals.models import Appeal  # noqa: E402
 from petitions.auth.services import register_user  # noqa: E402
 from petitions.extensions import db, utcnow  # noqa: E402
@@ -62,6 +61,7 @@ from petitions.signing import levels, operations  # noqa: E402
 from petitions.signing.models import Signature, SignatureStatus  # noqa: E402
 from petitions.signing.rules import counted_total, listed_signatures, signer_text  # noqa: E402
 from tests import servers  # noqa: E402
+from tests.conftest import new_appeal  # noqa: E402
 
 CSRF_RE = re.compile(rb'name="csrf_token" type="hidden" value="([^"]+)"')
 LIMIT = 10  # SIGN_RATE_LIMIT per hour of one client address during the run
@@ -258,10 +258,8 @@ def seed(config: dict, n: int) -> tuple[str, int]:
     app = create_app({**config, "TESTING": True})
     with app.app_context():
         upgrade()
-        owner = register_user("Bench Owner", "owner@bench.test", "a long password")
-        appeal = appeals.create_appeal(owner, {
-            "title": "Free the journalists", "body": "We ask for the release of every jailed journalist.",
-            "addressees": appeals.addressees_from_lines("Secretary General")})
+        appeal = new_appeal(register_user("Bench Owner", "owner@bench.test", "a long password"),
+                            "Free the journalists", "Secretary General", "We ask for their release.")
         appeal.publish()
         db.session.commit()
         made = []
@@ -554,6 +552,9 @@ def main() -> None:
         "doubled": checks["doubled"], "mail_missing": checks["mail_missing"], "confirm_lost": checks["confirm_lost"],
         "limit_budget": LIMIT, "limit_allowed": allowed, "cpus": os.cpu_count(),
     }))
+    broken = [key for key in ("lost", "doubled", "mail_missing", "confirm_lost") if checks[key]]
+    if broken or allowed != LIMIT:
+        sys.exit(f"integrity check failed: {broken or 'rate-limit budget not shared'}")
 
 
 if __name__ == "__main__":

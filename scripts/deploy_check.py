@@ -34,13 +34,13 @@ from aiosmtpd.controller import Controller  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 from petitions import create_app  # noqa: E402
-from petitions.appeals import services as appeals  # noqa: E402
 from petitions.appeals.models import Appeal  # noqa: E402
 from petitions.auth.services import register_user  # noqa: E402
 from petitions.extensions import db  # noqa: E402
 from petitions.signing.models import Signature, SignatureStatus  # noqa: E402
 from petitions.signing.rules import counted_total  # noqa: E402
 from tests import servers  # noqa: E402
+from tests.conftest import new_appeal  # noqa: E402
 
 SIGN_LIMIT = 3  # per client address and hour, during the check
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
@@ -188,8 +188,7 @@ def create_open_appeal() -> tuple[str, dict]:
     keys = {key: app.config[key] for key in ("SECRET_KEY", "EMAIL_HASH_KEY", "DATA_KEYS")}
     with app.app_context():
         owner = register_user("Deploy Check", "organizer@deploy-check.example.org", "a long password for the check")
-        appeal = appeals.create_appeal(owner, {"title": "Free the journalists", "body": "We ask for their release.",
-                                               "addressees": appeals.addressees_from_lines("Secretary General")})
+        appeal = new_appeal(owner, "Free the journalists", "Secretary General", "We ask for their release.")
         appeal.publish()
         db.session.commit()
         slug = appeal.slug
