@@ -527,6 +527,11 @@ def main() -> None:
         for port, path, log, process in processes:
             wait_ready(port, path, process, log)
 
+        for _ in range(3):  # one page alone, before any load, on a warm worker: what a single reader waits
+            began = time.perf_counter()
+            alone = asyncio.run(http(app_ports[0], "GET", f"/a/{slug}", {}))
+        page_alone_ms = round((time.perf_counter() - began) * 1000, 1) if alone.status == 200 else None
+        print(f"the appeal page alone: {page_alone_ms} ms, {len(alone.body):,} bytes", flush=True)
         run = Run(app_ports, base_ports, slug, config, args.clients)
         asyncio.run(run.prepare())
         print(f"{args.instances} instance(s), {args.clients} clients, {args.rounds} rounds of {args.seconds:g} s",
@@ -552,7 +557,7 @@ def main() -> None:
     print(json.dumps({
         "signatures": args.signatures, "database": args.database, "instances": args.instances,
         "page_rps": figures["page"]["rps"], "page_p50_ms": figures["page"]["p50_ms"],
-        "page_p99_ms": figures["page"]["p99_ms"], "hello_rps": figures["hello"]["rps"],
+        "page_p99_ms": figures["page"]["p99_ms"], "page_alone_ms": page_alone_ms, "hello_rps": figures["hello"]["rps"],
         "sign_rps": figures["sign"]["rps"], "sign_p50_ms": figures["sign"]["p50_ms"],
         "sign_p99_ms": figures["sign"]["p99_ms"], "insert_rps": figures["insert"]["rps"],
         "insert_p99_ms": figures["insert"]["p99_ms"], "confirm_rps": figures["confirm"]["rps"],
