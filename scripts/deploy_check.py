@@ -273,8 +273,8 @@ def check(folder: Path) -> None:
 
         step(f"one client address, {3 * SIGN_LIMIT} signs across both instances: {SIGN_LIMIT} allowed")
         crowd = Browser("198.51.100.7")
-        answers = [crowd.sign((a, b)[i % 2], slug, f"Repeat Signer {chr(65 + i)}", f"repeat{i}@deploy-check.example.org")
-                   for i in range(3 * SIGN_LIMIT)]
+        answers = [crowd.sign((a, b)[i % 2], slug, f"Repeat Signer {chr(65 + i)}",
+                              f"repeat{i}@deploy-check.example.org") for i in range(3 * SIGN_LIMIT)]
         if answers.count(303) != SIGN_LIMIT or set(answers) != {303, 429}:
             raise CheckFailed(f"one budget across both instances expected, got {answers}")
 
