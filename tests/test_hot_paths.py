@@ -1,5 +1,6 @@
 """The sign and confirm paths: atomic with their mail, one signature and one mail under a race, few queries."""
 import threading
+from datetime import datetime
 
 import pytest
 from flask_migrate import upgrade
@@ -10,6 +11,7 @@ from petitions.appeals.models import Appeal
 from petitions.auth.services import register_user
 from petitions.extensions import db
 from petitions.mail.models import OutboxMessage
+from petitions.registry import services as registry
 from petitions.signing import operations
 from petitions.signing.models import Signature
 
@@ -202,3 +204,100 @@ def test_a_failure_after_signing_keeps_nothing_on_postgresql(postgres_app):
         db.session.rollback()
         assert stored(appeal.id) == (0, 0)
         db.session.remove()
+
+
+# --- the affiliation matcher's cache -----------------------------------------------------------------
+
+def signed_organization(appeal, n: int, affiliation: str):
+    signature = operations.sign(appeal, f"Signer Number {n}", affiliation, f"m{n}@example.org").signature
+    db.session.commit()
+    return signature.organization_id
+
+
+def test_the_matcher_sees_a_new_entry_and_a_changed_name_at_the_next_signature(make_app):
+    app = make_app(MAIL_WORKER="process")
+    with app.app_context():
+        appeal = open_appeal()
+        bar = registry.add_organization("Baku Bar Association")
+        db.session.commit()
+        assert signed_organization(appeal, 1, "Lawyer, Baku Bar Association") == bar.id
+        assert signed_organization(appeal, 2, "Institute of Physics") is None
+        physics = registry.add_organization("Institute of Physics")
+        db.session.commit()
+        assert signed_organization(appeal, 3, "Institute of Physics") == physics.id
+        physics.name = "Institute of Mathematics"  # no page renames entries yet; any later change must show
+        db.session.commit()
+        assert signed_organization(appeal, 4, "Institute of Physics") is None
+        assert signed_organization(appeal, 5, "Institute of Mathematics") == physics.id
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_two_databases_in_one_process_each_match_their_own_registry(make_app):
+    seen = []
+    for name in ("Baku Bar Association", "Institute of Physics"):  # the same id in each database
+        app = make_app(MAIL_WORKER="process")
+        with app.app_context():
+            appeal = open_appeal()
+            org = registry.add_organization(name)
+            org.created_at = org.updated_at = datetime(2026, 1, 1)  # the same stamps too: only the database differs
+            db.session.commit()
+            seen.append((org.id, signed_organization(appeal, 1, "Baku Bar Association")))
+            db.session.remove()
+            db.engine.dispose()
+    assert seen[0][0] == seen[1][0]
+    assert seen == [(seen[0][0], seen[0][0]), (seen[0][0], None)]
+
+
+# --- statements per request --------------------------------------------------------------------------
+
+def sign_statements(app, organizations: int) -> Statements:
+    """Return the statements of one sign request (after a first one) with a registry of this size."""
+    with app.app_context():
+        appeal = open_appeal()
+        for n in range(organizations):
+            registry.add_organization(f"Institute number {n} of applied studies", aliases=[f"IAS {n}"])
+        db.session.commit()
+        slug = appeal.slug
+        client = app.test_client()
+        assert client.post(f"/a/{slug}/sign", data=sign_form(client, slug, 0)).status_code == 303
+        data = sign_form(client, slug, 1, affiliation="Institute number 3 of applied studies")
+        with Statements(db.engine) as statements:
+            assert client.post(f"/a/{slug}/sign", data=data).status_code == 303
+        db.session.remove()
+        db.engine.dispose()
+    return statements
+
+
+def test_a_sign_request_reads_the_appeal_once_and_no_registry_rows_whatever_its_size(make_app):
+    small = sign_statements(make_app(MAIL_WORKER="process"), 3)
+    large = sign_statements(make_app(MAIL_WORKER="process"), 150)
+    assert len(small.seen) == len(large.seen)
+    for statements in (small, large):
+        assert len(statements.touching("appeals")) == 1
+        # Only ids and stamps of the trusted entries: names and aliases come from the process's cache.
+        [registry_read] = statements.touching("organizations")
+        assert "organizations.name" not in registry_read
+        assert not any(s.startswith(("SAVEPOINT", "RELEASE")) for s in statements.seen)
+        assert [s.split(" (")[0] for s in statements.seen if s.startswith("INSERT")] == [
+            "INSERT INTO signatures", "INSERT INTO outbox_messages"]
+
+
+def test_a_confirm_request_reads_the_signature_and_its_appeal_once(make_app):
+    app = make_app(MAIL_WORKER="process")
+    with app.app_context():
+        appeal = open_appeal()
+        signature = operations.sign(appeal, "Orxan Confirmer", "Lawyer", ADDRESS).signature
+        db.session.commit()
+        path = f"/confirm/{operations.confirmation_token(signature)}"
+        client = app.test_client()
+        data = {"csrf_token": csrf_token(client, path)}
+        db.session.remove()
+        with Statements(db.engine) as statements:
+            answer = client.post(path, data=data)
+        assert answer.status_code == 200 and "Orxan Confirmer" in answer.get_data(as_text=True)
+        assert len(statements.touching("appeals")) == 1
+        assert len([s for s in statements.touching("signatures") if s.startswith("SELECT")]) == 1
+        assert db.session.get(Signature, signature.id).status.value == "confirmed"
+        db.session.remove()
+        db.engine.dispose()

@@ -328,13 +328,20 @@ _STAMPS = (Organization.created_at, Organization.updated_at)
 def trusted_matcher(appeal) -> "Matcher":
     """Return a matcher over the entries that may confirm signatures on this appeal, from keys cached per process."""
     database = str(db.engine.url)
-    rows = db.session.execute(select(Organization.id, *_STAMPS).where(_trusted(appeal))).all()
+    rows = tuple(tuple(row) for row in db.session.execute(
+        select(Organization.id, *_STAMPS).where(_trusted(appeal)).order_by(Organization.id)))
     stale = [oid for oid, *stamps in rows if _KEYS.get((database, oid), (None,))[0] != tuple(stamps)]
     for start in range(0, len(stale), 500):
         for oid, name, aliases, *stamps in db.session.execute(
                 select(Organization.id, Organization.name, Organization.aliases, *_STAMPS)
                 .where(Organization.id.in_(stale[start:start + 500]))):
             _KEYS[(database, oid)] = (tuple(stamps), _label_keys(name, aliases))
+    return _matcher_of(database, rows)
+
+
+@lru_cache(maxsize=64)
+def _matcher_of(database: str, rows: tuple) -> "Matcher":
+    # One matcher per trusted set as of its stamps: a burst of signatures on one appeal builds it once.
     return Matcher.of_keys([(key, oid) for oid, *_ in rows for key in _KEYS.get((database, oid), ((), []))[1]])
 
 
