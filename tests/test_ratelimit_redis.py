@@ -4,10 +4,10 @@ import logging
 import pytest
 import redis
 
-from petitions.auth.services import register_user
 from petitions.extensions import db
 
-from .conftest import csrf_token, new_appeal
+from .conftest import csrf_token
+from .test_hot_paths import open_appeal
 
 LIMIT = 3
 
@@ -17,11 +17,7 @@ def limited_app(make_app, storage: str = "memory://", **config):
     app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI=storage, SIGN_RATE_LIMIT=f"{LIMIT} per hour",
                    MAIL_WORKER="process", **config)
     with app.app_context():
-        owner = register_user("Owner", "owner@example.org", "a long password")
-        appeal = new_appeal(owner, "Free the journalists", "Secretary General", "We ask for their release.")
-        appeal.publish()
-        db.session.commit()
-        slug = appeal.slug
+        slug = open_appeal().slug
         db.session.remove()
     return app, slug
 
