@@ -5,8 +5,9 @@ Run from the repository root: python bench/profile_sign.py [--requests N] [--org
 One app on a migrated SQLite database in a temporary folder, an open appeal, a registry of N organizations
 (the matcher's input), the mail left in the outbox (no worker sends it). Through the Flask test client, with
 CSRF on: N sign POSTs with new addresses, then N confirm POSTs of their links. Prints, per path, the SQL
-statements of one request (counted with SQLAlchemy's before_cursor_execute), the median and p90 ms of N
-requests, and the cProfile functions with the most cumulative time over a second run of N requests.
+statements of one request (counted with SQLAlchemy's before_cursor_execute), the median and p90 wall ms of N
+requests and their median CPU ms (this process's time: steadier than wall time on a shared machine), and the
+cProfile functions with the most cumulative time over a second run of N requests.
 """
 from __future__ import annotations
 
@@ -91,19 +92,20 @@ def confirm_requests(app, client, slug: str, tokens: list[str]):
         yield lambda token=token: client.post(f"/confirm/{token}", data={"csrf_token": csrf})
 
 
-def run(requests, counter: StatementCounter, expect: int) -> tuple[list[float], list[int]]:
-    """Time each request; return the milliseconds and the statements of each."""
-    times, statements = [], []
+def run(requests, counter: StatementCounter, expect: int) -> tuple[list[float], list[int], list[float]]:
+    """Time each request; return the wall milliseconds, the statements and the CPU milliseconds of each."""
+    times, statements, cpu = [], [], []
     for call in requests:
         counter.count, counter.counting = 0, True
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         answer = call()
         times.append((time.perf_counter() - start) * 1000)
+        cpu.append((time.process_time() - start_cpu) * 1000)
         counter.counting = False
         statements.append(counter.count)
         if answer.status_code != expect:
             raise SystemExit(f"unexpected answer {answer.status_code}")
-    return times, statements
+    return times, statements, cpu
 
 
 def tokens_of(app, first: int, n: int) -> list[str]:
@@ -133,7 +135,7 @@ def main() -> None:
             counter = StatementCounter(db.engine)
         client = app.test_client()
         run(sign_requests(client, slug, 0, 10), counter, 303)  # warm-up: templates, connections
-        sign_ms, sign_sql = run(sign_requests(client, slug, 10, n), counter, 303)
+        sign_ms, sign_sql, sign_cpu = run(sign_requests(client, slug, 10, n), counter, 303)
         profile = cProfile.Profile()
         profile.enable()
         run(sign_requests(client, slug, 10 + n, n), counter, 303)
@@ -141,7 +143,8 @@ def main() -> None:
         sign_top = top(profile, args.top)
 
         run(confirm_requests(app, client, slug, tokens_of(app, 0, 10)), counter, 200)
-        confirm_ms, confirm_sql = run(confirm_requests(app, client, slug, tokens_of(app, 10, n)), counter, 200)
+        confirm_ms, confirm_sql, confirm_cpu = run(confirm_requests(app, client, slug, tokens_of(app, 10, n)),
+                                                   counter, 200)
         profile = cProfile.Profile()
         profile.enable()
         run(confirm_requests(app, client, slug, tokens_of(app, 10 + n, n)), counter, 200)
@@ -151,11 +154,13 @@ def main() -> None:
             db.engine.dispose()
     print(sign_top)
     print(confirm_top)
-    print(f"{'path':<8} {'statements':>10} {'median ms':>9} {'p90 ms':>7}  ({n} requests, "
+    print(f"{'path':<8} {'statements':>10} {'median ms':>9} {'p90 ms':>7} {'CPU ms':>7}  ({n} requests, "
           f"{args.organizations} organizations)")
-    for path, ms, sql in (("sign", sign_ms, sign_sql), ("confirm", confirm_ms, confirm_sql)):
+    for path, ms, sql, cpu in (("sign", sign_ms, sign_sql, sign_cpu), ("confirm", confirm_ms, confirm_sql,
+                                                                        confirm_cpu)):
         p90 = sorted(ms)[int(0.9 * (len(ms) - 1))]
-        print(f"{path:<8} {statistics.median(sql):>10.0f} {statistics.median(ms):>9.2f} {p90:>7.2f}")
+        print(f"{path:<8} {statistics.median(sql):>10.0f} {statistics.median(ms):>9.2f} {p90:>7.2f} "
+              f"{statistics.median(cpu):>7.2f}")
 
 
 if __name__ == "__main__":
