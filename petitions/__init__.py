@@ -27,12 +27,13 @@ def create_app(test_config: dict | None = None) -> Flask:
         path = os.path.join(app.instance_path, "petitions.sqlite")
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
     _check_secrets(app)
-    if app.config["PROXY_FIX_X_FOR"] or app.config["PROXY_FIX_X_PROTO"]:
+    hops = {part: int(app.config[f"PROXY_FIX_X_{part.upper()}"])
+            for part in ("for", "proto", "host", "port", "prefix")}
+    if any(hops.values()):
         from werkzeug.middleware.proxy_fix import ProxyFix
 
-        # Trust exactly the configured hops: X-Forwarded-For entries beyond them are the client's to forge.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(app.config["PROXY_FIX_X_FOR"]),
-                                x_proto=int(app.config["PROXY_FIX_X_PROTO"]))
+        # Trust exactly the configured hops: X-Forwarded-* entries beyond them are the client's to forge.
+        app.wsgi_app = ProxyFix(app.wsgi_app, **{f"x_{part}": n for part, n in hops.items()})
 
     from petitions import http
 
@@ -62,7 +63,7 @@ def _check_secrets(app: Flask) -> None:
 
 def _init_extensions(app: Flask) -> None:
     from petitions.extensions import babel, csrf, db, login_manager, mail, migrate
-    from petitions.ratelimit import limiter
+    from petitions import ratelimit
     from petitions.mail import sending
 
     db.init_app(app)
@@ -73,7 +74,7 @@ def _init_extensions(app: Flask) -> None:
                      render_as_batch=True)
     csrf.init_app(app)
     mail.init_app(app)
-    limiter.init_app(app)
+    ratelimit.init_app(app)
     from petitions import i18n
 
     babel.init_app(app, locale_selector=i18n.select_locale)

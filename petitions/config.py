@@ -116,6 +116,13 @@ class Defaults:
     # address is the connection's). Set it to the number of reverse proxies, or every client shares a bucket.
     PROXY_FIX_X_FOR = 0
     PROXY_FIX_X_PROTO = 0
+    # Issue 16 (hot paths): the rest of werkzeug's ProxyFix, each the number of proxies trusted to set that header
+    # (0: ignored). Links never follow X-Forwarded-Host (they use PUBLIC_URL); X_PREFIX mounts the app under a path.
+    PROXY_FIX_X_HOST = 0
+    PROXY_FIX_X_PORT = 0
+    PROXY_FIX_X_PREFIX = 0
+    # A Redis that stops answering holds a request at most this long before the limits count in memory.
+    RATELIMIT_STORAGE_OPTIONS = {"socket_timeout": 0.5, "socket_connect_timeout": 0.5}
     # Co-organizer invitations are mail to any address: a per-account budget keeps them from being a mail cannon.
     INVITE_RATE_LIMIT = "20 per day"
 

@@ -2,7 +2,7 @@
 import hashlib
 import hmac
 
-from flask import request
+from flask import Flask, request
 from flask_limiter import Limiter
 from flask_login import current_user
 
@@ -27,3 +27,11 @@ def account_key(prefix: str):
 
 
 limiter = Limiter(key_func=hashed_client_key)
+
+
+def init_app(app: Flask) -> None:
+    """Bind the limiter to this app, counting in its RATELIMIT_STORAGE_URI (Redis: one budget for every worker)."""
+    limiter.init_app(app)
+    # One Limiter serves every app a process builds (the tests build hundreds): an outage of an earlier app's
+    # storage must not keep this one counting in memory. Flask-Limiter logs when it falls back and recovers.
+    limiter._storage_dead = False

@@ -21,6 +21,8 @@ class Organization(db.Model):
     # None: installed by an administrator (CLI, demo) for every appeal; else the organizer who registered it.
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Every change stamps it: each process caches the matcher's keys of an entry until its stamp moves.
+    updated_at: Mapped[datetime | None] = mapped_column(default=utcnow, onupdate=utcnow)
     contact_proven_at: Mapped[datetime | None]
     # One pending proof link at a time; using it or asking again makes older links worthless.
     contact_proof_nonce: Mapped[str | None] = mapped_column(String(32))

@@ -10,8 +10,8 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app, render_template
 from flask_babel import gettext as _
 from flask_mail import Message
-from rapidfuzz import fuzz
-from sqlalchemy import or_, select
+from rapidfuzz import fuzz, process
+from sqlalchemy import String, or_, select, type_coerce
 
 from petitions import links as tokens
 from petitions.links import PROOF
@@ -160,22 +160,18 @@ def set_contact(org: Organization, name: str, email: str, by) -> None:
     org.set_contact(name, email)
 
 
-def trusted_ids(appeal) -> list[int]:
-    """Return the entries that may confirm signatures on this appeal: its moderators' and the administrators'."""
+def _trusted(appeal):
     roles = [role for role, actions in PERMISSIONS.items() if "moderate" in actions]
     team = select(AppealMember.user_id).where(AppealMember.appeal_id == appeal.id, AppealMember.role.in_(roles))
     # Anyone may register "Ministry of Justice" with an address or domain they control and prove it:
     # only the people responsible for this appeal decide which entries speak for it.
-    return list(db.session.scalars(select(Organization.id).where(or_(
-        Organization.created_by_id.is_(None), Organization.created_by_id == appeal.owner_id,
-        Organization.created_by_id.in_(team)))))
+    return or_(Organization.created_by_id.is_(None), Organization.created_by_id == appeal.owner_id,
+               Organization.created_by_id.in_(team))
 
 
-def trusted_organizations(appeal) -> list[Organization]:
-    """Return the entries that may confirm signatures on this appeal, in name order."""
-    ids = trusted_ids(appeal)
-    return list(db.session.scalars(select(Organization).where(Organization.id.in_(ids))
-                                   .order_by(Organization.name))) if ids else []
+def trusted_ids(appeal) -> list[int]:
+    """Return the entries that may confirm signatures on this appeal: its moderators' and the administrators'."""
+    return list(db.session.scalars(select(Organization.id).where(_trusted(appeal))))
 
 
 def trusts(appeal, org: Organization) -> bool:
@@ -319,41 +315,77 @@ def prove(token: str) -> Organization:
     return org
 
 
+def _label_keys(name: str, aliases: list | None) -> list[str]:
+    return [key for key in (_affiliation_key(label) for label in [name, *(aliases or [])]) if key]
+
+
+# The matcher's keys of each entry by (database, id), with the stamps (created, changed) they were read at:
+# a signature then reads only the trusted ids and their stamps, not every name and alias of the registry.
+_KEYS: dict[tuple[str, int], tuple[tuple, list[str]]] = {}
+# Compared, never shown: read as the driver gives them (SQLite's text), without parsing 2 dates per entry.
+_STAMPS = (type_coerce(Organization.created_at, String), type_coerce(Organization.updated_at, String))
+
+
+def trusted_matcher(appeal) -> "Matcher":
+    """Return a matcher over the entries that may confirm signatures on this appeal, from keys cached per process."""
+    database = str(db.engine.url)
+    rows = tuple(tuple(row) for row in db.session.execute(
+        select(Organization.id, *_STAMPS).where(_trusted(appeal)).order_by(Organization.id)))
+    stale = [oid for oid, *stamps in rows if _KEYS.get((database, oid), (None,))[0] != tuple(stamps)]
+    for start in range(0, len(stale), 500):
+        for oid, name, aliases, *stamps in db.session.execute(
+                select(Organization.id, Organization.name, Organization.aliases, *_STAMPS)
+                .where(Organization.id.in_(stale[start:start + 500]))):
+            _KEYS[(database, oid)] = (tuple(stamps), _label_keys(name, aliases))
+    return _matcher_of(database, rows)
+
+
+@lru_cache(maxsize=64)
+def _matcher_of(database: str, rows: tuple) -> "Matcher":
+    # One matcher per trusted set as of its stamps: a burst of signatures on one appeal builds it once.
+    return Matcher.of_keys([(key, oid) for oid, *_ in rows for key in _KEYS.get((database, oid), ((), []))[1]])
+
+
 class Matcher:
     """Match typed affiliations to registry entries; build once per request or import."""
 
     def __init__(self, organizations: list[Organization]):
-        self._keys: list[tuple[str, int]] = []
-        for org in organizations:
-            for label in [org.name, *(org.aliases or [])]:
-                key = _affiliation_key(label)
-                if key:
-                    self._keys.append((key, org.id))
+        self._use([(key, org.id) for org in organizations for key in _label_keys(org.name, org.aliases)])
 
-    def score(self, affiliation: str, org_id: int) -> float:
-        """Return how well the affiliation names this organization, 0..100."""
-        return max((s for s, oid in self._scores(affiliation) if oid == org_id), default=0.0)
+    @classmethod
+    def of_keys(cls, keys: list[tuple[str, int]]) -> "Matcher":
+        """Return a matcher over (key, organization id) pairs already computed."""
+        matcher = cls([])
+        matcher._use(keys)
+        return matcher
+
+    def _use(self, keys: list[tuple[str, int]]) -> None:
+        self._texts = [key for key, _ in keys]
+        self._ids = [org_id for _, org_id in keys]
+        # Only names of several words can be found among the words of a longer affiliation.
+        self._phrases = [(i, frozenset(key.split())) for i, key in enumerate(self._texts) if " " in key]
 
     def _scores(self, affiliation: str) -> list[tuple[float, int]]:
-        segments = [_affiliation_key(s) for s in _SEGMENT_RE.split(affiliation or "")]
-        segments = [s for s in segments if s]
+        """Return (score, organization id) of every key that comes within MATCH_SCORE of the affiliation."""
+        segments = [s for s in (_affiliation_key(s) for s in _SEGMENT_RE.split(affiliation or "")) if s]
+        # One C loop per segment over every key, keeping only those that come close enough.
+        out = [(score, self._ids[i]) for seg in segments for _, score, i in process.extract(
+            seg, self._texts, scorer=fuzz.ratio, score_cutoff=MATCH_SCORE, limit=None)]
         whole = _affiliation_key(affiliation or "")
-        out = []
-        for key, org_id in self._keys:
-            best = max((fuzz.ratio(key, seg) for seg in segments), default=0.0)
-            # "Lawyer, Member of the Bar Association" names "Bar Association": every word of it appears.
-            if whole and key.count(" ") >= 1:
-                best = max(best, fuzz.token_set_ratio(key, whole) if set(key.split()) <= set(whole.split())
-                           else 0.0)
-            out.append((best, org_id))
+        words = set(whole.split())
+        # "Lawyer, Member of the Bar Association" names "Bar Association": every word of it appears.
+        for i, phrase in self._phrases:
+            if phrase <= words:
+                score = fuzz.token_set_ratio(self._texts[i], whole)
+                if score >= MATCH_SCORE:
+                    out.append((score, self._ids[i]))
         return out
 
     def match(self, affiliation: str) -> int | None:
         """Return the id of the one organization the affiliation names, or None (no match or a tie)."""
         best: dict[int, float] = {}
         for score, org_id in self._scores(affiliation):
-            if score >= MATCH_SCORE:
-                best[org_id] = max(best.get(org_id, 0.0), score)
+            best[org_id] = max(best.get(org_id, 0.0), score)
         if not best:
             return None
         ranked = sorted(best.items(), key=lambda kv: -kv[1])

@@ -39,7 +39,7 @@ def derived(full_name: str, affiliation: str, matcher: registry.Matcher, *, orga
 
 def matcher_for(appeal: Appeal) -> registry.Matcher:
     """Return a matcher over the entries that may confirm signatures on this appeal."""
-    return registry.Matcher(registry.trusted_organizations(appeal))
+    return registry.trusted_matcher(appeal)
 
 
 def describe(signature: Signature, matcher: registry.Matcher | None = None) -> None:

@@ -11,8 +11,8 @@ from flask import current_app, render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_mail import Message
-from sqlalchemy import func, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, inspect, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
 
 from petitions import audit, crypto, jobs, links
@@ -32,6 +32,8 @@ from petitions.translations.services import localized_title
 from petitions.urls import external_url
 
 REMIND_BATCH = 500
+# The INSERT that skips an address already signed, per database (sign() stays atomic with its mail).
+_DIALECT_INSERT = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 
 
 class SigningClosed(Exception):
@@ -173,9 +175,10 @@ def sign(appeal: Appeal, full_name: str, affiliation: str, email: str, language:
     signer = cleaned_signer(full_name, affiliation, country, kind, organization_name, signer_role)
     key = crypto.email_hash(email)
     existing = _find(appeal, key)
-    if existing is None:
+    while existing is None:
         signature = Signature(
             appeal=appeal,
+            appeal_id=appeal.id,
             **signer,
             email_hash=key,
             email_encrypted=crypto.encrypt(crypto.normalize_email(email)),
@@ -190,14 +193,15 @@ def sign(appeal: Appeal, full_name: str, affiliation: str, email: str, language:
             wants_updates=bool(wants_updates),
         )
         verification.on_sign(signature)
-        try:
-            with db.session.begin_nested():
-                db.session.add(signature)
-        except IntegrityError:  # a concurrent request signed with the same address first
-            existing = _find(appeal, key)
-        else:
-            _queue_confirmation(signature, email)
-            return SignOutcome(signature, created=True)
+        stored = _insert_unless_signed(signature)
+        if stored is not None:
+            _queue_confirmation(stored, email)
+            return SignOutcome(stored, created=True)
+        # A concurrent request signed with this address first: its confirmation mail is the one. (Should
+        # that row be gone again by now, the loop inserts anew.)
+        existing = _find(appeal, key)
+        if existing is not None:
+            return SignOutcome(existing, created=False)
     # The screen answers the same either way; only the mailbox owner learns it was signed already,
     # and at most once per RESEND_MIN_INTERVAL however many clients submit the address.
     if claim_mail_slot(existing):
@@ -222,6 +226,21 @@ def claim_mail_slot(signature: Signature) -> bool:
     if claimed:
         set_committed_value(signature, "reminded_at", now)
     return claimed
+
+
+def _insert_unless_signed(signature: Signature) -> Signature | None:
+    """Insert a new signature in the caller's transaction; return it, or None if its address signed meanwhile.
+
+    No SAVEPOINT: on SQLite its RELEASE would commit the row before the request does, so a later failure
+    would keep the signature and lose its mail. INSERT ... ON CONFLICT DO NOTHING waits for a concurrent
+    insert of the same address and then skips, leaving the transaction usable on every database.
+    """
+    columns = inspect(Signature).column_attrs.keys()
+    values = {key: value for key, value in inspect(signature).dict.items() if key in columns}
+    dialect = db.session.get_bind().dialect.name
+    statement = _DIALECT_INSERT[dialect](Signature).values(values).on_conflict_do_nothing(
+        index_elements=["appeal_id", "email_hash"]).returning(Signature)
+    return db.session.scalars(statement).one_or_none()
 
 
 def _find(appeal: Appeal, key: str) -> Signature | None:

@@ -61,9 +61,10 @@ def sign(slug: str):
                                message=_l("This appeal no longer collects signatures."), appeal=appeal), 409
     if not form.validate():
         return render_appeal_page(appeal, form, status=422)
+    thanks_page = url_for("signatures.thanks", slug=appeal.slug, lang=request.args.get("lang"))
     operations.sign(appeal, email=form.email.data, language=signing_language(appeal), **form.signer())
-    db.session.commit()
-    return redirect(url_for("signatures.thanks", slug=appeal.slug, lang=request.args.get("lang")), code=303)
+    db.session.commit()  # before it, the address: the commit expires the appeal, which would be read again
+    return redirect(thanks_page, code=303)
 
 
 @bp.get("/a/<slug>/thanks")
@@ -84,9 +85,10 @@ def confirm(token: str):
     except (operations.SigningClosed, operations.SignatureStateError) as exc:
         return render_template("public/message.html", title=_l("Not confirmed"), message=str(exc),
                                appeal=signature.appeal), 409
+    # Rendered before the commit, which expires the signature and its appeal: no second read of either.
+    page = render_template("public/confirmed.html", signature=signature, appeal=signature.appeal, changed=changed)
     db.session.commit()
-    return render_template("public/confirmed.html", signature=signature, appeal=signature.appeal,
-                           changed=changed)
+    return page
 
 
 @bp.route("/withdraw/<token>", methods=["GET", "POST"])
