@@ -15,11 +15,13 @@ from datetime import datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, inspect, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.base import NO_VALUE
+from sqlalchemy.orm.util import identity_key
 
 from petitions.appeals.models import Appeal
-from petitions.extensions import db
+from petitions.extensions import db, utcnow
 from petitions.i18n import isolate
 from petitions.signing.models import Level, Review, Signature, SignatureStatus, SignerKind, Visibility
 
@@ -209,6 +211,108 @@ def _stamp_on_flush(session: Session, flush_context, instances) -> None:
             else:
                 appeal = None
             stamp_anonymous_display(obj, appeal)
+
+
+# Every column that decides whether a signature counts, is listed, or how its line reads (entry_for, the PDF's
+# entry and its grouping): a change to one of them on a signature that counted before or after is a new list.
+LISTING_FIELDS = ("appeal_id", "status", "review", "merged_into_id", "visibility", "anonymous_display", "full_name",
+                  "affiliation", "country", "kind", "organization_name", "signer_role", "level", "confirmed_at",
+                  "revision_id")
+_LIST_CHANGES = "petitions.list_changes"  # session.info: {appeal_id: count delta, or None to count again}
+_BUMPED = "petitions.lists_bumped"  # session.info: appeals whose loaded numbers are out of date
+
+
+def _was(state, key):
+    """Return a column's value as stored before this flush (NO_VALUE if it was never loaded)."""
+    if key in state.committed_state:
+        return state.committed_state[key]
+    return getattr(state.obj(), key)  # unchanged: loads it if it was expired
+
+
+def _note_change(changes: dict, appeal_id, delta) -> None:
+    if appeal_id is None:
+        return
+    known = changes.get(appeal_id, 0)
+    changes[appeal_id] = None if known is None or delta is None else known + delta
+
+
+@event.listens_for(Session, "before_flush")
+def _note_list_changes(session: Session, flush_context, instances) -> None:
+    # Whatever writes a signature through the ORM (signing, moderation, merges, imports, self-service,
+    # the registry's levels) passes here; writes around the ORM call `lists_changed` themselves.
+    changes = session.info.setdefault(_LIST_CHANGES, {})
+    with session.no_autoflush:
+        for obj in session.new:
+            if isinstance(obj, Signature) and counts(obj):
+                _note_change(changes, obj.appeal_id or (obj.appeal.id if obj.appeal else None), 1)
+        for obj in session.deleted:
+            if isinstance(obj, Signature):
+                before = _counted_before(inspect(obj))
+                if before is not False:
+                    _note_change(changes, obj.appeal_id, None if before is None else -1)
+        for obj in session.dirty:
+            if not isinstance(obj, Signature) or not session.is_modified(obj):
+                continue
+            state = inspect(obj)
+            if not any(state.attrs[key].history.has_changes() for key in LISTING_FIELDS):
+                continue
+            before, after = _counted_before(state), bool(counts(obj))
+            old_appeal = _was(state, "appeal_id")
+            if before is None or old_appeal is NO_VALUE:
+                _note_change(changes, obj.appeal_id, None)
+            elif before or after:
+                _note_change(changes, old_appeal, -int(before))
+                _note_change(changes, obj.appeal_id, int(after))
+
+
+def _counted_before(state) -> bool | None:
+    """Tell whether a signature counted as stored before this flush (None: not known without reading it)."""
+    status, review, merged = (_was(state, key) for key in ("status", "review", "merged_into_id"))
+    if NO_VALUE in (status, review, merged):
+        return None
+    return status == SignatureStatus.CONFIRMED and review != Review.REJECTED and merged is None
+
+
+@event.listens_for(Session, "after_flush")
+def _apply_list_changes(session: Session, flush_context) -> None:
+    changes = session.info.pop(_LIST_CHANGES, None)
+    if changes:
+        _bump(session, {k: v for k, v in changes.items() if v is not None},
+              [k for k, v in changes.items() if v is None])
+
+
+@event.listens_for(Session, "after_flush_postexec")
+def _after_flush_postexec(session: Session, flush_context) -> None:
+    _expire_bumped(session)
+
+
+def _expire_bumped(session: Session) -> None:
+    for appeal_id in session.info.pop(_BUMPED, ()):
+        appeal = session.identity_map.get(identity_key(Appeal, appeal_id))
+        if appeal is not None:  # the next read sees the stored numbers
+            session.expire(appeal, ["signature_count", "list_version", "list_changed_at"])
+
+
+def lists_changed(appeal_ids) -> None:
+    """Record that statements around the ORM (bulk INSERT, UPDATE, DELETE) changed these appeals' lists."""
+    _bump(db.session, {}, list(appeal_ids))
+    _expire_bumped(db.session)
+
+
+def _bump(session: Session, deltas: dict[int, int], recount: list[int]) -> None:
+    """Give each changed appeal a new list version and its count (by delta, or counted again)."""
+    table, now = Appeal.__table__, utcnow()
+    # updated_at is about the appeal's own text and settings: the list has list_changed_at.
+    keep = {"list_version": table.c.list_version + 1, "list_changed_at": now, "updated_at": table.c.updated_at}
+    connection = session.connection()
+    for appeal_id, delta in deltas.items():
+        connection.execute(update(table).where(table.c.id == appeal_id)
+                           .values(signature_count=table.c.signature_count + delta, **keep))
+    if recount:
+        counted = (select(func.count()).select_from(Signature).where(Signature.appeal_id == table.c.id,
+                                                                       counting_clause()).scalar_subquery())
+        connection.execute(update(table).where(table.c.id.in_(recount)).values(signature_count=counted, **keep))
+    session.info.setdefault(_BUMPED, set()).update((*deltas, *recount))
 
 
 @dataclass(frozen=True)
