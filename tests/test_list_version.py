@@ -16,7 +16,8 @@ from petitions.signing.rules import counted_total, listed_signatures, lists_chan
 from .conftest import new_appeal
 
 OPERATIONS = ("add", "confirm", "withdraw", "reject", "approve", "vouch", "merge", "unmerge", "rename",
-              "hide", "show", "organization", "delete", "bulk_insert", "expire", "stop_updates")
+              "hide", "show", "organization", "delete", "bulk_insert", "expire", "stop_updates",
+              "anonymous_display")
 
 
 def _published(owner, title="Free them all"):
@@ -46,7 +47,7 @@ def _apply(appeal, owner, op: str, pick: int, other: int, serial: int) -> None:
     if op == "bulk_insert":  # as the importer writes vouched rows: around the ORM
         db.session.execute(insert(Signature), [dict(
             appeal_id=appeal.id, full_name=f"Imported {serial}-{i}", text_hash="", consent_at=utcnow(),
-            status="confirmed", level="vouched", visibility="public", review="unreviewed", kind="person",
+            status="confirmed", level="vouched", visibility=("public", "addressees")[i % 2], review="unreviewed", kind="person",
             confirmed_at=utcnow(), email_hash=f"import-{appeal.id}-{serial}-{i}", affiliation="", country="",
             flags=[], organization_name="", signer_role="", wants_updates=False) for i in range(pick % 3 + 1)])
         lists_changed([appeal.id])
@@ -54,6 +55,9 @@ def _apply(appeal, owner, op: str, pick: int, other: int, serial: int) -> None:
     if op == "expire":  # retention deletes pending signatures with the stale links, detaching their duplicates
         db.session.commit()
         retention.purge(now=utcnow() + timedelta(days=3650))
+        return
+    if op == "anonymous_display":  # applies to signers who choose anonymity from now on
+        appeal.anonymous_display = ("withheld", "count", "country")[pick % 3]
         return
     if not ids:
         return
@@ -105,6 +109,7 @@ def test_count_and_version_follow_every_change_to_the_list(app, steps):
         _apply(appeal, owner, op, pick, other, serial)
         db.session.commit()
         assert appeal.signature_count == counted_total(appeal), (op, serial)
+        assert appeal.public_count == len(listed_signatures(appeal, "public_page")), (op, serial)
         if _snapshot(appeal) != before_list:
             assert appeal.list_version > before_version, (op, serial)
 

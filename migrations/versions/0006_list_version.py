@@ -1,4 +1,4 @@
-"""List version and maintained signature count on appeals; the PDF's freshness key.
+"""List version and maintained counts on appeals, an index for the list in confirmation order; the PDF's freshness key.
 
 Revision ID: 0006
 Revises: 0004
@@ -15,21 +15,27 @@ down_revision = "0004"
 branch_labels = None
 depends_on = None
 
-# The rule of signing/rules.py::counts, as it stands at this revision.
+# The rules of signing/rules.py (counting_clause, listing_clause("public_page")) as they stand at this revision.
 COUNTED = ("SELECT count(*) FROM signatures s WHERE s.appeal_id = appeals.id AND s.status = 'confirmed' "
            "AND s.review != 'rejected' AND s.merged_into_id IS NULL")
+LISTED = (f"{COUNTED} AND s.visibility != 'addressees' AND (s.visibility != 'anonymous' "
+          "OR s.anonymous_display IN ('withheld', 'affiliation', 'country'))")
 
 
 def upgrade():
     # The defaults fill the rows already there and go again: the models declare none.
     with op.batch_alter_table('appeals', schema=None) as batch_op:
         batch_op.add_column(sa.Column('signature_count', sa.Integer(), nullable=False, server_default="0"))
+        batch_op.add_column(sa.Column('public_count', sa.Integer(), nullable=False, server_default="0"))
         batch_op.add_column(sa.Column('list_version', sa.Integer(), nullable=False, server_default="0"))
         batch_op.add_column(sa.Column('list_changed_at', sa.DateTime(), nullable=True))
-    op.execute(f"UPDATE appeals SET signature_count = ({COUNTED})")
+    op.execute(f"UPDATE appeals SET signature_count = ({COUNTED}), public_count = ({LISTED})")
     with op.batch_alter_table('appeals', schema=None) as batch_op:
         batch_op.alter_column('signature_count', server_default=None)
+        batch_op.alter_column('public_count', server_default=None)
         batch_op.alter_column('list_version', server_default=None)
+    with op.batch_alter_table('signatures', schema=None) as batch_op:
+        batch_op.create_index('ix_signatures_appeal_confirmed', ['appeal_id', 'confirmed_at', 'id'], unique=False)
     with op.batch_alter_table('pdf_documents', schema=None) as batch_op:
         batch_op.add_column(sa.Column('freshness_key', sa.String(length=64), nullable=True))
 
@@ -37,7 +43,10 @@ def upgrade():
 def downgrade():
     with op.batch_alter_table('pdf_documents', schema=None) as batch_op:
         batch_op.drop_column('freshness_key')
+    with op.batch_alter_table('signatures', schema=None) as batch_op:
+        batch_op.drop_index('ix_signatures_appeal_confirmed')
     with op.batch_alter_table('appeals', schema=None) as batch_op:
         batch_op.drop_column('list_changed_at')
         batch_op.drop_column('list_version')
+        batch_op.drop_column('public_count')
         batch_op.drop_column('signature_count')

@@ -33,6 +33,7 @@ AUDIENCES = PUBLIC_AUDIENCES | PRIVATE_AUDIENCES
 # How an anonymous signature appears: "Name withheld" alone, with the affiliation, with the country, or not at all.
 ANONYMOUS_DISPLAYS = ("withheld", "affiliation", "country", "count")
 NAME_WITHHELD = _l("Name withheld")
+LISTED_ANONYMOUS_DISPLAYS = tuple(d for d in ANONYMOUS_DISPLAYS if d != "count")
 # For a signature whose display was never recorded (rows written around the ORM): the most private one.
 MOST_PRIVATE_DISPLAY = "count"
 
@@ -142,6 +143,16 @@ def counting_clause():
     return counts(Signature)
 
 
+def listing_clause(audience: str):
+    """Return the SQL condition of the signatures an audience sees listed (what `entry_for` does not drop)."""
+    if audience not in AUDIENCES:
+        raise UnknownAudience(audience)
+    named = (Signature.visibility != Visibility.ANONYMOUS) | Signature.anonymous_display.in_(LISTED_ANONYMOUS_DISPLAYS)
+    if audience in PUBLIC_AUDIENCES:
+        named &= Signature.visibility != Visibility.ADDRESSEES
+    return counting_clause() & named
+
+
 def standing_clause():
     """Return the SQL condition of `stands`."""
     return stands(Signature)
@@ -218,7 +229,8 @@ def _stamp_on_flush(session: Session, flush_context, instances) -> None:
 LISTING_FIELDS = ("appeal_id", "status", "review", "merged_into_id", "visibility", "anonymous_display", "full_name",
                   "affiliation", "country", "kind", "organization_name", "signer_role", "level", "confirmed_at",
                   "revision_id")
-_LIST_CHANGES = "petitions.list_changes"  # session.info: {appeal_id: count delta, or None to count again}
+# session.info: {appeal_id: (signature_count delta, public_count delta), or None to count again}
+_LIST_CHANGES = "petitions.list_changes"
 _BUMPED = "petitions.lists_bumped"  # session.info: appeals whose loaded numbers are out of date
 
 
@@ -229,11 +241,23 @@ def _was(state, key):
     return getattr(state.obj(), key)  # unchanged: loads it if it was expired
 
 
-def _note_change(changes: dict, appeal_id, delta) -> None:
+def _note_change(changes: dict, appeal_id, delta: tuple[int, int] | None) -> None:
     if appeal_id is None:
         return
-    known = changes.get(appeal_id, 0)
-    changes[appeal_id] = None if known is None or delta is None else known + delta
+    known = changes.get(appeal_id, (0, 0))
+    changes[appeal_id] = None if known is None or delta is None else (known[0] + delta[0], known[1] + delta[1])
+
+
+def _standing(value) -> tuple[int, int] | None:
+    """Return (counts, listed publicly) as 0/1 from a column getter (None: a value is not known)."""
+    status, review, merged, visibility, display = (value(key) for key in (
+        "status", "review", "merged_into_id", "visibility", "anonymous_display"))
+    if NO_VALUE in (status, review, merged, visibility, display):
+        return None
+    counted = status == SignatureStatus.CONFIRMED and review != Review.REJECTED and merged is None
+    public = counted and visibility != Visibility.ADDRESSEES and (
+        visibility != Visibility.ANONYMOUS or display in LISTED_ANONYMOUS_DISPLAYS)
+    return int(counted), int(public)
 
 
 @event.listens_for(Session, "before_flush")
@@ -244,33 +268,27 @@ def _note_list_changes(session: Session, flush_context, instances) -> None:
     with session.no_autoflush:
         for obj in session.new:
             if isinstance(obj, Signature) and counts(obj):
-                _note_change(changes, obj.appeal_id or (obj.appeal.id if obj.appeal else None), 1)
+                appeal_id = obj.appeal_id or (obj.appeal.id if obj.appeal else None)
+                _note_change(changes, appeal_id, _standing(lambda key: getattr(obj, key)))
         for obj in session.deleted:
             if isinstance(obj, Signature):
-                before = _counted_before(inspect(obj))
-                if before is not False:
-                    _note_change(changes, obj.appeal_id, None if before is None else -1)
+                state = inspect(obj)
+                before = _standing(lambda key: _was(state, key))
+                if before != (0, 0):
+                    _note_change(changes, obj.appeal_id, None if before is None else (-before[0], -before[1]))
         for obj in session.dirty:
             if not isinstance(obj, Signature) or not session.is_modified(obj):
                 continue
             state = inspect(obj)
             if not any(state.attrs[key].history.has_changes() for key in LISTING_FIELDS):
                 continue
-            before, after = _counted_before(state), bool(counts(obj))
+            before, after = _standing(lambda key: _was(state, key)), _standing(lambda key: getattr(obj, key))
             old_appeal = _was(state, "appeal_id")
             if before is None or old_appeal is NO_VALUE:
                 _note_change(changes, obj.appeal_id, None)
-            elif before or after:
-                _note_change(changes, old_appeal, -int(before))
-                _note_change(changes, obj.appeal_id, int(after))
-
-
-def _counted_before(state) -> bool | None:
-    """Tell whether a signature counted as stored before this flush (None: not known without reading it)."""
-    status, review, merged = (_was(state, key) for key in ("status", "review", "merged_into_id"))
-    if NO_VALUE in (status, review, merged):
-        return None
-    return status == SignatureStatus.CONFIRMED and review != Review.REJECTED and merged is None
+            elif before[0] or after[0]:
+                _note_change(changes, old_appeal, (-before[0], -before[1]))
+                _note_change(changes, obj.appeal_id, after)
 
 
 @event.listens_for(Session, "after_flush")
@@ -290,7 +308,7 @@ def _expire_bumped(session: Session) -> None:
     for appeal_id in session.info.pop(_BUMPED, ()):
         appeal = session.identity_map.get(identity_key(Appeal, appeal_id))
         if appeal is not None:  # the next read sees the stored numbers
-            session.expire(appeal, ["signature_count", "list_version", "list_changed_at"])
+            session.expire(appeal, ["signature_count", "public_count", "list_version", "list_changed_at"])
 
 
 def lists_changed(appeal_ids) -> None:
@@ -299,19 +317,21 @@ def lists_changed(appeal_ids) -> None:
     _expire_bumped(db.session)
 
 
-def _bump(session: Session, deltas: dict[int, int], recount: list[int]) -> None:
-    """Give each changed appeal a new list version and its count (by delta, or counted again)."""
+def _bump(session: Session, deltas: dict[int, tuple[int, int]], recount: list[int]) -> None:
+    """Give each changed appeal a new list version and its counts (by delta, or counted again)."""
     table, now = Appeal.__table__, utcnow()
     # updated_at is about the appeal's own text and settings: the list has list_changed_at.
     keep = {"list_version": table.c.list_version + 1, "list_changed_at": now, "updated_at": table.c.updated_at}
     connection = session.connection()
-    for appeal_id, delta in deltas.items():
-        connection.execute(update(table).where(table.c.id == appeal_id)
-                           .values(signature_count=table.c.signature_count + delta, **keep))
+    for appeal_id, (counted, public) in deltas.items():
+        connection.execute(update(table).where(table.c.id == appeal_id).values(
+            signature_count=table.c.signature_count + counted, public_count=table.c.public_count + public, **keep))
     if recount:
-        counted = (select(func.count()).select_from(Signature).where(Signature.appeal_id == table.c.id,
-                                                                       counting_clause()).scalar_subquery())
-        connection.execute(update(table).where(table.c.id.in_(recount)).values(signature_count=counted, **keep))
+        def total(clause):
+            return select(func.count()).select_from(Signature).where(Signature.appeal_id == table.c.id,
+                                                                     clause).scalar_subquery()
+        connection.execute(update(table).where(table.c.id.in_(recount)).values(
+            signature_count=total(counting_clause()), public_count=total(listing_clause("public_page")), **keep))
     session.info.setdefault(_BUMPED, set()).update((*deltas, *recount))
 
 
