@@ -9,15 +9,15 @@ from petitions.appeals.models import Appeal
 from petitions.auth.services import register_user
 from petitions.extensions import db, utcnow
 from petitions.privacy import retention
-from petitions.signing.models import (ModerationError, Signature, SignatureStateError, SignatureStatus, SignerKind,
+from petitions.signing.models import (Level, ModerationError, Signature, SignatureStateError, SignatureStatus, SignerKind,
                                       Visibility)
-from petitions.signing.rules import counted_total, listed_signatures, lists_changed
+from petitions.signing.rules import counted_organizations, counted_total, listed_signatures, lists_changed
 
 from .conftest import new_appeal
 
 OPERATIONS = ("add", "confirm", "withdraw", "reject", "approve", "vouch", "merge", "unmerge", "rename",
               "hide", "show", "organization", "delete", "bulk_insert", "expire", "stop_updates",
-              "anonymous_display")
+              "anonymous_display", "official")
 
 
 def _published(owner, title="Free them all"):
@@ -47,7 +47,7 @@ def _apply(appeal, owner, op: str, pick: int, other: int, serial: int) -> None:
     if op == "bulk_insert":  # as the importer writes vouched rows: around the ORM
         db.session.execute(insert(Signature), [dict(
             appeal_id=appeal.id, full_name=f"Imported {serial}-{i}", text_hash="", consent_at=utcnow(),
-            status="confirmed", level="vouched", visibility=("public", "addressees")[i % 2], review="unreviewed", kind="person",
+            status="confirmed", level=("vouched", "official")[i % 2 * pick % 2], visibility=("public", "addressees")[i % 2], review="unreviewed", kind="person",
             confirmed_at=utcnow(), email_hash=f"import-{appeal.id}-{serial}-{i}", affiliation="", country="",
             flags=[], organization_name="", signer_role="", wants_updates=False) for i in range(pick % 3 + 1)])
         lists_changed([appeal.id])
@@ -92,6 +92,8 @@ def _apply(appeal, owner, op: str, pick: int, other: int, serial: int) -> None:
                 db.session.execute(delete(Signature).where(Signature.merged_into_id == signature.id)
                                    .execution_options(synchronize_session="fetch"))
                 db.session.delete(signature)
+            elif op == "official":  # the registry's proof of an organization's contact
+                signature.take_proven_level(Level.OFFICIAL if pick % 2 else Level.EMAIL)
             elif op == "stop_updates":
                 signature.stop_updates()
     except (ModerationError, SignatureStateError):
@@ -110,6 +112,7 @@ def test_count_and_version_follow_every_change_to_the_list(app, steps):
         db.session.commit()
         assert appeal.signature_count == counted_total(appeal), (op, serial)
         assert appeal.public_count == len(listed_signatures(appeal, "public_page")), (op, serial)
+        assert appeal.organization_count == counted_organizations(appeal), (op, serial)
         if _snapshot(appeal) != before_list:
             assert appeal.list_version > before_version, (op, serial)
 

@@ -91,6 +91,7 @@ class Appeal(db.Model):
     # pages, the API and the PDF's freshness check never read the list to know its size or whether it changed.
     signature_count: Mapped[int] = mapped_column(Integer, default=0)  # always counted_total(appeal)
     public_count: Mapped[int] = mapped_column(Integer, default=0)  # of them listed on the public page
+    organization_count: Mapped[int] = mapped_column(Integer, default=0)  # of them for an organization
     list_version: Mapped[int] = mapped_column(Integer, default=0)
     list_changed_at: Mapped[datetime | None]
 

@@ -171,12 +171,16 @@ def counted_total(appeal: Appeal) -> int:
     return counted_totals([appeal.id])[appeal.id]
 
 
+def organization_clause():
+    """Return the SQL condition of a signature made on behalf of an organization."""
+    # A registered organization's name typed as the full name signs as the body too (levels.derived).
+    return (Signature.kind == SignerKind.ORGANIZATION) | (Signature.level == Level.OFFICIAL)
+
+
 def counted_organizations(appeal: Appeal) -> int:
     """Return how many of the signatures that count were made on behalf of an organization."""
     return db.session.scalar(select(func.count()).select_from(Signature).where(
-        Signature.appeal_id == appeal.id, counting_clause(),
-        # A registered organization's name typed as the full name signs as the body too (levels.derived).
-        (Signature.kind == SignerKind.ORGANIZATION) | (Signature.level == Level.OFFICIAL))) or 0
+        Signature.appeal_id == appeal.id, counting_clause(), organization_clause())) or 0
 
 
 def counted_totals(appeal_ids: list[int]) -> dict[int, int]:
@@ -229,8 +233,10 @@ def _stamp_on_flush(session: Session, flush_context, instances) -> None:
 LISTING_FIELDS = ("appeal_id", "status", "review", "merged_into_id", "visibility", "anonymous_display", "full_name",
                   "affiliation", "country", "kind", "organization_name", "signer_role", "level", "confirmed_at",
                   "revision_id")
-# session.info: {appeal_id: (signature_count delta, public_count delta), or None to count again}
+# session.info: {appeal_id: deltas of COUNT_COLUMNS, or None to count again}
 _LIST_CHANGES = "petitions.list_changes"
+NO_CHANGE = (0, 0, 0)
+COUNT_COLUMNS = ("signature_count", "public_count", "organization_count")  # what _standing's 0/1s add up to
 _BUMPED = "petitions.lists_bumped"  # session.info: appeals whose loaded numbers are out of date
 
 
@@ -241,23 +247,23 @@ def _was(state, key):
     return getattr(state.obj(), key)  # unchanged: loads it if it was expired
 
 
-def _note_change(changes: dict, appeal_id, delta: tuple[int, int] | None) -> None:
+def _note_change(changes: dict, appeal_id, delta: tuple[int, ...] | None) -> None:
     if appeal_id is None:
         return
-    known = changes.get(appeal_id, (0, 0))
-    changes[appeal_id] = None if known is None or delta is None else (known[0] + delta[0], known[1] + delta[1])
+    known = changes.get(appeal_id, NO_CHANGE)
+    changes[appeal_id] = None if known is None or delta is None else tuple(map(sum, zip(known, delta)))
 
 
-def _standing(value) -> tuple[int, int] | None:
-    """Return (counts, listed publicly) as 0/1 from a column getter (None: a value is not known)."""
-    status, review, merged, visibility, display = (value(key) for key in (
-        "status", "review", "merged_into_id", "visibility", "anonymous_display"))
-    if NO_VALUE in (status, review, merged, visibility, display):
+def _standing(value) -> tuple[int, int, int] | None:
+    """Return (counts, listed publicly, for an organization) as 0/1 from a column getter (None: not known)."""
+    status, review, merged, visibility, display, kind, level = (value(key) for key in (
+        "status", "review", "merged_into_id", "visibility", "anonymous_display", "kind", "level"))
+    if NO_VALUE in (status, review, merged, visibility, display, kind, level):
         return None
     counted = status == SignatureStatus.CONFIRMED and review != Review.REJECTED and merged is None
     public = counted and visibility != Visibility.ADDRESSEES and (
         visibility != Visibility.ANONYMOUS or display in LISTED_ANONYMOUS_DISPLAYS)
-    return int(counted), int(public)
+    return int(counted), int(public), int(counted and (kind == SignerKind.ORGANIZATION or level == Level.OFFICIAL))
 
 
 @event.listens_for(Session, "before_flush")
@@ -274,8 +280,8 @@ def _note_list_changes(session: Session, flush_context, instances) -> None:
             if isinstance(obj, Signature):
                 state = inspect(obj)
                 before = _standing(lambda key: _was(state, key))
-                if before != (0, 0):
-                    _note_change(changes, obj.appeal_id, None if before is None else (-before[0], -before[1]))
+                if before != NO_CHANGE:
+                    _note_change(changes, obj.appeal_id, None if before is None else tuple(-n for n in before))
         for obj in session.dirty:
             if not isinstance(obj, Signature) or not session.is_modified(obj):
                 continue
@@ -287,7 +293,7 @@ def _note_list_changes(session: Session, flush_context, instances) -> None:
             if before is None or old_appeal is NO_VALUE:
                 _note_change(changes, obj.appeal_id, None)
             elif before[0] or after[0]:
-                _note_change(changes, old_appeal, (-before[0], -before[1]))
+                _note_change(changes, old_appeal, tuple(-n for n in before))
                 _note_change(changes, obj.appeal_id, after)
 
 
@@ -308,7 +314,7 @@ def _expire_bumped(session: Session) -> None:
     for appeal_id in session.info.pop(_BUMPED, ()):
         appeal = session.identity_map.get(identity_key(Appeal, appeal_id))
         if appeal is not None:  # the next read sees the stored numbers
-            session.expire(appeal, ["signature_count", "public_count", "list_version", "list_changed_at"])
+            session.expire(appeal, [*COUNT_COLUMNS, "list_version", "list_changed_at"])
 
 
 def lists_changed(appeal_ids) -> None:
@@ -323,15 +329,17 @@ def _bump(session: Session, deltas: dict[int, tuple[int, int]], recount: list[in
     # updated_at is about the appeal's own text and settings: the list has list_changed_at.
     keep = {"list_version": table.c.list_version + 1, "list_changed_at": now, "updated_at": table.c.updated_at}
     connection = session.connection()
-    for appeal_id, (counted, public) in deltas.items():
+    for appeal_id, (counted, public, organizations) in deltas.items():
         connection.execute(update(table).where(table.c.id == appeal_id).values(
-            signature_count=table.c.signature_count + counted, public_count=table.c.public_count + public, **keep))
+            signature_count=table.c.signature_count + counted, public_count=table.c.public_count + public,
+            organization_count=table.c.organization_count + organizations, **keep))
     if recount:
         def total(clause):
             return select(func.count()).select_from(Signature).where(Signature.appeal_id == table.c.id,
                                                                      clause).scalar_subquery()
         connection.execute(update(table).where(table.c.id.in_(recount)).values(
-            signature_count=total(counting_clause()), public_count=total(listing_clause("public_page")), **keep))
+            signature_count=total(counting_clause()), public_count=total(listing_clause("public_page")),
+            organization_count=total(counting_clause() & organization_clause()), **keep))
     session.info.setdefault(_BUMPED, set()).update((*deltas, *recount))
 
 
