@@ -130,3 +130,13 @@ class Defaults:
     IMPORT_INVITE_DAILY_LIMIT = 500  # invitation mails an account, and an appeal, may send by import in 24 hours
     IMPORT_INVITE_NEW_ACCOUNT_LIMIT = 50  # the same for accounts younger than IMPORT_NEW_ACCOUNT_DAYS
     IMPORT_NEW_ACCOUNT_DAYS = 7
+
+    # Pages whose cost does not grow with the list (issue 16): counts kept on the appeal, lists read by keyset,
+    # HTTP caching and a rendered-page cache for readers who are not logged in (petitions/cache.py).
+    PUBLIC_LATEST_SIGNATORIES = 20  # signatories the appeal page shows (the newest); the rest on its list pages
+    SIGNATORIES_PAGE_SIZE = 100  # entries per page of /a/<slug>/signatories
+    ORGANIZER_LATEST_SIGNATORIES = 50  # signatories the organizer's appeal page shows (the queue has them all)
+    PUBLIC_MAX_AGE = 30  # seconds browsers and proxies may reuse a public page or API answer unasked
+    PAGE_CACHE_URL = None  # redis://… shares rendered pages between processes; None: REDIS_URL, else in-process
+    PAGE_CACHE_SECONDS = 600  # how long a rendered page is kept (its key changes with any change anyway)
+    PAGE_CACHE_ENTRIES = 512  # pages the in-process cache keeps per worker, least recently used out first

@@ -52,7 +52,7 @@ def appeal(owner):
 
 def post_sign(client, appeal, **fields):
     data = {"full_name": SIGNER, "email": "anar@example.org", "consent": "y",
-            "csrf_token": csrf_token(client, f"/a/{appeal.slug}"), **fields}
+            "csrf_token": csrf_token(client, f"/a/{appeal.slug}/sign"), **fields}
     return client.post(f"/a/{appeal.slug}/sign", data=data)
 
 
@@ -331,7 +331,7 @@ def sign_over_http(app, appeal, email, **fields):
     before = len(app.smtp_sink.messages)
     response = client.post(f"/a/{appeal.slug}/sign", data={
         "kind": "organization", "full_name": SIGNER, "signer_role": ROLE, "email": email, "consent": "y",
-        "csrf_token": csrf_token(client, f"/a/{appeal.slug}"), **fields})
+        "csrf_token": csrf_token(client, f"/a/{appeal.slug}/sign"), **fields})
     assert response.status_code == 303
     msg = app.smtp_sink.wait_for(before + 1)[before]
     path = "/" + LINK_RE.search(message_text(msg)).group(0).split("/", 3)[3]

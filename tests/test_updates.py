@@ -65,7 +65,7 @@ def test_opted_in_signer_gets_the_update_in_russian_and_unsubscribes_with_one_po
     sink, client = smtp_app.smtp_sink, smtp_app.test_client()
     response = client.post(f"/a/{appeal.slug}/sign?lang=ru", data={
         "full_name": "Анна Петрова", "affiliation": "Журналист", "email": "anna@mail.example",
-        "wants_updates": "y", "consent": "y", "csrf_token": csrf_token(client, f"/a/{appeal.slug}?lang=ru")})
+        "wants_updates": "y", "consent": "y", "csrf_token": csrf_token(client, f"/a/{appeal.slug}/sign?lang=ru")})
     assert response.status_code == 303
     confirmation = sink.wait_for(1)[0]
     path = _path(LINK_RE.search(message_text(confirmation)).group(0))

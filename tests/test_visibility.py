@@ -168,7 +168,7 @@ def test_unknown_audience_is_refused(owner):
 
 def sign_form(client, slug, **fields):
     data = {"full_name": "Günel Məmmədova", "affiliation": "", "email": "g@example.org", "consent": "y",
-            "csrf_token": csrf_token(client, f"/a/{slug}")}
+            "csrf_token": csrf_token(client, f"/a/{slug}/sign")}
     data.update(fields)
     return client.post(f"/a/{slug}/sign", data={k: v for k, v in data.items() if v is not None})
 
