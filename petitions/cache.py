@@ -94,6 +94,18 @@ def etag_of(*parts) -> str:
     return hashlib.sha256(json.dumps(made_of, default=str, sort_keys=True).encode()).hexdigest()[:40]
 
 
+def appeal_state(appeal) -> tuple:
+    """Return what every page about an appeal depends on from its row: text, state, list and counts."""
+    return (appeal.id, appeal.updated_at, appeal.status.value, appeal.published_revision_id, appeal.signature_goal,
+            appeal.list_version, appeal.signature_count, appeal.public_count, appeal.organization_count)
+
+
+def last_changed(appeal) -> datetime:
+    """Return when an appeal's text, state or list last changed (its pages' Last-Modified)."""
+    return max(filter(None, (appeal.updated_at, appeal.list_changed_at, appeal.published_at, appeal.closed_at,
+                             appeal.delivered_at)))
+
+
 def _http_time(value: datetime | None) -> datetime | None:
     if value is None:
         return None

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from petitions.appeals.models import Appeal, AppealStatus
 from petitions.appeals.services import close_if_due
-from petitions.cache import etag_of, public_response
+from petitions.cache import appeal_state, etag_of, last_changed, public_response
 from petitions.delivery.operations import public_lines
 from petitions.extensions import db
 from petitions.i18n import looks_like_language
@@ -32,18 +32,6 @@ def public_appeal_or_404(slug: str) -> Appeal:
         abort(404)
     close_if_due(appeal)
     return appeal
-
-
-def appeal_state(appeal: Appeal) -> tuple:
-    """Return what every page about the appeal depends on from its row: text, state, list and counts."""
-    return (appeal.id, appeal.updated_at, appeal.status.value, appeal.published_revision_id, appeal.signature_goal,
-            appeal.list_version, appeal.signature_count, appeal.public_count, appeal.organization_count)
-
-
-def last_changed(appeal: Appeal):
-    """Return when the appeal's text, state or list last changed (the pages' Last-Modified)."""
-    return max(filter(None, (appeal.updated_at, appeal.list_changed_at, appeal.published_at, appeal.closed_at,
-                             appeal.delivered_at)))
 
 
 @bp.get("/")
