@@ -10,7 +10,7 @@ from flask import current_app, render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_mail import Message
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -301,12 +301,19 @@ def remind_unconfirmed(appeal: Appeal, actor) -> int:
     return sent
 
 
+def _outdated(appeal: Appeal):
+    return (Signature.appeal_id == appeal.id, Signature.status == SignatureStatus.CONFIRMED,
+            Signature.revision_id != appeal.published_revision_id)
+
+
 def outdated_signatures(appeal: Appeal) -> list[Signature]:
     """Return confirmed signatures of a revision older than the published one."""
-    return list(db.session.scalars(
-        select(Signature).where(Signature.appeal_id == appeal.id, Signature.status == SignatureStatus.CONFIRMED,
-                                Signature.revision_id != appeal.published_revision_id)
-    ))
+    return list(db.session.scalars(select(Signature).where(*_outdated(appeal))))
+
+
+def outdated_total(appeal: Appeal) -> int:
+    """Return how many `outdated_signatures` there are, in one count."""
+    return db.session.scalar(select(func.count()).select_from(Signature).where(*_outdated(appeal))) or 0
 
 
 def request_reconfirmation(appeal: Appeal, actor) -> int:
