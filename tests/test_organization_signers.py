@@ -69,7 +69,7 @@ def pdf_text(data: bytes) -> str:
 
 
 def test_sign_form_offers_signing_on_behalf_of_an_organization(client, appeal):
-    page = client.get(f"/a/{appeal.slug}").get_data(as_text=True)
+    page = client.get(f"/a/{appeal.slug}/sign").get_data(as_text=True)
     assert 'name="kind" type="radio" value="person" checked' in page or \
         ('value="person"' in page and "checked" in page)
     assert 'value="organization"' in page and "On behalf of an organization" in page
@@ -363,7 +363,7 @@ def test_sign_form_in_chromium(app, appeal, js, tmp_path):
     with live_server(app) as base, chromium(java_script_enabled=js) as context:
         page = context.new_page()
         page.set_viewport_size({"width": 360, "height": 900})
-        page.goto(f"{base}/a/{appeal.slug}")
+        page.goto(f"{base}/a/{appeal.slug}/sign")
         organization = page.locator("input[name='organization_name']")
         affiliation = page.locator("input[name='affiliation']")
         assert affiliation.is_visible()

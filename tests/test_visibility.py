@@ -179,7 +179,7 @@ def test_sign_form_offers_the_organizers_choices_and_default(client, owner):
     appeal.visibility_default = "addressees"
     appeal.publish()
     db.session.commit()
-    html = client.get(f"/a/{appeal.slug}").get_data(as_text=True)
+    html = client.get(f"/a/{appeal.slug}/sign").get_data(as_text=True)
     checked = re.findall(r'<input [^>]*\bchecked\b[^>]*name="visibility"[^>]*value="(\w+)"', html)
     assert checked == ["addressees"]
     assert 'value="anonymous"' in html and 'value="public"' not in html
