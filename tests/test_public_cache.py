@@ -1,6 +1,7 @@
 """Public pages for many readers: shared copies with validators, the list a page at a time, the sign form apart."""
 import logging
 import re
+from contextlib import contextmanager
 
 import pytest
 import redis
@@ -14,13 +15,17 @@ from petitions.signing.rules import listed_signatures
 from .conftest import csrf_token, new_appeal
 
 
-@pytest.fixture
-def appeal(app):
-    owner = register_user("Owner", "owner@example.org", "a long password")
-    appeal = new_appeal(owner, "Free the reporters", "PACE", "We ask for their release.")
+def published():
+    appeal = new_appeal(register_user("Owner", "owner@example.org", "a long password"), "Free the reporters",
+                        "PACE", "We ask for their release.")
     appeal.publish()
     db.session.commit()
     return appeal
+
+
+@pytest.fixture
+def appeal(app):
+    return published()
 
 
 def add(appeal, n: int, visibility=Visibility.PUBLIC, confirmed=True) -> Signature:
@@ -114,32 +119,30 @@ def test_a_closed_appeal_links_to_no_form(app, appeal):
     assert form.status_code == 200 and 'name="full_name"' not in form.get_data(as_text=True)
 
 
-def test_the_appeal_page_shows_the_newest_signatories_and_links_to_the_list(make_app):
-    app = make_app(PUBLIC_LATEST_SIGNATORIES=3)
+@contextmanager
+def appeal_signed(make_app, count: int, odd_one: int, visibility: Visibility, **config):
+    """Yield an app and its appeal signed by `count` people, all public but the odd one."""
+    app = make_app(**config)
     with app.app_context():
-        owner = register_user("Owner", "owner@example.org", "a long password")
-        appeal = new_appeal(owner, "Free the reporters", "PACE", "Text.")
-        appeal.publish()
-        for n in range(6):
-            add(appeal, n, visibility=Visibility.ADDRESSEES if n == 5 else Visibility.PUBLIC)
+        appeal = published()
+        for n in range(count):
+            add(appeal, n, visibility=visibility if n == odd_one else Visibility.PUBLIC)
         db.session.commit()
+        yield app, appeal
+        db.session.remove()
+
+
+def test_the_appeal_page_shows_the_newest_signatories_and_links_to_the_list(make_app):
+    with appeal_signed(make_app, 6, 5, Visibility.ADDRESSEES, PUBLIC_LATEST_SIGNATORIES=3) as (app, appeal):
         html = re.sub(r"</?bdi[^>]*>", "", app.test_client().get(f"/a/{appeal.slug}").get_data(as_text=True))
         shown = re.findall(r"Signer Nümunə (\d)", html)
         assert shown == ["4", "3", "2"]  # newest first; number 5 is for the addressees only
         assert "6</strong> confirmed signatures" in html and "See all 5 listed signatories" in html
         assert f"/a/{appeal.slug}/signatories?lang=en" in html and "1 more signatory is counted" in html
-        db.session.remove()
 
 
 def test_the_full_list_pages_through_every_listed_signatory_once(make_app):
-    app = make_app(SIGNATORIES_PAGE_SIZE=3)
-    with app.app_context():
-        owner = register_user("Owner", "owner@example.org", "a long password")
-        appeal = new_appeal(owner, "Free the reporters", "PACE", "Text.")
-        appeal.publish()
-        for n in range(8):
-            add(appeal, n, visibility=Visibility.ANONYMOUS if n == 2 else Visibility.PUBLIC)
-        db.session.commit()
+    with appeal_signed(make_app, 8, 2, Visibility.ANONYMOUS, SIGNATORIES_PAGE_SIZE=3) as (app, appeal):
         client, url, seen, pages = app.test_client(), f"/a/{appeal.slug}/signatories?lang=ru", [], 0
         while url:
             page = client.get(url)
@@ -151,7 +154,6 @@ def test_the_full_list_pages_through_every_listed_signatory_once(make_app):
             url = found.group(1).replace("&amp;", "&") if found else None
             pages += 1
         assert seen == [e.display_line for e in listed_signatures(appeal, "public_page")] and pages == 3
-        db.session.remove()
 
 
 @pytest.mark.parametrize("after", ["x", "20260101T000000.000000", "20261399T000000.000000_4", "1" * 200])
@@ -178,9 +180,7 @@ def test_rendered_pages_are_shared_in_redis_and_an_outage_only_means_rendering(m
     redis.Redis.from_url(redis_server.url(3)).flushdb()
     app = make_app(PAGE_CACHE_URL=redis_server.url(3))
     with app.app_context():
-        owner = register_user("Owner", "owner@example.org", "a long password")
-        appeal = new_appeal(owner, "Free the reporters", "PACE", "Text.")
-        appeal.publish()
+        appeal = published()
         add(appeal, 1)
         db.session.commit()
         client = app.test_client()
