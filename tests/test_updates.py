@@ -55,7 +55,7 @@ def _updates_received(messages: list) -> list:
 
 
 def test_the_opt_in_box_is_on_the_sign_form_unticked(smtp_app, appeal):
-    page = smtp_app.test_client().get(f"/a/{appeal.slug}?lang=ru").get_data(as_text=True)
+    page = smtp_app.test_client().get(f"/a/{appeal.slug}/sign?lang=ru").get_data(as_text=True)
     box = re.search(r'<input[^>]*name="wants_updates"[^>]*>', page)
     assert box and 'type="checkbox"' in box.group(0) and "checked" not in box.group(0)
 
