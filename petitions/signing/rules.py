@@ -324,7 +324,7 @@ def lists_changed(appeal_ids) -> None:
     _expire_bumped(db.session)
 
 
-def _bump(session: Session, deltas: dict[int, tuple[int, int]], recount: list[int]) -> None:
+def _bump(session: Session, deltas: dict[int, tuple[int, int, int]], recount: list[int]) -> None:
     """Give each changed appeal a new list version and its counts (by delta, or counted again)."""
     table, now = Appeal.__table__, utcnow()
     # updated_at is about the appeal's own text and settings: the list has list_changed_at.
@@ -460,7 +460,8 @@ class ListPage:
 
 def cursor_of(signature: Signature) -> str:
     """Return the keyset cursor just after this signature: its confirmation time and id."""
-    return f"{(signature.confirmed_at or datetime.min):%Y%m%dT%H%M%S.%f}_{signature.id}"
+    when = signature.confirmed_at or datetime.min
+    return f"{when.year:04d}{when:%m%dT%H%M%S.%f}_{signature.id}"
 
 
 def _listed_query(appeal: Appeal, audience: str):
