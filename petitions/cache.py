@@ -20,7 +20,8 @@ from flask_babel import get_locale
 from flask_login import current_user
 
 log = logging.getLogger(__name__)
-PAGE_FORMAT = 1  # bump when a cached page's shape changes, so copies from before are not served
+# Bump when a page's template or shape changes, so copies kept in Redis from before a deploy are not served.
+PAGE_FORMAT = 1
 
 
 class MemoryPages:
@@ -89,8 +90,8 @@ def anonymous_reader() -> bool:
 
 
 def etag_of(*parts) -> str:
-    """Return an ETag for a page made from these values, the URL and the interface language."""
-    made_of = [PAGE_FORMAT, request.full_path, str(get_locale()), *parts]
+    """Return an ETag for a page made from these values, the URL, the interface language and the public address."""
+    made_of = [PAGE_FORMAT, request.full_path, str(get_locale()), current_app.config.get("PUBLIC_URL"), *parts]
     return hashlib.sha256(json.dumps(made_of, default=str, sort_keys=True).encode()).hexdigest()[:40]
 
 
