@@ -5,6 +5,7 @@ query string...), so a cached copy is never stale: any change makes a new key. T
 this process (a small LRU with a time limit) or, with PAGE_CACHE_URL (or REDIS_URL), in Redis, shared by every
 worker. A Redis outage only means pages are rendered again, with a log line.
 """
+import functools
 import hashlib
 import json
 import logging
@@ -13,6 +14,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime, timezone
+from pathlib import Path
 
 import redis
 from flask import Flask, Response, current_app, make_response, request, session
@@ -20,8 +22,6 @@ from flask_babel import get_locale
 from flask_login import current_user
 
 log = logging.getLogger(__name__)
-# Bump when a page's template or shape changes, so copies kept in Redis from before a deploy are not served.
-PAGE_FORMAT = 1
 
 
 class MemoryPages:
@@ -71,8 +71,19 @@ class RedisPages:
             log.warning("page cache unavailable, page not stored: %s", exc)
 
 
+@functools.lru_cache(maxsize=1)  # the code a process runs does not change under it
+def code_version() -> str:
+    """Return a hash of the application's code and templates: pages kept from before a deploy are not served."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.rglob("*")):
+        if path.suffix in (".py", ".html"):
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def init_app(app: Flask) -> None:
     """Choose where rendered pages are kept."""
+    app.extensions["page_code_version"] = code_version()
     url = app.config.get("PAGE_CACHE_URL") or app.config.get("REDIS_URL")
     seconds = float(app.config["PAGE_CACHE_SECONDS"])
     app.extensions["page_cache"] = (RedisPages(url, seconds) if url
@@ -91,7 +102,7 @@ def anonymous_reader() -> bool:
 
 def etag_of(*parts) -> str:
     """Return an ETag for a page made from these values, the URL, the interface language and the public address."""
-    made_of = [PAGE_FORMAT, request.full_path, str(get_locale()), current_app.config.get("PUBLIC_URL"), *parts]
+    made_of = [current_app.extensions["page_code_version"], request.full_path, str(get_locale()), current_app.config.get("PUBLIC_URL"), *parts]
     return hashlib.sha256(json.dumps(made_of, default=str, sort_keys=True).encode()).hexdigest()[:40]
 
 
