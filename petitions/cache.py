@@ -102,7 +102,8 @@ def anonymous_reader() -> bool:
 
 def etag_of(*parts) -> str:
     """Return an ETag for a page made from these values, the URL, the interface language and the public address."""
-    made_of = [current_app.extensions["page_code_version"], request.full_path, str(get_locale()), current_app.config.get("PUBLIC_URL"), *parts]
+    made_of = [current_app.extensions["page_code_version"], request.full_path, str(get_locale()),
+               current_app.config.get("PUBLIC_URL"), *parts]
     return hashlib.sha256(json.dumps(made_of, default=str, sort_keys=True).encode()).hexdigest()[:40]
 
 

@@ -9,8 +9,8 @@ from petitions.appeals.models import Appeal
 from petitions.auth.services import register_user
 from petitions.extensions import db, utcnow
 from petitions.privacy import retention
-from petitions.signing.models import (Level, ModerationError, Signature, SignatureStateError, SignatureStatus, SignerKind,
-                                      Visibility)
+from petitions.signing.models import (Level, ModerationError, Signature, SignatureStateError, SignatureStatus,
+                                      SignerKind, Visibility)
 from petitions.signing.rules import counted_organizations, counted_total, listed_signatures, lists_changed
 
 from .conftest import new_appeal
@@ -47,7 +47,8 @@ def _apply(appeal, owner, op: str, pick: int, other: int, serial: int) -> None:
     if op == "bulk_insert":  # as the importer writes vouched rows: around the ORM
         db.session.execute(insert(Signature), [dict(
             appeal_id=appeal.id, full_name=f"Imported {serial}-{i}", text_hash="", consent_at=utcnow(),
-            status="confirmed", level=("vouched", "official")[i % 2 * pick % 2], visibility=("public", "addressees")[i % 2], review="unreviewed", kind="person",
+            status="confirmed", level=("vouched", "official")[i % 2 * pick % 2],
+            visibility=("public", "addressees")[i % 2], review="unreviewed", kind="person",
             confirmed_at=utcnow(), email_hash=f"import-{appeal.id}-{serial}-{i}", affiliation="", country="",
             flags=[], organization_name="", signer_role="", wants_updates=False) for i in range(pick % 3 + 1)])
         lists_changed([appeal.id])
