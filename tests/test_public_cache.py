@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from petitions.auth.services import register_user
 from petitions.extensions import db, utcnow
-from petitions.signing.models import Signature, SignatureStatus, Visibility
+from petitions.signing.models import Signature, Visibility
 from petitions.signing.rules import listed_signatures
 
 from .conftest import csrf_token, new_appeal
