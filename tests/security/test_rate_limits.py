@@ -117,7 +117,7 @@ class Browser:
             return exc.code, exc.read().decode()
 
     def sign(self, slug: str, n: int) -> int:
-        status, page = self.request(f"/a/{slug}")
+        status, page = self.request(f"/a/{slug}/sign")
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
         status, _ = self.request(f"/a/{slug}/sign", {"full_name": f"Signer Number {n}", "affiliation": "Lawyer",
                                                      "email": f"signer{n}.{time.time_ns()}@example.org",
