@@ -82,9 +82,10 @@ def _init_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     sending.init_app(app)
-    from petitions import jobs
+    from petitions import cache, jobs
 
     jobs.init_app(app)
+    cache.init_app(app)  # rendered public pages: in this process, or Redis with PAGE_CACHE_URL
     if not app.testing:  # the web process sends mail left waiting by an earlier run; tests start it by committing
         app.before_request(sending.start_worker)
         app.before_request(jobs.start_worker)

@@ -159,3 +159,12 @@ class Defaults:
     JOBS_TICK_SECONDS = 60  # rq: `flask jobs work` keeps a `jobs.tick` job scheduled this often (enqueue_in)
     ANNOUNCE_BATCH = 500  # signer updates are mailed in jobs of this many signers each
     REMIND_BATCH = 500  # reminders are mailed in jobs of this many signers each
+    # Pages whose cost does not grow with the list (issue 16): counts kept on the appeal, lists read by keyset,
+    # HTTP caching and a rendered-page cache for readers who are not logged in (petitions/cache.py).
+    PUBLIC_LATEST_SIGNATORIES = 20  # signatories the appeal page shows (the newest); the rest on its list pages
+    SIGNATORIES_PAGE_SIZE = 100  # entries per page of /a/<slug>/signatories
+    ORGANIZER_LATEST_SIGNATORIES = 50  # signatories the organizer's appeal page shows (the queue has them all)
+    PUBLIC_MAX_AGE = 30  # seconds browsers and proxies may reuse a public page or API answer unasked
+    PAGE_CACHE_URL = None  # redis://… shares rendered pages between processes; None: REDIS_URL, else in-process
+    PAGE_CACHE_SECONDS = 600  # how long a rendered page is kept (its key changes with any change anyway)
+    PAGE_CACHE_ENTRIES = 512  # pages the in-process cache keeps per worker, least recently used out first

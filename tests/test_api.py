@@ -63,6 +63,9 @@ def test_drafts_are_invisible(client, appeal):
     ("GET", "/api/v1/appeals/{slug}/signatures?limit=0", 400, "bad_request"),
     ("GET", "/api/v1/appeals/{slug}/signatures?limit=501", 400, "bad_request"),
     ("GET", "/api/v1/appeals/{slug}/signatures?offset=-1", 400, "bad_request"),
+    ("GET", "/api/v1/appeals/{slug}/signatures?offset=4", 400, "bad_request"),  # keyset only: follow next
+    ("GET", "/api/v1/appeals/{slug}/signatures?after=20260101T000000.000000", 400, "bad_request"),
+    ("GET", "/api/v1/appeals/{slug}/signatures?after=20261301T000000.000000_1", 400, "bad_request"),
     ("GET", "/api/v1/appeals/{slug}/signatures?limit=ten", 400, "bad_request"),
     ("POST", "/api/v1/appeals/{slug}", 405, "method_not_allowed"),
     ("DELETE", "/api/v1/appeals/{slug}/signatures", 405, "method_not_allowed"),

@@ -47,6 +47,7 @@ def test_draft_publish_sign_confirm_download(outbox_app, tmp_path):
         page.click("button:has-text('Publish')")
         assert "open for signatures" in page.inner_text(".flash")
         page.click("text=Public page")
+        page.click("text=Sign this appeal")
 
         page.fill("#full_name", "Şəbnəm İsmayılova")
         page.fill("#affiliation", "Journalist")

@@ -24,7 +24,7 @@ def test_sign_confirm_by_mail_and_find_the_name_in_the_pdf(smtp_app):
     name = "İlahə Şəfiyeva"
     response = client.post(f"/a/{slug}/sign", data={
         "full_name": name, "affiliation": "Hüquqşünas", "email": "ilahe@example.org", "consent": "y",
-        "csrf_token": csrf_token(client, f"/a/{slug}"),
+        "csrf_token": csrf_token(client, f"/a/{slug}/sign"),
     })
     assert response.status_code == 303
 

@@ -89,10 +89,13 @@ def test_signature_records_the_version_read_and_mail_goes_out_in_its_language(sm
     client = smtp_app.test_client()
     url = f"/a/{appeal.slug}/ru"
     page = client.get(url, headers={"Accept-Language": "en"}).get_data(as_text=True)
-    action = re.search(r'<form method="post" action="([^"]+)"', page).group(1)
-    assert action == f"/a/{appeal.slug}/sign?lang=ru"
+    link = re.search(r'class="button primary sign-this" href="([^"]+)"', page).group(1)
+    assert link == f"/a/{appeal.slug}/sign?lang=ru"  # the sign page keeps the version read
+    form = client.get(link, headers={"Accept-Language": "en"}).get_data(as_text=True)
+    action = re.search(r'<form method="post" action="([^"]+)"', form).group(1)
+    assert action == link
     response = client.post(action, headers={"Accept-Language": "en"},
-                           data={"csrf_token": csrf_token(client, url), "full_name": "Ольга Смирнова",
+                           data={"csrf_token": csrf_token(client, link), "full_name": "Ольга Смирнова",
                                  "affiliation": "Адвокат", "email": "olga@example.org", "consent": "y"})
     assert response.status_code == 303 and response.headers["Location"].endswith("?lang=ru")
     sig = db.session.scalar(db.select(Signature).where(Signature.full_name == "Ольга Смирнова"))
@@ -104,7 +107,7 @@ def test_signature_records_the_version_read_and_mail_goes_out_in_its_language(sm
     assert "Ссылка действительна 7 дней" in body and "/confirm/" in body
 
     # Signing again from the Armenian version: the "already signed" mail follows the stored signature.
-    client.post(f"/a/{appeal.slug}/sign?lang=hy", data={"csrf_token": csrf_token(client, url),
+    client.post(f"/a/{appeal.slug}/sign?lang=hy", data={"csrf_token": csrf_token(client, link),
                 "full_name": "Ольга Смирнова", "affiliation": "", "email": "olga@example.org", "consent": "y"})
     second = smtp_app.smtp_sink.wait_for(2)[1]
     assert "Здравствуйте" in message_text(second) and second["Subject"].startswith("Пожалуйста, подтвердите")

@@ -52,7 +52,7 @@ def appeal(owner):
 
 def post_sign(client, appeal, **fields):
     data = {"full_name": SIGNER, "email": "anar@example.org", "consent": "y",
-            "csrf_token": csrf_token(client, f"/a/{appeal.slug}"), **fields}
+            "csrf_token": csrf_token(client, f"/a/{appeal.slug}/sign"), **fields}
     return client.post(f"/a/{appeal.slug}/sign", data=data)
 
 
@@ -69,7 +69,7 @@ def pdf_text(data: bytes) -> str:
 
 
 def test_sign_form_offers_signing_on_behalf_of_an_organization(client, appeal):
-    page = client.get(f"/a/{appeal.slug}").get_data(as_text=True)
+    page = client.get(f"/a/{appeal.slug}/sign").get_data(as_text=True)
     assert 'name="kind" type="radio" value="person" checked' in page or \
         ('value="person"' in page and "checked" in page)
     assert 'value="organization"' in page and "On behalf of an organization" in page
@@ -331,7 +331,7 @@ def sign_over_http(app, appeal, email, **fields):
     before = len(app.smtp_sink.messages)
     response = client.post(f"/a/{appeal.slug}/sign", data={
         "kind": "organization", "full_name": SIGNER, "signer_role": ROLE, "email": email, "consent": "y",
-        "csrf_token": csrf_token(client, f"/a/{appeal.slug}"), **fields})
+        "csrf_token": csrf_token(client, f"/a/{appeal.slug}/sign"), **fields})
     assert response.status_code == 303
     msg = app.smtp_sink.wait_for(before + 1)[before]
     path = "/" + LINK_RE.search(message_text(msg)).group(0).split("/", 3)[3]
@@ -363,7 +363,7 @@ def test_sign_form_in_chromium(app, appeal, js, tmp_path):
     with live_server(app) as base, chromium(java_script_enabled=js) as context:
         page = context.new_page()
         page.set_viewport_size({"width": 360, "height": 900})
-        page.goto(f"{base}/a/{appeal.slug}")
+        page.goto(f"{base}/a/{appeal.slug}/sign")
         organization = page.locator("input[name='organization_name']")
         affiliation = page.locator("input[name='affiliation']")
         assert affiliation.is_visible()

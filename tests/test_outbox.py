@@ -46,7 +46,7 @@ def rows() -> list[OutboxMessage]:
 
 
 def sign_over_http(client, slug: str, name: str, address: str) -> int:
-    token = csrf_token(client, f"/a/{slug}")
+    token = csrf_token(client, f"/a/{slug}/sign")
     return client.post(f"/a/{slug}/sign", data={"full_name": name, "affiliation": "Lawyer", "email": address,
                                                 "consent": "y", "csrf_token": token}).status_code
 

@@ -3,12 +3,14 @@ import io
 
 import pytest
 from pypdf import PdfReader
+from sqlalchemy import event
 from weasyprint import HTML
 
 from .conftest import new_appeal
 from .pdf_files import rendered_pdf
 from petitions.auth.services import register_user
 from petitions.extensions import db
+from petitions.pdf import jobs
 from petitions.pdf.engine.assemble import url_fetcher
 from petitions.signing.models import Signature
 
@@ -136,3 +138,28 @@ def test_the_country_is_printed_wherever_the_name_is(appeal):
     db.session.commit()
     text = " ".join(pdf_text(rendered_pdf(appeal)).split())
     assert "Leyla Əliyeva – Jurnalist, Azerbaijan" in text and "Ivan Petrov – Georgia" in text
+
+
+def test_a_stored_pdf_is_stale_after_any_change_to_a_listed_line(appeal):
+    signer = add(appeal, "Leyla Yunus", "Institute for Peace")
+    db.session.commit()
+    record = jobs.render_now(appeal)
+    assert jobs.current_document(appeal) == record
+    signer.affiliation = "Institute for Peace and Democracy"  # the same count, the same text: only the list knows
+    db.session.commit()
+    assert jobs.current_document(appeal) is None
+    fresh = jobs.render_now(appeal)
+    assert fresh.id != record.id and "Institute for Peace and Democracy" in pdf_text(rendered_pdf(appeal))
+    signer.reminded_at = appeal.created_at  # nothing printed changes
+    db.session.commit()
+    read = []
+
+    def note(conn, cursor, statement, *args):
+        read.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        assert jobs.current_document(appeal) == fresh
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    assert read and not [s for s in read if "FROM signatures" in s]  # the check never reads the list

@@ -41,7 +41,7 @@ def web(smtp_app):
 
 def sign_and_confirm(web, sink, appeal, email=EMAIL, name="Nərgiz Babayeva", visibility="public"):
     before = len(sink.messages)
-    token = csrf_token(web, f"/a/{appeal.slug}")
+    token = csrf_token(web, f"/a/{appeal.slug}/sign")
     response = web.post(f"/a/{appeal.slug}/sign", data={
         "full_name": name, "affiliation": "Editor", "country": "Azerbaijan", "email": email,
         "visibility": visibility, "consent": "y", "csrf_token": token})

@@ -39,7 +39,7 @@ def test_no_raw_ip_and_no_plaintext_email_in_a_postgres_dump(postgres, smtp_serv
         db.session.commit()
         web = app.test_client()
         web.environ_base["REMOTE_ADDR"] = IP
-        token = csrf_token(web, f"/a/{appeal.slug}")
+        token = csrf_token(web, f"/a/{appeal.slug}/sign")
         assert web.post(f"/a/{appeal.slug}/sign", data={
             "full_name": "Orxan Postgresov", "affiliation": "Student", "email": EMAIL, "visibility": "anonymous",
             "consent": "y", "csrf_token": token}).status_code == 303

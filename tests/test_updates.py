@@ -55,7 +55,7 @@ def _updates_received(messages: list) -> list:
 
 
 def test_the_opt_in_box_is_on_the_sign_form_unticked(smtp_app, appeal):
-    page = smtp_app.test_client().get(f"/a/{appeal.slug}?lang=ru").get_data(as_text=True)
+    page = smtp_app.test_client().get(f"/a/{appeal.slug}/sign?lang=ru").get_data(as_text=True)
     box = re.search(r'<input[^>]*name="wants_updates"[^>]*>', page)
     assert box and 'type="checkbox"' in box.group(0) and "checked" not in box.group(0)
 
@@ -65,7 +65,7 @@ def test_opted_in_signer_gets_the_update_in_russian_and_unsubscribes_with_one_po
     sink, client = smtp_app.smtp_sink, smtp_app.test_client()
     response = client.post(f"/a/{appeal.slug}/sign?lang=ru", data={
         "full_name": "Анна Петрова", "affiliation": "Журналист", "email": "anna@mail.example",
-        "wants_updates": "y", "consent": "y", "csrf_token": csrf_token(client, f"/a/{appeal.slug}?lang=ru")})
+        "wants_updates": "y", "consent": "y", "csrf_token": csrf_token(client, f"/a/{appeal.slug}/sign?lang=ru")})
     assert response.status_code == 303
     confirmation = sink.wait_for(1)[0]
     path = _path(LINK_RE.search(message_text(confirmation)).group(0))

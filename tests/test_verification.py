@@ -57,7 +57,7 @@ def sign_and_confirm_over_http(app, slug, name, affiliation, email):
     before = len(app.smtp_sink.messages)
     response = client.post(f"/a/{slug}/sign", data={
         "full_name": name, "affiliation": affiliation, "email": email, "consent": "y",
-        "csrf_token": csrf_token(client, f"/a/{slug}")})
+        "csrf_token": csrf_token(client, f"/a/{slug}/sign")})
     assert response.status_code == 303
     msg = app.smtp_sink.wait_for(before + 1)[before]
     assert msg["To"] == email

@@ -31,7 +31,7 @@ def signature_count():
 def sign(client, slug, **fields):
     data = {"full_name": "Aysel Əliyeva", "affiliation": "Lawyer", "email": "aysel@example.org", "consent": "y"}
     data.update(fields)
-    data.setdefault("csrf_token", csrf_token(client, f"/a/{slug}"))
+    data.setdefault("csrf_token", csrf_token(client, f"/a/{slug}/sign"))
     return client.post(f"/a/{slug}/sign", data={k: v for k, v in data.items() if v is not None})
 
 
@@ -40,13 +40,18 @@ def login(client, email="owner@example.org", password="a long password"):
     return client.post("/auth/login", data={"email": email, "password": password, "csrf_token": token})
 
 
-def test_public_page_shows_text_count_and_form(client, open_appeal):
+def test_public_page_shows_text_count_and_a_link_to_the_form(client, open_appeal):
     page = client.get(f"/a/{open_appeal.slug}")
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     assert "Release the journalists" in html and "<strong>ask</strong>" in html
-    assert 'name="full_name"' in html and 'name="consent"' in html and 'name="csrf_token"' in html
+    assert 'name="csrf_token"' not in html and f'href="/a/{open_appeal.slug}/sign?lang=en"' in html
     assert "0</strong> confirmed signatures" in html
+    form = client.get(f"/a/{open_appeal.slug}/sign")
+    html = form.get_data(as_text=True)
+    assert form.status_code == 200 and form.headers["Cache-Control"] == "no-store"
+    assert "Release the journalists" in html
+    assert 'name="full_name"' in html and 'name="consent"' in html and 'name="csrf_token"' in html
     assert open_appeal.title in client.get("/").get_data(as_text=True)
 
 
@@ -85,7 +90,7 @@ def test_missing_csrf_token_is_refused(client, open_appeal):
 
 
 def test_signing_a_draft_is_404_and_a_closed_appeal_409(client, app, open_appeal):
-    token = csrf_token(client, f"/a/{open_appeal.slug}")
+    token = csrf_token(client, f"/a/{open_appeal.slug}/sign")
     draft = new_appeal(open_appeal.owner, "Draft", "", "Body")
     db.session.commit()
     assert client.get(f"/a/{draft.slug}").status_code == 404
@@ -228,7 +233,7 @@ def test_dev_outbox_lists_mail_when_enabled(make_app):
 
 
 def test_refused_characters_are_explained_in_the_signers_language(client, open_appeal):
-    token = csrf_token(client, f"/a/{open_appeal.slug}")
+    token = csrf_token(client, f"/a/{open_appeal.slug}/sign")
     response = client.post(f"/a/{open_appeal.slug}/sign", headers={"Accept-Language": "ru"}, data={
         "full_name": "Evil\u202eName", "email": "e@example.org", "consent": "y", "csrf_token": token})
     assert response.status_code == 422

@@ -168,7 +168,7 @@ def test_unknown_audience_is_refused(owner):
 
 def sign_form(client, slug, **fields):
     data = {"full_name": "Günel Məmmədova", "affiliation": "", "email": "g@example.org", "consent": "y",
-            "csrf_token": csrf_token(client, f"/a/{slug}")}
+            "csrf_token": csrf_token(client, f"/a/{slug}/sign")}
     data.update(fields)
     return client.post(f"/a/{slug}/sign", data={k: v for k, v in data.items() if v is not None})
 
@@ -179,7 +179,7 @@ def test_sign_form_offers_the_organizers_choices_and_default(client, owner):
     appeal.visibility_default = "addressees"
     appeal.publish()
     db.session.commit()
-    html = client.get(f"/a/{appeal.slug}").get_data(as_text=True)
+    html = client.get(f"/a/{appeal.slug}/sign").get_data(as_text=True)
     checked = re.findall(r'<input [^>]*\bchecked\b[^>]*name="visibility"[^>]*value="(\w+)"', html)
     assert checked == ["addressees"]
     assert 'value="anonymous"' in html and 'value="public"' not in html

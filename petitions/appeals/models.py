@@ -87,6 +87,14 @@ class Appeal(db.Model):
     visibility_choices: Mapped[list] = mapped_column(JSON, default=lambda: ["public", "addressees", "anonymous"])
     anonymous_display: Mapped[str] = mapped_column(String(20), default="withheld")  # or "count"
 
+    # Kept by signing/rules.py on every flush that changes who is listed, counted or how a line reads, so
+    # pages, the API and the PDF's freshness check never read the list to know its size or whether it changed.
+    signature_count: Mapped[int] = mapped_column(Integer, default=0)  # always counted_total(appeal)
+    public_count: Mapped[int] = mapped_column(Integer, default=0)  # of them listed on the public page
+    organization_count: Mapped[int] = mapped_column(Integer, default=0)  # of them for an organization
+    list_version: Mapped[int] = mapped_column(Integer, default=0)
+    list_changed_at: Mapped[datetime | None]
+
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     published_at: Mapped[datetime | None]

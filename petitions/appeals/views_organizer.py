@@ -20,7 +20,7 @@ from petitions.organizer_pages import ActionForm, act, blueprint
 from petitions.pdf.views import download_current
 from petitions.privacy import accesslog
 from petitions.signing import operations as reconfirming
-from petitions.signing.rules import listed_signatures
+from petitions.signing.rules import latest_listed
 
 bp = blueprint("organizer", __name__, url_prefix="/organizer")
 
@@ -166,9 +166,11 @@ def show(slug: str):
     return render_template(
         "organizer/show.html", appeal=appeal, counts=counts, chart=chart, action_form=ActionForm(),
         template_form=TemplateForm(),
-        groups=services.group_by_revision(appeal, listed_signatures(appeal, "export")),
+        # The newest few: the whole list is the review queue's and the export's, both a page at a time.
+        groups=services.group_by_revision(appeal, latest_listed(
+            appeal, "export", int(current_app.config["ORGANIZER_LATEST_SIGNATORIES"]))),
         unpublished=services.has_unpublished_changes(appeal),
-        outdated=len(reconfirming.outdated_signatures(appeal)) if appeal.published_revision_id else 0,
+        outdated=reconfirming.outdated_total(appeal) if appeal.published_revision_id else 0,
         mail=mail_panel(appeal),
     )
 

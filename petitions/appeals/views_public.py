@@ -1,14 +1,21 @@
-"""Public pages: the list of open appeals and each appeal's page with its sign form."""
-from flask import Blueprint, abort, render_template, request
+"""Public pages: the list of open appeals, each appeal's page and its list of signatories, a page at a time.
+
+Their cost does not grow with the list: counts come from the appeal's row, the appeal page shows the newest
+signatories only, and the list is read by keyset. Readers who are not logged in get shared, revalidated copies
+(petitions/cache.py); the sign form, with its CSRF token, is a page of its own (signing/views.py).
+"""
+from flask import Blueprint, abort, current_app, render_template, request
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from petitions.appeals.models import Appeal, AppealStatus
 from petitions.appeals.services import close_if_due
+from petitions.cache import appeal_state, etag_of, last_changed, public_response
+from petitions.delivery.operations import public_lines
 from petitions.extensions import db
 from petitions.i18n import looks_like_language
 from petitions.pdf import jobs
-from petitions.signing.forms import SignForm
-from petitions.signing.rules import counted_organizations, counted_total, counted_totals, listed_signatures
+from petitions.signing.rules import BadCursor, latest_listed, listed_page, parse_cursor
 from petitions.translations.public import version_context
 
 bp = Blueprint("public", __name__)
@@ -33,25 +40,29 @@ def index():
     appeals = list(db.session.scalars(
         select(Appeal).where(Appeal.status == AppealStatus.OPEN).order_by(Appeal.published_at.desc())
     ))
-    counts = counted_totals([a.id for a in appeals])
-    return render_template("public/index.html", appeals=appeals, counts=counts)
+    changed = max((last_changed(a) for a in appeals), default=None)
+    return public_response(etag_of([(a.slug, a.title, *appeal_state(a)) for a in appeals]), changed,
+                           lambda: render_template("public/index.html", appeals=appeals))
 
 
-def render_appeal_page(appeal: Appeal, form: SignForm | None = None, status: int = 200, lang: str | None = None):
-    """Render an appeal's public page, with a sign form that may carry errors."""
-    # Signers see the published revision (never an unpublished amendment), in the version the URL names.
+def page_context(appeal: Appeal, lang: str | None) -> dict:
+    """Return what the appeal page shows besides its row and its list: the version read, deliveries, the PDF."""
     version = version_context(appeal, lang if lang is not None else request.args.get("lang"))
-    page = render_template("public/appeal.html", appeal=appeal, form=form or SignForm(appeal=appeal),
-                           confirmed=counted_total(appeal), signatories=listed_signatures(appeal, "public_page"),
-                           organizations=counted_organizations(appeal),
-                           # The organizers make the first public PDF; until then a link would lead nowhere.
-                           public_pdf=jobs.public_pdf_in_use(appeal), **version)
-    return page, status, {"Vary": "Accept-Language", "Content-Language": version["html_lang"]}
+    return {**version, "delivered": public_lines(appeal),
+            # The organizers make the first public PDF; until then a link would lead nowhere.
+            "public_pdf": jobs.public_pdf_in_use(appeal)}
+
+
+def render_appeal_page(appeal: Appeal, context: dict):
+    """Render an appeal's public page: the letter, the counts, the newest signatories and the way to sign."""
+    latest = latest_listed(appeal, "public_page", int(current_app.config["PUBLIC_LATEST_SIGNATORIES"]))
+    page = render_template("public/appeal.html", appeal=appeal, signatories=latest, **context)
+    return page, 200, {"Content-Language": context["html_lang"]}
 
 
 @bp.get("/a/<slug>")
 def appeal(slug: str):
-    """Show an appeal with its sign form."""
+    """Show an appeal with its counts, newest signatories and a link to sign."""
     return _show(slug)
 
 
@@ -64,6 +75,34 @@ def appeal_in(slug: str, lang: str):
 
 
 def _show(slug: str, lang: str | None = None):
-    page = render_appeal_page(public_appeal_or_404(slug), lang=lang)
+    appeal = public_appeal_or_404(slug)
+    context = page_context(appeal, lang)
+    page = public_response(etag_of(appeal_state(appeal), context), last_changed(appeal),
+                           lambda: render_appeal_page(appeal, context))
     db.session.commit()  # the one commit: a close the deadline rule made while loading
     return page
+
+
+@bp.get("/a/<slug>/signatories")
+def signatories(slug: str):
+    """Show the appeal's public list of signatories in confirmation order, a page at a time (?after=)."""
+    appeal = public_appeal_or_404(slug)
+    after = request.args.get("after") or None
+    try:
+        if after is not None:
+            parse_cursor(after)
+    except BadCursor:
+        return render_template("public/message.html", appeal=appeal, title=_("This page of the list does not exist"),
+                               message=_("The link to this page of signatories is broken. "
+                                         "Start again from the first page.")), 400
+    version = version_context(appeal, request.args.get("lang"))
+
+    def render():
+        page = listed_page(appeal, "public_page", after, int(current_app.config["SIGNATORIES_PAGE_SIZE"]))
+        return (render_template("public/signatories.html", appeal=appeal, page=page, first=after is None, **version),
+                200, {"Content-Language": version["html_lang"]})
+
+    answer = public_response(etag_of(appeal_state(appeal), version["version_language"], version["content"]),
+                             last_changed(appeal), render)
+    db.session.commit()  # the one commit: a close the deadline rule made while loading
+    return answer

@@ -1,4 +1,5 @@
 """Languages: locale selection, names and writing direction, per-language dates and quotation marks."""
+import functools
 import re
 import unicodedata
 from contextlib import contextmanager
@@ -113,6 +114,7 @@ def quote(text: str, language: str) -> str:
     return f"{start}{text}{end}"
 
 
+@functools.lru_cache(maxsize=8192)
 def _strong(ch: str) -> str | None:
     kind = unicodedata.bidirectional(ch)
     if kind == "L":
@@ -138,6 +140,15 @@ def isolate(text: str | None) -> Markup:
     takes the direction of the Arabic run before it. Each opposite-direction run becomes a <bdi>.
     """
     text = text or ""
+    directions = {_strong(ch) for ch in set(text)}
+    if "rtl" not in directions or "ltr" not in directions:
+        # One direction only (nearly every name): no run to isolate inside, so no walk through the characters.
+        return Markup('<bdi dir="{}">{}</bdi>').format("rtl" if "rtl" in directions else "ltr", text)
+    return isolated_runs(text)
+
+
+def isolated_runs(text: str) -> Markup:
+    """Return `isolate` of a text by walking it character by character (what mixed directions need)."""
     base = base_direction(text)
     out, run, run_dir = [], [], None
 

@@ -41,10 +41,20 @@ def is_variant(variant: str) -> bool:
     return variant in VARIANTS or (variant.startswith("lang:") and 2 <= len(variant) - 5 <= 12)
 
 
-def document_for(appeal, audience: str, variant: str) -> LetterDocument:
-    """Describe the document a variant prints."""
+def document_for(appeal, audience: str, variant: str, listed: bool = True) -> LetterDocument:
+    """Describe the document a variant prints (without its signatories unless `listed`)."""
     language = variant[5:] if variant.startswith("lang:") else None
-    return document_from_appeal(appeal, audience, language=language, combined=variant == "combined")
+    return document_from_appeal(appeal, audience, language=language, combined=variant == "combined", listed=listed)
+
+
+def freshness_key(appeal, audience: str, variant: str) -> str:
+    """Return what a PDF of this kind is made from: its text and settings, and the list's version.
+
+    The list version changes with every change to who is listed or how a line reads (signing/rules.py), so
+    telling whether a stored PDF is current never reads the list itself.
+    """
+    frame = document_for(appeal, audience, variant, listed=False).source_hash()
+    return hashlib.sha256(f"{appeal.list_version}\x1f{frame}".encode()).hexdigest()
 # Share of the total time each stage takes, for the progress bar and the time left.
 STAGES = {"queued": 0.0, "list": 0.05, "letter": 0.80, "merge": 0.85, "sign": 0.95, "done": 1.0}
 
@@ -241,6 +251,7 @@ def _reason(exc: Exception) -> str:
 
 
 def _render(appeal, audience: str, variant: str, progress) -> PdfDocument:
+    key = freshness_key(appeal, audience, variant)  # before the list is read: a change meanwhile makes it stale
     doc = document_for(appeal, audience, variant)
     document_id = secrets.token_urlsafe(12)
     verify_url = public_verify_url(document_id)
@@ -262,7 +273,7 @@ def _render(appeal, audience: str, variant: str, progress) -> PdfDocument:
     record = PdfDocument(id=document_id, appeal_id=appeal.id, version=version, audience=audience, variant=variant,
                          filename=filename, sha256=hashlib.sha256(data).hexdigest(), size=len(data),
                          pages=result.pages, signatory_count=doc.signatory_count, source_hash=doc.source_hash(),
-                         generated_at=doc.generated_at.replace(tzinfo=None))
+                         freshness_key=key, generated_at=doc.generated_at.replace(tzinfo=None))
     db.session.add(record)
     db.session.flush()
     progress("sign", 1.0)
@@ -440,14 +451,12 @@ def schedule_render(appeal, audience: str = "public", variant: str = "standard")
     return job
 
 
-def current_document(appeal, audience: str = "addressees", variant: str = "standard",
-                     doc: LetterDocument | None = None) -> PdfDocument | None:
-    """Return the newest PDF if it still shows today's text and signatories, else None."""
+def current_document(appeal, audience: str = "addressees", variant: str = "standard") -> PdfDocument | None:
+    """Return the newest PDF if it still shows today's text and signatories, else None (the list is not read)."""
     latest = latest_document(appeal, audience, variant)
     if latest is None or not os.path.exists(file_path(latest)):
         return None
-    doc = doc or document_for(appeal, audience, variant)
-    return latest if latest.source_hash == doc.source_hash() else None
+    return latest if latest.freshness_key == freshness_key(appeal, audience, variant) else None
 
 
 def active_job(appeal, audience: str, variant: str) -> PdfJob | None:

@@ -14,7 +14,7 @@ from petitions.pdf.engine.document import (
     LEVELS, Addressee, LetterDocument, Logo, RevisionGroup, SignatoryEntry, TranslationVersion, sorted_entries,
 )
 from petitions.pdf.letterhead import settings_of
-from petitions.signing.rules import ListedSignature, counted_total, listed_signatures
+from petitions.signing.rules import ListedSignature, listed_signatures
 from petitions.translations.services import localized_content, published_languages
 
 # The PDF's audiences, named as petitions.signing.rules names them.
@@ -24,10 +24,11 @@ VISIBILITY_AUDIENCE = {"addressees": "addressee_pdf", "public": "public_pdf",
 
 def document_from_appeal(appeal, audience: str = "addressees", *, settings=None,
                          generated_at: datetime | None = None, language: str | None = None,
-                         combined: bool = False) -> LetterDocument:
+                         combined: bool = False, listed: bool = True) -> LetterDocument:
     """Adapt an appeal, its published text (in one language version) and its listed signatories.
 
-    With `combined`, the original comes first and every published translation follows as an annex.
+    With `combined`, the original comes first and every published translation follows as an annex;
+    without `listed`, the signatories are left out (what the list version stands for, see jobs.freshness_key).
     """
     audience = "public" if VISIBILITY_AUDIENCE[audience] == "public_pdf" else "addressees"
     if combined:
@@ -41,7 +42,7 @@ def document_from_appeal(appeal, audience: str = "addressees", *, settings=None,
     by_id = {r.id: r for r in revisions(appeal)}
     current, earlier = [], {}
     # Names appear only as each signer chose (visibility) and only if the signature counts.
-    for listed in listed_signatures(appeal, VISIBILITY_AUDIENCE[audience]):
+    for listed in (listed_signatures(appeal, VISIBILITY_AUDIENCE[audience]) if listed else ()):
         rev = by_id.get(listed.revision_id)
         number = rev.number if rev else revision_number
         entry = entry_of(listed, number, language)
@@ -79,7 +80,7 @@ def document_from_appeal(appeal, audience: str = "addressees", *, settings=None,
         grouping=getattr(settings, "grouping", "none") or "none",
         audience=audience,
         appeal_slug=appeal.slug,
-        counted_total=counted_total(appeal),
+        counted_total=appeal.signature_count,  # counted_total(appeal), kept on the row
         translations=_translations_of(appeal, language) if combined else [],
     )
 

@@ -47,6 +47,8 @@ class PdfDocument(db.Model):
     pages: Mapped[int] = mapped_column(Integer)
     signatory_count: Mapped[int] = mapped_column(Integer)
     source_hash: Mapped[str] = mapped_column(String(64))
+    # The text, settings and list version it was made from (jobs.freshness_key): current while it matches.
+    freshness_key: Mapped[str | None] = mapped_column(String(64))
     generated_at: Mapped[datetime] = mapped_column(default=utcnow)
     # The file is deleted but the row stays, so /verify still recognises copies handed out earlier.
     removed_at: Mapped[datetime | None]

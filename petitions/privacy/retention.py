@@ -11,6 +11,7 @@ from petitions.appeals.models import Appeal, AppealStatus
 from petitions.extensions import db, utcnow
 from petitions.mail.models import FAILED, SENT, OutboxMessage
 from petitions.signing.models import Signature, SignatureStatus
+from petitions.signing.rules import lists_changed
 
 
 @dataclass
@@ -39,10 +40,13 @@ def purge(now: datetime | None = None) -> PurgeReport:
     expire_before = now - timedelta(days=cfg["UNCONFIRMED_EXPIRE_DAYS"])
     stale = select(Signature.id).where(Signature.status == SignatureStatus.PENDING, last_mail < expire_before)
     # Merged duplicates may point at a row we delete; detach them first (SQLite may not enforce SET NULL).
+    detached = db.session.scalars(select(Signature.appeal_id).where(Signature.merged_into_id.in_(stale))
+                                  .distinct()).all()
     db.session.execute(update(Signature).where(Signature.merged_into_id.in_(stale)).values(merged_into_id=None)
                        .execution_options(synchronize_session=False))
     report.unconfirmed_deleted = db.session.execute(
         delete(Signature).where(Signature.id.in_(stale)).execution_options(synchronize_session=False)).rowcount
+    lists_changed(detached)  # a detached duplicate counts on its own again; the deleted rows never counted
 
     # Addresses are needed to confirm and to reach signers while the appeal runs, not after it is finished.
     # The keyed hash stays: it lets a signer still find and erase their signature through self-service.

@@ -10,7 +10,7 @@ from petitions.security import embeddable
 from petitions.links import TokenError
 from petitions.privacy import consent, selfservice
 from petitions.privacy.forms import CorrectForm, EraseForm, RequestLinkForm
-from petitions.signing.rules import counted_total, offered_choices, shown_on_public_page
+from petitions.signing.rules import offered_choices, shown_on_public_page
 
 bp = Blueprint("privacy", __name__)
 
@@ -150,4 +150,4 @@ def erase(token: str, signature_id: int):
 def embed(slug: str):
     """Show a small box with the count and a link to sign, for other sites to frame."""
     appeal = public_appeal_or_404(slug)
-    return render_template("privacy/embed.html", appeal=appeal, total=counted_total(appeal))
+    return render_template("privacy/embed.html", appeal=appeal, total=appeal.signature_count)  # = counted_total

@@ -22,7 +22,7 @@ from petitions.signatories.parsing import ImportFormatError, ImportRow, decode, 
 from petitions.signing import levels as verification
 from petitions.signing.models import Level, Review, Signature, SignatureStatus, Visibility
 from petitions.signing.operations import confirmation_token, queue_signer_mail
-from petitions.signing.rules import organizer_view
+from petitions.signing.rules import lists_changed, organizer_view
 from petitions.urls import external_url
 
 BATCH = 1000
@@ -354,6 +354,7 @@ def _store(appeal: Appeal, user: User | None, batch: list[tuple[ImportRow, str |
         # Core inserts keep no objects in the session: 100,000 rows need no more memory than 1,000.
         # render_nulls keeps one key set for every row, so the batch goes out as one executemany.
         db.session.execute(insert(Signature).execution_options(render_nulls=True), values)
+        lists_changed([appeal.id])
         result.created += len(values)
         return
     signatures = [Signature(**v) for v in values]

@@ -69,6 +69,8 @@ class Signature(db.Model):
         # The review queue's "rejected" filter and merges look these up among 100,000 signatures.
         Index("ix_signatures_appeal_review", "appeal_id", "review", "status", "level"),
         Index("ix_signatures_merged_into_id", "merged_into_id"),
+        # The public lists read a page at a time in confirmation order (signing/rules.py::listed_page).
+        Index("ix_signatures_appeal_confirmed", "appeal_id", "confirmed_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -343,12 +343,19 @@ def remind_batch(appeal_id: int, after_id: int) -> None:
         jobs.enqueue("signing.remind", appeal_id, after_id)
 
 
+def _outdated(appeal: Appeal):
+    return (Signature.appeal_id == appeal.id, Signature.status == SignatureStatus.CONFIRMED,
+            Signature.revision_id != appeal.published_revision_id)
+
+
 def outdated_signatures(appeal: Appeal) -> list[Signature]:
     """Return confirmed signatures of a revision older than the published one."""
-    return list(db.session.scalars(
-        select(Signature).where(Signature.appeal_id == appeal.id, Signature.status == SignatureStatus.CONFIRMED,
-                                Signature.revision_id != appeal.published_revision_id)
-    ))
+    return list(db.session.scalars(select(Signature).where(*_outdated(appeal))))
+
+
+def outdated_total(appeal: Appeal) -> int:
+    """Return how many `outdated_signatures` there are, in one count."""
+    return db.session.scalar(select(func.count()).select_from(Signature).where(*_outdated(appeal))) or 0
 
 
 def request_reconfirmation(appeal: Appeal, actor) -> int:

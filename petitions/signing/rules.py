@@ -9,17 +9,20 @@ Every signer line is "head – detail" from `ListedSignature.line_parts` (`line_
 How an anonymous signature appears is fixed when the signer chooses anonymity (`stamp_anonymous_display`,
 run on every flush): changing the appeal's setting later applies to new anonymous signatures only.
 """
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, inspect, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.base import NO_VALUE
+from sqlalchemy.orm.util import identity_key
 
 from petitions.appeals.models import Appeal
-from petitions.extensions import db
+from petitions.extensions import db, utcnow
 from petitions.i18n import isolate
 from petitions.signing.models import Level, Review, Signature, SignatureStatus, SignerKind, Visibility
 
@@ -31,6 +34,7 @@ AUDIENCES = PUBLIC_AUDIENCES | PRIVATE_AUDIENCES
 # How an anonymous signature appears: "Name withheld" alone, with the affiliation, with the country, or not at all.
 ANONYMOUS_DISPLAYS = ("withheld", "affiliation", "country", "count")
 NAME_WITHHELD = _l("Name withheld")
+LISTED_ANONYMOUS_DISPLAYS = tuple(d for d in ANONYMOUS_DISPLAYS if d != "count")
 # For a signature whose display was never recorded (rows written around the ORM): the most private one.
 MOST_PRIVATE_DISPLAY = "count"
 
@@ -140,6 +144,16 @@ def counting_clause():
     return counts(Signature)
 
 
+def listing_clause(audience: str):
+    """Return the SQL condition of the signatures an audience sees listed (what `entry_for` does not drop)."""
+    if audience not in AUDIENCES:
+        raise UnknownAudience(audience)
+    named = (Signature.visibility != Visibility.ANONYMOUS) | Signature.anonymous_display.in_(LISTED_ANONYMOUS_DISPLAYS)
+    if audience in PUBLIC_AUDIENCES:
+        named &= Signature.visibility != Visibility.ADDRESSEES
+    return counting_clause() & named
+
+
 def standing_clause():
     """Return the SQL condition of `stands`."""
     return stands(Signature)
@@ -158,12 +172,16 @@ def counted_total(appeal: Appeal) -> int:
     return counted_totals([appeal.id])[appeal.id]
 
 
+def organization_clause():
+    """Return the SQL condition of a signature made on behalf of an organization."""
+    # A registered organization's name typed as the full name signs as the body too (levels.derived).
+    return (Signature.kind == SignerKind.ORGANIZATION) | (Signature.level == Level.OFFICIAL)
+
+
 def counted_organizations(appeal: Appeal) -> int:
     """Return how many of the signatures that count were made on behalf of an organization."""
     return db.session.scalar(select(func.count()).select_from(Signature).where(
-        Signature.appeal_id == appeal.id, counting_clause(),
-        # A registered organization's name typed as the full name signs as the body too (levels.derived).
-        (Signature.kind == SignerKind.ORGANIZATION) | (Signature.level == Level.OFFICIAL))) or 0
+        Signature.appeal_id == appeal.id, counting_clause(), organization_clause())) or 0
 
 
 def counted_totals(appeal_ids: list[int]) -> dict[int, int]:
@@ -209,6 +227,121 @@ def _stamp_on_flush(session: Session, flush_context, instances) -> None:
             else:
                 appeal = None
             stamp_anonymous_display(obj, appeal)
+
+
+# Every column that decides whether a signature counts, is listed, or how its line reads (entry_for, the PDF's
+# entry and its grouping): a change to one of them on a signature that counted before or after is a new list.
+LISTING_FIELDS = ("appeal_id", "status", "review", "merged_into_id", "visibility", "anonymous_display", "full_name",
+                  "affiliation", "country", "kind", "organization_name", "signer_role", "level", "confirmed_at",
+                  "revision_id")
+# session.info: {appeal_id: deltas of COUNT_COLUMNS, or None to count again}
+_LIST_CHANGES = "petitions.list_changes"
+NO_CHANGE = (0, 0, 0)
+COUNT_COLUMNS = ("signature_count", "public_count", "organization_count")  # what _standing's 0/1s add up to
+_BUMPED = "petitions.lists_bumped"  # session.info: appeals whose loaded numbers are out of date
+
+
+def _was(state, key):
+    """Return a column's value as stored before this flush (NO_VALUE if it was never loaded)."""
+    if key in state.committed_state:
+        return state.committed_state[key]
+    return getattr(state.obj(), key)  # unchanged: loads it if it was expired
+
+
+def _note_change(changes: dict, appeal_id, delta: tuple[int, ...] | None) -> None:
+    if appeal_id is None:
+        return
+    known = changes.get(appeal_id, NO_CHANGE)
+    changes[appeal_id] = None if known is None or delta is None else tuple(map(sum, zip(known, delta)))
+
+
+def _standing(value) -> tuple[int, int, int] | None:
+    """Return (counts, listed publicly, for an organization) as 0/1 from a column getter (None: not known)."""
+    status, review, merged, visibility, display, kind, level = (value(key) for key in (
+        "status", "review", "merged_into_id", "visibility", "anonymous_display", "kind", "level"))
+    if NO_VALUE in (status, review, merged, visibility, display, kind, level):
+        return None
+    counted = status == SignatureStatus.CONFIRMED and review != Review.REJECTED and merged is None
+    public = counted and visibility != Visibility.ADDRESSEES and (
+        visibility != Visibility.ANONYMOUS or display in LISTED_ANONYMOUS_DISPLAYS)
+    return int(counted), int(public), int(counted and (kind == SignerKind.ORGANIZATION or level == Level.OFFICIAL))
+
+
+@event.listens_for(Session, "before_flush")
+def _note_list_changes(session: Session, flush_context, instances) -> None:
+    # Whatever writes a signature through the ORM (signing, moderation, merges, imports, self-service,
+    # the registry's levels) passes here; writes around the ORM call `lists_changed` themselves.
+    changes = session.info.setdefault(_LIST_CHANGES, {})
+    with session.no_autoflush:
+        for obj in session.new:
+            if isinstance(obj, Signature) and counts(obj):
+                appeal_id = obj.appeal_id or (obj.appeal.id if obj.appeal else None)
+                _note_change(changes, appeal_id, _standing(lambda key: getattr(obj, key)))
+        for obj in session.deleted:
+            if isinstance(obj, Signature):
+                state = inspect(obj)
+                before = _standing(lambda key: _was(state, key))
+                if before != NO_CHANGE:
+                    _note_change(changes, obj.appeal_id, None if before is None else tuple(-n for n in before))
+        for obj in session.dirty:
+            if not isinstance(obj, Signature) or not session.is_modified(obj):
+                continue
+            state = inspect(obj)
+            if not any(state.attrs[key].history.has_changes() for key in LISTING_FIELDS):
+                continue
+            before, after = _standing(lambda key: _was(state, key)), _standing(lambda key: getattr(obj, key))
+            old_appeal = _was(state, "appeal_id")
+            if before is None or old_appeal is NO_VALUE:
+                _note_change(changes, obj.appeal_id, None)
+            elif before[0] or after[0]:
+                _note_change(changes, old_appeal, tuple(-n for n in before))
+                _note_change(changes, obj.appeal_id, after)
+
+
+@event.listens_for(Session, "after_flush")
+def _apply_list_changes(session: Session, flush_context) -> None:
+    changes = session.info.pop(_LIST_CHANGES, None)
+    if changes:
+        _bump(session, {k: v for k, v in changes.items() if v is not None},
+              [k for k, v in changes.items() if v is None])
+
+
+@event.listens_for(Session, "after_flush_postexec")
+def _after_flush_postexec(session: Session, flush_context) -> None:
+    _expire_bumped(session)
+
+
+def _expire_bumped(session: Session) -> None:
+    for appeal_id in session.info.pop(_BUMPED, ()):
+        appeal = session.identity_map.get(identity_key(Appeal, appeal_id))
+        if appeal is not None:  # the next read sees the stored numbers
+            session.expire(appeal, [*COUNT_COLUMNS, "list_version", "list_changed_at"])
+
+
+def lists_changed(appeal_ids) -> None:
+    """Record that statements around the ORM (bulk INSERT, UPDATE, DELETE) changed these appeals' lists."""
+    _bump(db.session, {}, list(appeal_ids))
+    _expire_bumped(db.session)
+
+
+def _bump(session: Session, deltas: dict[int, tuple[int, int, int]], recount: list[int]) -> None:
+    """Give each changed appeal a new list version and its counts (by delta, or counted again)."""
+    table, now = Appeal.__table__, utcnow()
+    # updated_at is about the appeal's own text and settings: the list has list_changed_at.
+    keep = {"list_version": table.c.list_version + 1, "list_changed_at": now, "updated_at": table.c.updated_at}
+    connection = session.connection()
+    for appeal_id, (counted, public, organizations) in deltas.items():
+        connection.execute(update(table).where(table.c.id == appeal_id).values(
+            signature_count=table.c.signature_count + counted, public_count=table.c.public_count + public,
+            organization_count=table.c.organization_count + organizations, **keep))
+    if recount:
+        def total(clause):
+            return select(func.count()).select_from(Signature).where(Signature.appeal_id == table.c.id,
+                                                                     clause).scalar_subquery()
+        connection.execute(update(table).where(table.c.id.in_(recount)).values(
+            signature_count=total(counting_clause()), public_count=total(listing_clause("public_page")),
+            organization_count=total(counting_clause() & organization_clause()), **keep))
+    session.info.setdefault(_BUMPED, set()).update((*deltas, *recount))
 
 
 @dataclass(frozen=True)
@@ -308,6 +441,62 @@ def listed_signatures(appeal: Appeal, audience: str) -> list[ListedSignature]:
         raise UnknownAudience(audience)
     entries = (entry_for(s, audience) for s in counted_signatures(appeal))
     return [e for e in entries if e is not None]
+
+
+class BadCursor(ValueError):
+    """A list page's `after` is not a cursor this module wrote."""
+
+
+_CURSOR = re.compile(r"(\d{8}T\d{6}\.\d{6})_(\d{1,12})")
+
+
+@dataclass(frozen=True)
+class ListPage:
+    """One page of a list in confirmation order; `after` continues it (None: this is the last page)."""
+
+    entries: list[ListedSignature]
+    after: str | None
+
+
+def cursor_of(signature: Signature) -> str:
+    """Return the keyset cursor just after this signature: its confirmation time and id."""
+    when = signature.confirmed_at or datetime.min
+    return f"{when.year:04d}{when:%m%dT%H%M%S.%f}_{signature.id}"
+
+
+def _listed_query(appeal: Appeal, audience: str):
+    return select(Signature).where(Signature.appeal_id == appeal.id, listing_clause(audience))
+
+
+def _entries(rows, audience: str) -> list[ListedSignature]:
+    return [e for e in (entry_for(s, audience) for s in rows) if e is not None]
+
+
+def parse_cursor(after: str) -> tuple[datetime, int]:
+    """Return the confirmation time and id a cursor of `cursor_of` names (BadCursor: it is none)."""
+    match = _CURSOR.fullmatch(after)
+    try:
+        return datetime.strptime(match.group(1), "%Y%m%dT%H%M%S.%f"), int(match.group(2))
+    except (AttributeError, ValueError):
+        raise BadCursor(after) from None
+
+
+def listed_page(appeal: Appeal, audience: str, after: str | None, size: int) -> ListPage:
+    """Return `size` entries of `listed_signatures` after a cursor, read by keyset (the same cost on any page)."""
+    query = _listed_query(appeal, audience)
+    if after:
+        when, last_id = parse_cursor(after)
+        query = query.where(or_(Signature.confirmed_at > when,
+                                (Signature.confirmed_at == when) & (Signature.id > last_id)))
+    rows = list(db.session.scalars(query.order_by(Signature.confirmed_at, Signature.id).limit(size + 1)))
+    return ListPage(_entries(rows[:size], audience), cursor_of(rows[size - 1]) if len(rows) > size else None)
+
+
+def latest_listed(appeal: Appeal, audience: str, size: int) -> list[ListedSignature]:
+    """Return the `size` entries of `listed_signatures` confirmed last, newest first."""
+    return _entries(db.session.scalars(_listed_query(appeal, audience)
+                                       .order_by(Signature.confirmed_at.desc(), Signature.id.desc()).limit(size)),
+                    audience)
 
 
 def offered_choices(appeal: Appeal) -> list[str]:

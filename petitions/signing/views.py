@@ -4,14 +4,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from petitions.appeals.diff import content_diff
-from petitions.appeals.views_public import public_appeal_or_404, render_appeal_page
+from petitions.appeals.views_public import public_appeal_or_404
 from petitions.extensions import db
 from petitions.ratelimit import limiter
 from petitions.links import TokenError
 from petitions.signing import operations
 from petitions.signing.forms import ConfirmForm, ResendForm, SignForm, WithdrawForm
 from petitions.signing.rules import signer_line, signer_text
-from petitions.translations.public import signing_language
+from petitions.translations.public import signing_language, version_context
 
 bp = Blueprint("signatures", __name__)
 
@@ -50,17 +50,28 @@ def until_pressed(token: str, load, form, template: str, context=lambda signatur
                                  **context(signature))
 
 
-@bp.post("/a/<slug>/sign")
+def render_sign_page(appeal, form: SignForm, status: int = 200):
+    """Render the sign form of an appeal (private to its reader: it carries their CSRF token)."""
+    version = version_context(appeal, request.args.get("lang"))
+    page = render_template("public/sign.html", appeal=appeal, form=form, **version)
+    return page, status, {"Cache-Control": "no-store", "Content-Language": version["html_lang"]}
+
+
+@bp.route("/a/<slug>/sign", methods=["GET", "POST"])
 @limiter.limit(_sign_limit, methods=["POST"])
 def sign(slug: str):
-    """Take a signature and send the confirmation mail."""
+    """Show the sign form; its POST takes a signature and sends the confirmation mail."""
     appeal = public_appeal_or_404(slug)
     form = SignForm(appeal=appeal)
+    if request.method == "GET":
+        page = render_sign_page(appeal, form)
+        db.session.commit()  # the one commit: a close the deadline rule made while loading
+        return page
     if not appeal.is_open:
         return render_template("public/message.html", title=_l("Signing has closed"),
                                message=_l("This appeal no longer collects signatures."), appeal=appeal), 409
     if not form.validate():
-        return render_appeal_page(appeal, form, status=422)
+        return render_sign_page(appeal, form, status=422)
     thanks_page = url_for("signatures.thanks", slug=appeal.slug, lang=request.args.get("lang"))
     operations.sign(appeal, email=form.email.data, language=signing_language(appeal), **form.signer())
     db.session.commit()  # before it, the address: the commit expires the appeal, which would be read again

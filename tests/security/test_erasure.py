@@ -82,7 +82,7 @@ def last_link(kind: str, to: str = "") -> str:
 
 
 def sign_on_the_web(client, appeal, name=NAME, email_address=EMAIL, visibility="public", affiliation=AFFILIATION):
-    token = csrf_token(client, f"/a/{appeal.slug}")
+    token = csrf_token(client, f"/a/{appeal.slug}/sign")
     response = client.post(f"/a/{appeal.slug}/sign", data={
         "full_name": name, "affiliation": affiliation, "country": "Azerbaijan", "email": email_address,
         "visibility": visibility, "consent": "y", "csrf_token": token})

@@ -521,7 +521,7 @@ def test_api_answers_json_and_never_5xx(world, data):
                         + [f"/api/v1/appeals/{s}/signatures" for s in known["slug"]]),
         st.builds(lambda s: f"/api/v1/appeals/{quote(s, safe='')}/signatures", TEXT.filter(bool)),
         st.builds(lambda s: "/api/v1/" + quote(s, safe="/"), TEXT)), label="path")
-    query = data.draw(st.dictionaries(st.sampled_from(["limit", "offset", "lang", "page", "x"]),
+    query = data.draw(st.dictionaries(st.sampled_from(["limit", "offset", "after", "lang", "page", "x"]),
                                       st.one_of(ANY_VALUE, st.lists(ANY_VALUE, min_size=2, max_size=3)), max_size=3))
     url = path + ("?" + urlencode(query, doseq=True) if query else "")
     method = data.draw(API_METHODS, label="method")

@@ -78,7 +78,7 @@ def poison(appeal: Appeal, title: str) -> None:
 
 def sign_over_http(app, appeal, name, address):
     client = app.test_client()
-    token = csrf_token(client, f"/a/{appeal.slug}")
+    token = csrf_token(client, f"/a/{appeal.slug}/sign")
     response = client.post(f"/a/{appeal.slug}/sign", data={"full_name": name, "affiliation": "", "email": address,
                                                            "consent": "y", "csrf_token": token})
     assert response.status_code == 303

@@ -38,7 +38,7 @@ def test_mail_links_ignore_a_forged_host(app, world):
     sign = f"/a/{world.appeal.slug}/sign"
     answer = client.post(sign, **forged, data={
         "full_name": "Leyla Əhmədova", "affiliation": "", "email": "leyla@example.org", "consent": "y",
-        "csrf_token": token_at(client, f"/a/{world.appeal.slug}", **forged)})
+        "csrf_token": token_at(client, sign, **forged)})
     assert answer.status_code == 303
     answer = client.post("/privacy/my-data", **forged, data={
         "email": "leyla@example.org", "csrf_token": token_at(client, "/privacy/my-data", **forged)})

@@ -46,7 +46,7 @@ def resign_from_many_clients(app, appeal, address) -> set[tuple[int, str]]:
     answers = set()
     for n in range(CLIENTS):
         client = client_from(app, n)
-        token = csrf_token(client, f"/a/{appeal.slug}")
+        token = csrf_token(client, f"/a/{appeal.slug}/sign")
         response = client.post(f"/a/{appeal.slug}/sign", data={
             "full_name": f"Attacker Botnet{'abcdefghijklmnopq'[n]}", "affiliation": "", "email": address,
             "consent": "y", "csrf_token": token})

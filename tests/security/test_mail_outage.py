@@ -81,7 +81,7 @@ def in_thread(fn):
 def sign(app, slug, name, address, client=None):
     # Inside the test's app context Flask-WTF caches the CSRF token in `g`: reuse one client there.
     client = client or app.test_client()
-    token = csrf_token(client, f"/a/{slug}")
+    token = csrf_token(client, f"/a/{slug}/sign")
     return client.post(f"/a/{slug}/sign", data={"full_name": name, "affiliation": "Lawyer", "email": address,
                                                 "consent": "y", "csrf_token": token}).status_code
 

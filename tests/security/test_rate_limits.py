@@ -117,7 +117,7 @@ class Browser:
             return exc.code, exc.read().decode()
 
     def sign(self, slug: str, n: int) -> int:
-        status, page = self.request(f"/a/{slug}")
+        status, page = self.request(f"/a/{slug}/sign")
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
         status, _ = self.request(f"/a/{slug}/sign", {"full_name": f"Signer Number {n}", "affiliation": "Lawyer",
                                                      "email": f"signer{n}.{time.time_ns()}@example.org",
@@ -191,7 +191,7 @@ def test_signing_survives_a_redis_outage_and_stays_limited_in_memory(make_app):
         client = app.test_client()
         answers = []
         for n in range(5):
-            token = csrf_token(client, f"/a/{appeal.slug}")
+            token = csrf_token(client, f"/a/{appeal.slug}/sign")
             answers.append(client.post(f"/a/{appeal.slug}/sign", data={
                 "full_name": f"Signer Number {n}", "affiliation": "Lawyer", "email": f"s{n}@example.org",
                 "consent": "y", "csrf_token": token}).status_code)

@@ -118,7 +118,7 @@ def sign_and_confirm(app, appeal, name: str, affiliation: str, email: str) -> Si
     before = len(app.smtp_sink.messages)
     assert post(signer, f"/a/{appeal.slug}/sign", {
         "full_name": name, "affiliation": affiliation, "email": email, "consent": "y"},
-        token_url=f"/a/{appeal.slug}").status_code == 303
+        token_url=f"/a/{appeal.slug}/sign").status_code == 303
     msg = app.smtp_sink.wait_for(before + 1)[before]
     assert msg["To"] == email
     link = path_of(LINK_RE.search(message_text(msg)).group(0))
@@ -219,7 +219,7 @@ def test_unproven_domain_confirms_nothing_until_someone_there_confirms(app, worl
     assert post(holder, link, {}).status_code == 200
     db.session.expire_all()
     assert org.domains[0].proven and lawyer.level is Level.DOMAIN
-    assert post(holder, link, {}, token_url=f"/a/{world.appeal.slug}").status_code == 400  # once only
+    assert post(holder, link, {}, token_url=f"/a/{world.appeal.slug}/sign").status_code == 400  # once only
 
 
 def test_a_squatters_claim_never_blocks_the_real_owner(app, world, attacker, client_as):
@@ -282,7 +282,7 @@ def test_proof_link_tampered_expired_replayed_or_superseded_is_refused(app, worl
     tampered = second[:-3] + ("AAA" if not second.endswith("AAA") else "BBB")
     for link in (tampered, first):  # forged, and superseded by the newer link
         assert get(holder, link).status_code == 400
-        assert post(holder, link, {}, token_url=f"/a/{world.appeal.slug}").status_code == 400
+        assert post(holder, link, {}, token_url=f"/a/{world.appeal.slug}/sign").status_code == 400
     app.config["REGISTRY_PROOF_MAX_AGE"] = -1  # every link is now older than allowed
     assert get(holder, second).status_code == 410
     app.config["REGISTRY_PROOF_MAX_AGE"] = 7 * 86400

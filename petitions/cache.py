@@ -1,0 +1,161 @@
+"""HTTP caching of public pages for readers who are not logged in: ETag, Last-Modified, 304, a rendered-page cache.
+
+A page's ETag is a hash of everything it is made from (the appeal's row, its list version, the language, the
+query string...), so a cached copy is never stale: any change makes a new key. The rendered pages live in
+this process (a small LRU with a time limit) or, with PAGE_CACHE_URL (or REDIS_URL), in Redis, shared by every
+worker. A Redis outage only means pages are rendered again, with a log line.
+"""
+import functools
+import hashlib
+import json
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+
+import redis
+from flask import Flask, Response, current_app, make_response, request, session
+from flask_babel import get_locale
+from flask_login import current_user
+
+log = logging.getLogger(__name__)
+
+
+class MemoryPages:
+    """Rendered pages in this process: at most `entries`, each for at most `seconds`."""
+
+    def __init__(self, entries: int, seconds: float):
+        self.entries, self.seconds = entries, seconds
+        self._pages: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> bytes | None:
+        with self._lock:
+            found = self._pages.get(key)
+            if found is None or found[0] < time.monotonic():
+                self._pages.pop(key, None)
+                return None
+            self._pages.move_to_end(key)
+            return found[1]
+
+    def set(self, key: str, page: bytes) -> None:
+        with self._lock:
+            self._pages[key] = (time.monotonic() + self.seconds, page)
+            self._pages.move_to_end(key)
+            while len(self._pages) > self.entries:
+                self._pages.popitem(last=False)
+
+
+class RedisPages:
+    """Rendered pages in Redis, shared by every process; an outage reads as a miss."""
+
+    def __init__(self, url: str, seconds: float):
+        self.seconds = int(seconds)
+        # A short timeout: a page rendered again is better than a reader waiting for a Redis that is gone.
+        self.client = redis.Redis.from_url(url, socket_timeout=0.25, socket_connect_timeout=0.25)
+
+    def get(self, key: str) -> bytes | None:
+        try:
+            return self.client.get(f"page:{key}")
+        except redis.RedisError as exc:
+            log.warning("page cache unavailable, rendering uncached: %s", exc)
+            return None
+
+    def set(self, key: str, page: bytes) -> None:
+        try:
+            self.client.set(f"page:{key}", page, ex=self.seconds)
+        except redis.RedisError as exc:
+            log.warning("page cache unavailable, page not stored: %s", exc)
+
+
+@functools.lru_cache(maxsize=1)  # the code a process runs does not change under it
+def code_version() -> str:
+    """Return a hash of the application's code and templates: pages kept from before a deploy are not served."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.rglob("*")):
+        if path.suffix in (".py", ".html"):
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def init_app(app: Flask) -> None:
+    """Choose where rendered pages are kept."""
+    app.extensions["page_code_version"] = code_version()
+    url = app.config.get("PAGE_CACHE_URL") or app.config.get("REDIS_URL")
+    seconds = float(app.config["PAGE_CACHE_SECONDS"])
+    app.extensions["page_cache"] = (RedisPages(url, seconds) if url
+                                    else MemoryPages(int(app.config["PAGE_CACHE_ENTRIES"]), seconds))
+
+
+def pages():
+    """Return the app's page cache."""
+    return current_app.extensions["page_cache"]
+
+
+def anonymous_reader() -> bool:
+    """Tell whether this request may get a shared copy: not logged in, no message waiting to be shown."""
+    return not current_user.is_authenticated and not session.get("_flashes")
+
+
+def etag_of(*parts) -> str:
+    """Return an ETag for a page made from these values, the URL, the interface language and the public address."""
+    made_of = [current_app.extensions["page_code_version"], request.full_path, str(get_locale()),
+               current_app.config.get("PUBLIC_URL"), *parts]
+    return hashlib.sha256(json.dumps(made_of, default=str, sort_keys=True).encode()).hexdigest()[:40]
+
+
+def appeal_state(appeal) -> tuple:
+    """Return what every page about an appeal depends on from its row: text, state, list and counts."""
+    return (appeal.id, appeal.updated_at, appeal.status.value, appeal.published_revision_id, appeal.signature_goal,
+            appeal.list_version, appeal.signature_count, appeal.public_count, appeal.organization_count)
+
+
+def last_changed(appeal) -> datetime:
+    """Return when an appeal's text, state or list last changed (its pages' Last-Modified)."""
+    return max(filter(None, (appeal.updated_at, appeal.list_changed_at, appeal.published_at, appeal.closed_at,
+                             appeal.delivered_at)))
+
+
+def _http_time(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    value = value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+    return value.replace(microsecond=0)
+
+
+def public_response(etag: str, last_modified: datetime | None, render: Callable[[], Response | tuple],
+                    cache_pages: bool = True) -> Response:
+    """Answer a GET a reader may share: 304 when their copy is current, else the (cached) page with validators.
+
+    `render` returns the response as a view would; a logged-in reader gets it fresh and private.
+    """
+    if not anonymous_reader():
+        response = make_response(render())
+        response.headers["Cache-Control"] = "private, no-cache"
+        return response
+    stamp = _http_time(last_modified)
+    if etag in request.if_none_match:  # their copy is current: nothing to read or render
+        return _shared(Response(status=304), etag, stamp)
+    page = pages().get(etag) if cache_pages else None
+    if page is not None:
+        response = Response(page[page.index(b"\n") + 1:], headers=json.loads(page[:page.index(b"\n")]))
+    else:
+        response = make_response(render())
+        if response.status_code != 200:
+            return response
+        if cache_pages:
+            kept = {k: v for k, v in response.headers.items() if k in ("Content-Type", "Content-Language")}
+            pages().set(etag, json.dumps(kept).encode() + b"\n" + response.get_data())
+    return _shared(response, etag, stamp).make_conditional(request)
+
+
+def _shared(response: Response, etag: str, stamp: datetime | None) -> Response:
+    response.set_etag(etag)
+    if stamp is not None:
+        response.last_modified = stamp
+    response.headers["Cache-Control"] = f"public, max-age={int(current_app.config['PUBLIC_MAX_AGE'])}"
+    response.vary.update(("Accept-Language", "Cookie"))
+    return response
