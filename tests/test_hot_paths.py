@@ -59,7 +59,7 @@ class Statements:
 
 def sign_form(client, slug: str, n: int, affiliation: str = "Lawyer") -> dict:
     return {"full_name": f"Signer Number {n}", "affiliation": affiliation, "email": f"s{n}@example.org",
-            "consent": "y", "csrf_token": csrf_token(client, f"/a/{slug}")}
+            "consent": "y", "csrf_token": csrf_token(client, f"/a/{slug}/sign")}
 
 
 # --- atomic with its mail ----------------------------------------------------------------------------

@@ -374,7 +374,7 @@ def test_rq_mails_an_announcement_to_1200_signers_in_batches_exactly_once(rq_app
 def test_redis_down_while_signing_answers_303_and_the_mail_leaves_once_it_is_back(rq_app):
     sink, client, redis = rq_app.smtp_sink, rq_app.test_client(), rq_app.redis_server
     appeal = open_appeal()
-    token = csrf_token(client, f"/a/{appeal.slug}")
+    token = csrf_token(client, f"/a/{appeal.slug}/sign")
     redis.stop()
     answer = client.post(f"/a/{appeal.slug}/sign", data={"full_name": "Leyla Yunus", "affiliation": "Lawyer",
                                                          "email": "leyla@example.org", "consent": "y",

@@ -128,7 +128,7 @@ def test_a_non_ascii_domain_is_delivered_as_punycode(app):
     client = app.test_client()
     response = client.post(f"/a/{appeal.slug}/sign", data={
         "full_name": "Leyla Məmmədova", "email": "leyla@bücher.example", "consent": "y",
-        "csrf_token": csrf_token(client, f"/a/{appeal.slug}")})
+        "csrf_token": csrf_token(client, f"/a/{appeal.slug}/sign")})
     assert response.status_code == 303
     sending.wait_idle(app)
     with app.sink.received:

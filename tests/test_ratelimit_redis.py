@@ -35,7 +35,7 @@ class Signer:
     def sign(self) -> int:
         Signer.count += 1
         with self.app.app_context():
-            token = csrf_token(self.client, f"/a/{self.slug}")
+            token = csrf_token(self.client, f"/a/{self.slug}/sign")
             answer = self.client.post(f"/a/{self.slug}/sign", headers=self.headers, data={
                 "full_name": f"Signer Number {Signer.count}", "affiliation": "Lawyer",
                 "email": f"s{Signer.count}@example.org", "consent": "y", "csrf_token": token})
