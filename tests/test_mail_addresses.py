@@ -80,7 +80,7 @@ def test_every_public_form_refuses_an_address_it_cannot_mail(app, address, messa
     appeal, _owner = open_appeal()
     client = app.test_client()
     forms = {
-        f"/a/{appeal.slug}/sign": (f"/a/{appeal.slug}", {"full_name": "Leyla Məmmədova", "consent": "y"}),
+        f"/a/{appeal.slug}/sign": (f"/a/{appeal.slug}/sign", {"full_name": "Leyla Məmmədova", "consent": "y"}),
         f"/a/{appeal.slug}/resend": (f"/a/{appeal.slug}/resend", {}),
         "/privacy/my-data": ("/privacy/my-data", {}),
         "/auth/register": ("/auth/register", {}),
