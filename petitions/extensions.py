@@ -12,6 +12,7 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase
 
 
@@ -57,8 +58,24 @@ def _tune_sqlite(engine: Engine, busy_timeout_ms: int, synchronous: str) -> None
         # A writer takes the write lock up front and so waits its turn (busy_timeout): a transaction that read
         # first and then writes after another one's commit could only fail with "database is locked". Elsewhere
         # pysqlite begins (deferred) just before the first write, so readers hold neither lock nor snapshot.
-        if _writes_ahead():
+        if not _writes_ahead():
+            return
+        # SQLite's busy handler polls, so among many threads one can starve; in-process writers queue here first.
+        if not _WRITER.acquire(timeout=max(busy_timeout_ms / 1000, _WRITER_QUEUE_SECONDS)):
+            raise OperationalError("BEGIN IMMEDIATE", None, TimeoutError("another writer of this process"))
+        conn.info[_HOLDS_WRITER] = True
+        try:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            _release_writer(conn.info)
+            raise
+
+    for name in ("commit", "rollback"):
+        event.listen(engine, name, lambda conn: _release_writer(conn.info))
+    # A connection returned, dropped or closed without a commit or rollback of its own lets the lock go too.
+    event.listen(engine.pool, "reset", lambda dbapi_conn, record, state: _release_writer(record.info))
+    event.listen(engine.pool, "invalidate", lambda dbapi_conn, record, exc: _release_writer(record.info))
+    event.listen(engine.pool, "close", lambda dbapi_conn, record: _release_writer(record.info))
 
     @event.listens_for(engine, "savepoint")
     def _on_savepoint(conn, name):
@@ -70,6 +87,17 @@ def _tune_sqlite(engine: Engine, busy_timeout_ms: int, synchronous: str) -> None
     def _on_commit(conn):
         if has_request_context():
             g.petitions_committed = True  # a request commits once: what it reads afterwards needs no lock
+
+
+_WRITER = threading.Lock()  # held by the connection of this process that is in a BEGIN IMMEDIATE transaction
+_HOLDS_WRITER = "petitions.holds_writer"
+# A thread's turn comes after every writer queued before it; like a pool's wait for a connection, the wait is long.
+_WRITER_QUEUE_SECONDS = 30
+
+
+def _release_writer(info: dict) -> None:
+    if info.pop(_HOLDS_WRITER, False):
+        _WRITER.release()
 
 
 def _writes_ahead() -> bool:
