@@ -47,6 +47,8 @@ def tune_engines(app: Flask) -> None:
 
 
 def _tune_sqlite(engine: Engine, busy_timeout_ms: int, synchronous: str) -> None:
+    writer = threading.Lock()  # held by the connection of this process that is in a BEGIN IMMEDIATE transaction
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, connection_record):
         for pragma in ("journal_mode = WAL", f"busy_timeout = {int(busy_timeout_ms)}",
@@ -61,9 +63,9 @@ def _tune_sqlite(engine: Engine, busy_timeout_ms: int, synchronous: str) -> None
         if not _writes_ahead():
             return
         # SQLite's busy handler polls, so among many threads one can starve; in-process writers queue here first.
-        if not _WRITER.acquire(timeout=max(busy_timeout_ms / 1000, _WRITER_QUEUE_SECONDS)):
+        if not writer.acquire(timeout=max(busy_timeout_ms / 1000, _WRITER_QUEUE_SECONDS)):
             raise OperationalError("BEGIN IMMEDIATE", None, TimeoutError("another writer of this process"))
-        conn.info[_HOLDS_WRITER] = True
+        conn.info[_HOLDS_WRITER] = writer
         try:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         except BaseException:
@@ -89,15 +91,15 @@ def _tune_sqlite(engine: Engine, busy_timeout_ms: int, synchronous: str) -> None
             g.petitions_committed = True  # a request commits once: what it reads afterwards needs no lock
 
 
-_WRITER = threading.Lock()  # held by the connection of this process that is in a BEGIN IMMEDIATE transaction
 _HOLDS_WRITER = "petitions.holds_writer"
 # A thread's turn comes after every writer queued before it; like a pool's wait for a connection, the wait is long.
 _WRITER_QUEUE_SECONDS = 30
 
 
 def _release_writer(info: dict) -> None:
-    if info.pop(_HOLDS_WRITER, False):
-        _WRITER.release()
+    writer = info.pop(_HOLDS_WRITER, None)
+    if writer is not None:
+        writer.release()
 
 
 def _writes_ahead() -> bool:

@@ -5,7 +5,7 @@ Runs in both passes (SQLite: every writer takes the lock at BEGIN; PostgreSQL: t
 import threading
 from collections import Counter
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from petitions.auth.services import register_user
 from petitions.extensions import db
@@ -13,7 +13,7 @@ from petitions.mail.models import OutboxMessage
 from petitions.signing import operations as signing
 from petitions.signing.models import Signature, SignatureStatus
 
-from .conftest import new_appeal
+from .conftest import new_appeal, sqlite_only
 
 THREADS = 50
 PER_THREAD = 200
@@ -76,10 +76,29 @@ def test_fifty_threads_signing_at_once_end_with_the_exact_counts(make_app):
                                            .where(OutboxMessage.appeal_id == appeal_id)))
         confirmed = len([1 for _, n in own if n % CONFIRM_EVERY == 1]) + SHARED
         assert sum(statuses.values()) == addresses == len(own) + SHARED  # one row per address
-        assert statuses == {SignatureStatus.CONFIRMED: confirmed, SignatureStatus.PENDING: len(own) + SHARED - confirmed}
+        assert statuses == {SignatureStatus.CONFIRMED: confirmed,
+                            SignatureStatus.PENDING: len(own) + SHARED - confirmed}
         # Each address got its confirmation; a shared one also one mail for the first repeat, none for the others
         # (RESEND_MIN_INTERVAL).
         assert sum(mails.values()) == len(own) + 2 * SHARED
         assert sorted(Counter(mails.values()).items()) == [(1, len(own)), (2, SHARED)]
         db.session.remove()
         db.engine.dispose()
+
+
+@sqlite_only
+def test_sqlite_runs_in_wal_with_foreign_keys_and_a_busy_timeout(app):
+    pragmas = {name: db.session.execute(text(f"PRAGMA {name}")).scalar()
+               for name in ("journal_mode", "foreign_keys", "busy_timeout", "synchronous")}
+    assert pragmas == {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 5000, "synchronous": 1}  # NORMAL
+
+
+def test_a_released_savepoint_is_undone_with_its_transaction(app):
+    owner = register_user("Owner", "owner@crowd.example", "a long password")
+    appeal = new_appeal(owner, "Free the students", "UN", "We ask.")
+    appeal.publish()
+    db.session.commit()
+    signing.sign(appeal, "Leyla Mammadova", "Student", "leyla@crowd.example")  # its INSERT sits in a SAVEPOINT
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(Signature)) == 0
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
