@@ -1,4 +1,5 @@
-# `make run` serves the app with demo data; `make test` runs the whole suite. Both set up what they need.
+# `make run` serves the app with demo data; `make test` runs the whole suite twice, on SQLite and then on a throwaway
+# PostgreSQL server (`make test-sqlite`, `make test-postgresql`: one pass). All set up what they need.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -8,12 +9,17 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: run test system system-test install install-test catalogs instance db pdfkey demo serve clean
+.PHONY: run test test-sqlite test-postgresql system system-test install install-test catalogs instance db pdfkey demo serve clean
 
 run: system install instance db pdfkey demo serve
 
-test: system-test install-test
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+test: test-sqlite test-postgresql
+
+test-sqlite: system-test install-test
+	time PETITIONS_TEST_DATABASE=sqlite $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-postgresql: system-test install-test
+	time PETITIONS_TEST_DATABASE=postgresql $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 system:
 	bash scripts/install-system.sh runtime

@@ -62,11 +62,12 @@ def _check_secrets(app: Flask) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
-    from petitions.extensions import babel, csrf, db, login_manager, mail, migrate
     from petitions import ratelimit
+    from petitions.extensions import babel, csrf, db, login_manager, mail, migrate, tune_engines
     from petitions.mail import sending
 
     db.init_app(app)
+    tune_engines(app)
     from petitions import models  # noqa: F401  (registers every table for Alembic)
 
     # Batch mode lets Alembic alter tables on SQLite, which has almost no ALTER TABLE.

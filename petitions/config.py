@@ -8,6 +8,11 @@ class Defaults:
     # No SECRET_KEY here on purpose: create_app refuses to start without one.
     SQLALCHEMY_DATABASE_URI = None  # filled in as instance/petitions.sqlite
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # SQLite (petitions/extensions.py: WAL, foreign keys, writers take the lock at BEGIN): how long a writer
+    # waits for another one's commit before "database is locked", and the sync level (NORMAL is safe in WAL:
+    # a power cut can lose the last commits, never corrupt the file).
+    SQLITE_BUSY_TIMEOUT_MS = 5000
+    SQLITE_SYNCHRONOUS = "NORMAL"
 
     # Public URL used in links when there is no request (CLI, background jobs).
     PUBLIC_URL = "http://127.0.0.1:5000"

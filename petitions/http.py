@@ -7,7 +7,7 @@ from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import CombinedMultiDict, FileStorage, MultiDict
-from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import BadRequest, NotFound
 from werkzeug.routing import IntegerConverter, ValidationError
 from wtforms import FieldList as _FieldList
 from wtforms import FileField, FormField
@@ -95,6 +95,8 @@ def _has_nul(values) -> bool:
 def _refuse_nul_in_query() -> None:
     if _has_nul(v for _, v in request.args.items(multi=True)):
         raise BadRequest(NUL_REFUSED)
+    if _has_nul((request.view_args or {}).values()):  # nothing is named so: PostgreSQL cannot even look it up
+        raise NotFound()
 
 
 def _text_fields(value: object) -> bool:

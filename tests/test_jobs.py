@@ -4,13 +4,13 @@ Mail goes over real SMTP (aiosmtpd on loopback); RQ runs as a real SimpleWorker 
 """
 import os
 import signal
-import sqlite3
 import threading
 import time
 from collections import Counter
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 from flask_migrate import upgrade
 from sqlalchemy import func, select
 
@@ -222,16 +222,16 @@ def test_tick_enqueues_each_periodic_task_once_per_interval(make_app):
 def test_a_batch_killed_in_the_middle_resumes_without_duplicates(make_app, tmp_path):
     app = make_app(JOBS_WORKER="process", MAIL_WORKER="process", ANNOUNCE_BATCH=600, JOBS_EVERY={})
     with app.app_context():
-        db_path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+        db_uri = app.config["SQLALCHEMY_DATABASE_URI"]
         appeal = open_appeal()
         subscribers(appeal, 1200)
         assert updates.announce(appeal, "delivered", None) == 1200
         db.session.commit()
         first_job = job_rows("updates.announce")[0].id
-        worker = worker_process(db_path, 1, tmp_path / "w1", ("jobs", "work"), DATA_KEYS=app.config["DATA_KEYS"],
+        worker = worker_process(db_uri, 1, tmp_path / "w1", ("jobs", "work"), DATA_KEYS=app.config["DATA_KEYS"],
                                 MAIL_WORKER="process", ANNOUNCE_BATCH=600, JOBS_EVERY={})
         try:  # kill it while it runs the second batch: the first is committed, the second is not
-            assert wait_until(lambda: _running_after(db_path, first_job), 120), "the second batch never started"
+            assert wait_until(lambda: _running_after(db_uri, first_job), 120), "the second batch never started"
         finally:
             worker.send_signal(signal.SIGKILL)
             worker.wait(10)
@@ -281,13 +281,17 @@ def test_on_postgresql_racing_runners_share_one_claim_and_batches_mail_each_sign
         db.engine.dispose()
 
 
-def _running_after(db_path, job_id: int) -> bool:
+def _running_after(db_uri: str, job_id: int) -> bool:
+    # A connection of its own, outside the test's session, sees what the worker process committed.
+    engine = sa.create_engine(db_uri, connect_args={"timeout": 0.2} if db_uri.startswith("sqlite") else {})
     try:
-        with sqlite3.connect(db_path, timeout=0.2) as conn:
-            return conn.execute("SELECT count(*) FROM jobs WHERE name = 'updates.announce' AND status = ? "
-                                "AND id > ?", (RUNNING, job_id)).fetchone()[0] > 0
-    except sqlite3.OperationalError:  # the worker holds the write lock for a moment
+        with engine.connect() as conn:
+            return conn.execute(sa.text("SELECT count(*) FROM jobs WHERE name = 'updates.announce' AND status = :s "
+                                        "AND id > :i"), {"s": RUNNING, "i": job_id}).scalar() > 0
+    except sa.exc.OperationalError:  # the worker holds the SQLite write lock for a moment
         return False
+    finally:
+        engine.dispose()
 
 
 def _update_rows() -> int:
@@ -444,10 +448,10 @@ def test_rq_ticks_through_its_scheduler_and_each_tick_schedules_the_next(rq_app)
 
 def test_flask_jobs_work_on_rq_sends_what_the_web_signed_and_stops_on_sigterm(rq_app, tmp_path):
     sink, client = rq_app.smtp_sink, rq_app.test_client()
-    db_path = rq_app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+    db_uri = rq_app.config["SQLALCHEMY_DATABASE_URI"]
     appeal = open_appeal()
     assert sign_over_http(client, appeal.slug, "Leyla Yunus", "leyla@example.org") == 303
-    worker = worker_process(db_path, rq_app.config["MAIL_PORT"], tmp_path / "w", ("jobs", "work"),
+    worker = worker_process(db_uri, rq_app.config["MAIL_PORT"], tmp_path / "w", ("jobs", "work"),
                             DATA_KEYS=rq_app.config["DATA_KEYS"], JOBS_BACKEND="rq",
                             REDIS_URL=rq_app.config["REDIS_URL"], JOBS_EVERY={})
     try:

@@ -223,8 +223,8 @@ def test_200_signatures_while_smtp_is_down_arrive_exactly_once(make_app, sink):
         db.engine.dispose()
 
 
-def worker_process(db_path, port: int, instance: Path, command=("mail", "work"), **config) -> subprocess.Popen:
-    settings = {**base_config(db_path), "MAIL_PORT": port, **config}
+def worker_process(db_uri: str, port: int, instance: Path, command=("mail", "work"), **config) -> subprocess.Popen:
+    settings = {**base_config(db_uri), "MAIL_PORT": port, **config}
     env = {k: v for k, v in os.environ.items() if not k.startswith("FLASK_")}
     env.update({f"FLASK_{k}": (v if isinstance(v, str) else json.dumps(v))
                 for k, v in settings.items() if v is not None})
@@ -236,14 +236,14 @@ def worker_process(db_path, port: int, instance: Path, command=("mail", "work"),
 def test_a_worker_killed_in_the_middle_of_a_batch_loses_nothing(make_app, tmp_path):
     holding = Holding()
     with app_with_sink(make_app, holding, MAIL_WORKER="process") as (app, server):
-        db_path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+        db_uri = app.config["SQLALCHEMY_DATABASE_URI"]
         keys = {"DATA_KEYS": app.config["DATA_KEYS"]}
         appeal = open_appeal()
         for i in range(5):
             signing.sign(appeal, NAMES[i], "Lawyer", f"signer{i}@example.org")
         db.session.commit()
         assert [r.status for r in rows()] == ["queued"] * 5  # MAIL_WORKER = "process": nobody sent yet
-        first = worker_process(db_path, server.port, tmp_path / "w1", **keys)
+        first = worker_process(db_uri, server.port, tmp_path / "w1", **keys)
         try:
             assert holding.holding.wait(60), "the worker never reached the sink"
         finally:
@@ -251,7 +251,7 @@ def test_a_worker_killed_in_the_middle_of_a_batch_loses_nothing(make_app, tmp_pa
             first.wait(10)
         assert [r.status for r in rows()] == ["sending"] + ["queued"] * 4
         holding.slow = False
-        second = worker_process(db_path, server.port, tmp_path / "w2", MAIL_CLAIM_TIMEOUT=1, **keys)
+        second = worker_process(db_uri, server.port, tmp_path / "w2", MAIL_CLAIM_TIMEOUT=1, **keys)
         try:
             assert wait_until(lambda: all(r.status == "sent" for r in rows()), 60)
         finally:

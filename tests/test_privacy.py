@@ -16,7 +16,7 @@ from petitions.privacy.retention import purge
 from petitions.signing import operations as signing
 from petitions.signing.models import Signature, SignatureStatus, Visibility
 
-from .conftest import csrf_token, message_text, new_appeal
+from .conftest import csrf_token, message_text, new_appeal, sqlite_only
 
 IP = "203.0.113.77"
 EMAIL = "Nargiz.Signer@Example.org"  # SMTP here has no SMTPUTF8: ASCII local part
@@ -87,6 +87,7 @@ def variants(text: str) -> list[bytes]:
     return [v.encode(enc) for v in {text, text.lower(), text.upper()} for enc in ("utf-8", "utf-16-le")]
 
 
+@sqlite_only  # tests/test_privacy_postgres.py checks a PostgreSQL dump
 def test_no_raw_ip_and_no_plaintext_email_in_the_sqlite_file(smtp_app, web, open_appeal):
     sig = sign_and_confirm(web, smtp_app.smtp_sink, open_appeal)
     assert sig.status is SignatureStatus.CONFIRMED

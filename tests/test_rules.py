@@ -9,7 +9,6 @@ import csv
 import io
 import itertools
 import re
-import shutil
 
 import pytest
 from pypdf import PdfReader
@@ -25,7 +24,7 @@ from petitions.signing import levels, operations
 from petitions.signing.models import Level, Review, Signature, SignatureStatus, SignerKind, Visibility
 from petitions.signing.rules import NAME_WITHHELD, counting_clause, counts, standing_clause, stands
 
-from .conftest import base_config, csrf_token, fresh_requests, new_appeal
+from .conftest import base_config, copy_database, csrf_token, fresh_requests, new_appeal
 
 PASSWORD = "a long password"
 ORDINARY = ("Lalə Bağırova", "Elmar Hüseynov")
@@ -141,8 +140,7 @@ def _read(client, appeal) -> dict:
 def surfaces(tmp_path_factory, migrated_db):
     """Return what every surface shows, per state."""
     tmp = tmp_path_factory.mktemp("rules")
-    shutil.copy(migrated_db, tmp / "db.sqlite")
-    app = create_app({**base_config(tmp / "db.sqlite"), "MAIL_TRANSPORT": "outbox"})
+    app = create_app({**base_config(copy_database(migrated_db, tmp / "db.sqlite")), "MAIL_TRANSPORT": "outbox"})
     app.instance_path = str(tmp / "instance")
     fresh_requests(app)
     with app.app_context():

@@ -27,7 +27,7 @@ from petitions.signing import operations as signing
 from petitions.translations import services as translating
 from petitions.updates import operations as updates
 
-from ..conftest import base_config, fresh_requests
+from ..conftest import base_config, copy_database, fresh_requests
 from .conftest import PASSWORD, build_world
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -225,9 +225,8 @@ def changed(before: dict, after: dict) -> dict[str, tuple[set, set]]:
 def module_app(tmp_path_factory, migrated_db, name: str, **overrides):
     """Return an app on its own copy of the migrated database, for a module of read-only tests."""
     folder = tmp_path_factory.mktemp(name)
-    path = folder / "db.sqlite"
-    shutil.copy(migrated_db, path)
-    app = create_app({**base_config(path), **overrides})
+    uri = copy_database(migrated_db, folder / "db.sqlite")
+    app = create_app({**base_config(uri), **overrides})
     app.instance_path = str(folder / "instance")
     fresh_requests(app)
     return app
@@ -248,7 +247,7 @@ def appeal_by_slug(slug: str) -> Appeal:
 
 @dataclass
 class Seeded:
-    """A seeded database file, the config to open it with, and plain values (no ORM objects) to use."""
+    """A seeded database (its URI), the config to open it with, and plain values (no ORM objects) to use."""
 
     config: dict
     instance_path: str
@@ -270,15 +269,14 @@ def seed_template(tmp_path_factory, migrated_db, name: str) -> Seeded:
                   "newcomer": "newcomer-a@coalition.example"}
         db.session.remove()
         db.engine.dispose()
-    uri = app.config["SQLALCHEMY_DATABASE_URI"]
-    return Seeded(dict(app.config), app.instance_path, uri.removeprefix("sqlite:///"), emails, a, b)
+    return Seeded(dict(app.config), app.instance_path, app.config["SQLALCHEMY_DATABASE_URI"], emails, a, b)
 
 
 def open_copy(seeded: Seeded, dest) -> flask.Flask:
     """Return an app on a fresh copy of the seeded database (same keys, same PDF files)."""
-    shutil.copy(seeded.template, dest)
+    uri = copy_database(seeded.template, dest)
     keys = ("SECRET_KEY", "EMAIL_HASH_KEY", "DATA_KEYS")
-    app = create_app({**base_config(dest), **{k: seeded.config[k] for k in keys}})
+    app = create_app({**base_config(uri), **{k: seeded.config[k] for k in keys}})
     # A copy of the instance folder too: an allowed write may delete stored PDF files (erasure, pruning).
     instance = os.path.join(os.path.dirname(str(dest)), "instance")
     shutil.copytree(seeded.instance_path, instance, dirs_exist_ok=True)

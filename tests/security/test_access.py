@@ -12,7 +12,7 @@ from petitions.auth.models import User
 from petitions.registry.models import Organization
 from petitions.extensions import db
 
-from ..conftest import base_config
+from ..conftest import base_config, drop_database
 from . import _seed
 from .conftest import login
 
@@ -82,6 +82,7 @@ def fresh(seeded, tmp_path, monkeypatch):
         yield app, recorder
         db.session.remove()
         db.engine.dispose()
+    drop_database(app.config["SQLALCHEMY_DATABASE_URI"])
 
 
 def _client(app, email):

@@ -8,8 +8,6 @@ failure reproduces.
 import io
 import json
 import re
-import shutil
-import sqlite3
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from itertools import product
@@ -18,7 +16,7 @@ from urllib.parse import parse_qs, quote, urlencode, urlsplit
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
 
 from petitions import create_app, crypto, demo
 from petitions.members import services as members
@@ -38,7 +36,7 @@ from petitions.links import RECONFIRM
 from petitions.signing.models import Signature
 from petitions.translations import services as translations
 
-from ..conftest import SmtpSink, base_config, csrf_token, free_port
+from ..conftest import SmtpSink, base_config, copy_database, csrf_token, drop_database, free_port
 
 EXAMPLES = 12  # per route and method: ~130 combinations, the whole module well under three minutes on two cores
 # No shrinking: a failure already names the request, and shrinking a slow web request takes minutes.
@@ -185,18 +183,19 @@ class Demo:
     forms: dict[str, list[Form]]  # action path -> forms that post there
     owner_email: str
     password: str
-    db_path: str = ""
+    db_uri: str = ""
 
     def __post_init__(self):
-        # A connection of its own sees only what the app committed.
-        self._conn = sqlite3.connect(self.db_path)
+        # An engine of its own sees only what the app committed.
+        self._engine = create_engine(self.db_uri)
 
     def counts(self) -> dict[str, int]:
         """Return the rows of every table."""
-        return dict(zip(TABLES, self._conn.execute(COUNT_SQL).fetchone()))
+        with self._engine.connect() as conn:
+            return dict(zip(TABLES, conn.execute(text(COUNT_SQL)).one()))
 
     def close(self):
-        self._conn.close()
+        self._engine.dispose()
 
 
 def _seed() -> dict[str, list[str]]:
@@ -277,18 +276,16 @@ def seeded(tmp_path_factory, migrated_db):
     controller = Controller(SmtpSink(), hostname="127.0.0.1", port=free_port())
     controller.start()
     folder = tmp_path_factory.mktemp("fuzz")
-    path = folder / "seed.sqlite"
-    shutil.copy(migrated_db, path)
+    uri = copy_database(migrated_db, folder / "seed.sqlite")
     # Render jobs stay queued (a worker would take them): the fuzzer probes requests, not the typesetter.
-    config = {**base_config(path), "MAIL_PORT": controller.port, "PDF_EXECUTOR": "worker"}
+    config = {**base_config(uri), "MAIL_PORT": controller.port, "PDF_EXECUTOR": "worker"}
     app = create_app(config)
     app.instance_path = str(folder / "instance")
     with app.app_context():
         known = _seed()
         db.session.remove()
         db.engine.dispose()
-    seed_copy = folder / "pristine.sqlite"
-    shutil.copy(path, seed_copy)
+    seed_copy = copy_database(uri, folder / "pristine.sqlite")
     client = _logged_in(app, demo.ORGANIZER_EMAIL, demo.ORGANIZER_PASSWORD)
     forms = _pages(client, known, ROUTES)
     for action, found in _pages(app.test_client(), known,
@@ -303,15 +300,15 @@ def seeded(tmp_path_factory, migrated_db):
 @pytest.fixture
 def world(seeded, tmp_path):
     seed, config, known, forms = seeded
-    path = tmp_path / "fuzz.sqlite"
-    shutil.copy(seed, path)
-    app = create_app({**config, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
+    uri = copy_database(seed, tmp_path / "fuzz.sqlite")
+    app = create_app({**config, "SQLALCHEMY_DATABASE_URI": uri})
     app.instance_path = str(tmp_path / "instance")
-    world = Demo(app, known, forms, demo.ORGANIZER_EMAIL, demo.ORGANIZER_PASSWORD, str(path))
+    world = Demo(app, known, forms, demo.ORGANIZER_EMAIL, demo.ORGANIZER_PASSWORD, uri)
     yield world
     world.close()
     with app.app_context():
         db.engine.dispose()
+    drop_database(uri)
 
 
 def _logged_in(app, email, password):

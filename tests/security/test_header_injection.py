@@ -22,7 +22,7 @@ from petitions.privacy import selfservice
 from petitions.signatories import importing
 from petitions.signing import operations as signing
 
-from ..conftest import csrf_token, new_appeal
+from ..conftest import ON_POSTGRES, csrf_token, new_appeal
 
 INJECTED = "\r\nBcc: evil@attacker.example\r\nX-Injected: yes"
 # (what an attacker stores as the title, what the reader must see of it in a subject)
@@ -30,7 +30,8 @@ POISONED_TITLES = [
     ("Free the journalists" + INJECTED, "Free the journalists Bcc: evil@attacker.example X-Injected: yes"),
     ("Free the journalists\nBcc: evil@attacker.example", "Free the journalists Bcc: evil@attacker.example"),
     ("Free the journalists\rBcc: evil@attacker.example", "Free the journalists Bcc: evil@attacker.example"),
-    ("Free the\x00 journalists", "Free the  journalists"),
+    pytest.param("Free the\x00 journalists", "Free the  journalists",
+                 marks=pytest.mark.skipif(ON_POSTGRES, reason="PostgreSQL cannot store a NUL in text at all")),
     ("Free the \u202estsilanruoj", "Free the stsilanruoj"),
     ("Free the \u2066journalists\u2069\u200b", "Free the journalists"),
     ("Free the journalists\u2028Bcc: evil@attacker.example", "Free the journalists Bcc: evil@attacker.example"),

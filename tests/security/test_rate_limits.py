@@ -17,7 +17,7 @@ import redis
 from petitions import create_app
 from petitions.extensions import db
 
-from ..conftest import base_config, csrf_token, free_port, new_appeal
+from ..conftest import base_config, copy_database, csrf_token, free_port, new_appeal
 from .conftest import PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,9 +63,7 @@ def redis_url(tmp_path_factory):
 def deployment(tmp_path_factory, migrated_db, redis_url):
     """Serve the app with gunicorn -w 3 behind one trusted proxy hop, counters in Redis; yield (url, slug)."""
     folder = tmp_path_factory.mktemp("deployment")
-    db_path = folder / "petitions.sqlite"
-    shutil.copy(migrated_db, db_path)
-    config = {**base_config(db_path), "TESTING": False, "RATELIMIT_ENABLED": True,
+    config = {**base_config(copy_database(migrated_db, folder / "petitions.sqlite")), "TESTING": False, "RATELIMIT_ENABLED": True,
               "RATELIMIT_STORAGE_URI": redis_url, "SIGN_RATE_LIMIT": f"{SIGN_LIMIT} per hour",
               "PROXY_FIX_X_FOR": 1, "MAIL_TRANSPORT": "outbox"}
     app = create_app(config)

@@ -3,7 +3,7 @@ import pytest
 
 from petitions.extensions import db
 
-from ..conftest import csrf_token
+from ..conftest import csrf_token, drop_database
 from . import _seed
 from .conftest import PASSWORD, login
 
@@ -55,6 +55,7 @@ def fresh(seeded, tmp_path):
         yield app
         db.session.remove()
         db.engine.dispose()
+    drop_database(app.config["SQLALCHEMY_DATABASE_URI"])
 
 
 def _client(app, seeded, purpose):
