@@ -22,6 +22,9 @@ from flask_babel import get_locale
 from flask_login import current_user
 
 log = logging.getLogger(__name__)
+# Query parameters public pages read. A page asked for with any other is answered but not kept: otherwise
+# "?x=1", "?x=2"... would each fill the cache (Redis's memory) with a copy of the same page.
+KEPT_QUERY_ARGS = frozenset({"lang", "after", "limit"})
 
 
 class MemoryPages:
@@ -139,6 +142,7 @@ def public_response(etag: str, last_modified: datetime | None, render: Callable[
     stamp = _http_time(last_modified)
     if etag in request.if_none_match:  # their copy is current: nothing to read or render
         return _shared(Response(status=304), etag, stamp)
+    cache_pages = cache_pages and KEPT_QUERY_ARGS.issuperset(request.args.keys())
     page = pages().get(etag) if cache_pages else None
     if page is not None:
         response = Response(page[page.index(b"\n") + 1:], headers=json.loads(page[:page.index(b"\n")]))

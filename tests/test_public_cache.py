@@ -200,3 +200,19 @@ def test_rendered_pages_are_shared_in_redis_and_an_outage_only_means_rendering(m
         finally:
             redis_server.start_again()
         db.session.remove()
+
+
+def test_a_page_asked_for_with_an_unknown_query_is_answered_but_not_kept(make_app, redis_server):
+    store = redis.Redis.from_url(redis_server.url(4))
+    store.flushdb()
+    app = make_app(PAGE_CACHE_URL=redis_server.url(4))
+    with app.app_context():
+        appeal = published()
+        client = app.test_client()
+        for n in range(5):  # a script busting the cache: each answer is right, none is stored
+            assert client.get(f"/a/{appeal.slug}?x={n}").status_code == 200
+        assert store.dbsize() == 0
+        assert client.get(f"/a/{appeal.slug}?lang=en").status_code == 200
+        assert store.dbsize() == 1  # the parameters the pages read are kept as before
+        db.session.remove()
+        db.engine.dispose()
