@@ -44,9 +44,9 @@ class MemoryPages:
             self._pages.move_to_end(key)
             return found[1]
 
-    def set(self, key: str, page: bytes) -> None:
+    def set(self, key: str, page: bytes, seconds: float | None = None) -> None:
         with self._lock:
-            self._pages[key] = (time.monotonic() + self.seconds, page)
+            self._pages[key] = (time.monotonic() + (self.seconds if seconds is None else seconds), page)
             self._pages.move_to_end(key)
             while len(self._pages) > self.entries:
                 self._pages.popitem(last=False)
@@ -67,9 +67,9 @@ class RedisPages:
             log.warning("page cache unavailable, rendering uncached: %s", exc)
             return None
 
-    def set(self, key: str, page: bytes) -> None:
+    def set(self, key: str, page: bytes, seconds: float | None = None) -> None:
         try:
-            self.client.set(f"page:{key}", page, ex=self.seconds)
+            self.client.set(f"page:{key}", page, px=int(1000 * (self.seconds if seconds is None else seconds)))
         except redis.RedisError as exc:
             log.warning("page cache unavailable, page not stored: %s", exc)
 
@@ -103,11 +103,15 @@ def anonymous_reader() -> bool:
     return not current_user.is_authenticated and not session.get("_flashes")
 
 
-def etag_of(*parts) -> str:
-    """Return an ETag for a page made from these values, the URL, the interface language and the public address."""
+def _request_key(*parts) -> str:
     made_of = [current_app.extensions["page_code_version"], request.full_path, str(get_locale()),
                current_app.config.get("PUBLIC_URL"), *parts]
     return hashlib.sha256(json.dumps(made_of, default=str, sort_keys=True).encode()).hexdigest()[:40]
+
+
+def etag_of(*parts) -> str:
+    """Return an ETag for a page made from these values, the URL, the interface language and the public address."""
+    return _request_key(*parts)
 
 
 def appeal_state(appeal) -> tuple:
@@ -145,14 +149,14 @@ def public_response(etag: str, last_modified: datetime | None, render: Callable[
     cache_pages = cache_pages and KEPT_QUERY_ARGS.issuperset(request.args.keys())
     page = pages().get(etag) if cache_pages else None
     if page is not None:
-        response = Response(page[page.index(b"\n") + 1:], headers=json.loads(page[:page.index(b"\n")]))
+        response = _unpack(page)
     else:
         response = make_response(render())
         if response.status_code != 200:
             return response
         if cache_pages:
             kept = {k: v for k, v in response.headers.items() if k in ("Content-Type", "Content-Language")}
-            pages().set(etag, json.dumps(kept).encode() + b"\n" + response.get_data())
+            pages().set(etag, _pack(kept, response.get_data()))
     return _shared(response, etag, stamp).make_conditional(request)
 
 
@@ -163,3 +167,41 @@ def _shared(response: Response, etag: str, stamp: datetime | None) -> Response:
     response.headers["Cache-Control"] = f"public, max-age={int(current_app.config['PUBLIC_MAX_AGE'])}"
     response.vary.update(("Accept-Language", "Cookie"))
     return response
+
+
+def _pack(headers: dict, body: bytes) -> bytes:
+    return json.dumps(headers).encode() + b"\n" + body
+
+
+def _unpack(page: bytes) -> Response:
+    return Response(page[page.index(b"\n") + 1:], headers=json.loads(page[:page.index(b"\n")]))
+
+
+def recent_copy(view: Callable) -> Callable:
+    """Serve anonymous readers a copy of this public page made less than PAGE_FRESH_SECONDS ago, unread.
+
+    During a viral wave thousands read the same page each second: within that short window they get the copy
+    without a single query (the count may lag by those seconds); after it, the view checks the ETag as usual.
+    """
+    @functools.wraps(view)
+    def serve(*args, **kwargs):
+        seconds = float(current_app.config["PAGE_FRESH_SECONDS"])
+        if (seconds <= 0 or request.method != "GET" or not anonymous_reader()
+                or not KEPT_QUERY_ARGS.issuperset(request.args.keys())):
+            return view(*args, **kwargs)
+        key = "recent:" + _request_key()
+        kept = pages().get(key)
+        if kept is not None:
+            response = _unpack(kept)
+            if response.get_etag()[0] in request.if_none_match:
+                return Response(status=304, headers={k: v for k, v in response.headers.items()
+                                                     if k in ("ETag", "Last-Modified", "Cache-Control", "Vary")})
+            return response.make_conditional(request)
+        response = make_response(view(*args, **kwargs))
+        if response.status_code == 200 and response.cache_control.public and response.get_etag()[0]:
+            kept_headers = {k: v for k, v in response.headers.items() if k in (
+                "Content-Type", "Content-Language", "ETag", "Last-Modified", "Cache-Control", "Vary")}
+            pages().set(key, _pack(kept_headers, response.get_data()), seconds)
+        return response
+
+    return serve

@@ -172,4 +172,5 @@ class Defaults:
     PUBLIC_MAX_AGE = 30  # seconds browsers and proxies may reuse a public page or API answer unasked
     PAGE_CACHE_URL = None  # redis://… shares rendered pages between processes; None: REDIS_URL, else in-process
     PAGE_CACHE_SECONDS = 600  # how long a rendered page is kept (its key changes with any change anyway)
+    PAGE_FRESH_SECONDS = 2.0  # anonymous readers get a copy this young without any query (0: always check)
     PAGE_CACHE_ENTRIES = 512  # pages the in-process cache keeps per worker, least recently used out first

@@ -86,6 +86,7 @@ def base_config(db) -> dict:
         "RATELIMIT_ENABLED": False,
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # scrypt costs ~50 ms per hash; tests make hundreds
         "SERVER_NAME": None,
+        "PAGE_FRESH_SECONDS": 0,  # every request checks the ETag: tests see a change at once (see test_public_cache)
         "PUBLIC_URL": "http://localhost",  # the test client's host, so links in mail work in the test client
     }
 

@@ -1,11 +1,12 @@
 """Public pages for many readers: shared copies with validators, the list a page at a time, the sign form apart."""
 import logging
 import re
+import time
 from contextlib import contextmanager
 
 import pytest
 import redis
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from petitions.auth.services import register_user
 from petitions.extensions import db, utcnow
@@ -214,5 +215,38 @@ def test_a_page_asked_for_with_an_unknown_query_is_answered_but_not_kept(make_ap
         assert store.dbsize() == 0
         assert client.get(f"/a/{appeal.slug}?lang=en").status_code == 200
         assert store.dbsize() == 1  # the parameters the pages read are kept as before
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_within_page_fresh_seconds_anonymous_readers_get_the_copy_without_a_query(make_app):
+    app = make_app(PAGE_FRESH_SECONDS=0.5)
+    with app.app_context():
+        appeal = published()
+        add(appeal, 1)
+        db.session.commit()
+        slug = appeal.slug
+        reader = app.test_client()
+        first = reader.get(f"/a/{slug}")
+        assert first.status_code == 200 and first.headers["Cache-Control"].startswith("public")
+        add(appeal, 2)
+        db.session.commit()
+        statements = []
+        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            again = reader.get(f"/a/{slug}")
+            revalidated = reader.get(f"/a/{slug}", headers={"If-None-Match": first.headers["ETag"]})
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        assert statements == []  # the wave's readers cost no query
+        assert again.get_data() == first.get_data() and again.headers["ETag"] == first.headers["ETag"]
+        assert revalidated.status_code == 304
+        assert "Signer Nümunə 2" not in again.get_data(as_text=True)
+        assert "Signer Nümunə 2" in reader.get(f"/a/{slug}?x=1").get_data(as_text=True)  # not a kept query
+        login(reader)
+        assert "Signer Nümunə 2" in reader.get(f"/a/{slug}").get_data(as_text=True)  # organizers: fresh
+        time.sleep(0.6)
+        assert "Signer Nümunə 2" in app.test_client().get(f"/a/{slug}").get_data(as_text=True)
         db.session.remove()
         db.engine.dispose()

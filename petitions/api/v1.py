@@ -7,7 +7,7 @@ a page at a time by keyset. GET answers carry an ETag, Last-Modified and a short
 from flask import Blueprint, current_app, request
 from sqlalchemy import select
 
-from petitions.cache import appeal_state, etag_of, last_changed, public_response
+from petitions.cache import appeal_state, etag_of, last_changed, public_response, recent_copy
 from petitions.extensions import db
 from petitions.ratelimit import limiter
 from petitions.http import MAX_ID, parse_int
@@ -53,6 +53,7 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
 
 
 @bp.get("/appeals/<slug>")
+@recent_copy
 def appeal(slug: str):
     """Return an appeal's state and counts: total (every signature that counts), listed (named publicly)."""
     appeal = _public_appeal(slug)
@@ -72,6 +73,7 @@ def appeal(slug: str):
 
 
 @bp.get("/appeals/<slug>/signatures")
+@recent_copy
 def signatures(slug: str):
     """Return the public signatory list in confirmation order, a page at a time.
 

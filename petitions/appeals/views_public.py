@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from petitions.appeals.models import Appeal, AppealStatus
 from petitions.appeals.services import close_if_due
-from petitions.cache import appeal_state, etag_of, last_changed, public_response
+from petitions.cache import appeal_state, etag_of, last_changed, public_response, recent_copy
 from petitions.delivery.operations import public_lines
 from petitions.extensions import db
 from petitions.i18n import looks_like_language
@@ -35,6 +35,7 @@ def public_appeal_or_404(slug: str) -> Appeal:
 
 
 @bp.get("/")
+@recent_copy
 def index():
     """List the appeals open for signatures."""
     appeals = list(db.session.scalars(
@@ -61,12 +62,14 @@ def render_appeal_page(appeal: Appeal, context: dict):
 
 
 @bp.get("/a/<slug>")
+@recent_copy
 def appeal(slug: str):
     """Show an appeal with its counts, newest signatories and a link to sign."""
     return _show(slug)
 
 
 @bp.get("/a/<slug>/<lang>")
+@recent_copy
 def appeal_in(slug: str, lang: str):
     """Show one language version of an appeal (a stable link per language)."""
     if not looks_like_language(lang):
@@ -84,6 +87,7 @@ def _show(slug: str, lang: str | None = None):
 
 
 @bp.get("/a/<slug>/signatories")
+@recent_copy
 def signatories(slug: str):
     """Show the appeal's public list of signatories in confirmation order, a page at a time (?after=)."""
     appeal = public_appeal_or_404(slug)
