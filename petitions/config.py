@@ -86,6 +86,7 @@ class Defaults:
     # Stored PDFs (petitions/pdf/jobs.py): how many versions of each kind keep their file after a render or
     # `flask pdf prune`, and how long a render scheduled by a confirmation or an erasure waits to gather more.
     PDF_KEEP_VERSIONS = 3
+    PDF_CHUNK_KEEP_DAYS = 7  # cached list chunks no render used this long are deleted by the daily `pdf.prune` job
     PDF_RENDER_DEBOUNCE_SECONDS = 30
     # Where renders run: "thread" (in the web process), "inline" (in the request) or "worker" (`flask pdf work`).
     PDF_EXECUTOR = "thread"

@@ -3,8 +3,11 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import pytest
+
+from petitions.pdf.engine import chunks
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ENGINE = os.path.join(ROOT, "petitions", "pdf", "engine")
@@ -33,3 +36,17 @@ def test_engine_module_imports_neither_flask_nor_the_database(module):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=False)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1]) == []
+
+
+def test_unused_list_chunks_are_pruned_and_used_ones_kept_with_their_typeset_time(tmp_path):
+    folder = str(tmp_path)
+    for key in ("old-unused", "old-used", "new"):
+        chunks.store(folder, chunks.Chunk(key, [b"page"], {1: {2: "x"}}))
+    week_ago = time.time() - 8 * 86400
+    for key in ("old-unused", "old-used"):
+        os.utime(os.path.join(folder, f"{key}.chunk"), (week_ago, week_ago))
+    assert chunks.load(folder, "old-used").pages == [b"page"]  # a render used it today
+    typeset = os.stat(os.path.join(folder, "old-used.chunk")).st_mtime
+    assert abs(typeset - week_ago) < 1  # still typeset a week ago: forget_since reads this
+    assert chunks.prune_unused(folder, 7 * 86400) == 1
+    assert sorted(os.listdir(folder)) == ["new.chunk", "old-used.chunk"]

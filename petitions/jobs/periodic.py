@@ -26,8 +26,9 @@ def purge() -> None:
 
 @queue.task("pdf.prune")
 def prune_pdfs() -> None:
-    """Delete the files of older PDF versions (PDF_KEEP_VERSIONS of each kind stay)."""
+    """Delete the files of older PDF versions (PDF_KEEP_VERSIONS of each kind stay) and list chunks left unused."""
     pdf_jobs.prune()
+    pdf_jobs.prune_chunks()
 
 
 @queue.task("jobs.reap")

@@ -77,6 +77,9 @@ def prune(keep: int | None, slug: str | None):
     removed = jobs.prune(appeal, keep=keep)
     db.session.commit()
     click.echo(f"Deleted the files of {removed} older PDF version(s).")
+    if appeal is None:
+        click.echo(f"Deleted {jobs.prune_chunks()} cached list chunk(s) no render used for "
+                   f"{current_app.config['PDF_CHUNK_KEEP_DAYS']} days.")
 
 
 def _appeal(slug: str) -> Appeal:

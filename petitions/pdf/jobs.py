@@ -342,6 +342,11 @@ def prune(appeal=None, keep: int | None = None, kinds: list[tuple[str, str]] | N
     return removed
 
 
+def prune_chunks() -> int:
+    """Delete cached list chunks that no render used for PDF_CHUNK_KEEP_DAYS; return how many."""
+    return chunks.prune_unused(cache_dir(), float(current_app.config["PDF_CHUNK_KEEP_DAYS"]) * 86400)
+
+
 def forget_signature(signature) -> list[PdfDocument]:
     """Remove every stored PDF and cached list chunk that may show this signature; return the PDFs removed."""
     if signature.confirmed_at is None and signature.status.value == "pending":

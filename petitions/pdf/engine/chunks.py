@@ -11,6 +11,7 @@ import json
 import multiprocessing
 import os
 import struct
+import time
 import zlib
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -106,7 +107,41 @@ def load(cache_dir: str, key: str) -> Chunk | None:
     if offset != len(data):
         return None  # truncated: typeset again
     glyphs = {int(f): {int(g): t for g, t in table.items()} for f, table in header["glyphs"].items()}
+    _mark_used(_path(cache_dir, key))
     return Chunk(key, pages, glyphs)
+
+
+def _mark_used(path: str) -> None:
+    # The access time says when a render last used the chunk (prune_unused); the modification time stays the
+    # time it was typeset, which forget_since relies on.
+    try:
+        os.utime(path, (time.time(), os.stat(path).st_mtime))
+    except OSError:
+        pass
+
+
+def prune_unused(cache_dir: str, older_than: float) -> int:
+    """Delete cached chunks no render wrote or used in the last `older_than` seconds; return how many.
+
+    Chunks are named by their content, so a list that changed leaves the old ones behind unused.
+    """
+    limit, removed = time.time() - older_than, 0
+    try:
+        names = os.listdir(cache_dir)
+    except FileNotFoundError:
+        return 0
+    for name in names:
+        if not name.endswith(".chunk"):
+            continue
+        path = os.path.join(cache_dir, name)
+        try:
+            stat = os.stat(path)
+            if max(stat.st_atime, stat.st_mtime) < limit:
+                os.remove(path)
+                removed += 1
+        except FileNotFoundError:
+            pass
+    return removed
 
 
 def store(cache_dir: str, chunk: Chunk) -> None:
