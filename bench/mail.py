@@ -84,7 +84,7 @@ def sign_once(base: str, slug: str, n: int) -> float:
     """Open the appeal page (not timed), then time the sign POST until its answer."""
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()),
                                          NoRedirect())
-    page = opener.open(f"{base}/a/{slug}").read().decode()
+    page = opener.open(f"{base}/a/{slug}/sign").read().decode()
     token = CSRF_RE.search(page).group(1)
     name = f"Signer {LETTERS[n // 26 % 26].upper()}{LETTERS[n % 26]}{LETTERS[n // 676 % 26]}"
     data = urllib.parse.urlencode({"full_name": name, "affiliation": "Lawyer", "email": f"s{n}@example.org",

@@ -78,7 +78,7 @@ class StatementCounter:
 
 def sign_requests(client, slug: str, start: int, n: int):
     """Yield one callable per sign POST with a new address."""
-    token = CSRF_RE.search(client.get(f"/a/{slug}").get_data(as_text=True)).group(1)
+    token = CSRF_RE.search(client.get(f"/a/{slug}/sign").get_data(as_text=True)).group(1)
     for i in range(start, start + n):
         data = {"full_name": f"Signer Number {i}", "affiliation": "Institute number 7 of applied studies",
                 "email": f"s{i}@example.org", "consent": "y", "csrf_token": token}
