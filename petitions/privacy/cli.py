@@ -40,6 +40,7 @@ def rotate(batch: int):
             select(Signature).where(Signature.id > last_id, Signature.email_encrypted.is_not(None))
             .order_by(Signature.id).limit(batch)))
         if not rows:
+            db.session.commit()  # end the last read: in a command it holds SQLite's write lock (BEGIN IMMEDIATE)
             break
         for signature in rows:
             try:

@@ -25,6 +25,7 @@ def rotate_outbox(batch: int = 500) -> tuple[int, int]:
         rows = db.session.execute(select(_OUTBOX.c.id, _OUTBOX.c.recipients_encrypted, _OUTBOX.c.body_encrypted)
                                   .where(_OUTBOX.c.id > last_id, held).order_by(_OUTBOX.c.id).limit(batch)).all()
         if not rows:
+            db.session.commit()  # end the last read: in a command it holds SQLite's write lock (BEGIN IMMEDIATE)
             return done, unreadable
         for row_id, recipients, body in rows:
             try:
