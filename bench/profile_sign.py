@@ -1,8 +1,9 @@
 """Profile the sign and confirm POSTs in-process: SQL statements and milliseconds per request, top functions.
 
-Run from the repository root: python bench/profile_sign.py [--requests N] [--organizations N] [--top N]
+Run from the repository root:
+python bench/profile_sign.py [--requests N] [--organizations N] [--top N] [--database sqlite|postgresql]
 
-One app on a migrated SQLite database in a temporary folder, an open appeal, a registry of N organizations
+One app on a migrated database (SQLite in a temporary folder, or a throwaway PostgreSQL server on loopback), an open appeal, a registry of N organizations
 (the matcher's input), the mail left in the outbox (no worker sends it). Through the Flask test client, with
 CSRF on: N sign POSTs with new addresses, then N confirm POSTs of their links. Prints, per path, the SQL
 statements of one request (counted with SQLAlchemy's before_cursor_execute), the median and p90 wall ms of N
@@ -12,6 +13,7 @@ cProfile functions with the most cumulative time over a second run of N requests
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import io
 import pstats
@@ -36,16 +38,17 @@ from petitions.extensions import db  # noqa: E402
 from petitions.registry.services import add_organization  # noqa: E402
 from petitions.signing.models import Signature  # noqa: E402
 from petitions.signing.operations import confirmation_token  # noqa: E402
+from tests import servers  # noqa: E402
 
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
-def build(folder: Path, organizations: int):
+def build(folder: Path, organizations: int, uri: str):
     """Return an app on a migrated database with one open appeal and a registry, and the appeal's slug."""
     app = create_app({
         "TESTING": False, "SECRET_KEY": "bench", "EMAIL_HASH_KEY": "bench",
         "DATA_KEYS": [Fernet.generate_key().decode()],
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'db.sqlite'}", "RATELIMIT_ENABLED": False,
+        "SQLALCHEMY_DATABASE_URI": uri, "RATELIMIT_ENABLED": False,
         "PUBLIC_URL": "http://localhost", "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "MAIL_DEFAULT_SENDER": "Petitions <noreply@bench.test>", "MAIL_WORKER": "process",
         "PDF_EXECUTOR": "worker",  # a confirmation schedules the public PDF; nothing renders it here
@@ -127,10 +130,15 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300, help="timed requests per path")
     parser.add_argument("--organizations", type=int, default=300, help="registry entries")
     parser.add_argument("--top", type=int, default=25, help="functions printed per profile")
+    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
     args = parser.parse_args()
     n = args.requests
-    with tempfile.TemporaryDirectory() as tmp:
-        app, slug = build(Path(tmp), args.organizations)
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
+        if args.database == "postgresql":
+            uri = stack.enter_context(servers.postgres()).createdb("profile")
+        else:
+            uri = f"sqlite:///{Path(tmp) / 'db.sqlite'}"
+        app, slug = build(Path(tmp), args.organizations, uri)
         with app.app_context():
             counter = StatementCounter(db.engine)
         client = app.test_client()
@@ -155,7 +163,7 @@ def main() -> None:
     print(sign_top)
     print(confirm_top)
     print(f"{'path':<8} {'statements':>10} {'median ms':>9} {'p90 ms':>7} {'CPU ms':>7}  ({n} requests, "
-          f"{args.organizations} organizations)")
+          f"{args.organizations} organizations, {args.database})")
     for path, ms, sql, cpu in (("sign", sign_ms, sign_sql, sign_cpu), ("confirm", confirm_ms, confirm_sql,
                                                                         confirm_cpu)):
         p90 = sorted(ms)[int(0.9 * (len(ms) - 1))]

@@ -238,9 +238,10 @@ def _insert_unless_signed(signature: Signature) -> Signature | None:
     columns = inspect(Signature).column_attrs.keys()
     values = {key: value for key, value in inspect(signature).dict.items() if key in columns}
     dialect = db.session.get_bind().dialect.name
-    statement = _DIALECT_INSERT[dialect](Signature).values(values).on_conflict_do_nothing(
+    # The values go as parameters, not into the statement: one cached statement for every sign.
+    statement = _DIALECT_INSERT[dialect](Signature).on_conflict_do_nothing(
         index_elements=["appeal_id", "email_hash"]).returning(Signature)
-    return db.session.scalars(statement).one_or_none()
+    return db.session.scalars(statement, [values]).one_or_none()
 
 
 def _find(appeal: Appeal, key: str) -> Signature | None:
