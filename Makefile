@@ -8,6 +8,7 @@ FLASK := $(BIN)/flask --app petitions
 HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
+AXE := .cache/npm/node_modules/axe-core/axe.min.js
 
 .PHONY: run test test-sqlite test-postgresql system system-test install install-test catalogs instance db pdfkey demo serve clean
 
@@ -35,7 +36,12 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install -q -e .
 	touch $@
 
-install-test: $(VENV)/.installed-test catalogs
+install-test: $(VENV)/.installed-test catalogs $(AXE)
+
+# axe-core for tests/test_accessibility.py, from npm into an ignored folder (never copied into the repository);
+# once installed, nothing is fetched again.
+$(AXE):
+	npm install --prefix .cache/npm --no-audit --no-fund --prefer-offline axe-core@4
 
 $(VENV)/.installed-test: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

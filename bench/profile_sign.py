@@ -49,6 +49,7 @@ def build(folder: Path, organizations: int, uri: str):
         "TESTING": False, "SECRET_KEY": "bench", "EMAIL_HASH_KEY": "bench",
         "DATA_KEYS": [Fernet.generate_key().decode()],
         "SQLALCHEMY_DATABASE_URI": uri, "RATELIMIT_ENABLED": False,
+        "SIGN_MIN_SECONDS": 0,  # the profile submits the form at once
         "PUBLIC_URL": "http://localhost", "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "MAIL_DEFAULT_SENDER": "Petitions <noreply@bench.test>", "MAIL_WORKER": "process",
         "PDF_EXECUTOR": "worker",  # a confirmation schedules the public PDF; nothing renders it here

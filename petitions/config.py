@@ -53,6 +53,12 @@ class Defaults:
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     SIGN_RATE_LIMIT = "20 per hour"
+    # Anti-abuse of the sign form (petitions/signing/abuse.py): the fewest seconds between showing the form and
+    # its submit (0: no check), how long a shown form stays valid, and signatures per hour per e-mail domain per
+    # appeal (free mail exempt; organizers raise it per domain).
+    SIGN_MIN_SECONDS = 3
+    SIGN_FORM_MAX_AGE = int(timedelta(days=2).total_seconds())
+    SIGN_DOMAIN_LIMIT = 50
     LOGIN_RATE_LIMIT = "10 per minute"
 
     SESSION_COOKIE_HTTPONLY = True

@@ -1,13 +1,17 @@
 """Error pages: every failure gets a clear page and the right status, never a bare 500."""
 import logging
+import math
+import time
 
 from flask import Flask, Response, has_request_context, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import HTTPException
 
 from petitions.extensions import db
+from petitions.ratelimit import limiter
 
 log = logging.getLogger(__name__)
 
@@ -37,11 +41,16 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
         code = exc.code or 500
+        if code == 429 and exc.response is not None:
+            return exc.response  # the view's own over-the-limit page (the sign form again, filled in)
+        headers = dict(exc.get_headers()) | (dict(exc.response.headers) if exc.response is not None else {})
         # A description of our own says what to fix; werkzeug's stock one says less than our generic line.
         own = exc.description != type(exc).description
-        response = page(f"{code} {exc.name}", exc.description if own else MESSAGES.get(code, exc.description), code)
+        message = exc.description if own else MESSAGES.get(code, exc.description)
+        if code == 429:
+            message = too_many(headers.get("Retry-After") or _seconds_to_reset())
+        response = page(f"{code} {exc.name}", message, code)
         # Keep what the client needs to act on the error (the methods allowed, when to retry).
-        headers = dict(exc.get_headers()) | (dict(exc.response.headers) if exc.response is not None else {})
         for key in ("Allow", "Retry-After"):
             if key in headers:
                 response.headers[key] = headers[key]
@@ -55,6 +64,23 @@ def register(app: Flask) -> None:
         except Exception:  # a broken connection must not hide the error page
             log.exception("rollback failed")
         return page(_l("Error"), MESSAGES[500], 500)
+
+
+def _seconds_to_reset() -> int | None:
+    """Return the seconds until the breached limit of this request resets (Flask-Limiter adds its header later)."""
+    current = limiter.current_limit
+    return max(1, math.ceil(current.reset_at - time.time())) if current is not None else None
+
+
+def too_many(retry_after) -> str:
+    """Say when to try again after a rate limit, and that going back keeps what was typed."""
+    try:
+        minutes = max(1, math.ceil(int(retry_after) / 60))
+    except (TypeError, ValueError):
+        return str(MESSAGES[429])
+    return ngettext("Too many requests. Please try again in %(num)d minute. Going back in your browser keeps "
+                    "what you typed.", "Too many requests. Please try again in %(num)d minutes. Going back in "
+                    "your browser keeps what you typed.", minutes)
 
 
 def page(title, message, code: int) -> Response:

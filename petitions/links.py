@@ -1,4 +1,7 @@
-"""Every signed, expiring link the app mails: its purposes (one salt each) and the tokens bound to a signature."""
+"""Every signed, expiring link the app mails: its purposes (one salt each) and the tokens bound to a signature;
+the sign form's signed time stamp too."""
+import time
+
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -22,6 +25,8 @@ MAX_AGE_SETTING = {
     SELF_SERVICE: "SELF_SERVICE_TOKEN_MAX_AGE", UNSUBSCRIBE: "UNSUBSCRIBE_TOKEN_MAX_AGE",
 }
 PURPOSES = tuple(MAX_AGE_SETTING)
+# Not a link: the signed time at which the sign form was shown, so that a submit too soon can be refused.
+FORM_STAMP = "sign-form-stamp"
 # A prefix of the keyed address hash: enough to bind a link to the address, too short to recognise it.
 HASH_PREFIX = 16
 
@@ -60,6 +65,27 @@ def read_token(purpose: str, token: str, max_age_seconds: int | None = None) -> 
     if not isinstance(payload, dict):
         raise TokenError(_l("This link is not valid."))
     return payload
+
+
+def form_stamp(appeal_id: int) -> str:
+    """Sign the moment a sign form of this appeal is shown."""
+    return _serializer().dumps({"a": appeal_id}, salt=FORM_STAMP)
+
+
+def form_stamp_age(token: str, appeal_id: int) -> float:
+    """Return how many seconds ago the form was shown, or raise TokenError (forged, another appeal, too old)."""
+    try:
+        payload, signed_at = _serializer().loads(token or "", salt=FORM_STAMP, return_timestamp=True,
+                                                 max_age=current_app.config["SIGN_FORM_MAX_AGE"])
+    except SignatureExpired:
+        raise TokenError(_l("This form was open for too long. Please check your entries and press Sign again."),
+                         expired=True) from None
+    except BadSignature:
+        raise TokenError(_l("This form could not be checked. Please check your entries and press Sign again.")) \
+            from None
+    if not isinstance(payload, dict) or payload.get("a") != appeal_id:
+        raise TokenError(_l("This form could not be checked. Please check your entries and press Sign again."))
+    return time.time() - signed_at.timestamp()
 
 
 def signature_token(purpose: str, signature: Signature, **extra) -> str:

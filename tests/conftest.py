@@ -84,6 +84,7 @@ def base_config(db) -> dict:
         "MAIL_PORT": 1,  # nothing listens: a test that sends mail must start the SMTP fixture
         "MAIL_DEFAULT_SENDER": "Petitions <noreply@petitions.test>",
         "RATELIMIT_ENABLED": False,
+        "SIGN_MIN_SECONDS": 0,  # tests submit the sign form at once; tests/test_abuse.py sets it
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # scrypt costs ~50 ms per hash; tests make hundreds
         "SERVER_NAME": None,
         "PAGE_FRESH_SECONDS": 0,  # every request checks the ETag: tests see a change at once (see test_public_cache)

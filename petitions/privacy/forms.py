@@ -1,12 +1,13 @@
 """Forms of the privacy pages: self-service and the organizer's visibility settings."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, RadioField, SelectChoice, SelectMultipleField, StringField, SubmitField
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms import BooleanField, EmailField, HiddenField, IntegerField, RadioField, SelectChoice, SelectMultipleField, StringField, SubmitField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from petitions.mail.addresses import MailAddress
 from petitions.signing import names
+from petitions.signing.abuse import ALLOWANCE_MAX
 from petitions.signing.forms import PersonFieldsMixin, kind_field, organization_name_field, signer_role_field
 from petitions.signing.models import Visibility
 from petitions.signing.rules import ANONYMOUS_DISPLAY_LABELS, VISIBILITY_LABELS
@@ -65,3 +66,15 @@ class PrivacySettingsForm(FlaskForm):
     def validate_visibility_default(self, field):
         if field.data not in (self.visibility_choices.data or []):
             raise ValidationError(_l("The preselected choice must be one of the offered choices."))
+
+
+class DomainAllowanceForm(FlaskForm):
+    domain = StringField(_l("E-mail domain"), validators=[DataRequired(), Length(max=253)],
+                         description=_l("E.g. “bar-association.example”; its subdomains are included."))
+    per_window = IntegerField(_l("Signatures allowed per hour"), validators=[DataRequired(), NumberRange(min=1, max=ALLOWANCE_MAX)])
+    submit = SubmitField(_l("Allow"))
+
+
+class RemoveAllowanceForm(FlaskForm):
+    domain = HiddenField(validators=[DataRequired(), Length(max=253)])
+    remove = SubmitField(_l("Remove"))

@@ -1,9 +1,11 @@
 """Forms of the public signer pages: sign, confirm, withdraw, send the confirmation again."""
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, RadioField, SelectChoice, StringField, SubmitField
+from wtforms import BooleanField, EmailField, HiddenField, RadioField, SelectChoice, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from petitions import links
 from petitions.http import REFUSED_CHARACTER
 from petitions.mail.addresses import MailAddress
 from petitions.signing import names
@@ -91,9 +93,13 @@ class SignForm(PersonFieldsMixin, FlaskForm):
         validators=[DataRequired(_l("Please tick the box to sign."))],
     )
     submit = SubmitField(_l("Sign"))
+    # Anti-abuse (signing/abuse.py): when the form was shown, signed; and a field only scripts fill in.
+    started = HiddenField()
+    website = StringField(_l("Leave this field empty"), render_kw={"autocomplete": "off", "tabindex": "-1"})
 
     def __init__(self, *args, appeal=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.appeal = appeal
         self.offered = offered_choices(appeal) if appeal is not None else ["public"]
         self.visibility.choices = [SelectChoice(v, VISIBILITY_LABELS[v]) for v in self.offered]
         if not self.visibility.data:
@@ -102,6 +108,23 @@ class SignForm(PersonFieldsMixin, FlaskForm):
     def validate_visibility(self, field):
         if field.data not in self.offered:
             raise ValidationError(_l("Choose one of the offered options."))
+
+    def validate_started(self, field):
+        minimum = current_app.config["SIGN_MIN_SECONDS"]
+        if not minimum or self.appeal is None:  # 0 turns the check off (the tests' base config)
+            return
+        try:
+            age = links.form_stamp_age(field.data, self.appeal.id)
+        except links.TokenError as exc:
+            raise ValidationError(str(exc)) from None
+        if age < minimum:
+            raise ValidationError(_l("That was faster than a person fills in this form. Please check your entries "
+                                     "and press Sign again."))
+
+    def restamp(self) -> None:
+        """Stamp the form as shown now (a form shown again after a refusal starts anew)."""
+        if self.appeal is not None:
+            self.started.data = links.form_stamp(self.appeal.id)
 
     def signer(self) -> dict:
         """Return what the signer typed and chose, as operations.sign takes it."""

@@ -1,4 +1,7 @@
 """Every public route of a signer: sign, thanks, confirm, withdraw, send the confirmation again, re-confirm."""
+import math
+import time
+
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -8,7 +11,7 @@ from petitions.appeals.views_public import public_appeal_or_404
 from petitions.extensions import db
 from petitions.ratelimit import limiter
 from petitions.links import TokenError
-from petitions.signing import operations
+from petitions.signing import abuse, operations
 from petitions.signing.forms import ConfirmForm, ResendForm, SignForm, WithdrawForm
 from petitions.signing.rules import signer_line, signer_text
 from petitions.translations.public import signing_language, version_context
@@ -50,15 +53,31 @@ def until_pressed(token: str, load, form, template: str, context=lambda signatur
                                  **context(signature))
 
 
-def render_sign_page(appeal, form: SignForm, status: int = 200):
-    """Render the sign form of an appeal (private to its reader: it carries their CSRF token)."""
+def render_sign_page(appeal, form: SignForm, status: int = 200, retry_after: int | None = None):
+    """Render the sign form of an appeal (private to its reader: it carries their CSRF token).
+
+    With retry_after, it is the over-the-limit answer: the form again, filled in, saying when to try again.
+    """
     version = version_context(appeal, request.args.get("lang"))
-    page = render_template("public/sign.html", appeal=appeal, form=form, **version)
-    return page, status, {"Cache-Control": "no-store", "Content-Language": version["html_lang"]}
+    form.restamp()
+    minutes = math.ceil(retry_after / 60) if retry_after else None
+    page = render_template("public/sign.html", appeal=appeal, form=form, retry_minutes=minutes, **version)
+    headers = {"Cache-Control": "no-store", "Content-Language": version["html_lang"]}
+    if retry_after:
+        headers["Retry-After"] = str(retry_after)
+    return page, status, headers
+
+
+def _sign_breached(limit):
+    """Answer a client over SIGN_RATE_LIMIT with the form again, filled in, instead of a bare error page."""
+    appeal = public_appeal_or_404(request.view_args["slug"])
+    retry_after = max(1, math.ceil(limit.reset_at - time.time()))
+    page, status, headers = render_sign_page(appeal, SignForm(appeal=appeal), 429, retry_after)
+    return current_app.make_response((page, status, headers))
 
 
 @bp.route("/a/<slug>/sign", methods=["GET", "POST"])
-@limiter.limit(_sign_limit, methods=["POST"])
+@limiter.limit(_sign_limit, methods=["POST"], on_breach=_sign_breached)
 def sign(slug: str):
     """Show the sign form; its POST takes a signature and sends the confirmation mail."""
     appeal = public_appeal_or_404(slug)
@@ -73,6 +92,12 @@ def sign(slug: str):
     if not form.validate():
         return render_sign_page(appeal, form, status=422)
     thanks_page = url_for("signatures.thanks", slug=appeal.slug, lang=request.args.get("lang"))
+    if abuse.honeypot_filled(form.website.data, appeal):
+        return redirect(thanks_page, code=303)  # what a real signature gets: nothing tells a script
+    try:
+        abuse.check_signer(appeal, form.email.data)
+    except abuse.SignLimitExceeded as exc:
+        return render_sign_page(appeal, form, status=429, retry_after=exc.retry_after)
     operations.sign(appeal, email=form.email.data, language=signing_language(appeal), **form.signer())
     db.session.commit()  # before it, the address: the commit expires the appeal, which would be read again
     return redirect(thanks_page, code=303)

@@ -22,6 +22,7 @@ from .conftest import PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
 SIGN_LIMIT = 5
+DOMAIN_LIMIT = 12  # above what the per-client test signs from example.org
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 
 pytestmark = pytest.mark.skipif(not os.path.exists(REDIS_SERVER),
@@ -65,6 +66,7 @@ def deployment(tmp_path_factory, migrated_db, redis_url):
     folder = tmp_path_factory.mktemp("deployment")
     config = {**base_config(copy_database(migrated_db, folder / "petitions.sqlite")), "TESTING": False, "RATELIMIT_ENABLED": True,
               "RATELIMIT_STORAGE_URI": redis_url, "SIGN_RATE_LIMIT": f"{SIGN_LIMIT} per hour",
+              "SIGN_DOMAIN_LIMIT": DOMAIN_LIMIT,
               "PROXY_FIX_X_FOR": 1, "MAIL_TRANSPORT": "outbox"}
     app = create_app(config)
     with app.app_context():
@@ -114,11 +116,11 @@ class Browser:
         except urllib.error.HTTPError as exc:
             return exc.code, exc.read().decode()
 
-    def sign(self, slug: str, n: int) -> int:
+    def sign(self, slug: str, n: int, domain: str = "example.org") -> int:
         status, page = self.request(f"/a/{slug}/sign")
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
         status, _ = self.request(f"/a/{slug}/sign", {"full_name": f"Signer Number {n}", "affiliation": "Lawyer",
-                                                     "email": f"signer{n}.{time.time_ns()}@example.org",
+                                                     "email": f"signer{n}.{time.time_ns()}@{domain}",
                                                      "consent": "y", "csrf_token": token})
         return status
 
@@ -140,6 +142,16 @@ def test_one_client_gets_exactly_the_limit_across_workers_and_each_client_its_ow
     for forged in ("192.0.2.99", "192.0.2.98, 192.0.2.97", "unknown"):
         spoofing = Browser(base, f"{forged}, 203.0.113.10")
         assert spoofing.sign(slug, 200) == 429, forged
+
+
+def test_one_domain_gets_exactly_its_limit_across_workers_whatever_the_clients(deployment):
+    base, slug = deployment
+    clients = [Browser(base, f"192.0.2.{n + 1}") for n in range(DOMAIN_LIMIT // 3 + 1)]
+    answers = [client.sign(slug, 300 + 3 * i + k, "institute.example") for i, client in enumerate(clients)
+               for k in range(3)]
+    assert answers.count(303) == DOMAIN_LIMIT and set(answers[DOMAIN_LIMIT:]) == {429}, answers
+    # The same clients may still sign with another domain: the domain, not the client, ran out.
+    assert clients[-1].sign(slug, 400, "other-institute.example") == 303
 
 
 def test_registration_is_rate_limited(make_app):
