@@ -12,3 +12,4 @@ from petitions.updates.models import Announcement  # noqa: F401
 from petitions.delivery.models import Delivery, DeliveryReply  # noqa: F401
 from petitions.mail.models import OutboxMessage  # noqa: F401
 from petitions.jobs.models import Job  # noqa: F401
+from petitions.api.tokens import ApiToken  # noqa: F401

@@ -58,7 +58,7 @@ def render_sign_page(appeal, form: SignForm, status: int = 200):
 
 
 @bp.route("/a/<slug>/sign", methods=["GET", "POST"])
-@limiter.limit(_sign_limit, methods=["POST"])
+@limiter.shared_limit(_sign_limit, scope="sign", methods=["POST"])  # one budget with the API's sign
 def sign(slug: str):
     """Show the sign form; its POST takes a signature and sends the confirmation mail."""
     appeal = public_appeal_or_404(slug)
