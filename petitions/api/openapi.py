@@ -1,4 +1,5 @@
 """The OpenAPI 3.1 document, made with apispec from the routes, their `operation` notes and the marshmallow schemas."""
+import inspect
 import re
 
 from apispec import APISpec
@@ -55,7 +56,7 @@ def _operation(view, note: dict, arguments: list[str]) -> dict:
         responses["304"] = {"description": "Not modified: the copy named in If-None-Match is current."}
     for code in sorted(set(note["errors"]) | {405, 429}):
         responses[str(code)] = {"description": ERROR_TEXT.get(code, "Error"), "content": problem}
-    doc = (view.__doc__ or "").strip()
+    doc = inspect.cleandoc(view.__doc__ or "")
     result = {"summary": note["summary"], "description": doc, "tags": note["tags"], "responses": responses,
               "operationId": view.__name__,
               "parameters": [{"in": "path", "name": name, "required": True, "schema": {"type": "string"}}
