@@ -4,7 +4,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import SelectField, SelectMultipleField, StringField, SubmitField
+from wtforms import SelectChoice, SelectField, SelectMultipleField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -19,7 +19,7 @@ bp = blueprint("api_tokens", __name__, url_prefix="/account/tokens")
 class TokenForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=tokens.NAME_MAX_LENGTH)],
                        description=_l("What the token is for, e.g. “CRM sync”."))
-    scopes = SelectMultipleField(_l("Scopes"), choices=[(s.value, label) for s, label in tokens.SCOPE_LABELS.items()],
+    scopes = SelectMultipleField(_l("Scopes"), choices=[SelectChoice(s.value, label) for s, label in tokens.SCOPE_LABELS.items()],
                                  validators=[DataRequired(_l("Choose at least one scope."))],
                                  option_widget=CheckboxInput(), widget=ListWidget(prefix_label=False))
     appeal = SelectField(_l("Appeal"), choices=[], validate_choice=True,
@@ -29,7 +29,8 @@ class TokenForm(FlaskForm):
 
 def _form() -> TokenForm:
     form = TokenForm()
-    form.appeal.choices = [("", _("Every appeal I organize"))] + [(a.slug, a.title) for a in appeals_of(current_user)]
+    form.appeal.choices = [SelectChoice("", _("Every appeal I organize"))] + [
+        SelectChoice(a.slug, a.title) for a in appeals_of(current_user)]
     return form
 
 
