@@ -21,7 +21,8 @@ class SignatureIn(Schema):
     full_name = fields.String(required=True, validate=validate.Length(min=1, max=names.NAME_MAX_LENGTH),
                               metadata={"description": "The signer's name (for an organization: who signs)."})
     email = fields.String(required=True, validate=validate.Length(min=3, max=254),
-                          metadata={"description": "Receives the confirmation link; stored encrypted, never shown."})
+                          metadata={"format": "email",
+                                    "description": "Receives the confirmation link; stored encrypted, never shown."})
     consent = strict_boolean(required=True, metadata={
         "description": "Must be true: the signer signs the appeal and agrees that their name is shown as chosen, "
                        "having read the privacy notice (/privacy)."})
