@@ -1,4 +1,5 @@
 """The API's shapes as marshmallow schemas: they validate request bodies and make the OpenAPI document."""
+from flask_babel import gettext as _
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from petitions.signing import names
@@ -41,7 +42,7 @@ class SignatureIn(Schema):
     @validates_schema
     def _consent_given(self, data, **kwargs):
         if data.get("consent") is not True:
-            raise ValidationError("Consent is required to sign.", "consent")
+            raise ValidationError(_("Consent is required to sign."), "consent")
 
 
 class Problem(Schema):

@@ -64,7 +64,7 @@ def _bound_body():
     """Refuse bodies larger than API_MAX_BODY_BYTES (413), announced or streamed."""
     limit = current_app.config["API_MAX_BODY_BYTES"]
     if request.content_length is not None and request.content_length > limit:
-        raise RequestEntityTooLarge(f"A request body may hold at most {limit} bytes.")
+        raise RequestEntityTooLarge(_("A request body may hold at most %(limit)s bytes.", limit=limit))
     request.max_content_length = limit
 
 
@@ -85,7 +85,7 @@ def _cors(response: Response) -> Response:
 
 def _endpoint_for(path: str, method: str) -> str | None:
     try:
-        endpoint, _ = current_app.url_map.bind("").match(path, method=method)
+        endpoint, _arguments = current_app.url_map.bind("").match(path, method=method)
     except (NotFound, MethodNotAllowed):
         return None
     except Exception:  # a redirect or another routing answer: no endpoint of this API
@@ -96,7 +96,7 @@ def _endpoint_for(path: str, method: str) -> str | None:
 def _public_appeal(slug: str) -> Appeal:
     appeal = db.session.scalar(select(Appeal).where(Appeal.slug == slug))
     if appeal is None or appeal.status not in PUBLIC_STATUSES:
-        raise ApiError(404, f"No public appeal with the slug {slug!r}.")
+        raise ApiError(404, _("No public appeal has the slug %(slug)s.", slug=slug))
     return appeal
 
 
@@ -110,9 +110,9 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
         return default
     value = parse_int(raw, low=-MAX_ID)
     if value is None:
-        raise ApiError(400, f"{name} must be a whole number.")
+        raise ApiError(400, _("%(name)s must be a whole number.", name=name))
     if not low <= value <= high:
-        raise ApiError(400, f"{name} must be between {low} and {high}.")
+        raise ApiError(400, _("%(name)s must be between %(low)s and %(high)s.", name=name, low=low, high=high))
     return value
 
 
@@ -122,7 +122,7 @@ def _after_arg() -> str | None:
         try:
             parse_cursor(after)
         except BadCursor:
-            raise ApiError(400, "after must be a cursor from a next link of this list.") from None
+            raise ApiError(400, _("after must be a cursor from a next link of this list.")) from None
     return after
 
 
@@ -154,10 +154,10 @@ def _token():
     header = request.headers.get("Authorization")
     if header is None:
         return None
-    scheme, _, secret = header.partition(" ")
+    scheme, _space, secret = header.partition(" ")
     token = find(secret.strip()) if scheme.lower() == "bearer" else None
     if token is None:
-        raise ApiError(401, "The bearer token is missing, malformed, unknown or revoked.", "invalid_token",
+        raise ApiError(401, _("The bearer token is malformed, unknown or revoked."), "invalid_token",
                        headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
     now = utcnow()
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > USED_AGAIN_AFTER:
@@ -169,17 +169,17 @@ def _authorized(slug: str, scope: Scope):
     """Return (token, appeal) if the request's token may act with `scope` on this appeal, else a problem."""
     token = _token()
     if token is None:
-        raise ApiError(401, "This endpoint needs an Authorization: Bearer token.", "missing_token",
+        raise ApiError(401, _("This endpoint needs an Authorization: Bearer token."), "missing_token",
                        headers={"WWW-Authenticate": "Bearer"})
     appeal = db.session.scalar(select(Appeal).where(Appeal.slug == slug))
     # An appeal the token's user does not organize stays hidden while it is a draft, as on the organizer pages.
     if appeal is None or (appeal.status not in PUBLIC_STATUSES and not can(appeal, token.user, "view")):
-        raise ApiError(404, f"No appeal with the slug {slug!r} for this token.")
+        raise ApiError(404, _("This token finds no appeal with the slug %(slug)s.", slug=slug))
     if not token.has_scope(scope):
-        raise ApiError(403, f"This token lacks the scope {scope.value}.", "insufficient_scope",
+        raise ApiError(403, _("This token lacks the scope %(scope)s.", scope=scope.value), "insufficient_scope",
                        headers={"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{scope.value}"'})
     if not token.allows(appeal, scope):
-        raise ApiError(403, "This token's user may not do this on this appeal.", "forbidden")
+        raise ApiError(403, _("The token's user may not do this on this appeal."), "forbidden")
     return token, appeal
 
 
@@ -203,19 +203,19 @@ def appeals():
     if after is not None:
         last = parse_int(after)
         if last is None:
-            raise ApiError(400, "after must be a cursor from a next link of this list.")
+            raise ApiError(400, _("after must be a cursor from a next link of this list."))
         query = query.where(Appeal.id < last)
     status = request.args.get("status")
     if status:
         if status not in {s.value for s in PUBLIC_STATUSES}:
-            raise ApiError(400, "status must be open, closed or delivered.")
+            raise ApiError(400, _("status must be open, closed or delivered."))
         query = query.where(Appeal.status == AppealStatus(status))
     language = request.args.get("language")
     if language:
         query = query.where(Appeal.original_language == language[:16])
     words = (request.args.get("q") or "").strip()
     if len(words) > 200:
-        raise ApiError(400, "q may hold at most 200 characters.")
+        raise ApiError(400, _("q may hold at most 200 characters."))
     if words:
         query = query.where(func.lower(Appeal.title).contains(words.lower(), autoescape=True))
     found = list(db.session.scalars(query.order_by(Appeal.id.desc()).limit(limit + 1)))
@@ -282,7 +282,7 @@ def signatures(slug: str):
     appeal = _public_appeal(slug)
     limit = _int_arg("limit", 100, 1, MAX_LIMIT)
     if request.args.get("offset") is not None:
-        raise ApiError(400, "offset is not supported: follow the next link, which carries an after cursor.")
+        raise ApiError(400, _("offset is not supported: follow the next link, which carries an after cursor."))
     after = _after_arg()
 
     def render():
@@ -301,16 +301,16 @@ def signatures(slug: str):
 def _json_body() -> object:
     """Return the parsed JSON body (415 if it is not JSON, 400 if it is malformed)."""
     if not request.is_json:
-        raise ApiError(415, "Send the body as application/json.")
+        raise ApiError(415, _("Send the body as application/json."))
     try:
         # Not request.get_json: the site-wide Request takes JSON as form fields (text only), this body has booleans.
         return json.loads(request.get_data(cache=True))
     except (ValueError, RecursionError):
-        raise ApiError(400, "The body is not valid JSON.") from None
+        raise ApiError(400, _("The body is not valid JSON.")) from None
 
 
 def _invalid(errors_by_field: dict) -> ApiError:
-    return ApiError(422, "The body does not describe a valid signature.", errors={
+    return ApiError(422, _("The body does not describe a valid signature."), errors={
         field: [str(m) for m in (messages if isinstance(messages, list) else [messages])]
         for field, messages in errors_by_field.items()})
 
@@ -346,10 +346,10 @@ def submit_signature(slug: str):
     signer.pop("consent")
     visibility = signer.get("visibility")
     if visibility is not None and visibility not in offered_choices(appeal):
-        raise _invalid({"visibility": [f"Choose one of: {', '.join(offered_choices(appeal))}."]})
+        raise _invalid({"visibility": [_("Choose one of: %(choices)s.", choices=", ".join(offered_choices(appeal)))]})
     language = signer.pop("language") or appeal.original_language
     if language not in published_languages(appeal):
-        raise _invalid({"language": [f"Choose one of: {', '.join(published_languages(appeal))}."]})
+        raise _invalid({"language": [_("Choose one of: %(choices)s.", choices=", ".join(published_languages(appeal)))]})
     try:
         outcome = operations.sign(appeal, email=email, language=language, **signer)
     except names.InvalidName as exc:
@@ -372,7 +372,7 @@ def submit_signature(slug: str):
                    response=schemas.AppealOut, errors=(401, 403, 404), scope=Scope.READ_APPEAL)
 def organizer_appeal(slug: str):
     """Return an appeal the token's user organizes, whatever its state."""
-    _, appeal = _authorized(slug, Scope.READ_APPEAL)
+    _token_used, appeal = _authorized(slug, Scope.READ_APPEAL)
     body = _appeal_json(appeal)
     db.session.commit()  # the token's last use
     return _private(body)
@@ -387,7 +387,7 @@ def organizer_appeal(slug: str):
                        openapi.query("after", "string", "The cursor of the page before: follow next.")])
 def organizer_signatures(slug: str):
     """Return every counted signatory organizers may see (addressee-only names too), never an e-mail address."""
-    _, appeal = _authorized(slug, Scope.READ_SIGNATORIES)
+    _token_used, appeal = _authorized(slug, Scope.READ_SIGNATORIES)
     limit = _int_arg("limit", 100, 1, MAX_LIMIT)
     after = _after_arg()
     page = listed_page(appeal, "export", after, limit)
@@ -411,7 +411,7 @@ def export(slug: str):
     token, appeal = _authorized(slug, Scope.EXPORT)
     wanted = request.args.get("format") or "json"
     if wanted not in ("json", "csv"):
-        raise ApiError(400, "format must be json or csv.")
+        raise ApiError(400, _("format must be json or csv."))
     accesslog.signatories_exported(appeal, actor=token.user, rows=exporting.row_count(appeal), via="api",
                                    token=token.prefix)
     db.session.commit()
@@ -446,6 +446,6 @@ def not_found(rest: str):
     allowed = [m for m in ("GET", "POST") if _endpoint_for(request.path, m) not in (None, "api_v1.not_found")]
     if allowed:
         allowed += ["HEAD", "OPTIONS"] if "GET" in allowed else ["OPTIONS"]
-        return errors.error_response(405, f"This resource takes {', '.join(allowed)}.",
+        return errors.error_response(405, _("This resource takes %(methods)s.", methods=", ".join(allowed)),
                                      headers={"Allow": ", ".join(allowed)})
-    raise ApiError(404, "There is no such API resource.")
+    raise ApiError(404, _("There is no such API resource."))

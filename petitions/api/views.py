@@ -19,7 +19,8 @@ bp = blueprint("api_tokens", __name__, url_prefix="/account/tokens")
 class TokenForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=tokens.NAME_MAX_LENGTH)],
                        description=_l("What the token is for, e.g. “CRM sync”."))
-    scopes = SelectMultipleField(_l("Scopes"), choices=[SelectChoice(s.value, label) for s, label in tokens.SCOPE_LABELS.items()],
+    scopes = SelectMultipleField(_l("Scopes"),
+                                 choices=[SelectChoice(s.value, label) for s, label in tokens.SCOPE_LABELS.items()],
                                  validators=[DataRequired(_l("Choose at least one scope."))],
                                  option_widget=CheckboxInput(), widget=ListWidget(prefix_label=False))
     appeal = SelectField(_l("Appeal"), choices=[], validate_choice=True,
@@ -51,7 +52,7 @@ def index():
         return _page(form, status=422)
     appeal = next((a for a in appeals_of(current_user) if a.slug == form.appeal.data), None)
     try:
-        _, secret = tokens.create(current_user, form.name.data, form.scopes.data, appeal)
+        _token, secret = tokens.create(current_user, form.name.data, form.scopes.data, appeal)
     except tokens.TokenStateError as exc:
         db.session.rollback()
         form.scopes.errors = [str(exc)]
