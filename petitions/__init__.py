@@ -95,6 +95,7 @@ def _init_extensions(app: Flask) -> None:
 def _init_safety(app: Flask) -> None:
     from petitions import security
     from petitions.api.v1 import bp as api_v1_bp
+    from petitions.api.views import bp as api_tokens_bp
     from petitions.extensions import csrf
     from petitions.privacy import retention  # noqa: F401  (SQLite overwrites deleted rows)
     from petitions.privacy.views import bp as privacy_bp
@@ -103,8 +104,9 @@ def _init_safety(app: Flask) -> None:
     security.init_app(app)
     app.register_blueprint(privacy_bp)
     app.register_blueprint(privacy_organizer_bp)
-    csrf.exempt(api_v1_bp)  # read-only: it answers every write with 405
+    csrf.exempt(api_v1_bp)  # no cookies: public JSON writes and bearer tokens; forms live elsewhere
     app.register_blueprint(api_v1_bp)
+    app.register_blueprint(api_tokens_bp)
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -81,6 +81,8 @@ class Defaults:
     SELF_SERVICE_TOKEN_MAX_AGE = int(timedelta(days=2).total_seconds())
     SELF_SERVICE_RATE_LIMIT = "5 per hour"
     API_RATE_LIMIT = "600 per hour"
+    API_IMPORT_RATE_LIMIT = "600 per hour"  # signatures one client submits with an import token
+    API_MAX_BODY_BYTES = 16 * 1024  # a signature is a few hundred bytes
     REGISTRY_PROOF_MAX_AGE = int(timedelta(days=7).total_seconds())  # links proving a domain or contact
     REGISTRY_PROOF_RATE_LIMIT = "10 per hour"  # proof mails one organizer may have sent
     HSTS_MAX_AGE = int(timedelta(days=365).total_seconds())

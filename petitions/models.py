@@ -13,3 +13,4 @@ from petitions.delivery.models import Delivery, DeliveryReply  # noqa: F401
 from petitions.mail.models import OutboxMessage  # noqa: F401
 from petitions.jobs.models import Job  # noqa: F401
 from petitions.signing.abuse import DomainAllowance  # noqa: F401
+from petitions.api.tokens import ApiToken  # noqa: F401

@@ -77,7 +77,7 @@ def _sign_breached(limit):
 
 
 @bp.route("/a/<slug>/sign", methods=["GET", "POST"])
-@limiter.limit(_sign_limit, methods=["POST"], on_breach=_sign_breached)
+@limiter.shared_limit(_sign_limit, scope="sign", methods=["POST"], on_breach=_sign_breached)  # one budget with the API
 def sign(slug: str):
     """Show the sign form; its POST takes a signature and sends the confirmation mail."""
     appeal = public_appeal_or_404(slug)

@@ -11,6 +11,7 @@ from sqlalchemy import select, text
 from werkzeug.routing.converters import AnyConverter
 
 from petitions import create_app
+from petitions.api import tokens as api_tokens
 from petitions.members import services as membership
 from petitions.appeals import services as drafting
 from petitions.appeals.models import Appeal
@@ -51,6 +52,7 @@ class Data:
     domain_id: int = 0
     delivery_id: int = 0
     reply_id: int = 0
+    api_token_id: int = 0
     tokens: dict[str, str] = field(default_factory=dict)
 
 
@@ -84,6 +86,8 @@ def enrich(appeal: Appeal, owner, member, tag: str, render_pdf: bool = False) ->
     db.session.commit()
     data.org_id, data.domain_id = org.id, domain.id
     data.delivery_id, data.reply_id = _delivery(appeal, owner)
+    data.api_token_id = api_tokens.create(owner, f"Token {tag}", [s.value for s in api_tokens.Scope], appeal)[0].id
+    db.session.commit()
     data.signature_ids = [s.id for s in (*early, late, pending)]
     data.pair_id = pair.id
     data.tokens = {
@@ -178,6 +182,7 @@ def _value(rule, name: str, data: Data, signature_index: int):
         "name": "DejaVuSans.ttf", "rest": "no/such/resource",
         "org_id": data.org_id, "domain_id": data.domain_id, "invitation_id": data.invitation_id,
         "position": 1, "delivery_id": data.delivery_id, "reply_id": data.reply_id,
+        "token_id": data.api_token_id,
     }
     if rule.endpoint == "static" and name == "filename":
         return "style.css"

@@ -529,6 +529,7 @@ def test_api_answers_json_and_never_5xx(world, data):
                                                 ["application/json", "text/plain", "multipart/form-data"])))
     check(world, response, method, url, before)
     if method not in ("HEAD", "OPTIONS"):
-        assert response.mimetype == "application/json", (method, url, response.status_code)
-        if response.status_code >= 400:
-            assert set(response.get_json()["error"]) >= {"status", "code", "message"}
+        assert response.is_json, (method, url, response.status_code)
+        if response.status_code >= 400:  # RFC 9457 problem documents
+            assert response.mimetype == "application/problem+json", (method, url, response.status_code)
+            assert set(response.get_json()) >= {"type", "title", "status", "detail"}
