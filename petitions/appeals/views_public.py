@@ -48,7 +48,7 @@ BROWSE_STATUSES = {"open": AppealStatus.OPEN, "closed": AppealStatus.CLOSED, "de
 
 def browse_filters() -> dict:
     """Return the front page's search, language, status and page from the query string, each within bounds."""
-    typed = (request.args.get("q") or "").replace("\x00", "")  # PostgreSQL refuses NUL in text
+    typed = request.args.get("q") or ""  # never NUL: petitions/http.py refuses it in any query string
     limit = int(current_app.config["BROWSE_QUERY_MAX_CHARS"])
     language = request.args.get("language") or ""
     status = request.args.get("status") or "open"
