@@ -11,6 +11,7 @@ from petitions.auth.services import register_user
 from petitions.extensions import db, utcnow
 from petitions.signing.models import Signature
 
+from .browser import chromium, live_server
 from .conftest import csrf_token, new_appeal
 
 TITLE = "Free Nərmin & the reporters?"
@@ -182,3 +183,50 @@ def test_share_page_lists_every_way_and_is_not_found_for_a_draft(app):
     db.session.commit()
     assert client.get(f"/a/{draft.slug}/share").status_code == 404
     assert client.get(f"/a/{draft.slug}/share.png").status_code == 404
+
+
+@pytest.fixture
+def site(make_app):
+    app = make_app()
+    with app.app_context():
+        appeal = published(goal=10)
+        slug = appeal.slug
+        db.session.remove()
+    yield app, slug
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.mark.e2e
+def test_in_chromium_without_js_the_link_is_there_and_mastodon_works(site):
+    app, slug = site
+    with live_server(app) as base, chromium(java_script_enabled=False) as context:
+        page = context.new_page()
+        page.goto(f"{base}/a/{slug}")
+        assert page.input_value("#share-url") == f"{base}/a/{slug}/en"
+        assert not page.is_visible("button.copy")  # a button that could do nothing without JS stays hidden
+        assert page.get_attribute("#goal-progress", "value") == "0"
+        page.route("https://mastodon.social/**", lambda route: route.fulfill(body="instance"))  # never the network
+        page.click("a.share-mastodon")
+        page.fill("#instance", "mastodon.social")
+        # The page's policy lets this one form lead to an https instance (form-action holds redirects too).
+        with page.expect_request("https://mastodon.social/**") as shared:
+            page.click("#submit")
+        assert parse_qs(urlsplit(shared.value.url).query)["text"] == [f"{TITLE} {base}/a/{slug}/en"]
+
+
+@pytest.mark.e2e
+def test_in_chromium_copy_link_copies_the_address(site):
+    app, slug = site
+    with live_server(app) as base, chromium() as context:
+        context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base)
+        page = context.new_page()
+        errors = []
+        page.on("pageerror", lambda exc: errors.append(exc))
+        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+        page.goto(f"{base}/a/{slug}")
+        page.click("button.copy")
+        page.wait_for_function("document.querySelector('.copy-status').textContent.length > 0")
+        assert page.inner_text(".copy-status") == "Link copied"
+        assert page.evaluate("navigator.clipboard.readText()") == f"{base}/a/{slug}/en"
+        assert not errors  # the CSP let the self-hosted script run

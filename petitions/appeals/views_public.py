@@ -20,6 +20,7 @@ from petitions.extensions import db, utcnow
 from petitions.http import arg_int
 from petitions.i18n import VERSION_LANGUAGES, looks_like_language, native_name
 from petitions.pdf import jobs
+from petitions.security import content_security_policy
 from petitions.signing.rules import BadCursor, latest_listed, listed_page, parse_cursor
 from petitions.translations import services as translations
 from petitions.translations.models import AppealTranslation
@@ -215,8 +216,11 @@ def share(slug: str):
         return redirect(sharing.mastodon_url(host, context["canonical"], context["share_title"]), 303)
     db.session.commit()  # the one commit: a close the deadline rule made while loading
     page = render_template("public/share.html", appeal=appeal, form=form, **version, **context)
-    # Its form carries a CSRF token: this page is the reader's own, never a shared copy.
-    return page, 422 if form.errors else 200, {"Cache-Control": "no-store", "Content-Language": version["html_lang"]}
+    # Its form carries a CSRF token: this page is the reader's own, never a shared copy. Browsers hold the
+    # redirect after a POST to form-action too: this one form may lead to an https instance (the check above).
+    policy = content_security_policy(None, "'none'").replace("form-action 'self'", "form-action 'self' https:")
+    return page, 422 if form.errors else 200, {"Cache-Control": "no-store", "Content-Language": version["html_lang"],
+                                               "Content-Security-Policy": policy}
 
 
 @bp.app_template_global("embed_generator")
