@@ -1,4 +1,4 @@
-"""Public pages: the list of open appeals, each appeal's page and its list of signatories, a page at a time.
+"""Public pages: the front page (search, filters, pages), each appeal's page, its share page and image, its list.
 
 Their cost does not grow with the list: counts come from the appeal's row, the appeal page shows the newest
 signatories only, and the list is read by keyset. Readers who are not logged in get shared, revalidated copies
@@ -24,7 +24,7 @@ from petitions.security import content_security_policy
 from petitions.signing.rules import BadCursor, latest_listed, listed_page, parse_cursor
 from petitions.translations import services as translations
 from petitions.translations.models import AppealTranslation
-from petitions.translations.public import version_context
+from petitions.translations.public import signing_language, version_context
 from petitions.urls import external_url
 
 bp = Blueprint("public", __name__)
@@ -186,7 +186,7 @@ def signatories(slug: str):
 def share_image_png(slug: str):
     """Send the appeal's share image (Open Graph, Twitter card) in a language version (?lang=)."""
     appeal = public_appeal_or_404(slug)
-    language = _version_language(appeal)
+    language = signing_language(appeal)  # the version ?lang= names, else the original
     path, key = share_image.share_image(appeal, translations.localized_title(appeal, language), language)
     db.session.commit()  # the one commit: a close the deadline rule made while loading
     if key in request.if_none_match:
@@ -196,11 +196,6 @@ def share_image_png(slug: str):
     response.set_etag(key)
     response.headers["Cache-Control"] = f"public, max-age={int(current_app.config['SHARE_IMAGE_MAX_AGE'])}"
     return response
-
-
-def _version_language(appeal: Appeal) -> str:
-    requested = request.args.get("lang")
-    return requested if requested in translations.published_languages(appeal) else appeal.original_language
 
 
 @bp.route("/a/<slug>/share", methods=["GET", "POST"])
