@@ -183,3 +183,11 @@ class Defaults:
     PAGE_CACHE_SECONDS = 600  # how long a rendered page is kept (its key changes with any change anyway)
     PAGE_FRESH_SECONDS = 2.0  # anonymous readers get a copy this young without any query (0: always check)
     PAGE_CACHE_ENTRIES = 512  # pages the in-process cache keeps per worker, least recently used out first
+    # The front page (appeals/views_public.py index): appeals per page, the furthest page, the longest search kept.
+    BROWSE_PAGE_SIZE = 12
+    BROWSE_MAX_PAGE = 500
+    BROWSE_QUERY_MAX_CHARS = 200
+    # Share images (appeals/share_image.py): their folder (None: share-images/ in the instance folder) and how
+    # long browsers and link previews may keep one unasked (its address changes with what it shows anyway).
+    SHARE_IMAGE_DIR = None
+    SHARE_IMAGE_MAX_AGE = 86400

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian packages the app (runtime) or its test suite (test) needs; skip what is there.
 set -euo pipefail
-runtime=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-noto-core fontconfig)
+runtime=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 libharfbuzz0b libfribidi0 fonts-dejavu-core fonts-noto-core fontconfig)
 test=("${runtime[@]}" chromium poppler-utils postgresql redis-server npm)  # npm: axe-core (make install-test)
 case "${1:-runtime}" in
   runtime) wanted=("${runtime[@]}") ;;

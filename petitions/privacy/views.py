@@ -1,8 +1,10 @@
 """Public privacy pages: the notice, self-service and the embeddable widget."""
 import json
 
-from flask import Blueprint, Response, abort, current_app, render_template
+from flask import Blueprint, Response, abort, current_app, render_template, request
+from werkzeug.exceptions import NotFound
 
+from petitions.appeals.sharing import EMBED_NAMES
 from petitions.appeals.views_public import public_appeal_or_404
 from petitions.extensions import db
 from petitions.ratelimit import limiter
@@ -10,7 +12,8 @@ from petitions.security import embeddable
 from petitions.links import TokenError
 from petitions.privacy import consent, selfservice
 from petitions.privacy.forms import CorrectForm, EraseForm, RequestLinkForm
-from petitions.signing.rules import offered_choices, shown_on_public_page
+from petitions.signing.rules import latest_listed, offered_choices, shown_on_public_page
+from petitions.translations.public import version_context
 
 bp = Blueprint("privacy", __name__)
 
@@ -148,6 +151,18 @@ def erase(token: str, signature_id: int):
 @bp.get("/a/<slug>/embed")
 @embeddable
 def embed(slug: str):
-    """Show a small box with the count and a link to sign, for other sites to frame."""
-    appeal = public_appeal_or_404(slug)
-    return render_template("privacy/embed.html", appeal=appeal, total=appeal.signature_count)  # = counted_total
+    """Show a small box with the count and a link to sign, for other sites to frame (?lang=, ?names=1).
+
+    An unknown appeal gets a tiny box too, with status 404: a page that frames it shows no site error page.
+    """
+    try:
+        appeal = public_appeal_or_404(slug)
+    except NotFound:
+        return render_template("privacy/embed.html", appeal=None), 404
+    version = version_context(appeal, request.args.get("lang"))
+    names = request.args.get("names") == "1"
+    latest = latest_listed(appeal, "public_page", EMBED_NAMES) if names else []
+    page = render_template("privacy/embed.html", appeal=appeal, total=appeal.signature_count,  # = counted_total
+                           latest=latest, **version)
+    db.session.commit()  # the one commit: a close the deadline rule made while loading
+    return page
