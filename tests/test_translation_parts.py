@@ -128,3 +128,21 @@ def test_a_delivered_appeal_keeps_its_versions(app):
     with pytest.raises(IllegalTransition):
         translations.save_translation(appeal, "ru", RUSSIAN | {"title": "Другое"}, owner)
     assert translations.translation_for(appeal, "ru").content["title"] == RUSSIAN["title"]
+
+
+def test_the_cover_mail_greets_in_the_version_language(app):
+    from petitions.delivery import operations as delivery
+
+    appeal, owner = appeal_with(RUSSIAN)
+    _subject, body = delivery.cover_text(appeal, delivery.addressee(appeal, 0), "ru", owner)
+    assert body.startswith("Уважаемый господин Генеральный секретарь!") and "Dear Secretary General" not in body
+    _subject, body = delivery.cover_text(appeal, delivery.addressee(appeal, 0), "en", owner)
+    assert body.startswith("Dear Secretary General,")
+
+
+def test_the_cover_mail_of_an_old_translation_does_not_greet_in_the_original(app):
+    from petitions.delivery import operations as delivery
+
+    appeal, owner = appeal_with({k: RUSSIAN[k] for k in ("title", "body", "demands", "closing")})
+    _subject, body = delivery.cover_text(appeal, delivery.addressee(appeal, 0), "ru", owner)
+    assert "Dear Secretary General" not in body.splitlines()[0] and "Secretary General" in body.splitlines()[0]

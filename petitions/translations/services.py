@@ -217,6 +217,22 @@ def localized_content(appeal: Appeal, language: str) -> tuple[dict, bool, int | 
     return content, True, translation.source_revision.number
 
 
+def localized_addressee(appeal: Appeal, person: dict, language: str) -> dict:
+    """Return one addressee of the original (a dict of its list) as a language version names them (cover mails).
+
+    A salutation the version does not translate is left out, so the mail greets in its own language instead.
+    """
+    content, is_translation, _number = localized_content(appeal, language)
+    original = original_content(appeal).get("addressees") or []
+    if not is_translation or person not in original:
+        return person
+    index = original.index(person)
+    found = dict(content["addressees"][index])
+    if f"addressees.{index}.salutation" in content["untranslated"]:
+        found.pop("salutation", None)
+    return found
+
+
 def negotiate(appeal: Appeal, requested: str | None, accept_languages=None) -> str:
     """Pick the version to show: the requested one if published, then Accept-Language, then the original."""
     available = published_languages(appeal)
