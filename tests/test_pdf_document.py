@@ -146,8 +146,8 @@ def test_a_new_printed_field_renders_its_cached_chunk_again(tmp_path, monkeypatc
 
     titled = make_dataclass("TitledEntry", [("title", str, field(default=""))], bases=(SignatoryEntry,), frozen=True)
     plain_lines = lists.entry_lines
-    monkeypatch.setattr(lists, "entry_lines", lambda e, width, log: plain_lines(
-        replace(e, name=f"{e.title} {e.name}".strip()), width, log))
+    monkeypatch.setattr(lists, "entry_lines", lambda e, width, log, *direction: plain_lines(
+        replace(e, name=f"{e.title} {e.name}".strip()), width, log, *direction))
     people = [titled(name=e.name, level="email") for e in entries(30)]
     first = assemble.build(letter(people), str(tmp_path), workers=1)
     assert first.rendered_chunks >= 1

@@ -24,7 +24,9 @@ from petitions.mail.addresses import InvalidAddress
 from petitions.pdf import jobs
 from petitions.signing.rules import counted_total
 from petitions.updates import operations as updates
-from petitions.translations.services import localized_title, original_content, published_languages
+from petitions.translations.services import (
+    localized_addressee, localized_title, original_content, published_languages,
+)
 
 REPLY_FOLDER = "delivery-replies"
 # Several recipients in one field: separators mail software would split on.
@@ -86,6 +88,7 @@ def cover_text(appeal: Appeal, person: dict, language: str, sender: User) -> tup
     """Return the default subject and body of a cover mail to one addressee, in a language version."""
     with with_locale(language):
         title = localized_title(appeal, language)
+        person = localized_addressee(appeal, person, language)
         name = person.get("name") or person.get("institution") or ""
         salutation = person.get("salutation") or _("Dear %(name)s,", name=name)
         body = render_template("delivery/cover.txt", appeal=appeal, title=title, salutation=salutation,

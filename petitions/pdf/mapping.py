@@ -4,7 +4,8 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from gettext import NullTranslations
 
-from flask_babel import get_translations
+from babel.support import Translations
+from flask_babel import force_locale, get_translations
 
 from petitions.appeals.diff import content_diff
 from petitions.appeals.markdown import render_markdown
@@ -54,10 +55,11 @@ def document_from_appeal(appeal, audience: str = "addressees", *, settings=None,
     when = (date.fromisoformat(letter_date) if isinstance(letter_date, str) and letter_date
             else (appeal.published_at or datetime.now(timezone.utc)).date())
     senders = [line.strip() for line in (content.get("senders") or "").splitlines() if line.strip()]
+    untranslated = tuple(content.get("untranslated") or ())
     return LetterDocument(
         title=content.get("title") or appeal.title,
         subject=content.get("subject") or "",
-        addressees=_addressees_of(content.get("addressees") or []),
+        addressees=_addressees_of(content.get("addressees") or [], untranslated),
         place=content.get("place") or getattr(settings, "place", "") or "",
         date=when,
         date_text=format_letter_date(when, language),
@@ -82,11 +84,24 @@ def document_from_appeal(appeal, audience: str = "addressees", *, settings=None,
         appeal_slug=appeal.slug,
         counted_total=appeal.signature_count,  # counted_total(appeal), kept on the row
         translations=_translations_of(appeal, language) if combined else [],
+        direction=direction(language),
+        original_language=content.get("original_language") or appeal.original_language or "",
+        original_direction=direction(appeal.original_language),
+        untranslated=untranslated,
+        translated_after_close=bool(content.get("translated_after_close")),
     )
 
 
 def catalog_for(language: str) -> NullTranslations:
-    """Return the interface catalog the PDF's own words (headings, annex) are taken from in this language."""
+    """Return the catalog the PDF's own words (headings, annex) are taken from in this language.
+
+    The version's own language where a catalog for it exists (an Arabic version speaks Arabic even while the
+    interface offers no Arabic), else the interface's fallback.
+    """
+    with force_locale(language):
+        translations = get_translations()
+    if isinstance(translations, Translations) and translations.files:
+        return translations
     with with_locale(language):
         return get_translations()
 
@@ -130,10 +145,12 @@ def _translations_of(appeal, shown: str) -> list[TranslationVersion]:
     return out
 
 
-def _addressees_of(addressees: list[dict]) -> list[Addressee]:
+def _addressees_of(addressees: list[dict], untranslated: tuple[str, ...] = ()) -> list[Addressee]:
     return [Addressee(name=a.get("name", ""), title=a.get("title", ""), institution=a.get("institution", ""),
-                      postal_address=a.get("postal_address", ""), salutation=a.get("salutation", ""))
-            for a in addressees if any(a.values())]
+                      postal_address=a.get("postal_address", ""), salutation=a.get("salutation", ""),
+                      untranslated=tuple(key.rsplit(".", 1)[1] for key in untranslated
+                                         if key.startswith(f"addressees.{index}.")))
+            for index, a in enumerate(addressees) if any(a.values())]
 
 
 def _logo_of(settings) -> Logo | None:

@@ -11,8 +11,10 @@ from petitions.auth.models import User
 from petitions.extensions import db
 from petitions.i18n import is_version_language
 
-# The parts of a letter that a translation carries; addressees, place, date and senders stay as in the original.
-TRANSLATED_FIELDS = ("title", "subject", "body", "demands", "closing")
+# The parts of a letter that a translation carries; only the date (written by Babel) and e-mail addresses stay.
+TRANSLATED_FIELDS = ("title", "subject", "body", "demands", "closing", "place", "senders")
+# What a translation carries of each addressee, by position in the original's list.
+ADDRESSEE_FIELDS = ("name", "title", "institution", "postal_address", "salutation")
 
 
 class TranslationError(ValueError):
@@ -65,20 +67,61 @@ def changes_since(translation: AppealTranslation):
 
 
 def normalize(content: dict) -> dict:
-    """Keep the translated parts only, trimmed; demands as a list of non-empty lines."""
+    """Keep the translated parts only, trimmed; demands as a list of non-empty lines; addressees by position."""
     out = {}
-    for key in ("title", "subject", "body", "closing"):
+    for key in ("title", "subject", "body", "closing", "place", "senders"):
         out[key] = (content.get(key) or "").strip()
     demands = content.get("demands") or []
     if isinstance(demands, str):
         demands = demands.splitlines()
     out["demands"] = [d.strip() for d in demands if d and d.strip()]
+    out["addressees"] = [{k: str(a.get(k) or "").strip() for k in ADDRESSEE_FIELDS}
+                         for a in content.get("addressees") or [] if isinstance(a, dict)]
     return out
 
 
+def merge_parts(original: dict, translated: dict) -> tuple[dict, list[str]]:
+    """Lay a translation over the original: (content, the parts left in the original language).
+
+    A part the translation leaves empty while the original has it comes from the original and is named in the
+    list ("closing", "addressees.0.salutation"...), so every page can mark it; translations saved before the
+    addressees, place and senders were translatable simply lack those parts.
+    """
+    content, missing = dict(original), []
+    for key in TRANSLATED_FIELDS:
+        value = translated.get(key)
+        if value:
+            content[key] = value
+        elif original.get(key):
+            missing.append(key)
+    given = translated.get("addressees") or []
+    addressees = []
+    for index, person in enumerate(original.get("addressees") or []):
+        person = dict(person)
+        theirs = given[index] if index < len(given) and isinstance(given[index], dict) else {}
+        for key in ADDRESSEE_FIELDS:
+            if theirs.get(key):
+                person[key] = theirs[key]
+            elif person.get(key):
+                missing.append(f"addressees.{index}.{key}")
+        addressees.append(person)
+    content["addressees"] = addressees
+    return content, missing
+
+
+def missing_parts(translation: AppealTranslation) -> list[str]:
+    """Return the parts of the original this translation does not translate yet (for the editor)."""
+    current = source_revision(translation.appeal)
+    original = current.content if current is not None else translation.appeal.content()
+    return merge_parts(original, translation.content or {})[1]
+
+
 def save_translation(appeal: Appeal, language: str, content: dict, author: User) -> AppealTranslation:
-    """Create or change a translation; it now follows the current revision and needs approval again."""
-    appeal.ensure_editable()
+    """Create or change a translation; it now follows the current revision and needs approval again.
+
+    A closed appeal's versions may still be brought up to date (signing stays closed; the version is then marked
+    as translated after signing closed); a delivered or archived appeal's may not (AppealTranslation.follow).
+    """
     if not is_version_language(language):
         raise TranslationError(_("“%(code)s” is not a language we offer.", code=language))
     if language == appeal.original_language:
@@ -89,6 +132,7 @@ def save_translation(appeal: Appeal, language: str, content: dict, author: User)
     content = normalize(content)
     if not content["title"] or not content["body"]:
         raise TranslationError(_("A translation needs a title and a text."))
+    AppealTranslation.ensure_translatable(appeal)
     translation = translation_for(appeal, language)
     if translation is None:
         translation = AppealTranslation(appeal=appeal, language=language, content=content)
@@ -97,7 +141,8 @@ def save_translation(appeal: Appeal, language: str, content: dict, author: User)
         return translation
     translation.follow(content, current)
     db.session.flush()
-    record("translation_saved", appeal, actor=author, language=language, revision=current.number)
+    record("translation_saved", appeal, actor=author, language=language, revision=current.number,
+           after_close=translation.translated_after_close)
     return translation
 
 
@@ -152,10 +197,14 @@ def original_content(appeal: Appeal) -> dict:
 def localized_content(appeal: Appeal, language: str) -> tuple[dict, bool, int | None]:
     """Return (content, is_translation, source revision number) of a language version.
 
-    A translation replaces title, subject, body, demands and closing; the other parts come from the
-    original. An unapproved or outdated translation is never returned: the original comes back instead.
+    A translation replaces every part it translates (merge_parts); the parts it lacks come from the original,
+    named in content["untranslated"] with the original's language in content["original_language"], so the page,
+    the PDF and the cover mail mark them. content["translated_after_close"] tells whether the version was
+    brought up to date after signing closed. An unapproved or outdated translation is never returned: the
+    original comes back instead.
     """
     content = original_content(appeal)
+    content.update(untranslated=[], original_language=appeal.original_language, translated_after_close=False)
     current = source_revision(appeal)
     number = current.number if current is not None else None
     if language == appeal.original_language:
@@ -163,8 +212,25 @@ def localized_content(appeal: Appeal, language: str) -> tuple[dict, bool, int | 
     translation = translation_for(appeal, language)
     if not is_published(translation):
         return content, False, number
-    content.update({k: translation.content.get(k, content.get(k)) for k in TRANSLATED_FIELDS})
+    content, missing = merge_parts(content, translation.content or {})
+    content.update(untranslated=missing, translated_after_close=translation.translated_after_close)
     return content, True, translation.source_revision.number
+
+
+def localized_addressee(appeal: Appeal, person: dict, language: str) -> dict:
+    """Return one addressee of the original (a dict of its list) as a language version names them (cover mails).
+
+    A salutation the version does not translate is left out, so the mail greets in its own language instead.
+    """
+    content, is_translation, _number = localized_content(appeal, language)
+    original = original_content(appeal).get("addressees") or []
+    if not is_translation or person not in original:
+        return person
+    index = original.index(person)
+    found = dict(content["addressees"][index])
+    if f"addressees.{index}.salutation" in content["untranslated"]:
+        found.pop("salutation", None)
+    return found
 
 
 def negotiate(appeal: Appeal, requested: str | None, accept_languages=None) -> str:

@@ -63,9 +63,14 @@ def edit(slug: str, lang: str):
     translation = services.translation_for(appeal, lang)
     source = services.source_revision(appeal)
     form = TranslationForm()
+    original = source.content if source else appeal.content()
     status = 200
     if request.method == "GET":
         form.fill(translation.content if translation else {})
+        form.fit_addressees(original.get("addressees") or [], (translation.content if translation else {})
+                            .get("addressees") or [])
+    elif len(form.addressees.entries) > len(original.get("addressees") or []):
+        abort(400)  # more addressee blocks than the original has: not a form this page made
     elif form.validate_on_submit():
         try:
             translation = services.save_translation(appeal, lang, form.content(), current_user)
@@ -80,8 +85,9 @@ def edit(slug: str, lang: str):
             return redirect(url_for("translations.edit", slug=slug, lang=lang), code=303)
     else:
         status = 422
+    missing = services.missing_parts(translation) if translation else []
     return render_template("translations/edit.html", appeal=appeal, translation=translation, lang=lang,
-                           lang_dir=direction(lang), original=source.content if source else appeal.content(),
+                           lang_dir=direction(lang), original=original, missing=missing,
                            source=source, form=form, action_form=ActionForm(), services=services), status
 
 

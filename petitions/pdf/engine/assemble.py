@@ -31,8 +31,8 @@ from petitions.pdf.engine.fonts import embed_fonts
 from petitions.pdf.engine.logo import LogoError, sanitize_svg
 from petitions.pdf.engine.annex import qr_operators, typeset_annex
 from petitions.pdf.engine.lists import MARGINS, MM, ListLayout
-from petitions.pdf.engine.shaping import GREY, SANS, GlyphLog, draw_runs, runs_width, shape
-from petitions.pdf.engine.words import _, ngettext, speaking
+from petitions.pdf.engine.shaping import GREY, SANS, GlyphLog, draw_runs, line_runs, runs_width, shape
+from petitions.pdf.engine.words import _, ngettext, number, speaking
 
 _HERE = os.path.dirname(__file__)
 _TEMPLATES = os.path.join(_HERE, "templates")
@@ -42,7 +42,7 @@ _env = Environment(loader=FileSystemLoader(_TEMPLATES), autoescape=select_autoes
 PAGE_LABEL = {"en": "Page {x} of {y}", "fr": "Page {x} sur {y}", "de": "Seite {x} von {y}",
               "ru": "Страница {x} из {y}", "az": "Səhifə {x} / {y}", "uk": "Сторінка {x} з {y}"}
 Progress = Callable[[str, float], None]
-LETTER_VERSION = "letter-2"
+LETTER_VERSION = "letter-3"
 
 
 class InlineOnly(URLFetcher):
@@ -167,26 +167,26 @@ def annex_blocks(doc: LetterDocument, document_id: str, verify_url: str,
     counts = doc.level_counts()
     listed = doc.signatory_count
     total = max(doc.counted_total or 0, listed)
-    summary = (_("Signatories (%(total)s)", total=f"{total:,}") if total == listed else
+    summary = (_("Signatories (%(total)s)", total=number(total)) if total == listed else
                _("Signatories (%(total)s), of whom %(listed)s are named in this copy; the others are counted "
-                 "but chose not to be named here.", total=f"{total:,}", listed=f"{listed:,}"))
+                 "but chose not to be named here.", total=number(total), listed=number(listed)))
     blocks: list[tuple] = [("h", _("Annex: how this document was made")), ("p", summary)]
     if doc.earlier_revisions:
         # Every named signatory signed exactly one text: the rows below add up to the named total.
         parts = [(doc.revision_number, len(doc.signatories), True)]
         parts += [(g.revision_number, len(g.signatories), False) for g in doc.earlier_revisions]
-        for number, n, is_current in parts:
-            label = (_("Signed the current text, revision %(n)s", n=number) if is_current
-                     else _("Signed the earlier text, revision %(n)s", n=number))
-            page = first_pages.get(number)
-            value = (_("%(count)s (list from page %(page)s)", count=f"{n:,}", page=page) if page and n
-                     else f"{n:,}")
+        for revision, n, is_current in parts:
+            label = (_("Signed the current text, revision %(n)s", n=revision) if is_current
+                     else _("Signed the earlier text, revision %(n)s", n=revision))
+            page = first_pages.get(revision)
+            value = (_("%(count)s (list from page %(page)s)", count=number(n), page=page) if page and n
+                     else number(n))
             blocks.append(("row", label, value))
-    blocks.append(("row", _("Named in this copy"), f"{listed:,}"))
+    blocks.append(("row", _("Named in this copy"), number(listed)))
     if doc.organization_count:  # organizations are printed in bold, with who signed for them
-        blocks.append(("row", _("On behalf of an organization"), f"{doc.organization_count:,}"))
+        blocks.append(("row", _("On behalf of an organization"), number(doc.organization_count)))
     for level, n in counts.items():
-        blocks.append(("row", f"   {LEVEL_MARKS[level]}  {str(LEVEL_LABELS[level])}", f"{n:,}"))
+        blocks.append(("row", f"   {LEVEL_MARKS[level]}  {str(LEVEL_LABELS[level])}", number(n)))
     blocks += [
         ("row", _("Text"), _("revision %(n)s, language version “%(language)s”", n=doc.revision_number,
                              language=doc.language)),
@@ -237,7 +237,7 @@ def legend_note(doc: LetterDocument, entries: list[SignatoryEntry], intro: bool 
 
 def list_specs(doc: LetterDocument) -> tuple[list[chunking.ChunkSpec], list[list[chunking.ChunkSpec]]]:
     """Plan the chunks of the current list and, one list each, of the earlier revisions' lists."""
-    layout = ListLayout(doc.page_size, doc.columns)
+    layout = ListLayout(doc.page_size, doc.columns, doc.direction)
     groups = grouped_entries(doc)
     if doc.earlier_revisions:
         # With earlier texts in the file, the heading says which text these people signed.
@@ -254,7 +254,7 @@ def list_specs(doc: LetterDocument) -> tuple[list[chunking.ChunkSpec], list[list
                                     "with its own signatories. The annex gives the totals.",
                                     "%(count)s more signatories signed an earlier text; each earlier text follows, "
                                     "with its own signatories. The annex gives the totals.", others,
-                                    count=f"{others:,}")
+                                    count=number(others))
         current = chunking.plan(groups, layout, note)
     elif doc.earlier_revisions:
         current = chunking.plan(groups, layout, _("Nobody has signed the current text yet; the signatories of "
@@ -271,7 +271,7 @@ def list_specs(doc: LetterDocument) -> tuple[list[chunking.ChunkSpec], list[list
 def build(doc: LetterDocument, cache_dir: str, *, catalog: gettext.NullTranslations | None = None,
           **options) -> BuildResult:
     """Render the whole PDF, its own words from `catalog` (None: English), typesetting only uncached chunks."""
-    with speaking(catalog):
+    with speaking(catalog, doc.language):
         return _build(doc, cache_dir, **options)
 
 
@@ -293,7 +293,7 @@ def _build(doc: LetterDocument, cache_dir: str, *, document_id: str = "", verify
 
     t1 = time.perf_counter()
     letter = render_letter(doc, cache_dir, archival)
-    layout = ListLayout(doc.page_size, doc.columns)
+    layout = ListLayout(doc.page_size, doc.columns, doc.direction)
     pdf = pikepdf.open(io.BytesIO(letter.pdf))
     width, height = layout.size
     rendered_pages = len(pdf.pages)
@@ -391,22 +391,26 @@ def _page(pdf: pikepdf.Pdf, content: bytes, width: float, height: float, resourc
 def _stamps(doc: LetterDocument, total: int, width: float, height: float, log: GlyphLog) -> list[bytes]:
     label = PAGE_LABEL.get((doc.language or "en").split("-")[0], PAGE_LABEL["en"])
     title = doc.title if len(doc.title) <= 90 else doc.title[:88] + "…"
-    title_runs = shape(title, SANS, 7.2, log, GREY)
-    title_x = width - MARGINS["right"] - runs_width(title_runs)
+    title_runs = line_runs(title, SANS, 7.2, log, GREY, doc.direction == "rtl")
     left = doc.coalition[:60]
-    left_runs = shape(left, SANS, 7.2, log, GREY) if left else []
+    left_runs = line_runs(left, SANS, 7.2, log, GREY, doc.direction == "rtl") if left else []
+    # The running header mirrors in a right-to-left document: the coalition at the start side, the title at the end.
+    title_x = width - MARGINS["right"] - runs_width(title_runs)
+    left_x = MARGINS["left"]
+    if doc.direction == "rtl":
+        title_x, left_x = MARGINS["left"], width - MARGINS["right"] - runs_width(left_runs)
     head_y = height - MARGINS["top"] + 10
     rule_y = head_y - 3.5
     result = []
-    for number in range(1, total + 1):
+    for page in range(1, total + 1):
         out = ["/Artifact BMC q"]
-        if number > 1:
+        if page > 1:
             draw_runs(out, title_runs, title_x, head_y)
             if left_runs:
-                draw_runs(out, left_runs, MARGINS["left"], head_y)
+                draw_runs(out, left_runs, left_x, head_y)
             out.append(f"0.75 0.75 0.75 RG 0.4 w {MARGINS['left']:.2f} {rule_y:.2f} m "
                        f"{width - MARGINS['right']:.2f} {rule_y:.2f} l S")
-        foot = shape(label.format(x=number, y=total), SANS, 7.5, log, "0.25 0.25 0.25")
+        foot = shape(label.format(x=number(page), y=number(total)), SANS, 7.5, log, "0.25 0.25 0.25")
         draw_runs(out, foot, (width - runs_width(foot)) / 2, MARGINS["bottom"] - 12)
         out.append("Q EMC")
         result.append("\n".join(out).encode("ascii"))

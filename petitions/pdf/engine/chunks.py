@@ -23,7 +23,7 @@ from petitions.pdf.engine.lists import ListLayout, typeset_chunk
 from petitions.pdf.engine.shaping import use_metrics_cache
 
 # Bump when typesetting changes, so old cache files are never reused.
-TYPESET_VERSION = "list-8"
+TYPESET_VERSION = "list-9"
 _MAGIC = b"PCHUNK1\n"
 MIN_CHUNK, AVG_EXTRA, MAX_CHUNK = 250, 550, 2200
 IN_PROCESS_MAX = 5000
@@ -41,7 +41,8 @@ class ChunkSpec:
 
 
 def _key(layout: ListLayout, heading: str, note: str, encoded: list[bytes]) -> str:
-    h = hashlib.sha256(f"{TYPESET_VERSION}|{layout.page_size}|{layout.columns}|{heading}|{note}|".encode())
+    h = hashlib.sha256(f"{TYPESET_VERSION}|{layout.page_size}|{layout.columns}|{layout.direction}|{heading}|{note}|"
+                       .encode())
     h.update(b"".join(encoded))
     return h.hexdigest()
 

@@ -12,7 +12,7 @@ from typing import Sequence
 
 import icu
 
-from petitions.pdf.engine.words import _, _l, ngettext
+from petitions.pdf.engine.words import _, _l, ngettext, number
 
 LEVELS = ("official", "vouched", "domain", "email", "unconfirmed")
 # Lazy strings: they resolve in the language the PDF is rendered in (the catalog given to assemble.build).
@@ -28,20 +28,20 @@ LEVEL_DESCRIPTIONS = {
     "official": lambda n: ngettext("%(count)s organization signed officially: its contact address, proven to the "
                                    "organization registry, confirmed the signature.",
                                    "%(count)s organizations signed officially: their contact addresses, proven to the "
-                                   "organization registry, confirmed the signatures.", n, count=f"{n:,}"),
+                                   "organization registry, confirmed the signatures.", n, count=number(n)),
     "vouched": lambda n: ngettext("%(count)s signatory was vouched for by the organizers (for example from a signed "
                                   "paper list); no e-mail confirmation is implied.",
                                   "%(count)s signatories were vouched for by the organizers (for example from a signed "
-                                  "paper list); no e-mail confirmation is implied.", n, count=f"{n:,}"),
+                                  "paper list); no e-mail confirmation is implied.", n, count=number(n)),
     "domain": lambda n: ngettext("%(count)s signatory confirmed through a link sent to an e-mail address at the "
                                  "domain of the organization named as affiliation.",
                                  "%(count)s signatories confirmed through a link sent to an e-mail address at the "
-                                 "domain of the organization named as affiliation.", n, count=f"{n:,}"),
+                                 "domain of the organization named as affiliation.", n, count=number(n)),
     "email": lambda n: ngettext("%(count)s signatory confirmed through a link sent to their e-mail address.",
                                 "%(count)s signatories confirmed through a link sent to their e-mail address.", n,
-                                count=f"{n:,}"),
+                                count=number(n)),
     "unconfirmed": lambda n: ngettext("%(count)s signatory is listed without any confirmation.",
-                                      "%(count)s signatories are listed without any confirmation.", n, count=f"{n:,}"),
+                                      "%(count)s signatories are listed without any confirmation.", n, count=number(n)),
 }
 LEVEL_MARKS = {"official": "O", "vouched": "V", "domain": "D", "email": "E", "unconfirmed": "?"}
 GROUPINGS = ("none", "kind", "country")
@@ -57,12 +57,19 @@ class Addressee:
     institution: str = ""
     postal_address: str = ""
     salutation: str = ""
+    untranslated: tuple[str, ...] = ()  # the fields left in the original's language (name, salutation...)
 
     @property
     def lines(self) -> list[str]:
         """Return the address block, one line each, without empty lines."""
-        lines = [self.name, self.title, self.institution, *self.postal_address.splitlines()]
-        return [line.strip() for line in lines if line and line.strip()]
+        return [text for text, _untranslated in self.marked_lines]
+
+    @property
+    def marked_lines(self) -> list[tuple[str, bool]]:
+        """Return the address block's lines, each with whether it is left in the original's language."""
+        parts = [(self.name, "name"), (self.title, "title"), (self.institution, "institution"),
+                 *((line, "postal_address") for line in self.postal_address.splitlines())]
+        return [(text.strip(), key in self.untranslated) for text, key in parts if text and text.strip()]
 
 
 @dataclass(frozen=True)
@@ -160,6 +167,11 @@ class LetterDocument:
     appeal_slug: str = ""
     counted_total: int | None = None  # every signature that counts, named or not (visibility)
     translations: list[TranslationVersion] = field(default_factory=list)  # annexes of the combined PDF
+    direction: str = "ltr"  # the letter's writing direction: "rtl" mirrors the letter, the list and the annex
+    original_language: str = ""  # the language of the parts a translation leaves untranslated
+    original_direction: str = "ltr"  # and its writing direction
+    untranslated: tuple[str, ...] = ()  # parts printed in the original's language: "closing", "place", "senders"...
+    translated_after_close: bool = False  # a language version brought up to date after signing closed
 
     @property
     def signatory_count(self) -> int:

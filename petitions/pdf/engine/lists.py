@@ -1,12 +1,12 @@
 """Typeset the signatory list in columns on fresh pages: each entry's lines, page geometry, balanced columns."""
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 
 from petitions.pdf.engine.document import LEVEL_MARKS, SignatoryEntry
 from petitions.pdf.engine.shaping import (
-    GREY, SANS, SERIF, SERIF_BOLD, GlyphLog, Glyphs, draw_runs, runs_width, shape, space_width, wrap,
+    FSI, GREY, PDI, SANS, SERIF, SERIF_BOLD, GlyphLog, Glyphs, draw_runs, isolated, line_runs, ordered_line, runs_width,
+    shape, space_width, wrap,
 )
 
 MM = 72 / 25.4
@@ -17,7 +17,6 @@ MARGINS = {"top": 24 * MM, "bottom": 22 * MM, "left": 22 * MM, "right": 20 * MM}
 NAME_SIZE, AFF_SIZE, MARK_SIZE, LEADING = 8.2, 7.2, 5.2, 10.4
 HEADING_SIZE, HEADING_SPACE = 11.0, 22.0
 COLUMN_GAP, INDENT, GUTTER = 13.0, 8.0, 7.0
-RTL_CLASSES = {"R", "AL"}
 
 
 @dataclass
@@ -27,56 +26,34 @@ class Line:
     prefix: list[Glyphs] | None = None  # the verification mark, in the gutter of the first line
 
 
-def _is_rtl_word(word: str) -> bool:
-    return any(unicodedata.bidirectional(c) in RTL_CLASSES for c in word)
+def entry_lines(entry: SignatoryEntry, width: float, log: GlyphLog, rtl: bool = False) -> list[Line]:
+    """Break one entry into lines of the column width: mark in the gutter, name, "–", detail.
 
-
-def entry_lines(entry: SignatoryEntry, width: float, log: GlyphLog) -> list[Line]:
-    """Break one entry into lines of the column width: mark in the gutter, name, "–", detail."""
-    tokens: list[tuple[str, int, float, str, bool]] = []
-    for word in entry.name.split():
-        tokens.append((word, SERIF_BOLD if entry.is_organization else SERIF, NAME_SIZE, "0 0 0", _is_rtl_word(word)))
+    The name and the detail are each isolated (shaping.isolated), then each line is put in display order for
+    the list's direction (shaping.ordered_line), so a Latin name in an Arabic list is one left-to-right run.
+    """
+    name_face = SERIF_BOLD if entry.is_organization else SERIF
+    tokens = [(w, name_face, NAME_SIZE, "0 0 0") for w in isolated(entry.name).split()]
     detail = entry.detail or entry.affiliation
     if detail.strip():
-        tokens.append(("–", SERIF, AFF_SIZE, GREY, False))
-        for word in detail.split():
-            tokens.append((word, SERIF, AFF_SIZE, GREY, _is_rtl_word(word)))
-    lines: list[list[tuple[list[Glyphs], bool, bool]]] = [[]]
+        tokens.append(("–", SERIF, AFF_SIZE, GREY))
+        tokens += [(w, SERIF, AFF_SIZE, GREY) for w in isolated(detail).split()]
+    lines: list[list[tuple[str, int, float, str]]] = [[]]
     used, first = 0.0, True
-    for word, f, size, color, rtl in tokens:
-        runs = shape(word, f, size, log, color)
-        w = runs_width(runs)
+    for word, f, size, color in tokens:
+        w = runs_width(shape(word.replace(FSI, "").replace(PDI, ""), f, size, log, color))
         space = space_width(f, size) if lines[-1] else 0.0
         limit = width - GUTTER - (0 if first else INDENT)
         if lines[-1] and used + space + w > limit:
             lines.append([])
             first, used, space = False, 0.0, 0.0
         if space:
-            lines[-1].append((shape(" ", f, size, log, color), False, False))
-        lines[-1].append((runs, rtl, True))
+            lines[-1].append((" ", f, size, color))
+        lines[-1].append((word, f, size, color))
         used += space + w
     mark = shape(LEVEL_MARKS.get(entry.level, "?"), SANS, MARK_SIZE, log, GREY, 1.0)
-    return [Line(_visual_order(parts), GUTTER if n == 0 else GUTTER + INDENT, mark if n == 0 else None)
+    return [Line(ordered_line(parts, log, rtl), GUTTER if n == 0 else GUTTER + INDENT, mark if n == 0 else None)
             for n, parts in enumerate(lines)]
-
-
-def _visual_order(parts: list[tuple[list[Glyphs], bool, bool]]) -> list[Glyphs]:
-    # A run of right-to-left words (with the spaces between them) is shown in reverse word order.
-    out: list[Glyphs] = []
-    i = 0
-    while i < len(parts):
-        if parts[i][1]:
-            j = i
-            while j + 1 < len(parts) and (parts[j + 1][1] or (not parts[j + 1][2] and j + 2 < len(parts)
-                                                               and parts[j + 2][1])):
-                j += 1
-            for runs, _, _ in reversed(parts[i:j + 1]):
-                out.extend(runs)
-            i = j + 1
-        else:
-            out.extend(parts[i][0])
-            i += 1
-    return out
 
 
 @dataclass
@@ -85,6 +62,11 @@ class ListLayout:
 
     page_size: str = "A4"
     columns: int = 2
+    direction: str = "ltr"  # "rtl": columns start at the right, lines hug the right edge
+
+    @property
+    def rtl(self) -> bool:
+        return self.direction == "rtl"
 
     @property
     def size(self) -> tuple[float, float]:
@@ -105,22 +87,31 @@ def typeset_chunk(entries: list[SignatoryEntry], layout: ListLayout, heading: st
     """Lay entries out in columns on fresh pages; return content streams and the glyphs they use."""
     log = GlyphLog()
     width = layout.column_width
-    blocks = [entry_lines(e, width, log) for e in entries]
+    rtl = layout.rtl
+    blocks = [entry_lines(e, width, log, rtl) for e in entries]
     page_w, page_h = layout.size
+    text_w = page_w - MARGINS["left"] - MARGINS["right"]
+
+    def start_x(runs, x: float, w: float) -> float:
+        # Where a line of this width starts: at the left edge of its box, or against its right edge.
+        return x + w - runs_width(runs) if rtl else x
+
     cap = layout.lines_per_column
     pages: list[bytes] = []
     first_page_header: list[str] = []
     header_lines = 0
     if heading:
         first_page_header.append("0 0 0 rg")
-        draw_runs(first_page_header, shape(heading, SERIF_BOLD, HEADING_SIZE, log), MARGINS["left"],
+        heading_runs = line_runs(heading, SERIF_BOLD, HEADING_SIZE, log, rtl=rtl)
+        draw_runs(first_page_header, heading_runs, start_x(heading_runs, MARGINS["left"], text_w),
                   page_h - MARGINS["top"] - HEADING_SIZE)
         header_lines = int(HEADING_SPACE // LEADING) + 1
         # The note (how the list is ordered, the legend) sits under the heading, wrapped to the page width.
         note_lines = [line for paragraph in note.split("\n") if paragraph.strip()
-                      for line in wrap(paragraph, SANS, 6.8, page_w - MARGINS["left"] - MARGINS["right"], log, GREY)]
+                      for line in wrap(paragraph, SANS, 6.8, text_w, log, GREY, rtl)]
         for n, line in enumerate(note_lines):
-            draw_runs(first_page_header, line, MARGINS["left"], page_h - MARGINS["top"] - HEADING_SIZE - 11 - n * 9)
+            draw_runs(first_page_header, line, start_x(line, MARGINS["left"], text_w),
+                      page_h - MARGINS["top"] - HEADING_SIZE - 11 - n * 9)
         if note_lines:
             header_lines = -(-int(HEADING_SIZE + 11 + (len(note_lines) - 1) * 9 + 12) // int(LEADING))
         y_rule = page_h - MARGINS["top"] - header_lines * LEADING + 4
@@ -140,12 +131,20 @@ def typeset_chunk(entries: list[SignatoryEntry], layout: ListLayout, heading: st
         y0 = page_h - MARGINS["top"] - top_lines * LEADING - NAME_SIZE
         for col, column_blocks in enumerate(fitted):
             x = MARGINS["left"] + col * (width + COLUMN_GAP)
+            if rtl:  # the first column is the rightmost; the mark sits in the gutter at the right
+                x = page_w - MARGINS["right"] - width - col * (width + COLUMN_GAP)
             row = 0
             for block in column_blocks:
                 for line in block:
-                    if line.prefix:
-                        draw_runs(out, line.prefix, x, y0 - row * LEADING)
-                    draw_runs(out, line.runs, x + line.indent, y0 - row * LEADING)
+                    y = y0 - row * LEADING
+                    if rtl:
+                        if line.prefix:
+                            draw_runs(out, line.prefix, x + width - runs_width(line.prefix), y)
+                        draw_runs(out, line.runs, x + width - line.indent - runs_width(line.runs), y)
+                    else:
+                        if line.prefix:
+                            draw_runs(out, line.prefix, x, y)
+                        draw_runs(out, line.runs, x + line.indent, y)
                     row += 1
         out.append("EMC")
         pages.append("\n".join(out).encode("ascii"))

@@ -15,6 +15,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+import icu
 import uharfbuzz as hb
 from fontTools.ttLib import TTFont
 
@@ -192,14 +193,16 @@ def _face_for(cp: int, preferred: int, current: int | None) -> int:
 
 
 @lru_cache(maxsize=200_000)
-def _shape_cached(text: str, preferred: int) -> tuple[tuple[int, tuple[int, ...], tuple[int, ...], bool,
-                                                              tuple[str, ...]], ...]:
+def _shape_cached(text: str, preferred: int, rtl: bool | None = None) -> tuple[
+        tuple[int, tuple[int, ...], tuple[int, ...], bool, tuple[str, ...]], ...]:
     cmap = face(preferred).cmap
     if all(ord(ch) in cmap for ch in text):
         runs_in = [(preferred, text)]
     else:
         runs_in = _runs(text, preferred)
-    return tuple(_shape_run(face_index, run) for face_index, run in runs_in)
+    shaped = tuple(_shape_run(face_index, run, rtl) for face_index, run in runs_in)
+    # A right-to-left piece drawn in several faces shows its last face run first.
+    return shaped[::-1] if rtl else shaped
 
 
 def _runs(text: str, preferred: int) -> list[tuple[int, str]]:
@@ -215,10 +218,12 @@ def _runs(text: str, preferred: int) -> list[tuple[int, str]]:
     return runs
 
 
-def _shape_run(face_index: int, run: str):
+def _shape_run(face_index: int, run: str, rtl: bool | None = None):
     buf = hb.Buffer()
     buf.add_codepoints([ord(c) for c in run])
     buf.guess_segment_properties()
+    if rtl is not None:  # the direction the bidi algorithm resolved for this piece
+        buf.direction = "rtl" if rtl else "ltr"
     hb.shape(face(face_index).hb_font, buf, {"liga": False, "clig": False, "dlig": False})
     infos, positions = buf.glyph_infos, buf.glyph_positions
     rtl = buf.direction == "rtl"
@@ -234,14 +239,113 @@ def _shape_run(face_index: int, run: str):
 
 
 def shape(text: str, preferred: int, size: float, log: GlyphLog, color: str = "0 0 0",
-          rise: float = 0.0) -> list[Glyphs]:
-    """Shape text with font fallback; record the glyphs used."""
+          rise: float = 0.0, rtl: bool | None = None) -> list[Glyphs]:
+    """Shape text with font fallback (in this direction, or HarfBuzz's guess); record the glyphs used."""
     result = []
-    for face_index, gids, advances, rtl, texts in _shape_cached(text, preferred):
+    for face_index, gids, advances, rtl, texts in _shape_cached(text, preferred, rtl):
         for gid, t in zip(gids, texts):
             log.add(face_index, gid, t)
         result.append(Glyphs(face_index, size, list(gids), list(advances), rtl, color, rise))
     return result
+
+
+# Bidi: one line of styled pieces in display order. First-strong isolates (FSI ... PDI) around a person's
+# text and around each run of the other direction inside it, as petitions.i18n.isolate does with <bdi> on the
+# web: "Lawyer for مريم علي, 2019" keeps the year after the name in either paragraph direction.
+FSI, PDI = "\u2068", "\u2069"
+RTL_CLASSES = frozenset({"R", "AL"})
+
+
+def has_rtl(text: str) -> bool:
+    """Tell whether a text holds a right-to-left letter."""
+    return any(unicodedata.bidirectional(c) in RTL_CLASSES for c in text)
+
+
+def _strong(ch: str) -> str | None:
+    kind = unicodedata.bidirectional(ch)
+    return "ltr" if kind == "L" else "rtl" if kind in RTL_CLASSES else None
+
+
+def isolated(text: str) -> str:
+    """Wrap a person's text in an isolate, and each run of the other direction inside it in its own."""
+    strong = [d for d in map(_strong, text) if d]
+    if not strong or len(set(strong)) == 1:
+        return FSI + text + PDI
+    base, out, run, run_dir = strong[0], [], [], None
+
+    def flush():
+        if run:
+            chunk = "".join(run)
+            core = chunk.rstrip()
+            out.append(FSI + core + PDI + chunk[len(core):] if run_dir and run_dir != base else chunk)
+            run.clear()
+
+    for ch in text:
+        d = _strong(ch)
+        if d and d != run_dir:
+            flush()
+            run_dir = d
+        elif d is None and run_dir != base and unicodedata.bidirectional(ch) not in ("WS", "NSM", "BN"):
+            flush()
+            run_dir = base
+        run.append(ch)
+    flush()
+    return FSI + "".join(out) + PDI
+
+
+Piece = tuple  # (text, face, size, color)
+
+
+def ordered_line(pieces: list[Piece], log: GlyphLog, rtl: bool = False) -> list[Glyphs]:
+    """Shape one line of styled pieces and put them in display order (Unicode bidi by ICU, base `rtl`).
+
+    Each run of one resolved level is shaped by HarfBuzz in its own direction; isolate marks are not drawn.
+    """
+    text = "".join(p[0] for p in pieces)
+    if not rtl and not has_rtl(text):  # nearly every line of a left-to-right list: logical order is display order
+        return [g for t, f, size, color in pieces for g in shape(t.replace(FSI, "").replace(PDI, ""), f, size, log,
+                                                                color) if t.strip(FSI + PDI)]
+    bidi = icu.Bidi()
+    bidi.setPara(icu.UnicodeString(text), 1 if rtl else 0)
+    levels, unit = [], 0
+    for ch in text:  # ICU counts UTF-16 code units
+        levels.append(bidi.getLevelAt(unit))
+        unit += 2 if ord(ch) > 0xFFFF else 1
+    runs: list[tuple] = []  # (level, text, face, size, color, end) in logical order
+    at = 0
+    for t, f, size, color in pieces:
+        for offset, ch in enumerate(t):
+            if ch in (FSI, PDI):
+                continue
+            level = levels[at + offset]
+            if runs and runs[-1][0] == level and runs[-1][2:5] == (f, size, color) and runs[-1][5] == at + offset:
+                runs[-1] = (level, runs[-1][1] + ch, f, size, color, at + offset + 1)
+            else:
+                runs.append((level, ch, f, size, color, at + offset + 1))
+        at += len(t)
+    # Rule L2: from the highest level down to the lowest odd one, reverse every sequence at that level or above.
+    order = list(runs)
+    if order:
+        top = max(r[0] for r in order)
+        lowest_odd = min((r[0] for r in order if r[0] % 2), default=top + 1)
+        for level in range(top, lowest_odd - 1, -1):
+            i = 0
+            while i < len(order):
+                if order[i][0] >= level:
+                    j = i
+                    while j < len(order) and order[j][0] >= level:
+                        j += 1
+                    order[i:j] = order[i:j][::-1]
+                    i = j
+                else:
+                    i += 1
+    return [g for level, t, f, size, color, _end in order for g in shape(t, f, size, log, color, rtl=bool(level % 2))]
+
+
+def line_runs(text: str, preferred: int, size: float, log: GlyphLog, color: str = "0 0 0",
+              rtl: bool = False) -> list[Glyphs]:
+    """Shape one line of one style in display order for a paragraph of this direction."""
+    return ordered_line([(text, preferred, size, color)], log, rtl)
 
 
 def runs_width(runs: list[Glyphs]) -> float:
@@ -280,16 +384,16 @@ def space_width(f: int, size: float) -> float:
     return face(f).advances[face(f).cmap.get(32, 0)] * size / face(f).upem
 
 
-def wrap(text: str, f: int, size: float, width: float, log: GlyphLog, color: str = "0 0 0") -> list[list[Glyphs]]:
-    """Break text into lines no wider than width (words too long for a line are broken)."""
-    lines: list[list[Glyphs]] = [[]]
+def wrap(text: str, f: int, size: float, width: float, log: GlyphLog, color: str = "0 0 0",
+         rtl: bool = False) -> list[list[Glyphs]]:
+    """Break text into lines no wider than width (words too long for a line are broken), each in display order."""
+    lines: list[list[str]] = [[]]
     used = 0.0
     space = space_width(f, size)
     words = text.split()
     while words:
         word = words.pop(0)
-        runs = shape(word, f, size, log, color)
-        w = runs_width(runs)
+        w = runs_width(shape(word, f, size, log, color))
         if w > width and len(word) > 1:  # a hash or a URL: break it where it must
             half = len(word) // 2
             words[:0] = [word[:half], word[half:]]
@@ -298,8 +402,7 @@ def wrap(text: str, f: int, size: float, width: float, log: GlyphLog, color: str
             lines.append([])
             used = 0.0
         if lines[-1]:
-            lines[-1].extend(shape(" ", f, size, log, color))
             used += space
-        lines[-1].extend(runs)
+        lines[-1].append(word)
         used += w
-    return lines
+    return [line_runs(" ".join(words), f, size, log, color, rtl) if words else [] for words in lines]

@@ -9,18 +9,30 @@ from __future__ import annotations
 import gettext
 from contextlib import contextmanager
 from contextvars import ContextVar
+from babel.numbers import format_decimal
 
 _catalog: ContextVar[gettext.NullTranslations] = ContextVar("pdf_catalog", default=gettext.NullTranslations())
+_language: ContextVar[str] = ContextVar("pdf_language", default="en")
 
 
 @contextmanager
-def speaking(catalog: gettext.NullTranslations | None):
-    """Translate the engine's words with this catalog (None: English) while the block runs."""
+def speaking(catalog: gettext.NullTranslations | None, language: str = "en"):
+    """Translate the engine's words with this catalog (None: English), numbers in this language, while the block runs."""
     token = _catalog.set(catalog if catalog is not None else gettext.NullTranslations())
+    lang_token = _language.set(language or "en")
     try:
         yield
     finally:
         _catalog.reset(token)
+        _language.reset(lang_token)
+
+
+def number(n: int) -> str:
+    """Format a count the way the document's language writes it (Babel: "12,345", "12 345", "12.345")."""
+    try:
+        return format_decimal(n, locale=_language.get())
+    except (ValueError, LookupError):
+        return format_decimal(n, locale="en")
 
 
 def _(message: str, **variables) -> str:
