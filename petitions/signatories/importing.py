@@ -23,7 +23,7 @@ from petitions.signing import levels as verification
 from petitions.signing.models import Level, Review, Signature, SignatureStatus, Visibility
 from petitions.signing.operations import confirmation_token, queue_signer_mail
 from petitions.signing.rules import lists_changed, organizer_view
-from petitions.urls import external_url
+from petitions.urls import signer_url
 
 BATCH = 1000
 MODES = ("vouched", "invite")
@@ -367,7 +367,7 @@ def _store(appeal: Appeal, user: User | None, batch: list[tuple[ImportRow, str |
 
 
 def _queue_invitation(signature: Signature, email: str) -> None:
-    link = external_url("signatures.confirm", token=confirmation_token(signature))
+    link = signer_url("signatures.confirm", signature.language, token=confirmation_token(signature))
     queue_signer_mail(signature, email, "mail/import_invitation.txt", link,
                       lambda title: _("Please confirm that you signed: %(title)s", title=title))
 
