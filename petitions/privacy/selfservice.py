@@ -2,7 +2,7 @@
 from dataclasses import dataclass, field
 
 from flask import current_app, render_template
-from flask_babel import get_locale, gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_mail import Message
 from limits import parse_many
 from sqlalchemy import select
@@ -17,7 +17,7 @@ from petitions import links as tokens
 from petitions.links import SELF_SERVICE
 from petitions.signing import levels as verification
 from petitions.signing.models import Signature, SignerKind, Visibility
-from petitions.urls import external_url, signer_url
+from petitions.urls import external_url
 from petitions.signing.rules import counts, entry_for, offered_choices
 
 
@@ -48,7 +48,7 @@ def request_link(email: str) -> bool:
     if not _address_may_get_mail(key):
         return found  # the same page, no mail: asking from many clients cannot flood one mailbox
     if found:
-        link = signer_url("privacy.my_data", str(get_locale() or ""), token=make_token(key))
+        link = external_url("privacy.my_data", token=make_token(key))
         body = render_template("privacy/mail_link.txt", link=link,
                                hours=current_app.config["SELF_SERVICE_TOKEN_MAX_AGE"] // 3600)
         subject = _("Your signatures: see, download, correct or erase")

@@ -1,6 +1,7 @@
 """Language versions of an appeal's letter (interface catalogs live in petitions/i18n)."""
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -33,7 +34,7 @@ class AppealTranslation(db.Model):
     def follow(self, content: dict, revision: AppealRevision) -> None:
         """Replace the text, now following this revision of the original; it needs approval again."""
         if revision.appeal is not self.appeal:
-            raise IllegalTransition("A translation follows a revision of its own appeal only.")
+            raise IllegalTransition(_l("A translation follows a revision of its own appeal only."))
         self.content, self.source_revision = content, revision
         # Any change, or a change of the original underneath, needs a fresh look before the public sees it.
         self.approved_at, self.approved_by_id = None, None
@@ -42,11 +43,11 @@ class AppealTranslation(db.Model):
     def approve(self, approver) -> None:
         """Put the translation on the public page (whether it is outdated is the service's question)."""
         if self.is_approved:
-            raise IllegalTransition("This translation is already approved.")
+            raise IllegalTransition(_l("This translation is already approved."))
         self.approved_at, self.approved_by_id = utcnow(), approver.id
 
     def withdraw_approval(self) -> None:
         """Take the translation off the public page."""
         if not self.is_approved:
-            raise IllegalTransition("This translation is not approved.")
+            raise IllegalTransition(_l("This translation is not approved."))
         self.approved_at, self.approved_by_id = None, None
