@@ -30,7 +30,7 @@ SKIPPED_TAGS = {"script", "style", "code", "kbd", "samp", "template", "noscript"
 ATTRIBUTES = ("title", "placeholder", "aria-label", "alt")
 INLINE = {"a", "abbr", "b", "bdi", "bdo", "em", "i", "q", "s", "small", "span", "strong", "sub", "sup", "time", "u",
           "mark", "label", "cite", "dfn", "var", "data"}
-_WRAPPED = re.compile(f"{OPEN}[^{CLOSE}]*{CLOSE}")
+_WRAPPED = re.compile(f"{OPEN}[^{OPEN}{CLOSE}]*{CLOSE}")  # innermost first: a message may hold a wrapped value
 _URL = re.compile(r"(?:https?://|/)[^\s⟦⟧]*|[\w.+-]*@[\w.-]+")
 _WORD = re.compile(r"[^\W\d_]+")
 
@@ -57,9 +57,9 @@ def build_catalog(folder) -> str:
     return folder
 
 
-def locale_words() -> set[str]:
-    """Return the words of what Babel formats in the pseudo-locale: dates' names, language names."""
-    locale = Locale.parse(PSEUDO)
+def locale_words(code: str = PSEUDO) -> set[str]:
+    """Return the words of what Babel formats in a locale (the pseudo one): dates' names, language names."""
+    locale = Locale.parse(code)
     words = {"UTC", PSEUDO, *VERSION_LANGUAGES, *catalogs.languages()}
     words.update(_WORD.findall(native_name(PSEUDO)))
     for context in ("format", "stand-alone"):
@@ -69,7 +69,7 @@ def locale_words() -> set[str]:
                     words.update(_WORD.findall(name))
     for code in VERSION_LANGUAGES:
         words.update(_WORD.findall(native_name(code)))
-        words.update(_WORD.findall(Locale.parse(code).get_display_name(PSEUDO) or ""))
+        words.update(_WORD.findall(Locale.parse(code).get_display_name(locale) or ""))
     return {w.casefold() for w in words}
 
 
@@ -91,9 +91,18 @@ def words_of(values) -> set[str]:
     return found
 
 
+def unwrap(text: str) -> str:
+    """Return the text without its wrapped messages, nested ones too ("⟦as ⟦editor⟧.⟧")."""
+    while True:
+        shorter = _WRAPPED.sub(" ", text)
+        if shorter == text:
+            return text
+        text = shorter
+
+
 def leftover(text: str, allowed: set[str]) -> list[str]:
     """Return the words of a visible text that are neither wrapped, people's content nor locale data."""
-    text = _URL.sub(" ", _WRAPPED.sub(" ", text))
+    text = _URL.sub(" ", unwrap(text))
     return [w for w in _WORD.findall(text) if len(w) > 1 and w.casefold() not in allowed]
 
 
@@ -129,7 +138,7 @@ def untranslated(page: str, allowed: set[str]) -> list[str]:
             pieces.append(" ")  # skipped content in the middle of a sentence stands for a word
 
     visit(root)
-    text = _WRAPPED.sub(" ", "".join(pieces))
+    text = unwrap("".join(pieces))
     text = _URL.sub(" ", text)
     for match in _WORD.finditer(text):
         word = match.group(0)
