@@ -2,6 +2,7 @@
 import os
 
 from flask import Flask
+from flask_babel import lazy_gettext as _l
 
 from petitions.config import Defaults
 
@@ -82,6 +83,7 @@ def _init_extensions(app: Flask) -> None:
     i18n.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please log in to access this page.")
     sending.init_app(app)
     from petitions import cache, jobs
 

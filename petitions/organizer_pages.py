@@ -20,6 +20,7 @@ def blueprint(name: str, import_name: str, url_prefix: str) -> Blueprint:
     """Return a blueprint whose every page asks for a logged-in organizer."""
     bp = Blueprint(name, import_name, url_prefix=url_prefix)
     bp.before_request(login_required(lambda: None))
+    bp.behind_login = True  # a <lang> in its routes names content, never the organizer's interface language
     return bp
 
 

@@ -32,7 +32,7 @@ def count(appeal):
 
 
 def token_from(msg) -> str:
-    return LINK_RE.search(message_text(msg)).group(0).rsplit("/", 1)[1]
+    return LINK_RE.search(message_text(msg)).group(0).split("?")[0].rsplit("/", 1)[1]  # the link ends in ?lang=
 
 
 def test_sign_stores_a_pending_signature_and_mails_a_link(smtp_app, appeal):

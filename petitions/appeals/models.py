@@ -34,6 +34,15 @@ class AppealStatus(enum.Enum):
     DELIVERED = "delivered"
     ARCHIVED = "archived"
 
+    @property
+    def label(self) -> str:
+        """Return the state's name for people, in the interface language (the badge's words)."""
+        return STATUS_LABELS[self]
+
+
+STATUS_LABELS = {AppealStatus.DRAFT: _l("draft"), AppealStatus.OPEN: _l("open"), AppealStatus.CLOSED: _l("closed"),
+                 AppealStatus.DELIVERED: _l("delivered"), AppealStatus.ARCHIVED: _l("archived")}
+
 
 # The parts of a letter; a revision stores exactly these keys.
 CONTENT_FIELDS = ("title", "subject", "addressees", "body", "demands", "closing", "place", "letter_date", "senders")
@@ -156,19 +165,19 @@ class Appeal(db.Model):
     def ensure_editable(self) -> None:
         """Refuse text changes once the appeal is closed (open appeals change through revisions)."""
         if self.status not in (AppealStatus.DRAFT, AppealStatus.OPEN):
-            raise IllegalTransition(f"A {self.status.value} appeal can no longer be edited.")
+            raise IllegalTransition(_l("This appeal is %(state)s and can no longer be edited.", state=self.status.label))
 
     def _move(self, target: AppealStatus) -> None:
         if target not in _TRANSITIONS[self.status]:
-            raise IllegalTransition(f"An appeal that is {self.status.value} cannot become {target.value}.")
+            raise IllegalTransition(_l("An appeal that is %(state)s cannot become %(target)s.", state=self.status.label, target=target.label))
         self.status = target
 
     def publish(self) -> None:
         """Open the appeal for signatures."""
         if self.status is not AppealStatus.DRAFT:
-            raise IllegalTransition(f"Only a draft can be published; this appeal is {self.status.value}.")
+            raise IllegalTransition(_l("Only a draft can be published; this appeal is %(state)s.", state=self.status.label))
         if not (self.title or "").strip() or not (self.body or "").strip():
-            raise IllegalTransition("An appeal needs a title and a body before it can be published.")
+            raise IllegalTransition(_l("An appeal needs a title and a body before it can be published."))
         # Signers sign the newest saved revision; later edits wait until published explicitly.
         session = object_session(self)
         newest = None
@@ -184,10 +193,10 @@ class Appeal(db.Model):
     def publish_amendment(self, revision: "AppealRevision") -> None:
         """Make a newer saved revision the text that new signers sign."""
         if self.status is not AppealStatus.OPEN:
-            raise IllegalTransition("Amendments can only be published while the appeal is open.")
+            raise IllegalTransition(_l("Amendments can only be published while the appeal is open."))
         if revision is None or revision.appeal_id != self.id or (
                 self.published_revision is not None and revision.number <= self.published_revision.number):
-            raise IllegalTransition("There is no new revision to publish.")
+            raise IllegalTransition(_l("There is no new revision to publish."))
         self.ensure_publishable(revision.content)
         self.published_revision = revision
 
@@ -214,16 +223,16 @@ class Appeal(db.Model):
     def close(self) -> None:
         """Stop accepting signatures."""
         if self.status is not AppealStatus.OPEN:
-            raise IllegalTransition(f"Only an open appeal can be closed; this appeal is {self.status.value}.")
+            raise IllegalTransition(_l("Only an open appeal can be closed; this appeal is %(state)s.", state=self.status.label))
         self._move(AppealStatus.CLOSED)
         self.closed_at = utcnow()
 
     def reopen(self) -> None:
         """Accept signatures again after closing (e.g. a deadline was extended)."""
         if self.status is not AppealStatus.CLOSED:
-            raise IllegalTransition(f"Only a closed appeal can be reopened; this appeal is {self.status.value}.")
+            raise IllegalTransition(_l("Only a closed appeal can be reopened; this appeal is %(state)s.", state=self.status.label))
         if self.deadline is not None and self.deadline <= utcnow():
-            raise IllegalTransition("The deadline has passed; move it before reopening.")
+            raise IllegalTransition(_l("The deadline has passed; move it before reopening."))
         self._move(AppealStatus.OPEN)
         self.closed_at = None
 

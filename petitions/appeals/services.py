@@ -9,7 +9,7 @@ from sqlalchemy import delete, func, select, update
 
 from petitions.appeals.models import (CONTENT_FIELDS, Appeal, AppealRevision, AppealStatus, AppealTemplate,
                                       IllegalTransition, content_hash)
-from petitions.appeals.starters import BUILTIN
+from petitions.appeals.starters import BUILTIN, NAMES
 from petitions.audit import record
 from petitions.audit.models import AuditEvent
 from petitions.auth.models import User
@@ -314,7 +314,7 @@ def starting_points(user: User) -> list[tuple[str, str]]:
     """Return (key, name) of the built-in templates and the user's own."""
     own = db.session.scalars(select(AppealTemplate).where(AppealTemplate.owner_id == user.id)
                              .order_by(AppealTemplate.created_at.desc()))
-    return [(key, t["name"]) for key, t in BUILTIN.items()] + [(f"own-{t.id}", t.name) for t in own]
+    return [(key, NAMES.get(key, t["name"])) for key, t in BUILTIN.items()] + [(f"own-{t.id}", t.name) for t in own]
 
 
 def starting_content(key: str, user: User) -> dict | None:

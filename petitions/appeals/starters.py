@@ -7,6 +7,10 @@ from flask_babel import lazy_gettext as _l
 
 # The built-in templates are data, kept in starters.json beside this file: {key: {"name", "content"}}.
 BUILTIN: dict[str, dict] = json.loads(Path(__file__).with_name("starters.json").read_text(encoding="utf-8"))
+# Their names as organizers read them, in the interface language (the JSON keeps the English).
+NAMES = {"prisoner": _l("Appeal for the release of a prisoner"),
+         "institution": _l("Open letter to an international institution"),
+         "statement": _l("Joint statement with demands")}
 
 
 # A placeholder is square-bracketed text holding a letter, as every built-in template writes them ("[Name]",

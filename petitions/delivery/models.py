@@ -1,6 +1,7 @@
 """One delivery of the letter to one addressee, and the replies it brought."""
 from datetime import date, datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -39,14 +40,14 @@ class Delivery(db.Model):
 
     def __init__(self, **kwargs):
         if kwargs.get("method") not in METHODS:
-            raise IllegalTransition(f"Unknown delivery method {kwargs.get('method')!r}.")
+            raise IllegalTransition(_l("Unknown delivery method %(method)r.", method=kwargs.get("method")))
         kwargs.setdefault("status", "queued" if kwargs["method"] == "email" else "delivered")
         super().__init__(**kwargs)
 
     def add_reply(self, received_on: date, note: str, by) -> "DeliveryReply":
         """Record an acknowledgement or reply to this delivery (not before it was delivered)."""
         if received_on < self.delivered_on:
-            raise IllegalTransition("A reply cannot arrive before the letter was delivered.")
+            raise IllegalTransition(_l("A reply cannot arrive before the letter was delivered."))
         reply = DeliveryReply(delivery=self, appeal_id=self.appeal_id, received_on=received_on, note=note,
                               created_by_id=by.id if by is not None else None)
         self.replies.append(reply)

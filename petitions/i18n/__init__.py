@@ -4,12 +4,15 @@ import re
 import unicodedata
 from contextlib import contextmanager
 from datetime import date, datetime
+from urllib.parse import urlencode
 
 from babel import Locale
 from babel.dates import format_date
-from flask import current_app, has_request_context, request
+from flask import Blueprint, abort, current_app, has_request_context, redirect, request
 from flask_babel import force_locale, get_locale, refresh
 from markupsafe import Markup, escape
+
+from petitions.security import safe_next
 
 # Languages an appeal version may be written in. Babel knows their names; we add what it lacks:
 # quotation marks (CLDR "delimiters", which Babel does not ship).
@@ -24,6 +27,12 @@ QUOTES = {
 VERSION_LANGUAGES = ("en", "fr", "de", "ru", "az", "tr", "hy", "ka", "uk", "be", "kk", "ar", "fa", "he", "es", "it",
                      "pl", "ro", "lt", "lv")
 _CODE = re.compile(r"^[a-z]{2,3}$")
+# Where the reader's own choice of interface language is remembered (the switcher in every page's header).
+LANGUAGE_COOKIE = "ui_lang"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+# Scripts whose first letter must stay as Babel writes it: Georgian's upper case is Mtavruli, which the
+# language's own name never starts with ("ქართული", not "Ქართული").
+_UNCASED_FIRST = ("GEORGIAN",)
 
 
 def is_version_language(code: str | None) -> bool:
@@ -42,12 +51,20 @@ def direction(code: str | None) -> str:
 
 
 def native_name(code: str) -> str:
-    """Return the language's name in itself, capitalized ("Русский", "Azərbaycan", "Հայերեն")."""
+    """Return the language's name in itself, capitalized where its script does ("Русский", "Հայերեն", "ქართული")."""
     try:
         name = Locale.parse(code).get_display_name(code) or code
     except (ValueError, TypeError):
         return code
-    return name[:1].upper() + name[1:]
+    return capitalize_name(name)
+
+
+def capitalize_name(name: str) -> str:
+    """Upper-case the first letter of a language's name where its script has cases and uses them so."""
+    first = name[:1]
+    if not first or not first.islower() or unicodedata.name(first, "").startswith(_UNCASED_FIRST):
+        return name
+    return first.upper() + name[1:]
 
 
 def language_name(code: str, in_language: str | None = None) -> str:
@@ -72,21 +89,57 @@ def ui_language_for(code: str | None) -> str:
 
 
 def url_language() -> str | None:
-    """Return the language named by the URL (route part <lang> or ?lang=), if any."""
+    """Return the language named by the URL (?lang=, or the route part <lang> of a public page), if any."""
     if not has_request_context():
         return None
-    lang = (request.view_args or {}).get("lang") or request.args.get("lang")
+    return request.args.get("lang") or route_language()
+
+
+def route_language() -> str | None:
+    """Return the route part <lang> of a public page (the version read); organizer pages' <lang> is content only."""
+    if getattr(current_app.blueprints.get(request.blueprint or ""), "behind_login", False):
+        return None  # the translation editor must not switch the organizer's interface to the translation's
+    lang = (request.view_args or {}).get("lang")
     return lang if isinstance(lang, str) else None
 
 
+def switcher_next() -> str:
+    """Return this page's path and query without ?lang=, where the language switcher comes back to."""
+    args = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
+    return request.path + ("?" + urlencode(args) if args else "")
+
+
+def remembered_language() -> str | None:
+    """Return the interface language the reader chose with the switcher, if it has a catalog."""
+    lang = request.cookies.get(LANGUAGE_COOKIE)
+    return lang if lang in ui_languages() else None
+
+
 def select_locale() -> str:
-    """Pick the interface language: the URL's first, then Accept-Language, then the default."""
+    """Pick the interface language: ?lang=, the reader's choice in the switcher, a public page's <lang>, Accept-Language."""
     if not has_request_context():  # CLI, PDF and mail outside a request: the default unless forced
         return current_app.config["BABEL_DEFAULT_LOCALE"]
-    lang = url_language()
-    if lang in ui_languages():
-        return lang
-    return request.accept_languages.best_match(ui_languages()) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    languages = ui_languages()
+    for lang in (request.args.get("lang"), remembered_language(), route_language()):
+        if lang in languages:
+            return lang
+    return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+bp = Blueprint("language", __name__)
+
+
+@bp.get("/language")
+def choose():
+    """Remember the interface language picked in the switcher and go back to the page it was picked on."""
+    back = safe_next(request.args.get("next"), "/")
+    lang = request.args.get("lang")
+    if lang not in ui_languages():
+        abort(400)
+    response = redirect(back, code=303)
+    response.set_cookie(LANGUAGE_COOKIE, lang, max_age=LANGUAGE_COOKIE_AGE, samesite="Lax",
+                        secure=request.is_secure, httponly=True)
+    return response
 
 
 @contextmanager
@@ -183,7 +236,10 @@ def init_app(app) -> None:
     # requests); each request must choose its own language.
     app.before_request(refresh)
     app.add_template_filter(isolate, "isolate")
+    app.register_blueprint(bp)
     app.add_template_global(native_name, "native_name")
+    app.add_template_global(ui_languages, "ui_languages")
+    app.add_template_global(switcher_next, "switcher_next")
     app.add_template_global(language_name, "language_name")
     app.add_template_global(direction, "text_direction")
     app.add_template_filter(format_letter_date, "letter_date")

@@ -2,6 +2,7 @@
 import enum
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -14,6 +15,14 @@ class Role(enum.Enum):
     OWNER = "owner"  # everything, including delete and roles
     EDITOR = "editor"  # text and translations
     REVIEWER = "reviewer"  # signatory moderation only
+
+    @property
+    def label(self) -> str:
+        """Return the role's name for people, in the interface language."""
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS = {Role.OWNER: _l("owner"), Role.EDITOR: _l("editor"), Role.REVIEWER: _l("reviewer")}
 
 
 class AppealMember(db.Model):
@@ -58,13 +67,13 @@ class AppealInvitation(db.Model):
     def accept(self, user: User) -> None:
         """Record that the invitee joined; refuse an invitation that is no longer pending."""
         if not self.is_pending:
-            raise IllegalTransition("This invitation was already accepted or revoked.")
+            raise IllegalTransition(_l("This invitation was already accepted or revoked."))
         self.accepted_at, self.accepted_by_id = utcnow(), user.id
 
     def revoke(self) -> None:
         """Withdraw an invitation that was not accepted yet."""
         if self.accepted_at is not None:
-            raise IllegalTransition("This invitation was already accepted; change the member's role instead.")
+            raise IllegalTransition(_l("This invitation was already accepted; change the member's role instead."))
         if self.revoked_at is not None:
-            raise IllegalTransition("This invitation was already revoked.")
+            raise IllegalTransition(_l("This invitation was already revoked."))
         self.revoked_at = utcnow()

@@ -101,7 +101,7 @@ def invitation_for(token: str, user: User) -> AppealInvitation:
         raise NotTheInvitee(_l("This invitation was sent to another e-mail address. Log in with the account "
                                "of the address that received it."))
     if invitation.accepted_at is not None:
-        raise InvitationError("This invitation has already been accepted.")
+        raise InvitationError(_l("This invitation has already been accepted."))
     if invitation.revoked_at is not None:
         raise InvitationWithdrawn(_l("This invitation was withdrawn or replaced by a newer one. Ask an owner of the "
                                  "appeal to invite you again, or open the newest invitation e-mail."))
@@ -129,12 +129,12 @@ def accept(token: str, user: User) -> AppealMember:
 def change_role(appeal: Appeal, actor: User, user_id: int, role: Role | None) -> None:
     """Change a member's role, or remove them with role None; the creator stays owner."""
     if user_id == appeal.owner_id:
-        raise InvitationError("The appeal's creator always stays an owner.")
+        raise InvitationError(_l("The appeal's creator always stays an owner."))
     member = db.session.scalar(
         select(AppealMember).where(AppealMember.appeal_id == appeal.id, AppealMember.user_id == user_id)
     )
     if member is None:
-        raise InvitationError("This person is not a member of the appeal.")
+        raise InvitationError(_l("This person is not a member of the appeal."))
     if role is None:
         db.session.delete(member)
     else:

@@ -72,10 +72,10 @@ def accept_invitation(token: str):
     try:
         invitation = membership.invitation_for(token, current_user)
     except TokenError as exc:
-        return render_template("public/message.html", title="This invitation does not work",
+        return render_template("public/message.html", title=_("This invitation does not work"),
                                message=str(exc)), 410 if exc.expired else 400
     except membership.InvitationError as exc:
-        return render_template("public/message.html", title="This invitation does not work",
+        return render_template("public/message.html", title=_("This invitation does not work"),
                                message=str(exc)), (403 if isinstance(exc, membership.NotTheInvitee) else
                                                    410 if isinstance(exc, membership.InvitationWithdrawn) else 409)
     if form.validate_on_submit():

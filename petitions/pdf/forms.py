@@ -1,4 +1,5 @@
 """Organizer forms of the PDF page."""
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, SelectField, StringField, SubmitField
@@ -18,24 +19,24 @@ def _choices(*pairs):
 
 
 class RenderForm(FlaskForm):
-    audience = SelectField("Copy for", choices=_choices(("addressees", "the addressees (all names)"),
-                                                      ("public", "the public (public names only)")))
-    variant = SelectField("Format", choices=_choices(("standard", "PDF, signed"),
-                                                   ("archival", "PDF/A-3b with the list as CSV, signed")))
-    submit = SubmitField("Generate PDF")
+    audience = SelectField(_l("Copy for"), choices=_choices(("addressees", _l("the addressees (all names)")),
+                                                      ("public", _l("the public (public names only)"))))
+    variant = SelectField(_l("Format"), choices=_choices(("standard", _l("PDF, signed")),
+                                                   ("archival", _l("PDF/A-3b with the list as CSV, signed"))))
+    submit = SubmitField(_l("Generate PDF"))
 
 
 class SettingsForm(FlaskForm):
-    coalition_name = StringField("Coalition name (letterhead)", validators=[Length(max=200)])
-    place = StringField("Place", validators=[Length(max=120)])
-    page_size = SelectField("Paper", choices=_choices(("A4", "A4"), ("Letter", "US Letter")))
-    columns = SelectField("Columns of names", choices=_choices(("2", "2"), ("3", "3")))
-    grouping = SelectField("Order", choices=_choices(("none", "all by surname"),
-                                                   ("kind", "organizations first, then individuals"),
-                                                   ("country", "by country")))
-    logo = FileField("Logo (PNG, JPEG or SVG, at most 512 KB)")
-    remove_logo = BooleanField("Remove the logo")
-    save = SubmitField("Save letterhead")
+    coalition_name = StringField(_l("Coalition name (letterhead)"), validators=[Length(max=200)])
+    place = StringField(_l("Place"), validators=[Length(max=120)])
+    page_size = SelectField(_l("Paper"), choices=_choices(("A4", "A4"), ("Letter", _l("US Letter"))))
+    columns = SelectField(_l("Columns of names"), choices=_choices(("2", "2"), ("3", "3")))
+    grouping = SelectField(_l("Order"), choices=_choices(("none", _l("all by surname")),
+                                                   ("kind", _l("organizations first, then individuals")),
+                                                   ("country", _l("by country"))))
+    logo = FileField(_l("Logo (PNG, JPEG or SVG, at most 512 KB)"))
+    remove_logo = BooleanField(_l("Remove the logo"))
+    save = SubmitField(_l("Save letterhead"))
     checked_logo: tuple[bytes, str] | None = None  # the upload's bytes and type, once its content passed
 
     def validate_logo(self, field):
@@ -50,5 +51,5 @@ class SettingsForm(FlaskForm):
 
 
 class VerifyForm(FlaskForm):
-    file = FileField("PDF file")
-    submit = SubmitField("Check the file")
+    file = FileField(_l("PDF file"))
+    submit = SubmitField(_l("Check the file"))

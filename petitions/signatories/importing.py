@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask import current_app
-from flask_babel import gettext as _
+from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import insert, or_, select
 
 from petitions import audit, crypto
@@ -23,7 +23,7 @@ from petitions.signing import levels as verification
 from petitions.signing.models import Level, Review, Signature, SignatureStatus, Visibility
 from petitions.signing.operations import confirmation_token, queue_signer_mail
 from petitions.signing.rules import lists_changed, organizer_view
-from petitions.urls import external_url
+from petitions.urls import signer_url
 
 BATCH = 1000
 MODES = ("vouched", "invite")
@@ -219,16 +219,16 @@ def import_list(appeal: Appeal, user: User | None, text: str, kind: str, mode: s
     that their mail leaves and memory stays bounded.
     """
     if mode not in MODES:
-        raise ImportRefused(f"Unknown import mode {mode!r}; use one of {', '.join(MODES)}.")
+        raise ImportRefused(_l("Unknown import mode %(mode)r; use one of %(modes)s.", mode=mode, modes=", ".join(MODES)))
     if mode == "vouched" and user is None:
-        raise ImportRefused("A vouched import needs the organizer who vouches.")
+        raise ImportRefused(_l("A vouched import needs the organizer who vouches."))
     if appeal.published_revision_id is None:
-        raise ImportRefused("Publish the appeal first: signatures are bound to the published text.")
+        raise ImportRefused(_l("Publish the appeal first: signatures are bound to the published text."))
     if not appeal.is_open and mode == "invite":
-        raise ImportRefused("Invitations can only be sent while the appeal is open.")
+        raise ImportRefused(_l("Invitations can only be sent while the appeal is open."))
     fingerprint = digest(text)
     if not force and was_imported(appeal, fingerprint):
-        raise ImportRefused("This very list was already imported into this appeal.")
+        raise ImportRefused(_l("This very list was already imported into this appeal."))
     named = []
     for r in chosen_rows(text, kind, choices):
         if choices is not None and choices.picked(r.line) and is_fatal(r):
@@ -367,7 +367,7 @@ def _store(appeal: Appeal, user: User | None, batch: list[tuple[ImportRow, str |
 
 
 def _queue_invitation(signature: Signature, email: str) -> None:
-    link = external_url("signatures.confirm", token=confirmation_token(signature))
+    link = signer_url("signatures.confirm", signature.language, token=confirmation_token(signature))
     queue_signer_mail(signature, email, "mail/import_invitation.txt", link,
                       lambda title: _("Please confirm that you signed: %(title)s", title=title))
 

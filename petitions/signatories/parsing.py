@@ -9,6 +9,8 @@ import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
+from flask_babel import lazy_gettext as _l
+
 from petitions.mail.addresses import InvalidAddress, check_address
 from petitions.signatories.dedupe import THRESHOLD, find_duplicate_groups
 from petitions.signing.names import InvalidName, clean_affiliation, clean_name, flags_for_name
@@ -251,7 +253,7 @@ def _looks_like_text(text: str) -> bool:
 def decode(data: bytes) -> str:
     """Decode an uploaded file: UTF-8 (with or without BOM), UTF-16/32 (BOM), or Windows-1251."""
     if data.startswith(b"PK\x03\x04") or data.startswith(b"\xd0\xcf\x11\xe0"):
-        raise ImportFormatError("This looks like an Excel or other office file; save it as CSV and upload that.")
+        raise ImportFormatError(_l("This looks like an Excel or other office file; save it as CSV and upload that."))
     boms = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
             (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
     for bom, encoding in boms:
@@ -273,7 +275,7 @@ def decode(data: bytes) -> str:
         sample = [ch for ch in text[:20_000] if not ch.isspace()]
         if sample and sum(1 for ch in sample if ch < "\u0590" or "\u2000" <= ch <= "\u206f") >= 0.9 * len(sample):
             return text
-        raise ImportFormatError("The file contains binary data; upload a CSV or plain-text file.")
+        raise ImportFormatError(_l("The file contains binary data; upload a CSV or plain-text file."))
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:

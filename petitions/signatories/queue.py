@@ -5,6 +5,7 @@ import itertools
 from dataclasses import dataclass, field
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import aliased
 
@@ -125,9 +126,9 @@ def _signatures(appeal: Appeal, ids: list[int]) -> list[Signature]:
 def moderate(appeal: Appeal, user: User, ids: list[int], action: str, text: str = "") -> tuple[int, list[str]]:
     """Apply approve, reject or vouch to the chosen signatures; return (changed, problems)."""
     if action not in ACTIONS:
-        raise ModerationError(f"Unknown action {action!r}.")
+        raise ModerationError(_l("Unknown action %(action)r.", action=action))
     if action == "reject" and not " ".join((text or "").split()):
-        raise ModerationError("Give a reason for rejecting: other organizers will read it.")
+        raise ModerationError(_l("Give a reason for rejecting: other organizers will read it."))
     done, problems = [], []
     for signature in _signatures(appeal, ids):
         try:
@@ -214,9 +215,10 @@ def open_pairs(appeal: Appeal, after: int | None = None, size: int = PAGE_SIZE) 
 def _pair(appeal: Appeal, pair_id: int) -> DuplicatePair:
     pair = db.session.get(DuplicatePair, pair_id)
     if pair is None or pair.appeal_id != appeal.id:
-        raise ModerationError("This pair does not exist (any more).")
+        raise ModerationError(_l("This pair does not exist (any more)."))
     if pair.state is not PairState.OPEN:
-        raise ModerationError(f"This pair was already {pair.state.value}.")
+        raise ModerationError(_l("This pair was already merged.") if pair.state.value == "merged"
+                              else _l("This pair was already dismissed."))
     return pair
 
 
@@ -251,7 +253,7 @@ def unmerge(appeal: Appeal, user: User, signature_id: int) -> None:
     """Count a merged signature on its own again."""
     [signature] = _signatures(appeal, [signature_id]) or [None]
     if signature is None:
-        raise ModerationError("This signature does not exist.")
+        raise ModerationError(_l("This signature does not exist."))
     was = signature.merged_into_id
     signature.unmerge()
     audit.record("signatures.unmerged", appeal, actor=user, signature=signature.id, was_merged_into=was)

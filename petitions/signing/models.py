@@ -16,6 +16,11 @@ class SignatureStatus(enum.Enum):
     CONFIRMED = "confirmed"
     WITHDRAWN = "withdrawn"
 
+    @property
+    def label(self) -> str:
+        """Return the state's name for people, in the interface language."""
+        return LABELS[self]
+
 
 class Level(enum.Enum):
     """How far a signature is verified, weakest first."""
@@ -26,11 +31,21 @@ class Level(enum.Enum):
     VOUCHED = "vouched"  # an organizer vouched for the person
     OFFICIAL = "official"  # an organization signs officially, its authorized contact confirmed
 
+    @property
+    def label(self) -> str:
+        """Return the level's name for people, in the interface language."""
+        return LABELS[self]
+
 
 class Visibility(enum.Enum):
     PUBLIC = "public"  # name and affiliation everywhere
     ADDRESSEES = "addressees"  # only in the PDF delivered to addressees
     ANONYMOUS = "anonymous"  # counted; "Name withheld" or only counted
+
+    @property
+    def label(self) -> str:
+        """Return the setting's name for people, in the interface language."""
+        return LABELS[self]
 
 
 class SignerKind(enum.Enum):
@@ -42,6 +57,23 @@ class Review(enum.Enum):
     UNREVIEWED = "unreviewed"
     APPROVED = "approved"
     REJECTED = "rejected"  # hidden from lists and PDFs, kept with a reason
+
+    @property
+    def label(self) -> str:
+        """Return the decision's name for people, in the interface language."""
+        return LABELS[self]
+
+
+# The words shown for each stored code (badges, filters, the signer's own page); the codes never change.
+LABELS = {
+    SignatureStatus.PENDING: _l("waiting for confirmation"), SignatureStatus.CONFIRMED: _l("confirmed"),
+    SignatureStatus.WITHDRAWN: _l("withdrawn"),
+    Level.UNCONFIRMED: _l("unconfirmed"), Level.EMAIL: _l("e-mail confirmed"), Level.DOMAIN: _l("affiliation confirmed"),
+    Level.VOUCHED: _l("vouched"), Level.OFFICIAL: _l("official"),
+    Visibility.PUBLIC: _l("everyone"), Visibility.ADDRESSEES: _l("only the addressees"),
+    Visibility.ANONYMOUS: _l("nobody (counted only)"),
+    Review.UNREVIEWED: _l("not reviewed"), Review.APPROVED: _l("approved"), Review.REJECTED: _l("rejected"),
+}
 
 
 class SignatureStateError(Exception):
@@ -209,7 +241,7 @@ class Signature(db.Model):
     def correct_listing(self, country: str, visibility: Visibility) -> list[str]:
         """Change the country and who may see the name; return the fields changed."""
         if self.status is SignatureStatus.WITHDRAWN:
-            raise SignatureStateError("A withdrawn signature has nothing left to correct.")
+            raise SignatureStateError(_l("A withdrawn signature has nothing left to correct."))
         wanted = {"country": country, "visibility": visibility}
         changed = [key for key, value in wanted.items() if getattr(self, key) != value]
         for key in changed:
@@ -219,25 +251,25 @@ class Signature(db.Model):
     def take_proven_level(self, level: Level) -> None:
         """Set the level that the address and the registry prove now (raised on confirmation, dropped with a proof)."""
         if level in (Level.DOMAIN, Level.OFFICIAL) and self.status is not SignatureStatus.CONFIRMED:
-            raise SignatureStateError("Only a confirmed signature is verified by a domain or a contact.")
+            raise SignatureStateError(_l("Only a confirmed signature is verified by a domain or a contact."))
         self.level = level
 
     def link_organization(self, organization_id: int) -> None:
         """Tie the signature to the registry entry its affiliation names; a level waits for the proof."""
         if self.status is SignatureStatus.WITHDRAWN:
-            raise SignatureStateError("A withdrawn signature names no organization.")
+            raise SignatureStateError(_l("A withdrawn signature names no organization."))
         self.organization_id = organization_id
 
     def note_mailed_again(self, when: datetime) -> None:
         """Record that a link was mailed again: it throttles re-sends and restarts the expiry of a pending one."""
         if self.status is not SignatureStatus.PENDING:
-            raise SignatureStateError("Only an unconfirmed signature is reminded.")
+            raise SignatureStateError(_l("Only an unconfirmed signature is reminded."))
         self.reminded_at = when
 
     def note_reconfirmation_requested(self) -> None:
         """Record that the signer was asked to sign the amended text."""
         if self.status is not SignatureStatus.CONFIRMED:
-            raise SignatureStateError("Only a confirmed signature is asked to re-confirm.")
+            raise SignatureStateError(_l("Only a confirmed signature is asked to re-confirm."))
         self.reconfirm_requested_at = utcnow()
 
     def reconfirm(self, revision: AppealRevision) -> None:
@@ -245,14 +277,14 @@ class Signature(db.Model):
         if self.status is not SignatureStatus.CONFIRMED:
             raise SignatureStateError(_l("This link does not match any current signature."))
         if revision.appeal_id != self.appeal_id:
-            raise SignatureStateError("A signature moves only to a revision of its own appeal.")
+            raise SignatureStateError(_l("A signature moves only to a revision of its own appeal."))
         self.revision_id, self.text_hash = revision.id, revision.content_hash
 
     # --- moderation: organizer decisions, each refusing what the state does not allow ---------------
 
     def _ensure_present(self) -> None:
         if self.status is SignatureStatus.WITHDRAWN:
-            raise ModerationError("This signature was withdrawn by its signer.")
+            raise ModerationError(_l("This signature was withdrawn by its signer."))
 
     def approve(self, user) -> None:
         """Mark the signature as checked and fine."""
@@ -265,7 +297,7 @@ class Signature(db.Model):
         self._ensure_present()
         reason = " ".join((reason or "").split())
         if not reason:
-            raise ModerationError("Give a reason for rejecting: other organizers will read it.")
+            raise ModerationError(_l("Give a reason for rejecting: other organizers will read it."))
         self.review, self.review_reason = Review.REJECTED, reason[:REASON_MAX_LENGTH]
         self.reviewed_by_id, self.reviewed_at = user.id, utcnow()
 
@@ -273,7 +305,7 @@ class Signature(db.Model):
         """Record that an organizer knows this person signed; an unconfirmed signature becomes confirmed."""
         self._ensure_present()
         if self.review is Review.REJECTED:
-            raise ModerationError("A rejected signature cannot be vouched for; approve it first.")
+            raise ModerationError(_l("A rejected signature cannot be vouched for; approve it first."))
         if self.status is SignatureStatus.PENDING:
             self.status, self.confirmed_at = SignatureStatus.CONFIRMED, utcnow()
         if self.level is not Level.OFFICIAL:
@@ -286,13 +318,13 @@ class Signature(db.Model):
         self._ensure_present()
         primary._ensure_present()
         if primary.id == self.id:
-            raise ModerationError("A signature cannot be merged into itself.")
+            raise ModerationError(_l("A signature cannot be merged into itself."))
         if primary.appeal_id != self.appeal_id:
-            raise ModerationError("Only signatures of the same appeal can be merged.")
+            raise ModerationError(_l("Only signatures of the same appeal can be merged."))
         if self.merged_into_id is not None:
-            raise ModerationError("This signature is already merged into another one.")
+            raise ModerationError(_l("This signature is already merged into another one."))
         if primary.merged_into_id is not None:
-            raise ModerationError("Merge into the signature that the other one was merged into.")
+            raise ModerationError(_l("Merge into the signature that the other one was merged into."))
         self.merged_into_id = primary.id
         # Only the kept record is counted, so only it hears updates: the person asked if either record did.
         primary.wants_updates = primary.wants_updates or self.wants_updates
@@ -300,13 +332,13 @@ class Signature(db.Model):
     def follow_merge(self, primary: "Signature") -> None:
         """Point this merged record at the signature its primary was just merged into (merges stay one deep)."""
         if self.merged_into_id is None or primary.merged_into_id is not None or primary.appeal_id != self.appeal_id:
-            raise ModerationError("Only a merged record follows its primary into another signature of the appeal.")
+            raise ModerationError(_l("Only a merged record follows its primary into another signature of the appeal."))
         self.merged_into_id = primary.id
 
     def unmerge(self) -> None:
         """Count the signature on its own again."""
         if self.merged_into_id is None:
-            raise ModerationError("This signature is not merged.")
+            raise ModerationError(_l("This signature is not merged."))
         self.merged_into_id = None
 
     def identity_changed(self) -> bool:

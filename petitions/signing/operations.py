@@ -29,7 +29,7 @@ from petitions.signing import names
 from petitions.signing.models import Signature, SignatureStateError, SignatureStatus, SignerKind, Visibility
 from petitions.signing.rules import default_choice
 from petitions.translations.services import localized_title
-from petitions.urls import external_url
+from petitions.urls import external_url, signer_url
 
 REMIND_BATCH = 500
 # The INSERT that skips an address already signed, per database (sign() stays atomic with its mail).
@@ -67,7 +67,7 @@ def reconfirmation_token(signature: Signature) -> str:
 
 def withdrawal_link(signature: Signature) -> str:
     """Return the absolute withdrawal link that every mail to a signer carries."""
-    return external_url("signatures.withdraw", token=withdrawal_token(signature))
+    return signer_url("signatures.withdraw", signature.language, token=withdrawal_token(signature))
 
 
 def signature_for_token(token: str) -> Signature:
@@ -113,7 +113,7 @@ def queue_signer_mail(signature: Signature, email: str, template: str, link: str
 
 
 def _queue_confirmation(signature: Signature, email: str) -> None:
-    link = external_url("signatures.confirm", token=confirmation_token(signature))
+    link = signer_url("signatures.confirm", signature.language, token=confirmation_token(signature))
     queue_signer_mail(signature, email, "mail/confirm.txt", link,
                       lambda title: _("Please confirm your signature: %(title)s", title=title))
 
@@ -125,13 +125,13 @@ def _queue_already_signed(signature: Signature, email: str) -> None:
 
 
 def _queue_reminder(signature: Signature, email: str) -> None:
-    link = external_url("signatures.confirm", token=confirmation_token(signature))
+    link = signer_url("signatures.confirm", signature.language, token=confirmation_token(signature))
     queue_signer_mail(signature, email, "mail/reminder.txt", link,
                       lambda title: _("Reminder: please confirm your signature: %(title)s", title=title))
 
 
 def _queue_reconfirmation(signature: Signature, email: str) -> None:
-    link = external_url("signatures.reconfirm", token=reconfirmation_token(signature))
+    link = signer_url("signatures.reconfirm", signature.language, token=reconfirmation_token(signature))
     queue_signer_mail(signature, email, "mail/reconfirm.txt", link,
                       lambda title: _("The appeal you signed was amended: %(title)s", title=title),
                       revision=signature.appeal.published_revision)

@@ -8,6 +8,8 @@
   var status = document.getElementById("autosave-status");
   var previewUrl = form.getAttribute("data-preview-url");
   var autosaveUrl = form.getAttribute("data-autosave-url");
+  // The words come from the page, in the interface language (the catalog's data-msg-* attributes).
+  function msg(name) { return form.getAttribute("data-msg-" + name) || ""; }
   var dirty = false, submitting = false, previewTimer = null, saveTimer = null, inFlight = null;
 
   function post(url, accept) {
@@ -32,23 +34,23 @@
   }
 
   function autosave() {
-    status.textContent = "Saving…";
+    status.textContent = msg("saving");
     post(autosaveUrl, "application/json").then(function (response) {
       return response.json().then(function (body) { return {code: response.status, body: body}; });
     }).then(function (r) {
       if (r.code === 200) {
         form.querySelector("input[name=base_revision]").value = r.body.revision;
         dirty = false;
-        status.textContent = r.body.saved ? "Saved as revision " + r.body.revision : "No changes";
+        status.textContent = r.body.saved ? msg("saved").replace("{n}", r.body.revision) : msg("unchanged");
       } else {
-        status.textContent = r.body.error || "Not saved";
+        status.textContent = r.body.error || msg("not-saved");
       }
-    }).catch(function () { status.textContent = "Not saved: no connection"; });
+    }).catch(function () { status.textContent = msg("offline"); });
   }
 
   form.addEventListener("input", function () {
     dirty = true;
-    if (status) { status.textContent = "Unsaved changes"; }
+    if (status) { status.textContent = msg("dirty"); }
     clearTimeout(previewTimer);
     previewTimer = setTimeout(refreshPreview, 400);
     if (autosaveUrl) {

@@ -53,7 +53,7 @@ class AppealTranslation(db.Model):
         """
         self.ensure_translatable(self.appeal)
         if revision.appeal is not self.appeal:
-            raise IllegalTransition("A translation follows a revision of its own appeal only.")
+            raise IllegalTransition(_l("A translation follows a revision of its own appeal only."))
         self.content, self.source_revision = content, revision
         closed = self.appeal.status is AppealStatus.CLOSED
         self.translated_after_close_at = utcnow() if closed else None
@@ -65,11 +65,11 @@ class AppealTranslation(db.Model):
         """Put the translation on the public page (whether it is outdated is the service's question)."""
         self.ensure_translatable(self.appeal)
         if self.is_approved:
-            raise IllegalTransition("This translation is already approved.")
+            raise IllegalTransition(_l("This translation is already approved."))
         self.approved_at, self.approved_by_id = utcnow(), approver.id
 
     def withdraw_approval(self) -> None:
         """Take the translation off the public page."""
         if not self.is_approved:
-            raise IllegalTransition("This translation is not approved.")
+            raise IllegalTransition(_l("This translation is not approved."))
         self.approved_at, self.approved_by_id = None, None

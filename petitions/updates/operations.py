@@ -24,7 +24,7 @@ from petitions.signing.models import Signature
 from petitions.signing.operations import queue_signer_mail, signers_to_mail
 from petitions.signing.rules import counting_clause
 from petitions.updates.models import Announcement
-from petitions.urls import external_url
+from petitions.urls import signer_url
 
 BATCH = Defaults.ANNOUNCE_BATCH  # signers per batch job, unless the deployment sets ANNOUNCE_BATCH
 # Each event: its mail template and its subject, given the appeal's title in the signer's language.
@@ -121,7 +121,7 @@ def mail_batch(announcement_id: int, detail: dict) -> None:
     where = (Signature.appeal_id == announcement.appeal_id) & _subscribed()
     sent, last = 0, start
     for signature, email in islice(signers_to_mail(where & (Signature.id > start), batch), batch):
-        link = external_url("updates.unsubscribe", token=unsubscribe_token(signature))
+        link = signer_url("updates.unsubscribe", signature.language, token=unsubscribe_token(signature))
         queue_signer_mail(signature, email, template, link, subject, detail=detail,
                           headers={"List-Unsubscribe": OneLine("List-Unsubscribe", f"<{link}>"),
                                    "List-Unsubscribe-Post": ONE_CLICK})

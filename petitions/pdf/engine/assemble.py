@@ -389,7 +389,10 @@ def _page(pdf: pikepdf.Pdf, content: bytes, width: float, height: float, resourc
 
 
 def _stamps(doc: LetterDocument, total: int, width: float, height: float, log: GlyphLog) -> list[bytes]:
-    label = PAGE_LABEL.get((doc.language or "en").split("-")[0], PAGE_LABEL["en"])
+    # The catalog's words where the document's language has a catalog; PAGE_LABEL for the others (uk).
+    label = _("Page {x} of {y}")
+    if label == "Page {x} of {y}":
+        label = PAGE_LABEL.get((doc.language or "en").split("-")[0], PAGE_LABEL["en"])
     title = doc.title if len(doc.title) <= 90 else doc.title[:88] + "…"
     title_runs = line_runs(title, SANS, 7.2, log, GREY, doc.direction == "rtl")
     left = doc.coalition[:60]

@@ -1,0 +1,162 @@
+"""Nothing user-facing is left out of the catalogs: the pseudo-locale crawl (issue 13, point 4).
+
+A catalog generated from the marked strings, every message as ⟦msgid⟧ (`tests/pseudo_locale.py`), is compiled at
+test time and chosen as the interface language. Then every GET route of `app.url_map` (public and organizer,
+anonymous and logged in as the owner, every parameter given a real value by `tests/security/_seed.py`), every
+kind of mail (as `tests/test_mail_subjects.py` makes them) and the PDF's own words must show no word outside ⟦…⟧
+that is not people's content, locale data (dates, language names, numbers) or a technical value.
+
+To make a new template pass: put its words through `_()`/`ngettext()` (Python: `_l`), or, for text that is content
+the site did not write (a sample, a literal value), mark its element with `data-user`; see tests/pseudo_locale.py.
+"""
+import re
+
+import pytest
+from sqlalchemy import select
+
+from petitions.extensions import db
+from petitions.mail import sending
+from petitions.mail.models import OutboxMessage
+
+from . import pseudo_locale
+from .conftest import fresh_requests, message_text
+from .pdf_files import rendered_pdf
+from .security import _seed
+from .security.conftest import build_world, login
+from .test_mail_subjects import SUBJECTS, send_every_kind
+from .test_pdf import pdf_text
+
+# Routes whose answers are not pages of words: files, fonts, JSON, redirects only.
+NOT_PAGES = {"static", "fonts.font", "language.choose"}
+# Tables whose text is the site's own bookkeeping, not people's content (it must not excuse a word).
+NOT_CONTENT = {"audit_events", "jobs", "outbox_messages", "pdf_jobs", "alembic_version"}
+
+
+@pytest.fixture(scope="module")
+def pseudo_dir(tmp_path_factory):
+    return pseudo_locale.build_catalog(tmp_path_factory.mktemp("pseudo-catalog"))
+
+
+def pseudo_config(folder, only=False) -> dict:
+    """Settings that make the pseudo-locale an interface language (the only one, for mail outside requests)."""
+    languages = [pseudo_locale.PSEUDO] if only else ["en", "fr", "de", "ru", "az", "tr", "hy", pseudo_locale.PSEUDO]
+    return {"LANGUAGES": languages, "BABEL_TRANSLATION_DIRECTORIES": f"i18n_catalogs;{folder}",
+            **({"BABEL_DEFAULT_LOCALE": pseudo_locale.PSEUDO} if only else {})}
+
+
+def content_words() -> set[str]:
+    """Return every word people typed into the database (appeals, letters, names, organizations...)."""
+    found: set[str] = set()
+    db.session.expire_all()
+    with db.engine.connect() as connection:
+        for table in db.metadata.sorted_tables:
+            if table.name in NOT_CONTENT:
+                continue
+            for row in connection.execute(select(table)):
+                found |= pseudo_locale.words_of([v for v in row if isinstance(v, (str, dict, list))])
+    return found
+
+
+@pytest.fixture(scope="module")
+def crawl(tmp_path_factory, migrated_db, pseudo_dir):
+    app = _seed.module_app(tmp_path_factory, migrated_db, "pseudo", **pseudo_config(pseudo_dir))
+    with app.app_context():
+        world = build_world()
+        data = _seed.enrich(world.appeal, world.owner, world.editor, "a", render_pdf=True)
+        allowed = content_words() | pseudo_locale.locale_words()
+        owner_email = world.owner.email
+        db.session.remove()
+    fresh_requests(app)
+    yield app, data, allowed, owner_email
+
+
+def _clients(app, owner_email):
+    anonymous, owner = app.test_client(), app.test_client()
+    assert login(owner, owner_email).status_code in (302, 303)
+    for client in (anonymous, owner):
+        client.set_cookie("ui_lang", pseudo_locale.PSEUDO)
+    return {"anonymous": anonymous, "owner": owner}
+
+
+def test_the_pseudo_catalog_is_used(crawl):
+    app, data, allowed, owner_email = crawl
+    page = _clients(app, owner_email)["anonymous"].get("/").get_data(as_text=True)
+    assert "⟦Petitions⟧" in page
+    # The check itself finds a word that did not come through the catalog.
+    assert pseudo_locale.untranslated("<p>⟦Sign⟧ <b>⟦as ⟦editor⟧⟧</b> Withdraw</p>", allowed) == [
+        "'Withdraw' in …Withdraw…"]
+
+
+def test_every_page_is_translatable(crawl):
+    app, data, allowed, owner_email = crawl
+    clients = _clients(app, owner_email)
+    problems, pages = {}, 0
+    for rule, _method in _seed.route_rules(app, {"GET"}):
+        if rule.endpoint in NOT_PAGES or rule.endpoint.startswith("api_v1."):
+            continue
+        for url in _seed.fill(rule, data):
+            for who, client in clients.items():
+                response = client.get(url)
+                if response.mimetype != "text/html" or response.status_code in (301, 302, 303, 304):
+                    continue
+                pages += 1
+                found = pseudo_locale.untranslated(response.get_data(as_text=True), allowed)
+                if found:
+                    problems[f"{who} GET {url} ({response.status_code})"] = found
+    assert pages > 60
+    assert not problems, "\n".join(f"{url}:\n  " + "\n  ".join(found) for url, found in problems.items())
+
+
+def test_every_mail_kind_is_translatable(make_app, smtp_server, pseudo_dir):
+    sink, port = smtp_server
+    app = make_app(MAIL_PORT=port, **pseudo_config(pseudo_dir, only=True))
+    with app.app_context():
+        title = "Azadlıq jurnalistlərə"
+        send_every_kind(title)
+        sending.wait_idle(app)
+        kinds = dict(db.session.execute(select(OutboxMessage.message_id, OutboxMessage.kind)).all())
+        allowed = (content_words() | pseudo_locale.locale_words()
+                   | pseudo_locale.words_of(["Dear Secretary-General, Please read the attached letter.",
+                                             "This domain is ours.", "Noted.", "bar-association.example"]))
+        received = sink.wait_for(len(kinds))
+        seen, problems = set(), {}
+        for msg in received:
+            kind = kinds[msg["Message-ID"]]
+            seen.add(kind)
+            subject = str(msg["Subject"])
+            # The cover letter's subject is the appeal's title: people's content, nothing to translate.
+            assert kind == "cover" or pseudo_locale.OPEN in subject, (kind, subject)
+            # A message spans lines: the whole text at once, so ⟦ and ⟧ on different lines pair up.
+            words = pseudo_locale.leftover(subject + "\n" + message_text(msg), allowed)
+            if words:
+                problems.setdefault(kind, set()).update(words)
+        db.session.remove()
+    assert seen == set(SUBJECTS)
+    assert not problems, problems
+
+
+def _glued(word: str, allowed: set[str]) -> bool:
+    word = word.casefold()
+    return any(word[:i] in allowed and word[i:] in allowed for i in range(1, len(word)))
+
+
+def test_the_pdf_words_come_from_the_catalog(make_app, pseudo_dir):
+    # The PDF takes its own words (headings, annex, legend, page stamps) from the interface catalog of the
+    # document's language; with the pseudo-locale as the only interface language, every one is wrapped.
+    app = make_app(**pseudo_config(pseudo_dir, only=True))
+    with app.app_context():
+        world = build_world()
+        _seed.enrich(world.appeal, world.owner, world.editor, "a")
+        texts = {audience: pdf_text(rendered_pdf(world.appeal, audience)) for audience in ("addressees", "public")}
+        # After rendering: the document's id is printed in it. The letter's date is in the letter's language
+        # (English here): its month names are locale data too.
+        allowed = content_words() | pseudo_locale.locale_words() | pseudo_locale.locale_words("en")
+        problems = {}
+        for audience, text in texts.items():
+            # Text extraction reads the bold face's ⟧ back as ⟦ at the end of a heading (its ToUnicode map),
+            # so a line's last mark closes; and it glues the running title to the coalition's name.
+            text = re.sub(f"{pseudo_locale.OPEN}$", pseudo_locale.CLOSE, text, flags=re.M)
+            problems[audience] = [w for w in pseudo_locale.leftover(text, allowed) if not _glued(w, allowed)]
+        db.session.remove()
+    assert pseudo_locale.OPEN in text
+    assert not any(problems.values()), problems
