@@ -246,3 +246,15 @@ def test_an_owner_or_editor_raises_the_limit_of_an_expected_institution(limited)
     assert removed.status_code == 303
     assert db.session.scalar(select(func.count()).select_from(DomainAllowance)) == 0
     assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "appeal.domain_allowance_removed"))
+
+
+def test_the_api_sign_shares_the_domain_limit_with_the_form(limited):
+    appeal = limited.appeal
+    client = limited.test_client()
+    assert sign(client, appeal.slug, "s1@uni.example").status_code == 303
+    body = {"full_name": "Api Signer", "email": "s2@uni.example", "consent": True}
+    assert client.post(f"/api/v1/appeals/{appeal.slug}/signatures", json=body).status_code == 202
+    over = client.post(f"/api/v1/appeals/{appeal.slug}/signatures", json=dict(body, email="s3@uni.example"))
+    assert over.status_code == 429 and over.mimetype == "application/problem+json"
+    assert 0 < int(over.headers["Retry-After"]) <= 3600
+    assert signatures() == 2
