@@ -2,7 +2,10 @@
 # Install the Debian packages the app (runtime) or its test suite (test) needs; skip what is there.
 set -euo pipefail
 runtime=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 libharfbuzz0b libfribidi0 fonts-dejavu-core fonts-noto-core fontconfig)
-test=("${runtime[@]}" chromium poppler-utils postgresql redis-server npm)  # npm: axe-core (make install-test)
+test=("${runtime[@]}" chromium poppler-utils postgresql redis-server)
+# npm installs axe-core (make install-test); a Node.js that brings its own npm (e.g. NodeSource's) conflicts with
+# Debian's npm package, so ask for it only when there is no npm at all.
+command -v npm >/dev/null || test+=(npm)
 case "${1:-runtime}" in
   runtime) wanted=("${runtime[@]}") ;;
   test) wanted=("${test[@]}") ;;
