@@ -20,7 +20,8 @@ from fontTools.ttLib import TTFont
 from PIL import Image, ImageDraw, ImageFont
 
 from petitions.appeals.models import Appeal
-from petitions.i18n import base_direction, direction, with_locale
+from petitions.pdf.engine.bidi import base_direction
+from petitions.i18n import direction, with_locale
 from petitions.pdf.engine.files import write_atomically
 from petitions.webfonts import font_path
 

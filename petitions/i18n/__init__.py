@@ -12,6 +12,8 @@ from flask import Blueprint, abort, current_app, has_request_context, redirect, 
 from flask_babel import force_locale, get_locale, refresh
 from markupsafe import Markup, escape
 
+from petitions.pdf.engine import bidi
+from petitions.pdf.engine.bidi import base_direction
 from petitions.security import safe_next
 
 # Languages an appeal version may be written in. Babel knows their names; we add what it lacks:
@@ -168,24 +170,6 @@ def quote(text: str, language: str) -> str:
 
 
 @functools.lru_cache(maxsize=8192)
-def _strong(ch: str) -> str | None:
-    kind = unicodedata.bidirectional(ch)
-    if kind == "L":
-        return "ltr"
-    if kind in ("R", "AL"):
-        return "rtl"
-    return None
-
-
-def base_direction(text: str) -> str:
-    """Return the direction of the first strong character (the Unicode "first strong" rule)."""
-    for ch in text or "":
-        found = _strong(ch)
-        if found:
-            return found
-    return "ltr"
-
-
 def isolate(text: str | None) -> Markup:
     """Escape a person's text and isolate runs in the other direction, so neighbours keep their order.
 
@@ -193,7 +177,7 @@ def isolate(text: str | None) -> Markup:
     takes the direction of the Arabic run before it. Each opposite-direction run becomes a <bdi>.
     """
     text = text or ""
-    directions = {_strong(ch) for ch in set(text)}
+    directions = {bidi.strong(ch) for ch in set(text)}
     if "rtl" not in directions or "ltr" not in directions:
         # One direction only (nearly every name): no run to isolate inside, so no walk through the characters.
         return Markup('<bdi dir="{}">{}</bdi>').format("rtl" if "rtl" in directions else "ltr", text)
@@ -202,32 +186,9 @@ def isolate(text: str | None) -> Markup:
 
 def isolated_runs(text: str) -> Markup:
     """Return `isolate` of a text by walking it character by character (what mixed directions need)."""
-    base = base_direction(text)
-    out, run, run_dir = [], [], None
-
-    def flush():
-        if run:
-            chunk = "".join(run)
-            core = chunk.rstrip()
-            tail = chunk[len(core):]
-            if run_dir and run_dir != base:
-                out.append(Markup('<bdi dir="{}">{}</bdi>{}').format(run_dir, core, tail))
-            else:
-                out.append(escape(chunk))
-            run.clear()
-
-    for ch in text:
-        strong = _strong(ch)
-        if strong and strong != run_dir:
-            # A run ends at a strong character of the other direction; spaces inside a run stay in it.
-            flush()
-            run_dir = strong
-        elif strong is None and run_dir != base and unicodedata.bidirectional(ch) not in ("WS", "NSM", "BN"):
-            flush()
-            run_dir = base
-        run.append(ch)
-    flush()
-    return Markup('<bdi dir="{}">{}</bdi>').format(base, Markup("").join(out))
+    out = [Markup('<bdi dir="{}">{}</bdi>{}').format(d, core, tail) if d else escape(core + tail)
+           for core, tail, d in bidi.direction_runs(text)]
+    return Markup('<bdi dir="{}">{}</bdi>').format(base_direction(text), Markup("").join(out))
 
 
 def init_app(app) -> None:

@@ -19,6 +19,7 @@ import icu
 import uharfbuzz as hb
 from fontTools.ttLib import TTFont
 
+from petitions.pdf.engine import bidi
 from petitions.pdf.engine.files import write_atomically
 
 
@@ -253,44 +254,17 @@ def shape(text: str, preferred: int, size: float, log: GlyphLog, color: str = "0
 # text and around each run of the other direction inside it, as petitions.i18n.isolate does with <bdi> on the
 # web: "Lawyer for مريم علي, 2019" keeps the year after the name in either paragraph direction.
 FSI, PDI = "\u2068", "\u2069"
-RTL_CLASSES = frozenset({"R", "AL"})
-
-
 def has_rtl(text: str) -> bool:
     """Tell whether a text holds a right-to-left letter."""
-    return any(unicodedata.bidirectional(c) in RTL_CLASSES for c in text)
-
-
-def _strong(ch: str) -> str | None:
-    kind = unicodedata.bidirectional(ch)
-    return "ltr" if kind == "L" else "rtl" if kind in RTL_CLASSES else None
+    return any(unicodedata.bidirectional(c) in bidi.RTL_CLASSES for c in text)
 
 
 def isolated(text: str) -> str:
     """Wrap a person's text in an isolate, and each run of the other direction inside it in its own."""
-    strong = [d for d in map(_strong, text) if d]
-    if not strong or len(set(strong)) == 1:
+    if len({bidi.strong(c) for c in text} - {None}) <= 1:
         return FSI + text + PDI
-    base, out, run, run_dir = strong[0], [], [], None
-
-    def flush():
-        if run:
-            chunk = "".join(run)
-            core = chunk.rstrip()
-            out.append(FSI + core + PDI + chunk[len(core):] if run_dir and run_dir != base else chunk)
-            run.clear()
-
-    for ch in text:
-        d = _strong(ch)
-        if d and d != run_dir:
-            flush()
-            run_dir = d
-        elif d is None and run_dir != base and unicodedata.bidirectional(ch) not in ("WS", "NSM", "BN"):
-            flush()
-            run_dir = base
-        run.append(ch)
-    flush()
-    return FSI + "".join(out) + PDI
+    return FSI + "".join(FSI + core + PDI + tail if d else core + tail
+                         for core, tail, d in bidi.direction_runs(text)) + PDI
 
 
 Piece = tuple  # (text, face, size, color)
