@@ -32,7 +32,7 @@ from petitions.pdf.engine.logo import LogoError, sanitize_svg
 from petitions.pdf.engine.annex import qr_operators, typeset_annex
 from petitions.pdf.engine.lists import MARGINS, MM, ListLayout
 from petitions.pdf.engine.shaping import GREY, SANS, GlyphLog, draw_runs, line_runs, runs_width, shape
-from petitions.pdf.engine.words import _, ngettext, number, speaking
+from petitions.pdf.engine.words import _, ngettext, number, speaking, words_direction
 
 _HERE = os.path.dirname(__file__)
 _TEMPLATES = os.path.join(_HERE, "templates")
@@ -42,7 +42,7 @@ _env = Environment(loader=FileSystemLoader(_TEMPLATES), autoescape=select_autoes
 PAGE_LABEL = {"en": "Page {x} of {y}", "fr": "Page {x} sur {y}", "de": "Seite {x} von {y}",
               "ru": "Страница {x} из {y}", "az": "Səhifə {x} / {y}", "uk": "Сторінка {x} з {y}"}
 Progress = Callable[[str, float], None]
-LETTER_VERSION = "letter-3"
+LETTER_VERSION = "letter-4"
 
 
 class InlineOnly(URLFetcher):
@@ -87,6 +87,7 @@ def front_html(doc: LetterDocument) -> str:
         logo_uri = f"data:{doc.logo.mime};base64,{base64.b64encode(doc.logo.data).decode()}"
     return _env.get_template("letter.html").render(
         doc=doc, logo_uri=logo_uri, date_text=_date_text(doc), has_signatories=bool(doc.signatory_count),
+        words_dir=words_direction(),
         closing_paragraphs=paragraphs(doc.closing),
         earlier=[(g, paragraphs(g.closing)) for g in doc.earlier_revisions], _=_,
     )

@@ -9,22 +9,47 @@ from __future__ import annotations
 import gettext
 from contextlib import contextmanager
 from contextvars import ContextVar
+from babel import Locale, UnknownLocaleError
 from babel.numbers import format_decimal
 
 _catalog: ContextVar[gettext.NullTranslations] = ContextVar("pdf_catalog", default=gettext.NullTranslations())
 _language: ContextVar[str] = ContextVar("pdf_language", default="en")
+# Words from a catalog of the other direction (English words in an Arabic letter, where no Arabic catalog
+# exists) are isolated in their own: otherwise their full stop and colon land on the wrong side.
+_isolate: ContextVar[tuple[str, str]] = ContextVar("pdf_isolate", default=("", ""))
+LRI, RLI, PDI = "\u2066", "\u2067", "\u2069"
+
+
+def _right_to_left(language: str) -> bool:
+    try:
+        return Locale.parse((language or "en").replace("-", "_")).character_order == "right-to-left"
+    except (ValueError, UnknownLocaleError):
+        return False
 
 
 @contextmanager
 def speaking(catalog: gettext.NullTranslations | None, language: str = "en"):
     """Translate the engine's words with this catalog (None: English), numbers in this language, while the block runs."""
-    token = _catalog.set(catalog if catalog is not None else gettext.NullTranslations())
+    catalog = catalog if catalog is not None else gettext.NullTranslations()
+    token = _catalog.set(catalog)
     lang_token = _language.set(language or "en")
+    words_rtl = _right_to_left(catalog.info().get("language") or "en")
+    isolate = ("", "") if words_rtl == _right_to_left(language) else ((RLI if words_rtl else LRI), PDI)
+    isolate_token = _isolate.set(isolate)
     try:
         yield
     finally:
         _catalog.reset(token)
         _language.reset(lang_token)
+        _isolate.reset(isolate_token)
+
+
+def words_direction() -> str:
+    """Return the writing direction of the words' catalog (a block made only of words is laid out in it)."""
+    start, _end = _isolate.get()
+    if not start:
+        return "rtl" if _right_to_left(_language.get()) else "ltr"
+    return "rtl" if start == RLI else "ltr"
 
 
 def number(n: int) -> str:
@@ -38,13 +63,15 @@ def number(n: int) -> str:
 def _(message: str, **variables) -> str:
     """Return the message in the current catalog's language, with its %(name)s variables filled in."""
     text = _catalog.get().gettext(message)
-    return text % variables if variables else text
+    start, end = _isolate.get()
+    return start + (text % variables if variables else text) + end
 
 
 def ngettext(singular: str, plural: str, n: int, **variables) -> str:
     """Return the singular or plural form for n in the current catalog's language."""
     variables.setdefault("num", n)
-    return _catalog.get().ngettext(singular, plural, n) % variables
+    start, end = _isolate.get()
+    return start + _catalog.get().ngettext(singular, plural, n) % variables + end
 
 
 class LazyText:
