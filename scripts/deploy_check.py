@@ -44,6 +44,8 @@ from tests.conftest import new_appeal  # noqa: E402
 
 SIGN_LIMIT = 3  # per client address and hour, during the check
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+HIDDEN_RE = re.compile(r'name="([a-z_]+)" type="hidden" value="([^"]*)"')
+SIGN_MIN_SECONDS = 3  # the sign form refuses a submit sooner than this after it was shown (the default setting)
 LINK_RE = re.compile(r"https?://\S+/confirm/\S+")
 PYTHON = sys.executable
 BIN = Path(PYTHON).parent
@@ -112,9 +114,13 @@ class Browser:
 
     def sign(self, base: str, slug: str, name: str, address: str) -> int:
         # The sign form has its own page once pages are cached; before that it sat on the appeal page.
-        token = self.form_token(f"{base}/a/{slug}/sign", f"{base}/a/{slug}")
-        status, _ = self.request(f"{base}/a/{slug}/sign", {"full_name": name, "affiliation": "Journalist",
-                                                           "email": address, "consent": "y", "csrf_token": token})
+        status, page = self.request(f"{base}/a/{slug}/sign")
+        if status != 200:
+            raise CheckFailed(f"the sign form answered {status}")
+        hidden = dict(HIDDEN_RE.findall(page))  # the CSRF token and the form's signed time stamp
+        time.sleep(SIGN_MIN_SECONDS)  # as a person takes a moment to fill it in
+        status, _ = self.request(f"{base}/a/{slug}/sign", {**hidden, "full_name": name, "affiliation": "Journalist",
+                                                           "email": address, "consent": "y"})
         return status
 
     def confirm(self, base: str, link: str) -> int:

@@ -1,10 +1,11 @@
 """Forms of the translation pages."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import FieldList, Form, FormField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import Form, FormField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from petitions.appeals.forms import LINE, TEXT
+from petitions.http import FieldList
 
 
 class AddresseePartsForm(Form):
