@@ -71,7 +71,7 @@ def mastodon_url(host: str, url: str, title: str) -> str:
 
 class MastodonForm(FlaskForm):
     instance = StringField(_l("Your Mastodon instance"), validators=[DataRequired(), Length(max=300)],
-                           render_kw={"placeholder": "mastodon.social", "autocomplete": "off",
+                           render_kw={"placeholder": "mastodon.social", "translate": "no", "autocomplete": "off",
                                       "spellcheck": "false", "inputmode": "url"})
     submit = SubmitField(_l("Share on Mastodon"))
 
