@@ -98,10 +98,11 @@ def catalog_for(language: str) -> NullTranslations:
     The version's own language where a catalog for it exists (an Arabic version speaks Arabic even while the
     interface offers no Arabic), else the interface's fallback.
     """
-    with force_locale(language):
-        translations = get_translations()
-    if isinstance(translations, Translations) and translations.files:
-        return translations
+    if language != "en":  # English is the messages' own language: it needs no catalog of its own
+        with force_locale(language):
+            translations = get_translations()
+        if isinstance(translations, Translations) and translations.files:
+            return translations
     with with_locale(language):
         return get_translations()
 
