@@ -382,7 +382,7 @@ def test_sign_form_in_chromium(app, appeal, js, tmp_path):
             page.locator("aside.sign form").screenshot(path=os.path.join(os.environ["SCREENSHOT_DIR"], name))
         page.set_viewport_size({"width": 1280, "height": 900})
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-        page.locator("input[type='submit'], button[type='submit']").first.click()
+        page.locator("form:has(input[name='email'])").locator("input[type='submit'], button[type='submit']").first.click()
         page.wait_for_url("**/thanks**")
     db.session.expire_all()
     sig = db.session.scalar(select(Signature))
