@@ -9,6 +9,7 @@ from petitions.appeals.models import IllegalTransition
 from petitions.audit import events_for
 from petitions.auth.services import register_user
 from petitions.extensions import db
+from petitions.pdf.mapping import catalog_for
 from petitions.translations import services as translations
 
 from .conftest import csrf_token
@@ -75,7 +76,9 @@ def test_an_old_translation_without_the_new_parts_falls_back_visibly(app):
     assert '<bdi lang="en" dir="ltr">Dear Secretary General,</bdi>' in page
     assert "untranslated" in page
     text = pdf_text(rendered_pdf(appeal, variant="lang:ru"))
-    assert RUSSIAN["title"] in text and "Dear Secretary General," in text and "(not translated)" in text
+    marker = f"({catalog_for('ru').gettext('not translated')})"  # the PDF's words are the version's language
+    assert marker != "(not translated)"
+    assert RUSSIAN["title"] in text and "Dear Secretary General," in text and marker in text
     # The original's own PDF marks nothing.
     assert "(not translated)" not in pdf_text(rendered_pdf(appeal))
 
@@ -115,9 +118,9 @@ def test_closed_appeal_translation_is_brought_up_to_date_and_marked(app):
     assert appeal.status.value == "closed" and translation.translated_after_close
     assert any(e.action == "translation_saved" and e.detail.get("after_close") for e in events_for(appeal))
     text = pdf_text(rendered_pdf(appeal, variant="lang:ru"))
-    assert "девять месяцев" in text and "Translated after signing closed" in text
+    assert "девять месяцев" in text and catalog_for("ru").gettext("Translated after signing closed") in text
     page = app.test_client().get(f"/a/{appeal.slug}/ru").get_data(as_text=True)
-    assert "девять месяцев" in page and "Translated after signing closed" in page
+    assert "девять месяцев" in page and catalog_for("ru").gettext("Translated after signing closed") in page
 
 
 def test_a_delivered_appeal_keeps_its_versions(app):
