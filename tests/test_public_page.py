@@ -80,6 +80,10 @@ def test_progress_towards_the_goal_has_a_text_equivalent(app):
     glance = page[page.index('<section class="glance"'):page.index("</section>", page.index('<section class="glance"'))]
     assert '<progress id="goal-progress" max="8" value="3">37%</progress>' in glance
     assert "3 of 8 signatures (37% of the goal)" in glance  # down, not up: 37.5% is not yet 38%
+    assert page.count("<progress") == 1  # the sign box beside it does not repeat the count
+    form = app.test_client().get(f"/a/{appeal.slug}/sign").get_data(as_text=True)
+    assert '<label for="sign-goal-progress">3 of 8 signatures (37% of the goal)</label>' in form
+    assert form.count("<progress") == 1 and 'id="sign-goal-progress"' in form
 
 
 def test_progress_never_passes_the_bar(app):

@@ -116,7 +116,7 @@ def _read(client, appeal) -> dict:
     counted_rows = [row for row in rows if row["counts"] == "yes"]
     return {
         "count": {
-            "public_page": _count(r'<p class="count"><strong>(\d+)</strong>', page),
+            "public_page": _count(r'<p class="glance-count"><strong>([\d,]+)</strong>', page),
             "chart": sum(chart.confirmed_per_day([appeal.id])[appeal.id]),
             "review_summary": sum(levels.level_summary(appeal).values()),
             "review_page": sum(int(n) for n in re.findall(r"<strong>(\d+)</strong>", levels_list)),
