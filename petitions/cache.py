@@ -91,6 +91,10 @@ def init_app(app: Flask) -> None:
     seconds = float(app.config["PAGE_CACHE_SECONDS"])
     app.extensions["page_cache"] = (RedisPages(url, seconds) if url
                                     else MemoryPages(int(app.config["PAGE_CACHE_ENTRIES"]), seconds))
+    # Copies younger than PAGE_FRESH_SECONDS stay in each process even with Redis: fetching one from Redis
+    # would cost a round trip per reader, keeping it costs each process one check per window.
+    app.extensions["recent_pages"] = MemoryPages(int(app.config["PAGE_CACHE_ENTRIES"]),
+                                                 max(float(app.config["PAGE_FRESH_SECONDS"]), 0.0))
 
 
 def pages():
@@ -189,8 +193,9 @@ def recent_copy(view: Callable) -> Callable:
         if (seconds <= 0 or request.method != "GET" or not anonymous_reader()
                 or not KEPT_QUERY_ARGS.issuperset(request.args.keys())):
             return view(*args, **kwargs)
-        key = "recent:" + _request_key()
-        kept = pages().get(key)
+        key = _request_key()
+        recent = current_app.extensions["recent_pages"]
+        kept = recent.get(key)
         if kept is not None:
             response = _unpack(kept)
             if response.get_etag()[0] in request.if_none_match:
@@ -201,7 +206,7 @@ def recent_copy(view: Callable) -> Callable:
         if response.status_code == 200 and response.cache_control.public and response.get_etag()[0]:
             kept_headers = {k: v for k, v in response.headers.items() if k in (
                 "Content-Type", "Content-Language", "ETag", "Last-Modified", "Cache-Control", "Vary")}
-            pages().set(key, _pack(kept_headers, response.get_data()), seconds)
+            recent.set(key, _pack(kept_headers, response.get_data()), seconds)
         return response
 
     return serve

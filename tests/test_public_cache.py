@@ -250,3 +250,25 @@ def test_within_page_fresh_seconds_anonymous_readers_get_the_copy_without_a_quer
         assert "Signer Nümunə 2" in app.test_client().get(f"/a/{slug}").get_data(as_text=True)
         db.session.remove()
         db.engine.dispose()
+
+
+def test_a_recent_copy_stays_in_the_process_while_pages_are_shared_in_redis(make_app, redis_server, caplog):
+    store = redis.Redis.from_url(redis_server.url(5))
+    store.flushdb()
+    app = make_app(PAGE_CACHE_URL=redis_server.url(5), PAGE_FRESH_SECONDS=30)
+    with app.app_context():
+        appeal = published()
+        reader = app.test_client()
+        first = reader.get(f"/a/{appeal.slug}")
+        assert first.status_code == 200
+        assert [key.decode() for key in store.keys()] == [f"page:{first.headers['ETag'].strip(chr(34))}"]
+        redis_server.stop()
+        try:
+            with caplog.at_level(logging.WARNING, logger="petitions.cache"):
+                again = reader.get(f"/a/{appeal.slug}")
+            # Served from this process's copy: Redis was not asked, so its outage went unnoticed.
+            assert again.get_data() == first.get_data() and "page cache unavailable" not in caplog.text
+        finally:
+            redis_server.start_again()
+        db.session.remove()
+        db.engine.dispose()
