@@ -43,14 +43,15 @@ def document_from_appeal(appeal, audience: str = "addressees", *, settings=None,
     by_id = {r.id: r for r in revisions(appeal)}
     current, earlier = [], {}
     # Names appear only as each signer chose (visibility) and only if the signature counts.
-    for listed in (listed_signatures(appeal, VISIBILITY_AUDIENCE[audience]) if listed else ()):
-        rev = by_id.get(listed.revision_id)
-        number = rev.number if rev else revision_number
-        entry = entry_of(listed, number, language)
-        if rev is None or rev.id == appeal.published_revision_id:
-            current.append(entry)
-        else:
-            earlier.setdefault(rev.number, (rev, []))[1].append(entry)
+    with with_locale(language):  # "signed by" reads in the document's language
+        for listed in (listed_signatures(appeal, VISIBILITY_AUDIENCE[audience]) if listed else ()):
+            rev = by_id.get(listed.revision_id)
+            number = rev.number if rev else revision_number
+            entry = entry_of(listed, number)
+            if rev is None or rev.id == appeal.published_revision_id:
+                current.append(entry)
+            else:
+                earlier.setdefault(rev.number, (rev, []))[1].append(entry)
     letter_date = content.get("letter_date")
     when = (date.fromisoformat(letter_date) if isinstance(letter_date, str) and letter_date
             else (appeal.published_at or datetime.now(timezone.utc)).date())
@@ -107,11 +108,13 @@ def catalog_for(language: str) -> NullTranslations:
         return get_translations()
 
 
-def entry_of(listed: ListedSignature, revision_number: int, language: str = "en") -> SignatoryEntry:
-    """Map one listed signature onto the entry the PDF prints, in the words of ListedSignature.line_parts."""
+def entry_of(listed: ListedSignature, revision_number: int) -> SignatoryEntry:
+    """Map one listed signature onto the entry the PDF prints, in the words of ListedSignature.line_parts.
+
+    The caller sets the document's language (`with_locale`): "signed by" is written in it.
+    """
     level = listed.level if listed.level in LEVELS else "unconfirmed"
-    with with_locale(language):  # "signed by" reads in the document's language
-        head, detail = listed.line_parts()
+    head, detail = listed.line_parts()
     if listed.is_organization:
         return SignatoryEntry(name=head, level=level, is_organization=True, country=listed.country,
                               revision_number=revision_number, signer=listed.name, role=listed.role, detail=detail)

@@ -47,4 +47,6 @@ def _fallback_notice(appeal: Appeal, requested: str) -> str:
 def signing_language(appeal: Appeal) -> str:
     """Return the version the signer read, as named by the sign form's URL (?lang=), else the original."""
     requested = request.args.get("lang")
+    if not requested or requested == appeal.original_language:  # most signers: no query for the versions
+        return appeal.original_language
     return requested if requested in services.published_languages(appeal) else appeal.original_language
