@@ -174,7 +174,11 @@ def sign(appeal: Appeal, full_name: str, affiliation: str, email: str, language:
         )
     signer = cleaned_signer(full_name, affiliation, country, kind, organization_name, signer_role)
     key = crypto.email_hash(email)
-    existing = _find(appeal, key)
+    # Insert first: most signers are new, and a repeat (earlier or concurrent) is told apart by the conflict.
+    # The values are read before any query would autoflush: flush the caller's pending changes (a revision
+    # just published) so that the row takes their ids. Nothing pending: no statement.
+    db.session.flush()
+    existing = None
     while existing is None:
         signature = Signature(
             appeal=appeal,
@@ -197,11 +201,10 @@ def sign(appeal: Appeal, full_name: str, affiliation: str, email: str, language:
         if stored is not None:
             _queue_confirmation(stored, email)
             return SignOutcome(stored, created=True)
-        # A concurrent request signed with this address first: its confirmation mail is the one. (Should
-        # that row be gone again by now, the loop inserts anew.)
+        # A concurrent request signed with this address first: this one is a repeat like any later one, so
+        # the mail slot below decides and exactly one repeat is mailed however the requests interleave.
+        # (Should that row be gone again by now, the loop inserts anew.)
         existing = _find(appeal, key)
-        if existing is not None:
-            return SignOutcome(existing, created=False)
     # The screen answers the same either way; only the mailbox owner learns it was signed already,
     # and at most once per RESEND_MIN_INTERVAL however many clients submit the address.
     if claim_mail_slot(existing):

@@ -216,7 +216,12 @@ def _entry_fields(cls: type) -> attrgetter:
 
 def entry_bytes(e: SignatoryEntry) -> bytes:
     """Encode every field of an entry: the chunk cache key and the freshness hash change with any of them."""
-    return "\x1f".join(map(str, _entry_fields(type(e))(e))).encode() + b"\x1e"
+    # A render encodes each of 100,000 entries twice (chunk keys, source hash): kept on the frozen entry,
+    # which never changes, beside its fields.
+    encoded = e.__dict__.get("_encoded")
+    if encoded is None:
+        encoded = e.__dict__["_encoded"] = "\x1f".join(map(str, _entry_fields(type(e))(e))).encode() + b"\x1e"
+    return encoded
 
 
 @lru_cache(maxsize=16)
