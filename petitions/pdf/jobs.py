@@ -26,6 +26,7 @@ from petitions.urls import external_url
 from petitions.pdf.engine import archival, assemble, chunks, pades as signing
 from petitions.pdf.engine.document import LetterDocument
 from petitions.pdf.engine.files import write_atomically
+from petitions.pdf import listing
 from petitions.pdf.mapping import catalog_for, document_from_appeal
 from petitions.signing.models import Review, Signature, SignatureStatus, Visibility
 from petitions.pdf.models import REMOVED_CHANGED, REMOVED_ERASED, REMOVED_PRUNED, JobStatus, PdfDocument, PdfJob
@@ -372,6 +373,7 @@ def forget_listings(appeal_id: int, since, reason: str, drop_chunks: bool = True
                        .execution_options(synchronize_session=False))
     if drop_chunks:
         chunks.forget_since(cache_dir(), None if since is None else since.replace(tzinfo=timezone.utc).timestamp())
+    listing.forget(appeal_id)  # this process's copy of the list (other processes' are read whole next time)
     if any(r.audience == "public" and r.variant == "standard" for r in records):
         schedule_render(db.session.get(Appeal, appeal_id), "public", "standard")
     return records

@@ -12,10 +12,10 @@ from petitions.appeals.markdown import render_markdown
 from petitions.appeals.services import revisions
 from petitions.i18n import direction, format_letter_date, language_name, with_locale
 from petitions.pdf.engine.document import (
-    LEVELS, Addressee, LetterDocument, Logo, RevisionGroup, SignatoryEntry, TranslationVersion, sorted_entries,
+    Addressee, LetterDocument, Logo, RevisionGroup, SignatoryEntry, TranslationVersion, sorted_entries,
 )
 from petitions.pdf.letterhead import settings_of
-from petitions.signing.rules import ListedSignature, listed_signatures
+from petitions.pdf.listing import listed_entries
 from petitions.translations.services import localized_content, published_languages
 
 # The PDF's audiences, named as petitions.signing.rules names them.
@@ -43,15 +43,14 @@ def document_from_appeal(appeal, audience: str = "addressees", *, settings=None,
     by_id = {r.id: r for r in revisions(appeal)}
     current, earlier = [], {}
     # Names appear only as each signer chose (visibility) and only if the signature counts.
-    with with_locale(language):  # "signed by" reads in the document's language
-        for listed in (listed_signatures(appeal, VISIBILITY_AUDIENCE[audience]) if listed else ()):
-            rev = by_id.get(listed.revision_id)
-            number = rev.number if rev else revision_number
-            entry = entry_of(listed, number)
-            if rev is None or rev.id == appeal.published_revision_id:
-                current.append(entry)
-            else:
-                earlier.setdefault(rev.number, (rev, []))[1].append(entry)
+    pairs = listed_entries(appeal, VISIBILITY_AUDIENCE[audience], language, {i: r.number for i, r in by_id.items()},
+                           revision_number) if listed else ()
+    for each, entry in pairs:
+        rev = by_id.get(each.revision_id)
+        if rev is None or rev.id == appeal.published_revision_id:
+            current.append(entry)
+        else:
+            earlier.setdefault(rev.number, (rev, []))[1].append(entry)
     letter_date = content.get("letter_date")
     when = (date.fromisoformat(letter_date) if isinstance(letter_date, str) and letter_date
             else (appeal.published_at or datetime.now(timezone.utc)).date())
@@ -106,21 +105,6 @@ def catalog_for(language: str) -> NullTranslations:
             return translations
     with with_locale(language):
         return get_translations()
-
-
-def entry_of(listed: ListedSignature, revision_number: int) -> SignatoryEntry:
-    """Map one listed signature onto the entry the PDF prints, in the words of ListedSignature.line_parts.
-
-    The caller sets the document's language (`with_locale`): "signed by" is written in it.
-    """
-    level = listed.level if listed.level in LEVELS else "unconfirmed"
-    head, detail = listed.line_parts()
-    if listed.is_organization:
-        return SignatoryEntry(name=head, level=level, is_organization=True, country=listed.country,
-                              revision_number=revision_number, signer=listed.name, role=listed.role, detail=detail)
-    return SignatoryEntry(name=head, affiliation=listed.affiliation, level=level,
-                          is_organization=level == "official", country=listed.country,
-                          revision_number=revision_number, detail=detail)
 
 
 def _revision_group(rev, entries: list[SignatoryEntry], language: str, published) -> RevisionGroup:

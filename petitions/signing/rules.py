@@ -12,7 +12,7 @@ run on every flush): changing the appeal's setting later applies to new anonymou
 import re
 from collections import namedtuple
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -237,6 +237,11 @@ LISTING_FIELDS = ("appeal_id", "status", "review", "merged_into_id", "visibility
                   "revision_id")
 # session.info: {appeal_id: deltas of COUNT_COLUMNS, or None to count again}
 _LIST_CHANGES = "petitions.list_changes"
+# session.info: appeals whose list changed other than by a signature confirmed just now (list_rewrite_version)
+_LIST_REWRITES = "petitions.list_rewrites"
+# A confirmation is an append to the list when its confirmed_at is this recent as it is flushed: later than every
+# row a reader could have seen, give or take the clock and a slow transaction (pdf/listing.py reads back further).
+APPEND_WITHIN = timedelta(minutes=1)
 NO_CHANGE = (0, 0, 0)
 COUNT_COLUMNS = ("signature_count", "public_count", "organization_count")  # what _standing's 0/1s add up to
 _BUMPED = "petitions.lists_bumped"  # session.info: appeals whose loaded numbers are out of date
@@ -273,17 +278,24 @@ def _note_list_changes(session: Session, flush_context, instances) -> None:
     # Whatever writes a signature through the ORM (signing, moderation, merges, imports, self-service,
     # the registry's levels) passes here; writes around the ORM call `lists_changed` themselves.
     changes = session.info.setdefault(_LIST_CHANGES, {})
+    rewrites = session.info.setdefault(_LIST_REWRITES, set())
+
+    def rewrite(appeal_id, delta) -> None:
+        _note_change(changes, appeal_id, delta)
+        if appeal_id is not None:
+            rewrites.add(appeal_id)
+
     with session.no_autoflush:
         for obj in session.new:
             if isinstance(obj, Signature) and counts(obj):
                 appeal_id = obj.appeal_id or (obj.appeal.id if obj.appeal else None)
-                _note_change(changes, appeal_id, _standing(lambda key: getattr(obj, key)))
+                rewrite(appeal_id, _standing(lambda key: getattr(obj, key)))
         for obj in session.deleted:
             if isinstance(obj, Signature):
                 state = inspect(obj)
                 before = _standing(lambda key: _was(state, key))
                 if before != NO_CHANGE:
-                    _note_change(changes, obj.appeal_id, None if before is None else tuple(-n for n in before))
+                    rewrite(obj.appeal_id, None if before is None else tuple(-n for n in before))
         for obj in session.dirty:
             if not isinstance(obj, Signature) or not session.is_modified(obj):
                 continue
@@ -293,18 +305,30 @@ def _note_list_changes(session: Session, flush_context, instances) -> None:
             before, after = _standing(lambda key: _was(state, key)), _standing(lambda key: getattr(obj, key))
             old_appeal = _was(state, "appeal_id")
             if before is None or old_appeal is NO_VALUE:
-                _note_change(changes, obj.appeal_id, None)
+                rewrite(obj.appeal_id, None)
+            elif _confirmed_just_now(state, obj, before, after, old_appeal):
+                _note_change(changes, obj.appeal_id, after)  # an append: the list only grew
             elif before[0] or after[0]:
-                _note_change(changes, old_appeal, tuple(-n for n in before))
-                _note_change(changes, obj.appeal_id, after)
+                rewrite(old_appeal, tuple(-n for n in before))
+                rewrite(obj.appeal_id, after)
+
+
+def _confirmed_just_now(state, obj: Signature, before, after, old_appeal) -> bool:
+    """Tell whether this change only adds the signature to its list, confirmed now (see APPEND_WITHIN)."""
+    if before[0] or not after or not after[0] or old_appeal != obj.appeal_id:
+        return False
+    if not state.attrs["confirmed_at"].history.has_changes() or obj.confirmed_at is None:
+        return False
+    return obj.confirmed_at >= utcnow() - APPEND_WITHIN
 
 
 @event.listens_for(Session, "after_flush")
 def _apply_list_changes(session: Session, flush_context) -> None:
     changes = session.info.pop(_LIST_CHANGES, None)
+    rewrites = session.info.pop(_LIST_REWRITES, set())
     if changes:
         _bump(session, {k: v for k, v in changes.items() if v is not None},
-              [k for k, v in changes.items() if v is None])
+              [k for k, v in changes.items() if v is None], rewrites)
 
 
 @event.listens_for(Session, "after_flush_postexec")
@@ -316,7 +340,7 @@ def _expire_bumped(session: Session) -> None:
     for appeal_id in session.info.pop(_BUMPED, ()):
         appeal = session.identity_map.get(identity_key(Appeal, appeal_id))
         if appeal is not None:  # the next read sees the stored numbers
-            session.expire(appeal, [*COUNT_COLUMNS, "list_version", "list_changed_at"])
+            session.expire(appeal, [*COUNT_COLUMNS, "list_version", "list_rewrite_version", "list_changed_at"])
 
 
 def lists_changed(appeal_ids) -> None:
@@ -325,16 +349,24 @@ def lists_changed(appeal_ids) -> None:
     _expire_bumped(db.session)
 
 
-def _bump(session: Session, deltas: dict[int, tuple[int, int, int]], recount: list[int]) -> None:
-    """Give each changed appeal a new list version and its counts (by delta, or counted again)."""
+def _bump(session: Session, deltas: dict[int, tuple[int, int, int]], recount: list[int],
+          rewrites: set[int] = frozenset()) -> None:
+    """Give each changed appeal a new list version and its counts (by delta, or counted again).
+
+    Appeals in `rewrites` and those counted again changed other than by new confirmations: their
+    list_rewrite_version becomes the new version (the right-hand sides read the row as it was).
+    """
     table, now = Appeal.__table__, utcnow()
     # updated_at is about the appeal's own text and settings: the list has list_changed_at.
     keep = {"list_version": table.c.list_version + 1, "list_changed_at": now, "updated_at": table.c.updated_at}
+    rewritten = {**keep, "list_rewrite_version": table.c.list_version + 1}
     connection = session.connection()
     for appeal_id, (counted, public, organizations) in deltas.items():
         connection.execute(update(table).where(table.c.id == appeal_id).values(
             signature_count=table.c.signature_count + counted, public_count=table.c.public_count + public,
-            organization_count=table.c.organization_count + organizations, **keep))
+            organization_count=table.c.organization_count + organizations,
+            **(rewritten if appeal_id in rewrites else keep)))
+    keep = rewritten  # a recount is never a mere append
     if recount:
         def total(clause):
             return select(func.count()).select_from(Signature).where(Signature.appeal_id == table.c.id,
@@ -449,14 +481,15 @@ class _EntryColumns(namedtuple("_EntryColumns", (
 _ENTRY_COLUMNS = tuple(getattr(Signature, key) for key in _EntryColumns._fields)
 
 
-def listed_signatures(appeal: Appeal, audience: str) -> list[ListedSignature]:
-    """Return the entries an audience may see, redacted, in the order they were confirmed."""
+def listed_signatures(appeal: Appeal, audience: str, since: datetime | None = None) -> list[ListedSignature]:
+    """Return the entries an audience may see, redacted, in the order they were confirmed (from `since` on)."""
     if audience not in AUDIENCES:
         raise UnknownAudience(audience)
-    # A PDF reads the whole list: its columns alone, no ORM object per row (5.5 s instead of 1 at 100,000).
-    rows = db.session.execute(
-        select(*_ENTRY_COLUMNS).where(Signature.appeal_id == appeal.id, listing_clause(audience))
-        .order_by(Signature.confirmed_at, Signature.id))
+    # A PDF reads the whole list: its columns alone, no ORM object per row (2 s instead of 5.5 at 100,000).
+    query = select(*_ENTRY_COLUMNS).where(Signature.appeal_id == appeal.id, listing_clause(audience))
+    if since is not None:
+        query = query.where(Signature.confirmed_at >= since)
+    rows = db.session.execute(query.order_by(Signature.confirmed_at, Signature.id))
     entries = (entry_for(_EntryColumns._make(row), audience) for row in rows)
     return [e for e in entries if e is not None]
 

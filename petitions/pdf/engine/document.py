@@ -232,10 +232,15 @@ def _collator(language: str) -> icu.Collator:
 def sorted_entries(entries: Sequence[SignatoryEntry], language: str) -> list[SignatoryEntry]:
     """Sort entries in the collation order of the document's language."""
     collator = _collator(language)
-    # One C call per entry through map(): this sort runs on every render of a 100,000-name list.
+    # This sort runs on every render of a 100,000-name list, mostly of entries the last render sorted already
+    # (pdf/listing.py keeps them): each keeps its key beside its fields, as entry_bytes does.
+    memo = f"_sort_key_{language}"
+    missing = [e for e in entries if memo not in e.__dict__]
     texts = [f"{e.name if e.is_organization else (e.surname or e.name.rsplit(None, 1)[-1] if e.name.strip() else '')}"
-             f" {e.name} {e.affiliation}" for e in entries]
-    keys = list(map(collator.getSortKey, texts))
+             f" {e.name} {e.affiliation}" for e in missing]
+    for e, key in zip(missing, map(collator.getSortKey, texts)):  # one C call per entry through map()
+        e.__dict__[memo] = key
+    keys = [e.__dict__[memo] for e in entries]
     order = sorted(range(len(entries)), key=keys.__getitem__)
     return [entries[i] for i in order]
 
