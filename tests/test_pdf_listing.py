@@ -1,4 +1,5 @@
 """The PDF's kept list (pdf/listing.py): after any sequence of changes it equals a whole read of the list."""
+import itertools
 from datetime import timedelta
 
 import pytest
@@ -18,6 +19,7 @@ from petitions.i18n import with_locale
 from .conftest import new_appeal
 
 AUDIENCES = ("addressee_pdf", "public_pdf")
+_worlds = itertools.count()
 
 
 @pytest.fixture
@@ -55,7 +57,7 @@ class World:
     """One appeal and the changes a list goes through."""
 
     def __init__(self):
-        owner = register_user("Owner", f"owner{id(self)}@example.org", "a long password")
+        owner = register_user("Owner", f"owner{next(_worlds)}@example.org", "a long password")
         self.appeal = new_appeal(owner, "Free them", "UN", "We ask.")
         self.appeal.publish()
         db.session.commit()

@@ -23,6 +23,8 @@ depends_on = None
 def upgrade():
     with op.batch_alter_table('appeals', schema=None) as batch_op:
         batch_op.add_column(sa.Column('list_rewrite_version', sa.Integer(), nullable=False, server_default="0"))
+    with op.batch_alter_table('appeals', schema=None) as batch_op:
+        batch_op.alter_column('list_rewrite_version', server_default=None)
 
 
 def downgrade():

@@ -103,7 +103,7 @@ class Appeal(db.Model):
     organization_count: Mapped[int] = mapped_column(Integer, default=0)  # of them for an organization
     list_version: Mapped[int] = mapped_column(Integer, default=0)
     # The list_version of the last change other than a new confirmation: between two, the list only grew.
-    list_rewrite_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    list_rewrite_version: Mapped[int] = mapped_column(Integer, default=0)
     list_changed_at: Mapped[datetime | None]
 
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
