@@ -4,7 +4,7 @@ import re
 import time
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from petitions import links
 from petitions.audit.models import AuditEvent
@@ -247,6 +247,29 @@ def test_an_owner_or_editor_raises_the_limit_of_an_expected_institution(limited)
     assert removed.status_code == 303
     assert db.session.scalar(select(func.count()).select_from(DomainAllowance)) == 0
     assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "appeal.domain_allowance_removed"))
+
+
+def test_an_allowance_given_or_removed_applies_to_the_next_signature_without_a_query_per_sign(limited):
+    from petitions.signing import abuse
+
+    appeal, client = limited.appeal, limited.test_client()
+    owner = appeal.owner
+    assert [sign(client, appeal.slug, f"s{n}@uni.example").status_code for n in range(3)] == [303, 303, 429]
+    abuse.allow_domain(appeal, "uni.example", 4, owner)  # this process read the appeal's allowances already
+    db.session.commit()
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        # A limit of its own amount: counted afresh.
+        assert [sign(client, appeal.slug, f"t{n}@uni.example").status_code for n in range(5)] == [303] * 4 + [429]
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert sum("domain_allowances" in s for s in statements) == 1  # read once after the change, then kept
+    abuse.remove_allowance(appeal, "uni.example", owner)
+    db.session.commit()
+    limiter.reset()
+    assert [sign(client, appeal.slug, f"u{n}@uni.example").status_code for n in range(3)] == [303, 303, 429]
 
 
 def test_the_api_sign_shares_the_domain_limit_with_the_form(limited):

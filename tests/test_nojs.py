@@ -70,7 +70,7 @@ def test_sign_confirm_and_erase_without_javascript(site):
         sig = signature(app, "Vüsal Nəbiyev")
         assert sig.status is SignatureStatus.CONFIRMED and sig.visibility is Visibility.ADDRESSEES
         page.goto(f"{base}/a/{slug}")
-        assert "1" == page.inner_text(".count strong") and "Vüsal" not in page.content()
+        assert "1" == page.inner_text(".glance-count strong") and "Vüsal" not in page.content()
 
         count = len(sink.messages)
         page.click("text=Signed already? See, correct or erase your data")

@@ -4,6 +4,7 @@ import hmac
 import logging
 import math
 import time
+from collections import OrderedDict
 from datetime import datetime
 
 from flask import current_app
@@ -93,11 +94,26 @@ def domain_limit(appeal, domain: str):
     """Return the limit for this domain on this appeal: the site's, or the organizer's higher allowance."""
     amount = current_app.config["SIGN_DOMAIN_LIMIT"]
     # An allowance for a parent domain covers its subdomains (staff.uni.example under uni.example).
-    parents = [".".join(domain.split(".")[i:]) for i in range(domain.count("."))]
-    allowed = db.session.scalar(select(DomainAllowance.per_window).where(
-        DomainAllowance.appeal_id == appeal.id, DomainAllowance.domain.in_(parents or [domain]))
-        .order_by(DomainAllowance.per_window.desc()).limit(1))
-    return RateLimitItemPerHour(max(amount, allowed or 0))
+    parents = [".".join(domain.split(".")[i:]) for i in range(domain.count("."))] or [domain]
+    granted = _allowances_of(appeal)
+    return RateLimitItemPerHour(max([amount, *(granted[p] for p in parents if p in granted)]))
+
+
+_ALLOWANCES: OrderedDict[tuple, dict[str, int]] = OrderedDict()  # (database, appeal id, updated_at) -> allowances
+
+
+def _allowances_of(appeal) -> dict[str, int]:
+    # Read once per appeal and change of its settings (allow_domain and remove_allowance move updated_at), not
+    # once per signature: a sign request does not query the table.
+    key = (str(db.engine.url), appeal.id, appeal.updated_at)
+    found = _ALLOWANCES.get(key)
+    if found is None:
+        found = dict(db.session.execute(select(DomainAllowance.domain, DomainAllowance.per_window)
+                                        .where(DomainAllowance.appeal_id == appeal.id)).tuples().all())
+        _ALLOWANCES[key] = found
+        while len(_ALLOWANCES) > 256:
+            _ALLOWANCES.popitem(last=False)
+    return found
 
 
 def allowances(appeal) -> list[DomainAllowance]:
@@ -129,6 +145,7 @@ def allow_domain(appeal, raw_domain: str, per_window: int, by) -> DomainAllowanc
         row = DomainAllowance(appeal_id=appeal.id, domain=domain, per_window=per_window)
         db.session.add(row)
     before, row.per_window = row.per_window, per_window
+    appeal.updated_at = utcnow()  # a setting of the appeal: every process reads its allowances again
     audit.record("appeal.domain_allowance", appeal, actor=by, domain=domain, per_window=per_window, before=before)
     return row
 
@@ -138,5 +155,6 @@ def remove_allowance(appeal, domain: str, by) -> bool:
     removed = db.session.execute(delete(DomainAllowance).where(DomainAllowance.appeal_id == appeal.id,
                                                                DomainAllowance.domain == domain)).rowcount
     if removed:
+        appeal.updated_at = utcnow()
         audit.record("appeal.domain_allowance_removed", appeal, actor=by, domain=domain)
     return bool(removed)
