@@ -271,3 +271,26 @@ def test_verify_errors_are_translatable(pseudo_app, monkeypatch):
     assert "⟦This file is not a PDF.⟧" in _assert_translated(upload(b"GIF89a not a pdf"), allowed, 422)
     monkeypatch.setattr(VerifyForm, "validate_on_submit", lambda self: False)
     _assert_translated(upload(b"%PDF-1.7"), allowed, 400)
+
+
+def test_a_failed_render_is_translatable(pseudo_app, tmp_path):
+    # The organizer's download renders here and fails (a plain file stands where the chunk cache goes): the
+    # error page, then the status page that shows the error the job row stored.
+    from .security.conftest import PASSWORD
+
+    world = build_world()
+    _seed.enrich(world.appeal, world.owner, world.editor, "a")
+    allowed = content_words() | pseudo_locale.locale_words()
+    email, slug = world.owner.email, world.appeal.slug
+    db.session.commit()
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("x")
+    pseudo_app.config["PDF_CACHE_DIR"] = str(blocker / "cache")
+    client = _pseudo_client(pseudo_app)
+    assert login(client, email, PASSWORD).status_code in (302, 303)
+    page = _assert_translated(client.get(f"/organizer/appeals/{slug}/pdf"),
+                              allowed | pseudo_locale.words_of(["Not a directory", "Errno"]), 503)
+    assert "⟦PDF not generated⟧" in page and "⟦The PDF could not be written" in page
+    page = _assert_translated(client.get(f"/organizer/appeals/{slug}/pdf/status"),
+                              allowed | pseudo_locale.words_of(["Not a directory", "Errno"]))
+    assert "⟦The last render failed" in page

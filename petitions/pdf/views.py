@@ -67,7 +67,7 @@ def progress(slug: str):
     if job is None:
         return jsonify(status=None)
     return jsonify(status=job.status.value, stage=job.stage, progress=job.progress, eta_seconds=job.eta_seconds,
-                   error=job.error, document_id=job.document_id)
+                   error=job.error_text or None, document_id=job.document_id)
 
 
 @bp.post("/render")
