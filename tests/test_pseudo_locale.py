@@ -19,7 +19,7 @@ from petitions.mail import sending
 from petitions.mail.models import OutboxMessage
 
 from . import pseudo_locale
-from .conftest import fresh_requests, message_text
+from .conftest import csrf_token, fresh_requests, message_text
 from .pdf_files import rendered_pdf
 from .security import _seed
 from .security.conftest import build_world, login
@@ -160,3 +160,137 @@ def test_the_pdf_words_come_from_the_catalog(make_app, pseudo_dir):
         db.session.remove()
     assert pseudo_locale.OPEN in text
     assert not any(problems.values()), problems
+
+
+# Pages shown after a POST, or only when something goes wrong: the GET crawl above never reaches them.
+
+@pytest.fixture
+def pseudo_app(make_app, pseudo_dir):
+    app = make_app(**pseudo_config(pseudo_dir))
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _pseudo_client(app):
+    client = app.test_client()
+    client.set_cookie("ui_lang", pseudo_locale.PSEUDO)
+    return client
+
+
+def _assert_translated(response, allowed, status=200):
+    page = response.get_data(as_text=True)
+    assert response.status_code == status, page
+    assert pseudo_locale.OPEN in page
+    found = pseudo_locale.untranslated(page, allowed)
+    assert not found, "\n".join(found)
+    return page
+
+
+def _delivered_signer():
+    """An appeal delivered to its addressees with one public, counted signature; return it and its link."""
+    from petitions import crypto
+    from petitions.auth.services import register_user
+    from petitions.extensions import utcnow
+    from petitions.privacy import selfservice
+    from petitions.signing.models import Signature, Visibility
+
+    from .conftest import new_appeal
+
+    owner = register_user("Owner", "owner@example.org", "a long password")
+    appeal = new_appeal(owner, "Free the reporters", "Council of Europe", "We ask.")
+    appeal.publish()
+    email = "leyla@example.org"
+    signature = Signature(appeal=appeal, full_name="Leyla Məmmədova", affiliation="Editor", country="Azerbaijan",
+                          email_hash=crypto.email_hash(email), email_encrypted=crypto.encrypt(email),
+                          text_hash=appeal.content_hash, consent_at=utcnow(), visibility=Visibility.PUBLIC)
+    signature.confirm()
+    db.session.add(signature)
+    db.session.flush()
+    appeal.close()
+    appeal.mark_delivered()
+    db.session.commit()
+    assert selfservice.in_delivered_letter(signature)
+    return signature, f"/privacy/my-data/{selfservice.make_token(signature.email_hash)}"
+
+
+def _correct_data(signature, token, **changes) -> dict:
+    fields = {"full_name": signature.full_name, "affiliation": signature.affiliation, "country": signature.country,
+              "visibility": signature.visibility.value, "kind": signature.kind.value, **changes}
+    return {f"s{signature.id}-{k}": v for k, v in {"csrf_token": token, **fields}.items()}
+
+
+def test_self_service_results_are_translatable(pseudo_app):
+    signature, link = _delivered_signer()
+    allowed = content_words() | pseudo_locale.locale_words()
+    client = _pseudo_client(pseudo_app)
+    token = csrf_token(client, "/privacy/my-data")  # one token per session, whatever the form
+
+    same = client.post(f"{link}/{signature.id}/correct", data=_correct_data(signature, token))
+    assert "⟦Nothing changed⟧" in _assert_translated(same, allowed)
+    saved = client.post(f"{link}/{signature.id}/correct",
+                        data=_correct_data(signature, token, full_name="Leyla M."))
+    page = _assert_translated(saved, allowed | pseudo_locale.words_of(["Leyla M."]))
+    assert "⟦Saved⟧" in page and "keeps the earlier wording" in page
+
+    erased = client.post(f"{link}/{signature.id}/erase", data={"understood": "y", "csrf_token": token})
+    page = _assert_translated(erased, allowed)
+    assert "⟦Erased⟧" in page and "cannot be recalled" in page and "outside our control" in page
+    assert "⟦name⟧" in page and "⟦e-mail address⟧" in page
+
+
+def test_bad_and_expired_self_service_links_are_translatable(pseudo_app):
+    signature, link = _delivered_signer()
+    allowed = content_words() | pseudo_locale.locale_words()
+    client = _pseudo_client(pseudo_app)
+    token = csrf_token(client, "/privacy/my-data")
+    page = _assert_translated(client.get(link[:-4] + "AAAA"), allowed, 400)
+    assert "⟦This link does not work⟧" in page
+    _assert_translated(client.post(f"{link[:-4]}AAAA/{signature.id}/erase",
+                                   data={"understood": "y", "csrf_token": token}), allowed, 400)
+    pseudo_app.config["SELF_SERVICE_TOKEN_MAX_AGE"] = -1
+    page = _assert_translated(client.get(link), allowed, 410)
+    assert "Sign again" not in page
+
+
+def test_verify_errors_are_translatable(pseudo_app, monkeypatch):
+    import io
+
+    from petitions.pdf.forms import VerifyForm
+
+    allowed = content_words() | pseudo_locale.locale_words()
+    client = _pseudo_client(pseudo_app)
+
+    def upload(data: bytes):
+        token = csrf_token(client, "/verify/")
+        return client.post("/verify/", data={"csrf_token": token, "file": (io.BytesIO(data), "letter.pdf")},
+                           content_type="multipart/form-data")
+
+    assert "⟦Choose a PDF file to check.⟧" in _assert_translated(upload(b""), allowed, 400)
+    assert "⟦This file is not a PDF.⟧" in _assert_translated(upload(b"GIF89a not a pdf"), allowed, 422)
+    monkeypatch.setattr(VerifyForm, "validate_on_submit", lambda self: False)
+    _assert_translated(upload(b"%PDF-1.7"), allowed, 400)
+
+
+def test_a_failed_render_is_translatable(pseudo_app, tmp_path):
+    # The organizer's download renders here and fails (a plain file stands where the chunk cache goes): the
+    # error page, then the status page that shows the error the job row stored.
+    from .security.conftest import PASSWORD
+
+    world = build_world()
+    _seed.enrich(world.appeal, world.owner, world.editor, "a")
+    allowed = content_words() | pseudo_locale.locale_words()
+    email, slug = world.owner.email, world.appeal.slug
+    db.session.commit()
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("x")
+    pseudo_app.config["PDF_CACHE_DIR"] = str(blocker / "cache")
+    client = _pseudo_client(pseudo_app)
+    assert login(client, email, PASSWORD).status_code in (302, 303)
+    page = _assert_translated(client.get(f"/organizer/appeals/{slug}/pdf"),
+                              allowed | pseudo_locale.words_of(["Not a directory", "Errno"]), 503)
+    assert "⟦PDF not generated⟧" in page and "⟦The PDF could not be written" in page
+    page = _assert_translated(client.get(f"/organizer/appeals/{slug}/pdf/status"),
+                              allowed | pseudo_locale.words_of(["Not a directory", "Errno"]))
+    assert "⟦The last render failed" in page

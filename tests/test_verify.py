@@ -285,7 +285,7 @@ def test_failed_render_keeps_the_previous_pdf_and_a_retry_works(app, client, app
     client.post(f"/organizer/appeals/{appeal.slug}/pdf/render",
                 data={"csrf_token": token, "audience": "addressees", "variant": "standard"})
     job = db.session.scalar(db.select(PdfJob).order_by(PdfJob.id.desc()))
-    assert job.status is JobStatus.FAILED and "previous PDF is unchanged" in job.error
+    assert job.status is JobStatus.FAILED and "previous PDF is unchanged" in job.error_text
     page = client.get(f"/organizer/appeals/{appeal.slug}/pdf/status").get_data(as_text=True)
     assert "The last render failed" in page and "Try again" in page
     with open(jobs.file_path(record), "rb") as fh:

@@ -75,7 +75,7 @@ def edit(slug: str):
         if request.method == "GET":
             flash(str(exc), "error")
             return redirect(url_for("organizer.show", slug=slug))
-        return render_template("public/message.html", title="Not saved", message=str(exc)), 409
+        return render_template("public/message.html", title=_("Not saved"), message=str(exc)), 409
     if request.method == "GET":
         form.fill(appeal.content())
         form.signature_goal.data = appeal.signature_goal

@@ -29,7 +29,8 @@ from petitions.pdf.engine.files import write_atomically
 from petitions.pdf import listing
 from petitions.pdf.mapping import catalog_for, document_from_appeal
 from petitions.signing.models import Review, Signature, SignatureStatus, Visibility
-from petitions.pdf.models import REMOVED_CHANGED, REMOVED_ERASED, REMOVED_PRUNED, JobStatus, PdfDocument, PdfJob
+from petitions.pdf.models import (REMOVED_CHANGED, REMOVED_ERASED, REMOVED_PRUNED, JobStatus, PdfDocument, PdfJob,
+                                  error_message)
 
 log = logging.getLogger(__name__)
 AUDIENCES = ("addressees", "public")
@@ -61,7 +62,17 @@ STAGES = {"queued": 0.0, "list": 0.05, "letter": 0.80, "merge": 0.85, "sign": 0.
 
 
 class RenderFailed(RuntimeError):
-    """A render did not produce a file; the message is shown to the organizer."""
+    """A render did not produce a file; the message is shown to the organizer.
+
+    `error` is what a job row stores: a code of JOB_ERRORS (with ":detail"), or a message already translated.
+    """
+
+    def __init__(self, error: str = "not_rendered"):
+        super().__init__(error)
+        self.error = str(error)
+
+    def __str__(self) -> str:
+        return error_message(self.error)
 
 
 class RenderRunning(RenderFailed):
@@ -120,9 +131,9 @@ def run_here(job: PdfJob) -> PdfDocument:
     """Run a committed job in this process and return what it stored (RenderRunning, RenderFailed: why not)."""
     job = run_job(job.id)
     if job.status is JobStatus.RUNNING:
-        raise RenderRunning("Another render of this PDF is under way; try again when it is done.")
+        raise RenderRunning("running")
     if job.status is not JobStatus.DONE:
-        raise RenderFailed(job.error or "The PDF was not rendered.")
+        raise RenderFailed(job.error or "not_rendered")
     return db.session.get(PdfDocument, job.document_id)
 
 
@@ -200,7 +211,7 @@ def run_claimed(job_id: int) -> PdfJob | None:
     try:
         appeal = db.session.get(Appeal, job.appeal_id)
         if appeal is None:
-            raise RenderFailed("The appeal no longer exists.")
+            raise RenderFailed("no_appeal")
         document = _render(appeal, job.audience, job.variant, progress)
         if db.session.scalar(select(PdfJob.status).where(PdfJob.id == job_id)) is not JobStatus.RUNNING:
             return _discard(job_id, document)
@@ -237,18 +248,20 @@ def _discard(job_id: int, document: PdfDocument) -> PdfJob:
     return db.session.get(PdfJob, job_id)
 
 
-SUPERSEDED = ("The list changed while this PDF was being made (a signer erased, withdrew or hid their "
-              "signature, or one was rejected), so it was not kept. Generate it again.")
+SUPERSEDED = "superseded"
 
 
 def _reason(exc: Exception) -> str:
+    """Return what the job row stores about a failure (a code of JOB_ERRORS, translated when shown)."""
     if isinstance(exc, BrokenProcessPool):
-        return "A rendering process stopped unexpectedly (killed or out of memory). The previous PDF is unchanged."
-    if isinstance(exc, (RenderFailed, signing.SigningKeyError)):
-        return str(exc)
+        return "process"
+    if isinstance(exc, RenderFailed):
+        return exc.error
+    if isinstance(exc, signing.SigningKeyError):
+        return f"signing_key:{exc}"
     if isinstance(exc, OSError):
-        return f"The PDF could not be written ({exc.strerror or exc}). The previous PDF is unchanged."
-    return f"The PDF could not be rendered ({type(exc).__name__}: {exc}). The previous PDF is unchanged."
+        return f"not_written:{exc.strerror or exc}"
+    return f"failed:{type(exc).__name__}: {exc}"
 
 
 def _render(appeal, audience: str, variant: str, progress) -> PdfDocument:
@@ -484,8 +497,7 @@ def reap_stale_jobs() -> int:
     result = db.session.execute(update(PdfJob).where(
         PdfJob.status == JobStatus.RUNNING, PdfJob.heartbeat_at < limit,
     ).values(status=JobStatus.FAILED, finished_at=utcnow(),
-             error="The render stopped without finishing (its process was killed or restarted). "
-                   "The previous PDF is unchanged; start it again."))
+             error="stopped"))
     return result.rowcount
 
 

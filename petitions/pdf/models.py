@@ -2,6 +2,7 @@
 import enum
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Enum, Float, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -13,6 +14,35 @@ class JobStatus(enum.Enum):
     RUNNING = "running"
     DONE = "done"
     FAILED = "failed"
+
+
+# Why a render failed, as a job row stores it (`error`): a code, then ":" and a technical detail for some. The row
+# holds no sentence in one language: `error_message` says it in the reader's, whoever reads it later.
+JOB_ERRORS = {
+    "running": _l("Another render of this PDF is under way; try again when it is done."),
+    "not_rendered": _l("The PDF was not rendered."),
+    "no_appeal": _l("The appeal no longer exists."),
+    "superseded": _l("The list changed while this PDF was being made (a signer erased, withdrew or hid their "
+                     "signature, or one was rejected), so it was not kept. Generate it again."),
+    "stopped": _l("The render stopped without finishing (its process was killed or restarted). The previous PDF "
+                  "is unchanged; start it again."),
+    "process": _l("A rendering process stopped unexpectedly (killed or out of memory). The previous PDF is "
+                  "unchanged."),
+    "signing_key": _l("The PDF could not be signed (%(detail)s). The previous PDF is unchanged."),
+    "not_written": _l("The PDF could not be written (%(detail)s). The previous PDF is unchanged."),
+    "failed": _l("The PDF could not be rendered (%(detail)s). The previous PDF is unchanged."),
+}
+
+
+def error_message(stored: str | None) -> str:
+    """Return a job's stored error in the reader's language (text stored before the codes: as it is)."""
+    if not stored:
+        return ""
+    code, _sep, detail = stored.partition(":")
+    message = JOB_ERRORS.get(code)
+    if message is None:
+        return stored
+    return str(message) % {"detail": detail.strip()}
 
 
 class PdfSettings(db.Model):
@@ -103,6 +133,11 @@ class PdfJob(db.Model):
         kwargs.setdefault("status", JobStatus.QUEUED)
         kwargs.setdefault("progress", 0.0)
         super().__init__(**kwargs)
+
+    @property
+    def error_text(self) -> str:
+        """Why it failed, in the reader's language."""
+        return error_message(self.error)
 
     @property
     def active(self) -> bool:

@@ -2,6 +2,7 @@
 import hashlib
 
 from flask import Blueprint, current_app, render_template, request
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from petitions.appeals.models import Appeal
@@ -41,15 +42,15 @@ def check():
     form = VerifyForm()
     if not form.validate_on_submit():
         return render_template("pdf/verify.html", form=form, record=None, verdict=None, appeal=None,
-                               message="The form expired or was incomplete. Reload the page and try again."), 400
+                               message=_("The form expired or was incomplete. Reload the page and try again.")), 400
     upload = form.file.data
     data = upload.read() if upload is not None else b""
     if not data:
         return render_template("pdf/verify.html", form=form, record=None, verdict=None, appeal=None,
-                               message="Choose a PDF file to check."), 400
+                               message=_("Choose a PDF file to check.")), 400
     if not data.startswith(b"%PDF-"):
         return render_template("pdf/verify.html", form=form, record=None, verdict=None, appeal=None,
-                               message="This file is not a PDF."), 422
+                               message=_("This file is not a PDF.")), 422
     jobs.ensure_signing_key()
     verdict = signing.verify_pdf(data, signing.trusted_certificate(jobs.keys_dir()))
     record = None

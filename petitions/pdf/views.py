@@ -3,7 +3,7 @@ import os
 
 from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template,
                    send_file, url_for)
-from flask_babel import gettext as _
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -24,7 +24,7 @@ from petitions.translations.services import published_languages
 
 bp = Blueprint("pdfs", __name__, url_prefix="/organizer/appeals/<slug>/pdf")
 public = Blueprint("public_pdf", __name__)
-GENERATING = "The PDF is being generated; this page shows its progress."
+GENERATING = _l("The PDF is being generated; this page shows its progress.")
 
 
 @bp.before_request
@@ -67,7 +67,7 @@ def progress(slug: str):
     if job is None:
         return jsonify(status=None)
     return jsonify(status=job.status.value, stage=job.stage, progress=job.progress, eta_seconds=job.eta_seconds,
-                   error=job.error, document_id=job.document_id)
+                   error=job.error_text or None, document_id=job.document_id)
 
 
 @bp.post("/render")
@@ -80,11 +80,11 @@ def render(slug: str):
         db.session.commit()
         jobs.dispatch(current_app._get_current_object(), job)  # a committed job row: the runner can claim it
         return _to_status(slug, GENERATING)
-    return _to_status(slug, "Choose who the copy is for and its format.", "error")
+    return _to_status(slug, _("Choose who the copy is for and its format."), "error")
 
 
 def _to_status(slug: str, message: str, category: str = "success"):
-    flash(message, category)
+    flash(str(message), category)  # a lazy message, translated now
     return redirect(url_for("pdfs.status", slug=slug), code=303)
 
 
@@ -96,8 +96,8 @@ def settings(slug: str):
     if form.validate_on_submit():
         save_settings(appeal, form)
         db.session.commit()
-        return _to_status(slug, "Letterhead saved. Generate the PDF again to use it.")
-    flash(form.logo.errors[0] if form.logo.errors else "Some fields need attention.", "error")
+        return _to_status(slug, _("Letterhead saved. Generate the PDF again to use it."))
+    flash(form.logo.errors[0] if form.logo.errors else _("Some fields need attention."), "error")
     return render_template("pdf/status.html", appeal=appeal, job=jobs.latest_job(appeal), documents=[],
                            current={}, render_form=RenderForm(), settings_form=form,
                            settings=settings_of(appeal)), 422
@@ -178,7 +178,7 @@ def download_current(appeal, audience: str = "addressees", variant: str = "stand
         except jobs.RenderRunning:
             return while_rendering()
         except jobs.RenderFailed as exc:
-            return render_template("public/message.html", title="PDF not generated", message=str(exc)), 503
+            return render_template("public/message.html", title=_("PDF not generated"), message=str(exc)), 503
     if not os.path.exists(jobs.file_path(record)):
         return while_rendering()
     return send_document(record)

@@ -2,7 +2,7 @@
 from dataclasses import dataclass, field
 
 from flask import current_app, render_template
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 from flask_mail import Message
 from limits import parse_many
 from sqlalchemy import select
@@ -10,6 +10,7 @@ from sqlalchemy import select
 from petitions import audit, crypto
 from petitions.appeals.models import AppealStatus
 from petitions.extensions import db, utcnow
+from petitions.i18n import format_letter_date, quote
 from petitions.ratelimit import limiter
 from petitions.mail import outbox, sending
 from petitions.pdf import jobs
@@ -163,21 +164,17 @@ def in_delivered_letter(signature: Signature) -> bool:
 
 def erase(signature: Signature) -> ErasureReport:
     """Delete the signature with everything stored about it; report what lies beyond our reach."""
-    report = ErasureReport(erased=["name", "affiliation", "country", "e-mail address", "signature record"])
+    report = ErasureReport(erased=[_("name"), _("affiliation"), _("country"), _("e-mail address"),
+                                   _("signature record")])
     appeal = signature.appeal
     if in_delivered_letter(signature):
-        when = appeal.delivered_at.strftime("%Y-%m-%d") if appeal.delivered_at else ""
-        entry = entry_for(signature, "addressee_pdf")
-        shown = "counts you" if entry is None else f"lists you as “{entry.display_line}”"
-        report.kept.append(f"The letter delivered to the addressees{' on ' + when if when else ''} {shown}; "
-                           "copies they hold cannot be recalled. Our own stored copies of it are deleted; only "
-                           "its fingerprint remains, so that the addressees can still verify the letter.")
+        report.kept.append(_delivered_copies(signature))
     if signature.visibility is Visibility.PUBLIC and counts(signature):
-        report.kept.append("Copies of the public page or the public PDF that others saved earlier are outside "
-                           "our control.")
+        report.kept.append(_("Copies of the public page or the public PDF that others saved earlier are outside "
+                             "our control."))
     removed = forget_copies(signature)
     if removed:
-        report.erased.append("every stored PDF version that could list you (a new one is made without you)")
+        report.erased.append(_("every stored PDF version that could list you (a new one is made without you)"))
     # Duplicates merged into this one would otherwise point at nothing.
     db.session.execute(
         Signature.__table__.update().where(Signature.merged_into_id == signature.id).values(merged_into_id=None))
@@ -185,6 +182,26 @@ def erase(signature: Signature) -> ErasureReport:
                   pdfs_removed=removed)
     db.session.delete(signature)
     return report
+
+
+def _delivered_copies(signature: Signature) -> str:
+    """Say what the delivered letter holds about the signer: it lies beyond our reach (one whole sentence each way)."""
+    appeal = signature.appeal
+    language = str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+    when = format_letter_date(appeal.delivered_at, language) if appeal.delivered_at else ""
+    entry = entry_for(signature, "addressee_pdf")
+    line = quote(entry.display_line, language) if entry is not None else ""
+    rest = _("Copies the addressees hold cannot be recalled. Our own stored copies of it are deleted; only its "
+             "fingerprint remains, so that the addressees can still verify the letter.")
+    if when and line:
+        first = _("The letter delivered to the addressees on %(when)s lists you as %(line)s.", when=when, line=line)
+    elif when:
+        first = _("The letter delivered to the addressees on %(when)s counts you.", when=when)
+    elif line:
+        first = _("The letter delivered to the addressees lists you as %(line)s.", line=line)
+    else:
+        first = _("The letter delivered to the addressees counts you.")
+    return f"{first} {rest}"
 
 
 def forget_copies(signature: Signature) -> int:

@@ -2,6 +2,7 @@
 import json
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask_babel import gettext as _, lazy_gettext as _l
 from werkzeug.exceptions import NotFound
 
 from petitions.appeals.sharing import EMBED_NAMES
@@ -44,9 +45,11 @@ def _hash_or_error(token: str):
     try:
         return selfservice.hash_for_token(token), None
     except TokenError as exc:
-        page = render_template("public/message.html", title="This link does not work",
-                               message=str(exc).replace("Sign again", "Ask for a new link") +
-                               " Nothing was changed.")
+        if exc.expired:
+            message = _("This link has expired. Ask for a new link on the page about your data. Nothing was changed.")
+        else:
+            message = _("%(reason)s Nothing was changed.", reason=str(exc))
+        page = render_template("public/message.html", title=_l("This link does not work"), message=message)
         return None, (page, 410 if exc.expired else 400)
 
 
@@ -122,9 +125,9 @@ def correct(token: str, signature_id: int):
     delivered = selfservice.in_delivered_letter(signature)
     db.session.commit()
     return _no_store(Response(render_template(
-        "privacy/done.html", token=token, title="Saved" if changed else "Nothing changed",
-        done=["Your corrections are saved."] if changed else ["You changed nothing."],
-        kept=["The letter already delivered to the addressees keeps the earlier wording."]
+        "privacy/done.html", token=token, title=_("Saved") if changed else _("Nothing changed"),
+        done=[_("Your corrections are saved.")] if changed else [_("You changed nothing.")],
+        kept=[_("The letter already delivered to the addressees keeps the earlier wording.")]
         if changed and delivered else [])))
 
 
@@ -144,8 +147,8 @@ def erase(token: str, signature_id: int):
     report = selfservice.erase(signature)
     db.session.commit()
     return _no_store(Response(render_template(
-        "privacy/done.html", token=token, title="Erased",
-        done=[f"Erased: {', '.join(report.erased)}."], kept=report.kept)))
+        "privacy/done.html", token=token, title=_("Erased"),
+        done=[_("Erased: %(items)s.", items=", ".join(str(item) for item in report.erased))], kept=report.kept)))
 
 
 @bp.get("/a/<slug>/embed")

@@ -213,7 +213,7 @@ def test_a_render_under_way_during_an_erasure_keeps_nothing(app, world, client):
     selfservice.erase(signer)
     db.session.commit()
     done = jobs.run_claimed(job.id)  # ...and finishes after the erasure
-    assert done.status.value == "failed" and "not kept" in done.error
+    assert done.status.value == "failed" and "not kept" in done.error_text
     assert db.session.scalar(select(PdfDocument).where(PdfDocument.removed_at.is_(None))) is None
     assert pdf_file_texts() == {}
     assert db.session.scalar(select(PdfJob).where(PdfJob.status == "queued", PdfJob.audience == "public"))
