@@ -25,7 +25,7 @@ from petitions.pdf.engine.document import LEVELS, SignatoryEntry
 from petitions.signing.rules import APPEND_WITHIN, ListedSignature, listed_signatures
 
 READ_BACK = timedelta(minutes=10)  # well beyond APPEND_WITHIN: what a confirmation may lag behind the newest
-KEEP = 4  # lists kept per process
+KEEP = 2  # lists kept per process (an appeal's two PDFs): about 55 MB each at 100,000 names
 MIN_ENTRIES = 2000  # shorter lists are read whole each time: quick, and nothing kept
 assert READ_BACK > APPEND_WITHIN
 
