@@ -69,7 +69,8 @@ def read_token(purpose: str, token: str, max_age_seconds: int | None = None) -> 
 
 def form_stamp(appeal_id: int) -> str:
     """Sign the moment a sign form of this appeal is shown."""
-    return _serializer().dumps({"a": appeal_id}, salt=FORM_STAMP)
+    # itsdangerous stamps whole seconds; the minimum fill time needs the fraction too.
+    return _serializer().dumps({"a": appeal_id, "t": round(time.time(), 3)}, salt=FORM_STAMP)
 
 
 def form_stamp_age(token: str, appeal_id: int) -> float:
@@ -85,7 +86,10 @@ def form_stamp_age(token: str, appeal_id: int) -> float:
             from None
     if not isinstance(payload, dict) or payload.get("a") != appeal_id:
         raise TokenError(_l("This form could not be checked. Please check your entries and press Sign again."))
-    return time.time() - signed_at.timestamp()
+    shown = payload.get("t")
+    if not isinstance(shown, (int, float)) or isinstance(shown, bool):
+        shown = signed_at.timestamp()
+    return time.time() - shown
 
 
 def signature_token(purpose: str, signature: Signature, **extra) -> str:

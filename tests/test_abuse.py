@@ -81,7 +81,8 @@ def test_a_filled_honeypot_looks_like_success_and_stores_and_mails_nothing(smtp_
 
 
 def test_a_submit_sooner_than_the_minimum_is_refused_with_the_form_kept(make_app):
-    app = make_app(SIGN_MIN_SECONDS=1)
+    # A minimum no slow machine reaches between two requests, then one that has passed.
+    app = make_app(SIGN_MIN_SECONDS=60)
     with app.app_context():
         appeal = open_appeal()
         client = app.test_client()
@@ -94,11 +95,21 @@ def test_a_submit_sooner_than_the_minimum_is_refused_with_the_form_kept(make_app
         assert "faster than a person fills in this form" in page
         assert 'value="Leyla Yunus"' in page and 'value="leyla@uni.example"' in page  # nothing typed is lost
         assert signatures() == 0
+        app.config["SIGN_MIN_SECONDS"] = 1
         time.sleep(1.1)
         assert client.post(f"/a/{appeal.slug}/sign", data=data).status_code == 303
         assert signatures() == 1
         db.session.remove()
         db.engine.dispose()
+
+
+def test_the_fill_time_counts_the_fraction_of_a_second_the_form_was_shown_at(app, monkeypatch):
+    # Whole-second stamps made a one-second minimum pass after 0.1 s when the form was shown at x.9.
+    with app.test_request_context():
+        monkeypatch.setattr(time, "time", lambda: 1_700_000_000.9)
+        stamp = links.form_stamp(7)
+        monkeypatch.setattr(time, "time", lambda: 1_700_000_001.2)
+        assert links.form_stamp_age(stamp, 7) == pytest.approx(0.3, abs=0.01)
 
 
 @pytest.mark.parametrize("stamp", ["", "forged", "other-appeal", "expired"])
