@@ -87,6 +87,7 @@ def base_config(db) -> dict:
         "SIGN_MIN_SECONDS": 0,  # tests submit the sign form at once; tests/test_abuse.py sets it
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # scrypt costs ~50 ms per hash; tests make hundreds
         "SERVER_NAME": None,
+        "REGISTRY_FRESH_SECONDS": 0,  # a registry change applies to the very next signature
         "PAGE_FRESH_SECONDS": 0,  # every request checks the ETag: tests see a change at once (see test_public_cache)
         "PUBLIC_URL": "http://localhost",  # the test client's host, so links in mail work in the test client
     }

@@ -1,5 +1,7 @@
 """The transactional outbox over real SMTP (aiosmtpd on loopback): stored with the change, sent by a worker."""
 import asyncio
+import email
+import email.policy
 import json
 import os
 import signal
@@ -153,7 +155,8 @@ def test_the_row_is_stored_with_its_change_and_sent_after_commit(make_app, sink)
         [row] = rows()
         assert (row.kind, row.appeal_id, row.signature_id, row.status) == ("confirm", appeal.id, signature.id,
                                                                           "queued")
-        assert b"leyla@example.org" not in row.body_encrypted  # encrypted at rest
+        assert row.body_encrypted is None  # the worker builds it when it sends it
+        assert "leyla@example.org" not in row.recipients_encrypted  # encrypted at rest
         db.session.commit()
         [received] = sink.handler.wait_for(1)
         assert received["Message-ID"] == row.message_id and received["To"] == "leyla@example.org"
@@ -287,7 +290,7 @@ def test_erasing_a_signer_deletes_their_mail_still_waiting(make_app):
         db.session.commit()
         outbox.forget("Leyla@example.org", [])
         db.session.commit()
-        assert [r.subject for r in rows()] == ["Please confirm your signature: Free the journalists"]
+        assert [r.kind for r in rows()] == ["confirm"]
         assert "other@example.org" in crypto.decrypt(rows()[0].recipients_encrypted)
         db.session.remove()
         db.engine.dispose()
@@ -303,5 +306,88 @@ def test_an_unreachable_server_puts_off_every_due_message_after_one_try(make_app
         assert sending.work_once(app) == 1
         assert [(r.status, r.attempts) for r in rows()] == [("retrying", 1), ("retrying", 0), ("retrying", 0)]
         assert all(r.next_attempt_at > utcnow() for r in rows()) and "unreachable" in rows()[2].last_error
+        db.session.remove()
+        db.engine.dispose()
+
+
+# --- signer mails built by the worker when it sends them ---------------------------------------------
+
+def test_a_signer_mail_is_built_once_when_first_tried_and_a_retry_sends_the_same_copy(make_app, monkeypatch):
+    server = Sink()
+    app = make_app(MAIL_WORKER="process", MAIL_PORT=server.port)  # nothing listens yet
+    built = []
+    real = sending._RENDERERS["confirm"]
+    monkeypatch.setitem(sending._RENDERERS, "confirm", lambda *args: built.append(args) or real(*args))
+    with app.app_context():
+        appeal = open_appeal()
+        signature = signing.sign(appeal, "Leyla Məmmədova", "Journalist", "leyla@example.org").signature
+        db.session.commit()
+        [row] = rows()
+        assert row.body_encrypted is None and row.subject == "" and built == []
+        assert sending.work_once(app) == 1
+        [row] = rows()
+        assert row.status == "retrying" and row.subject == "Please confirm your signature: Free the journalists"
+        kept = email.message_from_bytes(crypto.decrypt_bytes(row.body_encrypted), policy=email.policy.default)
+        assert b"leyla@example.org" not in row.body_encrypted  # the kept copy is encrypted at rest
+        server.start()
+        try:
+            db.session.execute(update(OutboxMessage).values(next_attempt_at=utcnow()))
+            db.session.commit()
+            assert sending.work_once(app) == 1
+            [received] = server.handler.wait_for(1)
+        finally:
+            server.stop()
+        assert len(built) == 1  # the retry sent the copy built on the first try
+        assert received["Message-ID"] == row.message_id == kept["Message-ID"]
+        assert received.get_content().rstrip() == kept.get_content().rstrip() and received["Date"] == kept["Date"]
+        assert f"/confirm/{signing.confirmation_token(signature).split('.')[0]}." in received.get_content()
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_a_signature_gone_before_its_mail_is_built_gets_no_mail(make_app, sink):
+    app = make_app(MAIL_WORKER="process", MAIL_PORT=sink.port)
+    with app.app_context():
+        appeal = open_appeal()
+        gone = signing.sign(appeal, "Leyla Məmmədova", "Journalist", "leyla@example.org").signature
+        signing.sign(appeal, "Other Signer", "Lawyer", "other@example.org")
+        db.session.commit()
+        gone_id = gone.id
+        gone.withdraw()  # the tombstone keeps no address (a withdrawal link comes only in this very mail)
+        db.session.commit()
+        assert sending.work_once(app) == 2
+        [received] = sink.handler.wait_for(1)
+        assert received["To"] == "other@example.org"
+        failed = [r for r in rows() if r.signature_id == gone_id]
+        assert [(r.status, r.last_error) for r in failed] == [
+            ("failed", "nothing to send: the signature it was for is gone")]
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_a_mail_that_cannot_be_built_fails_alone_and_the_worker_goes_on(make_app, sink, monkeypatch, caplog):
+    app = make_app(MAIL_WORKER="process", MAIL_PORT=sink.port)
+    with app.app_context():
+        appeal = open_appeal()
+        signing.sign(appeal, "Leyla Məmmədova", "Journalist", "leyla@example.org")
+        db.session.commit()
+        signing.sign(appeal, "Other Signer", "Lawyer", "other@example.org")
+        db.session.commit()
+        real = sending._RENDERERS["confirm"]
+        calls = []
+
+        def broken_once(signature_id, recipient):
+            calls.append(recipient)
+            if len(calls) == 1:
+                raise RuntimeError("a builder's bug")
+            return real(signature_id, recipient)
+
+        monkeypatch.setitem(sending._RENDERERS, "confirm", broken_once)
+        assert sending.work_once(app) == 2
+        [received] = sink.handler.wait_for(1)
+        assert received["To"] == "other@example.org"
+        first = rows()[0]
+        assert first.status == "failed" and "could not be built" in first.last_error
+        assert "a builder's bug" in caplog.text
         db.session.remove()
         db.engine.dispose()

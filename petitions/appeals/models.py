@@ -7,7 +7,7 @@ from datetime import date, datetime, time
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, Enum, ForeignKey, Integer, String, Text, UniqueConstraint, select
-from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, object_session, relationship
 
 from petitions.appeals.starters import content_placeholders
 from petitions.auth.models import User
@@ -148,6 +148,9 @@ class Appeal(db.Model):
     @property
     def content_hash(self) -> str:
         """Hash of the text signers see: the published revision once there is one."""
+        if "published_revision" not in self.__dict__ and self.published_revision_id is not None \
+                and self.published_hash is not None:
+            return self.published_hash  # read with the appeal (a sign request needs no revision row)
         if self.published_revision is not None:
             return self.published_revision.content_hash
         return content_hash(self.content())
@@ -268,6 +271,13 @@ class AppealRevision(db.Model):
 
     appeal: Mapped[Appeal] = relationship(foreign_keys=[appeal_id])
     author: Mapped[User | None] = relationship()
+
+
+# The published revision's hash, read in the appeal's own SELECT. Valid while the relationship is not loaded:
+# whatever publishes sets `published_revision`, which content_hash then prefers.
+Appeal.published_hash = column_property(
+    select(AppealRevision.content_hash).where(AppealRevision.id == Appeal.published_revision_id)
+    .correlate_except(AppealRevision).scalar_subquery())
 
 
 class AppealTemplate(db.Model):

@@ -4,8 +4,6 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import date
-from email.utils import make_msgid
-from urllib.parse import urlsplit
 
 from flask import current_app, render_template
 from flask_babel import gettext as _
@@ -170,7 +168,7 @@ def send_cover_mail(appeal: Appeal, index: int, revision: int, recipient: str, l
     name = _undelivered(appeal, index, revision)
     address = check_address(recipient)
     message = Message(subject=subject, recipients=[address], body=body, reply_to=actor.email)
-    message.msgId = make_msgid(domain=urlsplit(current_app.config["PUBLIC_URL"]).hostname or "localhost")
+    message.msgId = sending.new_message_id()
     for item in files:
         message.attach(item.filename, "application/pdf", item.data)
     delivery = Delivery(appeal_id=appeal.id, addressee_index=index, addressee_name=name, revision_number=revision,

@@ -52,6 +52,7 @@ def direction(code: str | None) -> str:
     return "rtl" if (code or "").split("-")[0].split("_")[0] in RTL_LANGUAGES else "ltr"
 
 
+@functools.lru_cache(maxsize=256)  # every page's language switcher names each language
 def native_name(code: str) -> str:
     """Return the language's name in itself, capitalized where its script does ("Русский", "Հայերեն", "ქართული")."""
     try:

@@ -10,6 +10,7 @@ from datetime import timedelta
 from email.charset import Charset
 from email.header import decode_header, make_header
 from email.utils import make_msgid
+from urllib.parse import urlsplit
 
 from flask import Flask, current_app, has_request_context
 from flask_mail import Message, sanitize_address
@@ -81,23 +82,62 @@ def queue(message: Message, *, kind: str = "mail", appeal=None, signature=None) 
     It leaves once the transaction commits and is dropped with it on rollback. A recipient that is not one
     plain address refuses the message (logged; None is returned).
     """
+    if not _prepare(message):
+        return None
+    return _store(message, kind, appeal, signature, crypto.encrypt_bytes(message.as_bytes()))
+
+
+def queue_rendered_when_sent(kind: str, recipient: str, *, appeal, signature) -> str | None:
+    """Store a mail to a signer that the worker renders when it sends it; return its Message-ID.
+
+    The request that causes it stores only who gets which kind (building the message is a third of a
+    sign request); the function registered with `renders(kind)` builds it from the signature as it then
+    is, so a signature erased meanwhile gets no mail. Otherwise like `queue`.
+    """
+    message = Message(subject="", recipients=[recipient])
+    if not _prepare(message):
+        return None
+    return _store(message, kind, appeal, signature, None)
+
+
+def renders(kind: str):
+    """Register fn(signature_id, recipient) -> Message | None as the builder of this kind's deferred mail."""
+    def register(fn):
+        _RENDERERS[kind] = fn
+        return fn
+    return register
+
+
+_RENDERERS: dict = {}
+
+
+def _prepare(message: Message) -> bool:
     # Every mail passes here, so this is the one place that makes headers safe, whatever a caller typed in.
     message.subject = encoded_subject(header_text(message.subject))
     recipients = [safe_address(r) for r in message.recipients]
     if not recipients or None in recipients:
         log.error("mail not queued: a recipient is not a plain address (%r)", _plain(message.subject))
-        return None
+        return False
     message.recipients = recipients
     if not message.sender:
         message.sender = current_app.config["MAIL_DEFAULT_SENDER"]
-    message.msgId = message.msgId or make_msgid()
+    message.msgId = message.msgId or new_message_id()
     if message.date is None:
         message.date = time.time()
+    return True
+
+
+def new_message_id() -> str:
+    """Return a new Message-ID on the site's own host name (not the machine's, which it would reveal)."""
+    return make_msgid(domain=urlsplit(current_app.config["PUBLIC_URL"]).hostname or "localhost")
+
+
+def _store(message: Message, kind: str, appeal, signature, body: bytes | None) -> str:
     envelope = [sanitize_address(a) for a in message.send_to]
     row = OutboxMessage(
         message_id=message.msgId, kind=kind[:32], sender=sanitize_address(message.sender),
         subject=_plain(message.subject), recipients_encrypted=crypto.encrypt("\n".join(envelope)),
-        body_encrypted=crypto.encrypt_bytes(message.as_bytes()),
+        body_encrypted=body,
         appeal_id=getattr(appeal, "id", appeal), signature_id=getattr(signature, "id", signature),
         status=QUEUED, attempts=0, next_attempt_at=utcnow())
     session = db.session()
@@ -284,12 +324,44 @@ def _mark(row, token: str, **values) -> None:
                      .values(claim=None, **values))
 
 
+def _render(row, recipients: list[str], token: str) -> tuple[bytes | None, str, str | None]:
+    """Build a deferred message and keep its copy on the row; return its bytes, subject and why not."""
+    render = _RENDERERS.get(row.kind)
+    if render is None or row.signature_id is None:
+        return None, row.subject, "nothing to send: the signature it was for is gone"
+    try:
+        message = render(row.signature_id, recipients[0])
+        if message is None:
+            return None, row.subject, "nothing to send: the signature it was for is gone"
+        message.msgId, message.sender, message.recipients = row.message_id, row.sender, recipients
+        if not _prepare(message):
+            return None, row.subject, "the recipient is not a plain address"
+        body, subject = message.as_bytes(), _plain(message.subject)
+    except Exception:  # a builder's bug must not stop the worker nor leave the message claimed forever
+        log.exception("mail failed: the %s message %s could not be built", row.kind, row.message_id)
+        return None, row.subject, "the message could not be built (see the worker's log)"
+    finally:
+        db.session.remove()  # the next row is read afresh; a command's own session is another one
+    # Kept from now on like any queued copy, so a retry sends the very same bytes.
+    with db.engine.begin() as conn:
+        conn.execute(update(_OUTBOX).where(_OUTBOX.c.id == row.id, _OUTBOX.c.claim == token)
+                     .values(body_encrypted=crypto.encrypt_bytes(body), subject=subject))
+    return body, subject, None
+
+
 def _send_one(app: Flask, transport: _Transport, row, token: str) -> None:
     recipients = (crypto.decrypt(row.recipients_encrypted or "") or "").split("\n")
-    body = crypto.decrypt_bytes(row.body_encrypted or b"")
-    if body is None or not any(recipients):
-        _mark(row, token, status=FAILED, last_error="the stored message cannot be read (data key removed?)")
-        log.error("mail failed: %r not sent: its stored copy cannot be read", row.subject)
+    subject = row.subject
+    if not any(recipients):
+        body, why = None, "the stored message cannot be read (data key removed?)"
+    elif row.body_encrypted is None:
+        body, subject, why = _render(row, recipients, token)
+    else:
+        body = crypto.decrypt_bytes(row.body_encrypted)
+        why = "the stored message cannot be read (data key removed?)"
+    if body is None:
+        _mark(row, token, status=FAILED, last_error=why)
+        log.error("mail failed: %r (%s) not sent: %s", subject, row.kind, why)
         return
     attempts = row.attempts + 1
     try:
@@ -301,11 +373,11 @@ def _send_one(app: Flask, transport: _Transport, row, token: str) -> None:
         delay = _retry_delay(app, attempts)
         if (code is not None and code >= 500) or attempts >= app.config["MAIL_MAX_ATTEMPTS"]:
             _mark(row, token, status=FAILED, attempts=attempts, last_error=reply[:2000])
-            log.error("mail failed: %r not sent: %s", row.subject, reply)
+            log.error("mail failed: %r not sent: %s", subject, reply)
         else:
             _mark(row, token, status=RETRYING, attempts=attempts, last_error=reply[:2000],
                   next_attempt_at=utcnow() + timedelta(seconds=delay))
-            log.error("mail failed: %r not sent: %s; retrying in %d s", row.subject, reply, delay)
+            log.error("mail failed: %r not sent: %s; retrying in %d s", subject, reply, delay)
         if unreachable:
             raise _Unreachable(reply, delay) from exc
         return

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import time
 from functools import lru_cache
 from pathlib import Path
 
@@ -329,8 +330,7 @@ _STAMPS = (type_coerce(Organization.created_at, String), type_coerce(Organizatio
 def trusted_matcher(appeal) -> "Matcher":
     """Return a matcher over the entries that may confirm signatures on this appeal, from keys cached per process."""
     database = str(db.engine.url)
-    rows = tuple(tuple(row) for row in db.session.execute(
-        select(Organization.id, *_STAMPS).where(_trusted(appeal)).order_by(Organization.id)))
+    rows = _trusted_rows(database, appeal)
     stale = [oid for oid, *stamps in rows if _KEYS.get((database, oid), (None,))[0] != tuple(stamps)]
     for start in range(0, len(stale), 500):
         for oid, name, aliases, *stamps in db.session.execute(
@@ -338,6 +338,27 @@ def trusted_matcher(appeal) -> "Matcher":
                 .where(Organization.id.in_(stale[start:start + 500]))):
             _KEYS[(database, oid)] = (tuple(stamps), _label_keys(name, aliases))
     return _matcher_of(database, rows)
+
+
+# (database, appeal id) -> (when read, the trusted entries' ids and stamps), for REGISTRY_FRESH_SECONDS.
+_TRUSTED: dict[tuple[str, int], tuple[float, tuple]] = {}
+
+
+def _trusted_rows(database: str, appeal) -> tuple:
+    # A burst of signatures reads the trusted set once per few seconds, not per signature. Being late is
+    # safe: a confirmation checks trust again (levels.level_for), and recheck() applies a new entry to the
+    # signatures already made.
+    fresh = current_app.config["REGISTRY_FRESH_SECONDS"]
+    key, now = (database, appeal.id), time.monotonic()
+    if fresh and (kept := _TRUSTED.get(key)) is not None and now - kept[0] < fresh:
+        return kept[1]
+    rows = tuple(tuple(row) for row in db.session.execute(
+        select(Organization.id, *_STAMPS).where(_trusted(appeal)).order_by(Organization.id)))
+    if fresh:
+        if len(_TRUSTED) > 1024:
+            _TRUSTED.clear()
+        _TRUSTED[key] = (now, rows)
+    return rows
 
 
 @lru_cache(maxsize=64)

@@ -1,7 +1,9 @@
 """Write actions on signatures: sign, confirm, withdraw, resend, remind, request re-confirmation, reconfirm.
 
-Every mail to a signer is built here (`queue_signer_mail`): in the language of the version they read, with the
-withdrawal footer. Views commit; these functions only change the session and queue mail.
+Every mail to a signer is built here (`signer_message`): in the language of the version they read, with the
+withdrawal footer. The mails of signing itself (confirm, already signed, reminder, re-confirm) are built by the
+outbox worker when it sends them; others when queued (`queue_signer_mail`). Views commit; these functions only
+change the session and queue mail.
 """
 from dataclasses import dataclass
 from datetime import timedelta
@@ -102,39 +104,83 @@ def queue_signer_mail(signature: Signature, email: str, template: str, link: str
     `subject` takes the appeal's title in that language and returns the subject line; the template
     includes the withdrawal footer; `headers` are added as they are (List-Unsubscribe, for instance).
     """
+    # The kind is the template's name ("confirm", "reminder", ...): the organizer panel counts by it.
+    kind = template.rsplit("/", 1)[-1].split(".", 1)[0]
+    sending.queue(signer_message(signature, email, template, link, subject, headers=headers, **context),
+                  kind=kind, appeal=signature.appeal, signature=signature)
+
+
+def signer_message(signature: Signature, email: str, template: str, link: str, subject, *,
+                   headers: dict[str, str] | None = None, **context) -> Message:
+    """Build the mail `queue_signer_mail` describes, without queueing it."""
     with with_locale(signature.language):
         title = localized_title(signature.appeal, signature.language)
         body = render_template(template, signature=signature, appeal=signature.appeal, link=link,
                                appeal_title=title, **context)
-        # The kind is the template's name ("confirm", "reminder", ...): the organizer panel counts by it.
-        kind = template.rsplit("/", 1)[-1].split(".", 1)[0]
-        sending.queue(Message(subject=subject(title), recipients=[email], body=body, extra_headers=headers),
-                      kind=kind, appeal=signature.appeal, signature=signature)
+        return Message(subject=subject(title), recipients=[email], body=body, extra_headers=headers)
+
+
+def _when_sent(kind: str):
+    """Register the builder of a signer mail that the outbox renders when it sends it (see _queue_later)."""
+    def register(build):
+        @sending.renders(kind)
+        def render(signature_id: int, recipient: str) -> Message | None:
+            signature = db.session.get(Signature, signature_id)
+            if signature is None or signature.status is SignatureStatus.WITHDRAWN:
+                return None
+            return build(signature, recipient)
+        return build
+    return register
+
+
+def _queue_later(kind: str, signature: Signature, email: str) -> None:
+    # What a sign request itself writes: who gets which mail. Built by the worker (a third of the request).
+    sending.queue_rendered_when_sent(kind, email, appeal=signature.appeal, signature=signature)
+
+
+@_when_sent("confirm")
+def _confirmation(signature: Signature, email: str) -> Message:
+    link = signer_url("signatures.confirm", signature.language, token=confirmation_token(signature))
+    return signer_message(signature, email, "mail/confirm.txt", link,
+                          lambda title: _("Please confirm your signature: %(title)s", title=title))
+
+
+@_when_sent("already_signed")
+def _already_signed(signature: Signature, email: str) -> Message:
+    link = external_url("public.appeal_in", slug=signature.appeal.slug, lang=signature.language)
+    return signer_message(signature, email, "mail/already_signed.txt", link,
+                          lambda title: _("You have already signed: %(title)s", title=title))
+
+
+@_when_sent("reminder")
+def _reminder(signature: Signature, email: str) -> Message:
+    link = signer_url("signatures.confirm", signature.language, token=confirmation_token(signature))
+    return signer_message(signature, email, "mail/reminder.txt", link,
+                          lambda title: _("Reminder: please confirm your signature: %(title)s", title=title))
+
+
+@_when_sent("reconfirm")
+def _reconfirmation(signature: Signature, email: str) -> Message:
+    link = signer_url("signatures.reconfirm", signature.language, token=reconfirmation_token(signature))
+    return signer_message(signature, email, "mail/reconfirm.txt", link,
+                          lambda title: _("The appeal you signed was amended: %(title)s", title=title),
+                          revision=signature.appeal.published_revision)
 
 
 def _queue_confirmation(signature: Signature, email: str) -> None:
-    link = signer_url("signatures.confirm", signature.language, token=confirmation_token(signature))
-    queue_signer_mail(signature, email, "mail/confirm.txt", link,
-                      lambda title: _("Please confirm your signature: %(title)s", title=title))
+    _queue_later("confirm", signature, email)
 
 
 def _queue_already_signed(signature: Signature, email: str) -> None:
-    link = external_url("public.appeal_in", slug=signature.appeal.slug, lang=signature.language)
-    queue_signer_mail(signature, email, "mail/already_signed.txt", link,
-                      lambda title: _("You have already signed: %(title)s", title=title))
+    _queue_later("already_signed", signature, email)
 
 
 def _queue_reminder(signature: Signature, email: str) -> None:
-    link = signer_url("signatures.confirm", signature.language, token=confirmation_token(signature))
-    queue_signer_mail(signature, email, "mail/reminder.txt", link,
-                      lambda title: _("Reminder: please confirm your signature: %(title)s", title=title))
+    _queue_later("reminder", signature, email)
 
 
 def _queue_reconfirmation(signature: Signature, email: str) -> None:
-    link = signer_url("signatures.reconfirm", signature.language, token=reconfirmation_token(signature))
-    queue_signer_mail(signature, email, "mail/reconfirm.txt", link,
-                      lambda title: _("The appeal you signed was amended: %(title)s", title=title),
-                      revision=signature.appeal.published_revision)
+    _queue_later("reconfirm", signature, email)
 
 
 # --- signing and confirming --------------------------------------------------------------------------
