@@ -150,6 +150,10 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(outbox_bp)
     errors.register(app)
 
+    from petitions.translations.public import version_title, version_url
+    app.add_template_global(version_title)
+    app.add_template_global(version_url)
+
     @app.context_processor
     def _globals():
         return {"dev_outbox_enabled": app.config["DEV_OUTBOX"]}

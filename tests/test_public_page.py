@@ -13,6 +13,7 @@ from petitions.signing.models import Signature
 
 from .browser import chromium, live_server
 from .conftest import csrf_token, new_appeal
+from .i18n_data import multilingual_appeal
 
 TITLE = "Free Nərmin & the reporters?"
 
@@ -97,8 +98,15 @@ def test_deadline_shows_the_days_left_and_addressees_at_a_glance(app):
     appeal = published(deadline_days=3)
     page = app.test_client().get(f"/a/{appeal.slug}").get_data(as_text=True)
     assert "3 days left." in page and "Signing closes on" in page
-    assert re.search(r"Addressed to:\s*<span[^>]*><bdi dir=\"ltr\">Secretary General, Council of Europe</bdi>; "
-                     r"<bdi dir=\"ltr\">Committee of Ministers</bdi>", page)
+    assert re.search(r"Addressed to:\s*<span[^>]*><bdi dir=\"ltr\">Secretary General</bdi>, "
+                     r"<bdi dir=\"ltr\">Council of Europe</bdi>; <bdi dir=\"ltr\">Committee of Ministers</bdi>", page)
+
+
+def test_an_untranslated_addressee_at_a_glance_is_marked_in_the_original_s_language(app):
+    appeal, _ = multilingual_appeal(("ru",))
+    page = app.test_client().get(f"/a/{appeal.slug}/ru").get_data(as_text=True)
+    glance = re.search(r'<p class="glance-addressees">.*?</p>', page, re.S).group(0)
+    assert '<bdi lang="az" dir="ltr">Avropa Şurası Nazirlər Komitəsi</bdi>' in glance
 
 
 def test_last_day_and_a_new_day_makes_a_new_etag(app):

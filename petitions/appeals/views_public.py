@@ -101,8 +101,12 @@ def page_context(appeal: Appeal, lang: str | None) -> dict:
 
 def at_a_glance(appeal: Appeal, content: dict) -> dict:
     """Return the deadline with the days left and the addressees' names, for the top of the page."""
-    glance = {"addressed_to": [", ".join(filter(None, (a.get("name"), a.get("institution"))))
-                               for a in content.get("addressees") or [] if a.get("name") or a.get("institution")]}
+    # Each name in the language it is written in: an untranslated one is the original's (as in the letter).
+    untranslated, original = set(content.get("untranslated") or ()), content.get("original_language")
+    glance = {"addressed_to": [
+        [(a[key], original if f"addressees.{i}.{key}" in untranslated else None)
+         for key in ("name", "institution") if a.get(key)]
+        for i, a in enumerate(content.get("addressees") or []) if a.get("name") or a.get("institution")]}
     if appeal.deadline is not None:
         today = utcnow().date()
         # Days, not hours: the page (and its ETag, made of this) changes once a day.

@@ -107,7 +107,7 @@ def sign(slug: str):
 def thanks(slug: str):
     """Tell the signer to check their mail (the same answer whether or not they signed before)."""
     appeal = public_appeal_or_404(slug)
-    return render_template("public/thanks.html", appeal=appeal)
+    return render_template("public/thanks.html", appeal=appeal, language=signing_language(appeal))
 
 
 @bp.route("/confirm/<token>", methods=["GET", "POST"])
@@ -120,7 +120,7 @@ def confirm(token: str):
         signature, changed = operations.confirm(token)
     except (operations.SigningClosed, operations.SignatureStateError) as exc:
         return render_template("public/message.html", title=_l("Not confirmed"), message=str(exc),
-                               appeal=signature.appeal), 409
+                               appeal=signature.appeal, language=signature.language), 409
     # Rendered before the commit, which expires the signature and its appeal: no second read of either.
     page = render_template("public/confirmed.html", signature=signature, appeal=signature.appeal, changed=changed)
     db.session.commit()
@@ -134,10 +134,11 @@ def withdraw(token: str):
                                      "signer/withdraw.html")
     if page is not None:
         return page
-    appeal = signature.appeal
+    appeal, language = signature.appeal, signature.language
     operations.withdraw(token)
     db.session.commit()
     return render_template("public/message.html", title=_("Your signature is withdrawn"), appeal=appeal,
+                           language=language,
                            message=_("It no longer appears under the appeal or in any future PDF, "
                                      "and we deleted your e-mail address."))
 
@@ -176,4 +177,5 @@ def reconfirm(token: str):
         return render_template("public/message.html", title=_l("Not confirmed"), message=str(exc)), 409
     db.session.commit()
     return render_template("public/message.html", title=_l("Thank you"),
-                           message=_l("Your signature now stands under the amended text."), appeal=signature.appeal)
+                           message=_l("Your signature now stands under the amended text."), appeal=signature.appeal,
+                           language=signature.language)

@@ -44,6 +44,20 @@ def _fallback_notice(appeal: Appeal, requested: str) -> str:
              "You are reading the original (%(original)s).", language=wanted, original=original)
 
 
+def version_title(appeal: Appeal, language: str | None) -> str:
+    """Return the title of the version a signer read, for the pages and mails that name it to them."""
+    if not language or language == appeal.original_language:
+        return appeal.title  # most signers: no query for the version
+    return services.localized_title(appeal, language)
+
+
+def version_url(appeal: Appeal, language: str | None) -> str:
+    """Return the path of the public page in the version a signer read (the plain page for the original)."""
+    if not language or language == appeal.original_language:
+        return url_for("public.appeal", slug=appeal.slug)
+    return url_for("public.appeal_in", slug=appeal.slug, lang=language)
+
+
 def signing_language(appeal: Appeal) -> str:
     """Return the version the signer read, as named by the sign form's URL (?lang=), else the original."""
     requested = request.args.get("lang")
