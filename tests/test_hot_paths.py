@@ -317,6 +317,8 @@ def test_a_sign_request_reads_the_appeal_once_and_no_registry_rows_whatever_its_
         assert not any(s.startswith(("SAVEPOINT", "RELEASE")) for s in statements.seen)
         assert [s.split(" (")[0] for s in statements.seen if s.startswith("INSERT")] == [
             "INSERT INTO signatures", "INSERT INTO outbox_messages"]
+        # The published text's hash comes with the appeal's own row (a subquery), not a read of the revision.
+        assert not [s for s in statements.seen if s.lstrip().startswith("SELECT appeal_revisions.")]
 
 
 def test_a_confirm_request_reads_the_signature_and_its_appeal_once(make_app):
@@ -334,6 +336,31 @@ def test_a_confirm_request_reads_the_signature_and_its_appeal_once(make_app):
         assert answer.status_code == 200 and "Orxan Confirmer" in answer.get_data(as_text=True)
         assert len(statements.touching("appeals")) == 1
         assert len([s for s in statements.touching("signatures") if s.startswith("SELECT")]) == 1
+        assert statements.touching("pdf_jobs") == []  # whether the public PDF is in use is on the appeal
         assert db.session.get(Signature, signature.id).status.value == "confirmed"
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_confirmations_schedule_the_public_pdf_only_once_the_organizers_asked_for_it(make_app):
+    from petitions.pdf import jobs as pdf_jobs
+    from petitions.pdf.models import PdfJob
+
+    app = make_app(MAIL_WORKER="process", PDF_EXECUTOR="worker")
+    with app.app_context():
+        appeal = open_appeal()
+        for n, address in enumerate(("first@example.org", "second@example.org")):
+            if n == 1:
+                pdf_jobs.request_render(appeal, "public", "standard")
+                db.session.commit()
+                assert db.session.get(Appeal, appeal.id).public_pdf_wanted
+                db.session.execute(PdfJob.__table__.update().values(status="done"))
+                db.session.commit()
+            signature = operations.sign(appeal, f"Signer {n}", "Lawyer", address).signature
+            db.session.commit()
+            operations.confirm(operations.confirmation_token(signature))
+            db.session.commit()
+            queued = db.session.scalar(select(func.count()).select_from(PdfJob).where(PdfJob.status == "queued"))
+            assert queued == n  # none before the organizers asked; one debounced render after
         db.session.remove()
         db.engine.dispose()

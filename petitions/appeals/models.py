@@ -104,6 +104,9 @@ class Appeal(db.Model):
     list_version: Mapped[int] = mapped_column(Integer, default=0)
     # The list_version of the last change other than a new confirmation: between two, the list only grew.
     list_rewrite_version: Mapped[int] = mapped_column(Integer, default=0)
+    # Once organizers made or asked for the public PDF, every change to the list schedules a fresh one
+    # (pdf.jobs.public_pdf_changed); kept here so that a confirmation needs no query to know it.
+    public_pdf_wanted: Mapped[bool] = mapped_column(default=False)
     list_changed_at: Mapped[datetime | None]
 
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -113,6 +113,7 @@ def request_render(appeal, audience: str = "addressees", variant: str = "standar
         return active
     job = PdfJob(appeal_id=appeal.id, audience=audience, variant=variant, stage="queued")
     db.session.add(job)
+    _note_public_pdf(appeal, audience, variant)
     db.session.flush()
     return job
 
@@ -441,8 +442,12 @@ def _withdraw_outdated_copies(session: Session, flush_context, instances) -> Non
 
 def public_pdf_in_use(appeal) -> bool:
     """Tell whether the appeal's public PDF was ever made or asked for by its organizers."""
-    return db.session.scalar(select(func.count()).select_from(PdfJob).where(
-        PdfJob.appeal_id == appeal.id, PdfJob.audience == "public", PdfJob.variant == "standard")) > 0
+    return bool(appeal.public_pdf_wanted)
+
+
+def _note_public_pdf(appeal, audience: str, variant: str) -> None:
+    if audience == "public" and variant == "standard" and not appeal.public_pdf_wanted:
+        appeal.public_pdf_wanted = True
 
 
 def public_pdf_changed(appeal) -> PdfJob | None:
@@ -463,6 +468,7 @@ def schedule_render(appeal, audience: str = "public", variant: str = "standard")
     job = PdfJob(appeal_id=appeal.id, audience=audience, variant=variant, stage="queued",
                  not_before=utcnow() + timedelta(seconds=delay))
     db.session.add(job)
+    _note_public_pdf(appeal, audience, variant)
     # In the same transaction (this may run during a flush: see _withdraw_outdated_copies), so the job queue
     # starts it after the commit. "worker": `flask pdf work` or the sweep takes it once not_before has passed;
     # "inline" never renders a scheduled job inside a request: a worker or the organizers' status page does.
