@@ -51,7 +51,9 @@ class Defaults:
     BABEL_DEFAULT_LOCALE = "en"
 
     RATELIMIT_STORAGE_URI = "memory://"
-    RATELIMIT_HEADERS_ENABLED = True
+    # No X-RateLimit headers: they cost two reads of the limiter's storage (Redis) per request; a 429 says
+    # Retry-After (petitions/errors.py, api/errors.py).
+    RATELIMIT_HEADERS_ENABLED = False
     SIGN_RATE_LIMIT = "20 per hour"
     # Anti-abuse of the sign form (petitions/signing/abuse.py): the fewest seconds between showing the form and
     # its submit (0: no check), how long a shown form stays valid, and signatures per hour per e-mail domain per

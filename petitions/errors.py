@@ -1,7 +1,6 @@
 """Error pages: every failure gets a clear page and the right status, never a bare 500."""
 import logging
 import math
-import time
 
 from flask import Flask, Response, has_request_context, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
@@ -11,7 +10,7 @@ from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import HTTPException
 
 from petitions.extensions import db
-from petitions.ratelimit import limiter
+from petitions.ratelimit import retry_after
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +47,10 @@ def register(app: Flask) -> None:
         own = exc.description != type(exc).description
         message = exc.description if own else MESSAGES.get(code, exc.description)
         if code == 429:
-            message = too_many(headers.get("Retry-After") or _seconds_to_reset())
+            # X-RateLimit headers are off (RATELIMIT_HEADERS_ENABLED: two storage reads per request), so the
+            # wait is said here.
+            headers.setdefault("Retry-After", str(retry_after() or 60))
+            message = too_many(headers["Retry-After"])
         response = page(f"{code} {exc.name}", message, code)
         # Keep what the client needs to act on the error (the methods allowed, when to retry).
         for key in ("Allow", "Retry-After"):
@@ -64,12 +66,6 @@ def register(app: Flask) -> None:
         except Exception:  # a broken connection must not hide the error page
             log.exception("rollback failed")
         return page(_l("Error"), MESSAGES[500], 500)
-
-
-def _seconds_to_reset() -> int | None:
-    """Return the seconds until the breached limit of this request resets (Flask-Limiter adds its header later)."""
-    current = limiter.current_limit
-    return max(1, math.ceil(current.reset_at - time.time())) if current is not None else None
 
 
 def too_many(retry_after) -> str:

@@ -1,6 +1,8 @@
 """The rate limiter and its keys: a monthly keyed hash of the client address, or the logged-in account."""
 import hashlib
 import hmac
+import math
+import time
 
 from flask import Flask, request
 from flask_limiter import Limiter
@@ -27,6 +29,12 @@ def account_key(prefix: str):
 
 
 limiter = Limiter(key_func=hashed_client_key)
+
+
+def retry_after() -> int | None:
+    """Return the seconds until the limit this request broke resets, for its 429's Retry-After (None: none broke)."""
+    current = limiter.current_limit
+    return max(1, math.ceil(current.reset_at - time.time())) if current is not None else None
 
 
 def init_app(app: Flask) -> None:

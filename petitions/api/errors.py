@@ -7,6 +7,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
 from petitions.extensions import db
+from petitions.ratelimit import retry_after
 
 PROBLEM_TYPE = "application/problem+json"
 CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
@@ -59,6 +60,8 @@ def register(bp) -> None:
         db.session.rollback()
         headers = {key: exc.response.headers[key] for key in ("Retry-After", "Allow")
                    if exc.response is not None and key in exc.response.headers}
+        if exc.code == 429:
+            headers.setdefault("Retry-After", str(retry_after() or 60))
         if exc.code == 405 and getattr(exc, "valid_methods", None):
             headers["Allow"] = ", ".join(exc.valid_methods)
         return error_response(exc.code or 500, exc.description or exc.name, headers=headers)
