@@ -391,3 +391,22 @@ def test_a_mail_that_cannot_be_built_fails_alone_and_the_worker_goes_on(make_app
         assert "a builder's bug" in caplog.text
         db.session.remove()
         db.engine.dispose()
+
+
+def test_message_ids_name_the_site_not_the_machine(make_app):
+    from flask_mail import Message
+
+    app = make_app(MAIL_WORKER="process", PUBLIC_URL="https://petitions.example.org")
+    with app.app_context():
+        appeal = open_appeal()
+        signing.sign(appeal, "Leyla Məmmədova", "Journalist", "leyla@example.org")  # built when sent
+        plain = sending.queue(Message(subject="Hello", recipients=["someone@example.org"], body="Hi"), kind="test")
+        again = Message(subject="Again", recipients=["someone@example.org"], body="Hi")
+        again.msgId = ours = sending.new_message_id()  # what a delivery records before queueing
+        assert sending.queue(again, kind="test") == ours
+        db.session.commit()
+        ids = [r.message_id for r in rows()]
+        assert len(ids) == 3 and all(i.endswith("@petitions.example.org>") for i in ids + [plain]), ids
+        assert len(set(ids)) == 3 and ours in ids
+        db.session.remove()
+        db.engine.dispose()

@@ -84,7 +84,8 @@ def queue(message: Message, *, kind: str = "mail", appeal=None, signature=None) 
     """
     if not _prepare(message):
         return None
-    return _store(message, kind, appeal, signature, crypto.encrypt_bytes(message.as_bytes()))
+    return _store(message.msgId, kind, sanitize_address(message.sender), _plain(message.subject),
+                  message.send_to, crypto.encrypt_bytes(message.as_bytes()), appeal, signature)
 
 
 def queue_rendered_when_sent(kind: str, recipient: str, *, appeal, signature) -> str | None:
@@ -94,10 +95,12 @@ def queue_rendered_when_sent(kind: str, recipient: str, *, appeal, signature) ->
     sign request); the function registered with `renders(kind)` builds it from the signature as it then
     is, so a signature erased meanwhile gets no mail. Otherwise like `queue`.
     """
-    message = Message(subject="", recipients=[recipient])
-    if not _prepare(message):
+    address = safe_address(recipient)
+    if address is None:
+        log.error("mail not queued: a recipient is not a plain address (%s)", kind)
         return None
-    return _store(message, kind, appeal, signature, None)
+    return _store(new_message_id(), kind, sanitize_address(current_app.config["MAIL_DEFAULT_SENDER"]), "",
+                  [address], None, appeal, signature)
 
 
 def renders(kind: str):
@@ -121,29 +124,34 @@ def _prepare(message: Message) -> bool:
     message.recipients = recipients
     if not message.sender:
         message.sender = current_app.config["MAIL_DEFAULT_SENDER"]
-    message.msgId = message.msgId or new_message_id()
+    # Flask-Mail names every new Message after this machine (socket.getfqdn): keep only an id of ours.
+    if not (message.msgId or "").endswith(f"@{_site_host()}>"):
+        message.msgId = new_message_id()
     if message.date is None:
         message.date = time.time()
     return True
 
 
+def _site_host() -> str:
+    return urlsplit(current_app.config["PUBLIC_URL"]).hostname or "localhost"
+
+
 def new_message_id() -> str:
     """Return a new Message-ID on the site's own host name (not the machine's, which it would reveal)."""
-    return make_msgid(domain=urlsplit(current_app.config["PUBLIC_URL"]).hostname or "localhost")
+    return make_msgid(domain=_site_host())
 
 
-def _store(message: Message, kind: str, appeal, signature, body: bytes | None) -> str:
-    envelope = [sanitize_address(a) for a in message.send_to]
+def _store(message_id: str, kind: str, sender: str, subject: str, envelope: list[str], body: bytes | None,
+           appeal, signature) -> str:
     row = OutboxMessage(
-        message_id=message.msgId, kind=kind[:32], sender=sanitize_address(message.sender),
-        subject=_plain(message.subject), recipients_encrypted=crypto.encrypt("\n".join(envelope)),
-        body_encrypted=body,
+        message_id=message_id, kind=kind[:32], sender=sender, subject=subject,
+        recipients_encrypted=crypto.encrypt("\n".join(sanitize_address(a) for a in envelope)), body_encrypted=body,
         appeal_id=getattr(appeal, "id", appeal), signature_id=getattr(signature, "id", signature),
         status=QUEUED, attempts=0, next_attempt_at=utcnow())
     session = db.session()
     session.add(row)
     session.info[_PENDING] = True
-    return message.msgId
+    return message_id
 
 
 def status_of(message_id: str) -> str | None:
