@@ -4,6 +4,7 @@ from datetime import date
 
 import pytest
 from babel.messages.pofile import read_po
+from babel import Locale
 
 from petitions import i18n
 from petitions.extensions import db
@@ -209,3 +210,19 @@ def test_fonts_are_served_from_the_allow_list_with_long_cache(app, client):
     assert urls and all(u.startswith("../fonts/") for u in urls)
     for u in set(urls):  # every face the stylesheet names is really there
         assert client.get(u.replace("..", "")).status_code == 200, u
+
+
+@pytest.mark.parametrize("code, name", [
+    ("ka", "ქართული"),  # Mkhedruli has no capitals: upper-casing it would make Mtavruli "Ქართული"
+    ("hy", "Հայերեն"), ("ar", "العربية"), ("fa", "فارسی"), ("he", "עברית"), ("ru", "Русский"),
+    ("uk", "Українська"), ("kk", "Қазақ тілі"), ("az", "Azərbaycan"), ("tr", "Türkçe"), ("fr", "Français"),
+])
+def test_each_language_is_named_in_itself_as_its_script_writes_it(code, name):
+    assert i18n.native_name(code) == name
+
+
+def test_no_native_name_is_capitalized_into_another_alphabet():
+    for code in i18n.VERSION_LANGUAGES:
+        name = i18n.native_name(code)
+        assert not any("\u1c90" <= ch <= "\u1cbf" for ch in name), code  # Georgian Mtavruli
+        assert name[1:] == Locale.parse(code).get_display_name(code)[1:], code  # only the first letter may change
