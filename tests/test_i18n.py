@@ -226,3 +226,18 @@ def test_no_native_name_is_capitalized_into_another_alphabet():
         name = i18n.native_name(code)
         assert not any("\u1c90" <= ch <= "\u1cbf" for ch in name), code  # Georgian Mtavruli
         assert name[1:] == Locale.parse(code).get_display_name(code)[1:], code  # only the first letter may change
+
+
+def test_form_messages_follow_each_requests_language_from_catalogs_read_once(app, client):
+    appeal, _ = multilingual_appeal()
+    token = csrf_token(client, f"/a/{appeal.slug}/sign")
+    i18n._form_catalog.cache_clear()
+    # WTForms' own "required" message (no address given), from its catalog in each request's interface language.
+    required = {"fr": "Ce champ est requis.", "ru": "Обязательное поле.", "de": "Dieses Feld wird benötigt."}
+    for lang in ("fr", "ru", "fr", "de"):
+        page = client.post(f"/a/{appeal.slug}/sign", data={"csrf_token": token, "full_name": "A B"},
+                           headers={"Accept-Language": lang})
+        html = page.get_data(as_text=True)
+        assert page.status_code == 422
+        assert [text for text in required.values() if text in html] == [required[lang]]
+    assert i18n._form_catalog.cache_info().misses == 3  # fr, ru, de: the second French request read nothing
