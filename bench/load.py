@@ -413,6 +413,19 @@ class Run:
         print(f"  {name:8} {figures['rps']:8.1f} req/s  p50 {figures['p50_ms']} ms  p99 {figures['p99_ms']} ms"
               f"  errors {dict(measure.errors) or 0}", flush=True)
 
+    async def warm_up(self, seconds: float, seeded_top: int) -> None:
+        """Send each kind of request for `seconds`, unmeasured: every worker's first requests (statements
+        compiled, catalogs and limiter scripts loaded) must not count as the steady state of either side.
+        Their errors count, and their signatures and confirmations are checked afterwards like all others."""
+        kinds = (("page", self.app_clients, self.page, 200), ("hello", self.base_clients, self.hello, 200),
+                 ("sign", self.app_clients, self.sign, 303), ("insert", self.base_clients, self.insert, 303),
+                 ("confirm", self.app_clients, self.confirm, 200))
+        for name, clients, request, expected in kinds:
+            if name == "confirm":
+                self.read_links(seeded_top)
+            self.measures[name].errors.update((await run_window(clients, seconds, request, expected)).errors)
+        print(f"warmed up: {seconds:g} s of each kind, not measured", flush=True)
+
     async def rounds(self, count: int, seconds: float, seeded_top: int) -> None:
         for r in range(count):
             print(f"round {r + 1}/{count}", flush=True)
@@ -483,6 +496,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0, help="length of one measuring window")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of app and baseline windows, alternating")
     parser.add_argument("--quick", action="store_true", help="2 rounds of 2 s windows")
+    parser.add_argument("--warmup", type=float, default=1.0,
+                        help="seconds of each kind of request before measuring, unmeasured (0: none)")
     args = parser.parse_args()
     if args.quick:
         args.seconds, args.rounds = 2.0, 2
@@ -544,6 +559,8 @@ def main() -> None:
         asyncio.run(run.prepare())
         print(f"{args.instances} instance(s), {args.clients} clients, {args.rounds} rounds of {args.seconds:g} s",
               flush=True)
+        if args.warmup:
+            asyncio.run(run.warm_up(args.warmup, seeded_top))
         asyncio.run(run.rounds(args.rounds, args.seconds, seeded_top))
         allowed, unanswered = asyncio.run(run.limit_check())
         for *_, process in processes:
