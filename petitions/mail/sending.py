@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, current_app, has_request_context
 from flask_mail import Message, sanitize_address
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from petitions import crypto, jobs
@@ -143,13 +143,14 @@ def new_message_id() -> str:
 
 def _store(message_id: str, kind: str, sender: str, subject: str, envelope: list[str], body: bytes | None,
            appeal, signature) -> str:
-    row = OutboxMessage(
+    session = db.session()
+    # A plain INSERT in the caller's transaction: nothing reads the row back before it commits, and the ORM's
+    # unit of work for it was a sixth of a sign request's CPU.
+    session.execute(insert(_OUTBOX), dict(
         message_id=message_id, kind=kind[:32], sender=sender, subject=subject,
         recipients_encrypted=crypto.encrypt("\n".join(sanitize_address(a) for a in envelope)), body_encrypted=body,
         appeal_id=getattr(appeal, "id", appeal), signature_id=getattr(signature, "id", signature),
-        status=QUEUED, attempts=0, next_attempt_at=utcnow())
-    session = db.session()
-    session.add(row)
+        status=QUEUED, attempts=0, next_attempt_at=utcnow()))
     session.info[_PENDING] = True
     return message_id
 
