@@ -9,7 +9,7 @@ import math
 from flask import Blueprint, abort, current_app, redirect, render_template, request, send_file
 from flask_babel import format_decimal, format_percent
 from flask_babel import gettext as _
-from sqlalchemy import exists, or_, select
+from sqlalchemy import bindparam, exists, or_, select
 
 from petitions.appeals import share_image, sharing
 from petitions.appeals.models import Appeal, AppealStatus
@@ -30,13 +30,17 @@ from petitions.urls import external_url
 bp = Blueprint("public", __name__)
 
 
+# Built once: every sign, confirm-page and page request starts with it, and building it cost as much as running it.
+_BY_SLUG = select(Appeal).where(Appeal.slug == bindparam("slug"))
+
+
 def public_appeal_or_404(slug: str) -> Appeal:
     """Return an appeal that the public may see (drafts stay private), closed if its deadline has passed.
 
     Deadlines are enforced on access too, so a missed scheduler run never keeps signing open; the close is
     kept when the view commits (the public page does), else the next request closes it again.
     """
-    appeal = db.session.scalar(select(Appeal).where(Appeal.slug == slug))
+    appeal = db.session.scalar(_BY_SLUG, {"slug": slug})
     if appeal is None or appeal.status is AppealStatus.DRAFT:
         abort(404)
     close_if_due(appeal)

@@ -316,9 +316,10 @@ def _find(appeal: Appeal, key: str) -> Signature | None:
     )
 
 
-def confirm(token: str) -> tuple[Signature, bool]:
-    """Confirm the signature behind a link; return it and whether this call changed it."""
-    signature = signature_for_token(token)
+def confirm(token: str | Signature) -> tuple[Signature, bool]:
+    """Confirm the signature behind a link (or the one its page already read); return it and whether this
+    call changed it."""
+    signature = token if isinstance(token, Signature) else signature_for_token(token)
     if signature.status is SignatureStatus.PENDING and not signature.appeal.is_open:
         raise SigningClosed(_l("Signing this appeal closed before this signature was confirmed."))
     changed = signature.confirm()

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
-from sqlalchemy import event, func, inspect, or_, select, update
+from sqlalchemy import bindparam, event, func, inspect, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.base import NO_VALUE
 from sqlalchemy.orm.util import identity_key
@@ -349,6 +349,24 @@ def lists_changed(appeal_ids) -> None:
     _expire_bumped(db.session)
 
 
+def _by_delta(rewrite: bool):
+    table = Appeal.__table__
+    # updated_at is about the appeal's own text and settings: the list has list_changed_at.
+    values = {"list_version": table.c.list_version + 1,
+              "list_changed_at": bindparam("now", type_=table.c.list_changed_at.type),
+              "updated_at": table.c.updated_at}
+    if rewrite:
+        values["list_rewrite_version"] = table.c.list_version + 1
+    return update(table).where(table.c.id == bindparam("appeal_id")).values(
+        signature_count=table.c.signature_count + bindparam("counted"),
+        public_count=table.c.public_count + bindparam("public"),
+        organization_count=table.c.organization_count + bindparam("organizations"), **values)
+
+
+# Built once (an append, a rewrite): every confirmation runs one, and building it cost as much as running it.
+_BY_DELTA = {False: _by_delta(False), True: _by_delta(True)}
+
+
 def _bump(session: Session, deltas: dict[int, tuple[int, int, int]], recount: list[int],
           rewrites: set[int] = frozenset()) -> None:
     """Give each changed appeal a new list version and its counts (by delta, or counted again).
@@ -357,15 +375,13 @@ def _bump(session: Session, deltas: dict[int, tuple[int, int, int]], recount: li
     list_rewrite_version becomes the new version (the right-hand sides read the row as it was).
     """
     table, now = Appeal.__table__, utcnow()
-    # updated_at is about the appeal's own text and settings: the list has list_changed_at.
     keep = {"list_version": table.c.list_version + 1, "list_changed_at": now, "updated_at": table.c.updated_at}
     rewritten = {**keep, "list_rewrite_version": table.c.list_version + 1}
     connection = session.connection()
     for appeal_id, (counted, public, organizations) in deltas.items():
-        connection.execute(update(table).where(table.c.id == appeal_id).values(
-            signature_count=table.c.signature_count + counted, public_count=table.c.public_count + public,
-            organization_count=table.c.organization_count + organizations,
-            **(rewritten if appeal_id in rewrites else keep)))
+        connection.execute(_BY_DELTA[appeal_id in rewrites], {
+            "appeal_id": appeal_id, "counted": counted, "public": public, "organizations": organizations,
+            "now": now})
     keep = rewritten  # a recount is never a mere append
     if recount:
         def total(clause):

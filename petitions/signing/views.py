@@ -117,7 +117,7 @@ def confirm(token: str):
     if page is not None:
         return page
     try:
-        signature, changed = operations.confirm(token)
+        signature, changed = operations.confirm(signature)
     except (operations.SigningClosed, operations.SignatureStateError) as exc:
         return render_template("public/message.html", title=_l("Not confirmed"), message=str(exc),
                                appeal=signature.appeal, language=signature.language), 409
