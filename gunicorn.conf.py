@@ -31,8 +31,11 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 # The reverse proxy keeps connections to the app short; sync workers answer one request per connection anyway.
 keepalive = 2
-# Restart each worker now and then (jittered, so not all at once) to bound memory growth.
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
+# Restart each worker now and then (jittered, so not all at once) to bound memory growth. Not often: a worker
+# starts in about 4 s of CPU (the PDF engine's imports), which at 2,000 requests came every few seconds under a
+# viral load and was the slowest 1 % of signatures (docs/benchmarks.md). Measured growth is about 0.5 KB a
+# request, levelling off (198 -> 200 MB over 4,500 requests).
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "50000"))
 max_requests_jitter = max_requests // 10
 # Signers' addresses must never reach a log: no access log by default. GUNICORN_ACCESS_LOG=- (or a file) turns
 # one on without the client address (%(h)s) and without the path, since confirmation and withdrawal links carry
