@@ -1,4 +1,5 @@
 """The outbox: mail is stored in the transaction that causes it and sent by a worker once that has committed."""
+import functools
 import logging
 import random
 import re
@@ -99,8 +100,13 @@ def queue_rendered_when_sent(kind: str, recipient: str, *, appeal, signature) ->
     if address is None:
         log.error("mail not queued: a recipient is not a plain address (%s)", kind)
         return None
-    return _store(new_message_id(), kind, sanitize_address(current_app.config["MAIL_DEFAULT_SENDER"]), "",
+    return _store(new_message_id(), kind, _sender(current_app.config["MAIL_DEFAULT_SENDER"]), "",
                   [address], None, appeal, signature)
+
+
+@functools.lru_cache(maxsize=8)
+def _sender(configured: str) -> str:
+    return sanitize_address(configured)
 
 
 def renders(kind: str):

@@ -5,6 +5,7 @@ withdrawal footer. The mails of signing itself (confirm, already signed, reminde
 outbox worker when it sends them; others when queued (`queue_signer_mail`). Views commit; these functions only
 change the session and queue mail.
 """
+import functools
 from dataclasses import dataclass
 from datetime import timedelta
 from itertools import islice
@@ -280,6 +281,13 @@ def claim_mail_slot(signature: Signature) -> bool:
     return claimed
 
 
+@functools.lru_cache(maxsize=32)
+def _insert_statement(dialect: str, filled: tuple[str, ...]):
+    # The values go as parameters, not into the statement: one statement per shape, built once.
+    return _DIALECT_INSERT[dialect](_SIGNATURES).on_conflict_do_nothing(
+        index_elements=["appeal_id", "email_hash"]).returning(*(_SIGNATURES.c[key] for key in filled))
+
+
 def _insert_unless_signed(signature: Signature) -> Signature | None:
     """Insert a new signature in the caller's transaction; return it, or None if its address signed meanwhile.
 
@@ -291,16 +299,13 @@ def _insert_unless_signed(signature: Signature) -> Signature | None:
     given = {key: state.dict[key] for key in _SIGNATURE_COLUMNS if key in state.dict}
     # The database returns only what it filled in (the id, the column defaults); the object already holds the
     # rest. Reading back all of its columns into a second object was a sixth of a sign request's CPU.
-    filled = [_SIGNATURES.c[key] for key in _SIGNATURE_COLUMNS if key not in given]
-    dialect = db.session.get_bind().dialect.name
-    # The values go as parameters, not into the statement: one cached statement for every sign.
-    statement = _DIALECT_INSERT[dialect](_SIGNATURES).on_conflict_do_nothing(
-        index_elements=["appeal_id", "email_hash"]).returning(*filled)
+    filled = tuple(key for key in _SIGNATURE_COLUMNS if key not in given)
+    statement = _insert_statement(db.session.get_bind().dialect.name, filled)
     row = db.session.execute(statement, given).first()
     if row is None:
         return None
-    for column, value in zip(filled, row):
-        set_committed_value(signature, column.key, value)
+    for key, value in zip(filled, row):
+        set_committed_value(signature, key, value)
     make_transient_to_detached(signature)  # stored as it is: now the session's, like a row it loaded
     # The id is new to the database; an object in the session under it is left from a rolled-back insert.
     stale = db.session.identity_map.get(db.session.identity_key(instance=signature))
