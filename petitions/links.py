@@ -5,6 +5,7 @@ import time
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from petitions.extensions import db
@@ -98,12 +99,16 @@ def signature_token(purpose: str, signature: Signature, **extra) -> str:
     return make_token(purpose, {"s": signature.id, "h": (signature.email_hash or "")[:HASH_PREFIX], **extra})
 
 
+# With its appeal in the same query: every page behind a signer's link shows it (one round trip less). Built
+# once: building it with its options on every confirmation cost a tenth of the request.
+_WITH_APPEAL = select(Signature).options(joinedload(Signature.appeal, innerjoin=True)).where(
+    Signature.id == bindparam("id"))
+
+
 def signature_of_token(purpose: str, token: str, refused: str) -> tuple[Signature, dict]:
     """Return the signature a link points to and the link's payload, or raise TokenError(refused)."""
     payload = read_token(purpose, token)
-    # With its appeal in the same query: every page behind a signer's link shows it (one round trip less).
-    signature = db.session.get(Signature, payload["s"], options=[joinedload(Signature.appeal, innerjoin=True)]) \
-        if isinstance(payload.get("s"), int) else None
+    signature = db.session.scalar(_WITH_APPEAL, {"id": payload["s"]}) if isinstance(payload.get("s"), int) else None
     # The hash goes with the address at withdrawal, so an old link stops matching by itself.
     if signature is None or not signature.email_hash or signature.email_hash[:HASH_PREFIX] != payload.get("h"):
         raise TokenError(refused)
