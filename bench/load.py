@@ -3,7 +3,7 @@
 Run from the repository root:
 
     python bench/load.py [--signatures 100] [--database sqlite|postgresql] [--instances 1] [--workers W]
-                         [--clients 16] [--seconds 8] [--rounds 3] [--quick]
+                         [--clients 16] [--seconds 8] [--rounds 3] [--quick] [--warmup 1]
 
 A fresh database gets one open appeal with N confirmed signatures (a few through the service layer, the rest in
 batches through the model, derived fields and encryption computed per row as signing does), checked with the
@@ -12,6 +12,8 @@ database, one Redis for the rate limits) and `bench/baseline_app.py` under the s
 HTTP client (16 concurrent clients, a new connection per request as gunicorn's sync workers answer) first takes
 a session and CSRF token from the sign form (`/a/<slug>/sign`; where the form is still on the appeal page, from
 the resend page of the same session),
+sends each kind of request for `--warmup` seconds unmeasured (a worker's first requests compile statements and
+load catalogs: not the steady state of either side; their errors count and their signatures are checked too),
 then in rounds alternating app and baseline measures: anonymous GETs of `/a/<slug>` against `/hello`, sign POSTs
 against a CSRF-checked form POST inserting one row, and confirmation POSTs for the links of the new signatures
 (tokens made through `petitions.links` from the rows: the mail stays queued in the outbox, as a separate mail

@@ -1,4 +1,5 @@
 """Data minimization: a rotating keyed hash of the client address instead of the IP."""
+import functools
 import hashlib
 import hmac
 from datetime import datetime
@@ -11,8 +12,12 @@ from petitions.extensions import utcnow
 def period_key(when: datetime | None = None) -> bytes:
     """Derive this month's key from SECRET_KEY; old months' hashes can no longer be linked to new ones."""
     when = when or utcnow()
-    secret = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(secret, f"client-hash:{when:%Y-%m}".encode(), hashlib.sha256).digest()
+    return _month_key(current_app.config["SECRET_KEY"], f"{when:%Y-%m}")
+
+
+@functools.lru_cache(maxsize=16)  # three per sign request (its limits and its client hash), one month at a time
+def _month_key(secret: str, month: str) -> bytes:
+    return hmac.new(secret.encode(), f"client-hash:{month}".encode(), hashlib.sha256).digest()
 
 
 def client_hash(address: str | None = None, when: datetime | None = None) -> str | None:
