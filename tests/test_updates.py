@@ -21,6 +21,7 @@ from .conftest import LINK_RE, base_config, csrf_token, message_text
 from .i18n_data import VERSIONS, ensure_catalogs, multilingual_appeal
 from .test_privacy_postgres import postgres  # noqa: F401  (the throwaway PostgreSQL cluster)
 
+WITHDRAW_RE = re.compile(r"https?://\S+/withdraw/\S+")
 UNSUBSCRIBE_RE = re.compile(r"^<(https?://[^>]+/updates/unsubscribe/[^>]+)>$")
 
 
@@ -83,7 +84,12 @@ def test_opted_in_signer_gets_the_update_in_russian_and_unsubscribes_with_one_po
     body = message_text(update)
     assert VERSIONS["ru"]["title"] in body and "Анна Петрова" in body
     assert "7 мая 2026" in body  # the date as Russian writes it
-    assert signing.withdrawal_link(signature) in body  # the footer's withdrawal link
+    # The footer's withdrawal link: the signed token carries its issue second, so compare what it opens, not its text.
+    [withdraw] = WITHDRAW_RE.findall(body)
+    assert withdraw.startswith(signing.withdrawal_link(signature).split("/withdraw/")[0] + "/withdraw/")
+    with smtp_app.test_request_context():
+        assert signing.signature_for_withdrawal(withdraw.split("/withdraw/")[1].split("?")[0]).id == signature.id
+    assert withdraw.endswith("?lang=ru")
     assert update["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     url = UNSUBSCRIBE_RE.match(update["List-Unsubscribe"]).group(1)
     raw = dict(update.raw_items())  # as the bytes came: a mail client reads these, not a decoder's result
