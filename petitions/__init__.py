@@ -79,7 +79,7 @@ def _init_extensions(app: Flask) -> None:
     ratelimit.init_app(app)
     from petitions import i18n
 
-    babel.init_app(app, locale_selector=i18n.select_locale)
+    babel.init_app(app, locale_selector=i18n.selected_locale)
     i18n.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

@@ -32,10 +32,10 @@ class MemoryPages:
 
     def __init__(self, entries: int, seconds: float):
         self.entries, self.seconds = entries, seconds
-        self._pages: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+        self._pages: OrderedDict[str, tuple[float, object]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: str) -> bytes | None:
+    def get(self, key: str):
         with self._lock:
             found = self._pages.get(key)
             if found is None or found[0] < time.monotonic():
@@ -44,7 +44,7 @@ class MemoryPages:
             self._pages.move_to_end(key)
             return found[1]
 
-    def set(self, key: str, page: bytes, seconds: float | None = None) -> None:
+    def set(self, key: str, page, seconds: float | None = None) -> None:
         with self._lock:
             self._pages[key] = (time.monotonic() + (self.seconds if seconds is None else seconds), page)
             self._pages.move_to_end(key)
@@ -104,6 +104,10 @@ def pages():
 
 def anonymous_reader() -> bool:
     """Tell whether this request may get a shared copy: not logged in, no message waiting to be shown."""
+    # Without a cookie or credentials a request has no login and no message (both live in cookies): asking
+    # Flask-Login would cost most of what serving a recent copy costs.
+    if not request.cookies and "Authorization" not in request.headers:
+        return True
     return not current_user.is_authenticated and not session.get("_flashes")
 
 
@@ -181,6 +185,25 @@ def _unpack(page: bytes) -> Response:
     return Response(page[page.index(b"\n") + 1:], headers=json.loads(page[:page.index(b"\n")]))
 
 
+class _RecentCopy:
+    """A page as it was sent, kept in this process: answered again as a 200 or a 304 without a query."""
+
+    __slots__ = ("etag", "last_modified", "headers", "body")
+    _VALIDATORS = ("ETag", "Last-Modified", "Cache-Control", "Vary")
+
+    def __init__(self, etag: str, last_modified: datetime | None, headers: list, body: bytes):
+        self.etag, self.last_modified, self.headers, self.body = etag, last_modified, headers, body
+
+    def answer(self) -> Response:
+        # What Response.make_conditional decides for a page, without its Range handling and Date header (the
+        # server adds Date): If-None-Match, when sent, decides alone (RFC 9110 13.2.2), else If-Modified-Since.
+        since = request.if_modified_since
+        if (request.if_none_match.contains_weak(self.etag) if request.if_none_match
+                else since is not None and self.last_modified is not None and self.last_modified <= since):
+            return Response(status=304, headers=[(k, v) for k, v in self.headers if k in self._VALIDATORS])
+        return Response(self.body, headers=self.headers)
+
+
 def recent_copy(view: Callable) -> Callable:
     """Serve anonymous readers a copy of this public page made less than PAGE_FRESH_SECONDS ago, unread.
 
@@ -197,16 +220,14 @@ def recent_copy(view: Callable) -> Callable:
         recent = current_app.extensions["recent_pages"]
         kept = recent.get(key)
         if kept is not None:
-            response = _unpack(kept)
-            if response.get_etag()[0] in request.if_none_match:
-                return Response(status=304, headers={k: v for k, v in response.headers.items()
-                                                     if k in ("ETag", "Last-Modified", "Cache-Control", "Vary")})
-            return response.make_conditional(request)
+            return kept.answer()
         response = make_response(view(*args, **kwargs))
-        if response.status_code == 200 and response.cache_control.public and response.get_etag()[0]:
-            kept_headers = {k: v for k, v in response.headers.items() if k in (
-                "Content-Type", "Content-Language", "ETag", "Last-Modified", "Cache-Control", "Vary")}
-            recent.set(key, _pack(kept_headers, response.get_data()), seconds)
+        etag = response.get_etag()[0]
+        if response.status_code == 200 and response.cache_control.public and etag:
+            recent.set(key, _RecentCopy(etag, response.last_modified, [
+                (k, v) for k, v in response.headers.items() if k in ("Content-Type", "Content-Language", "ETag",
+                                                                     "Last-Modified", "Cache-Control", "Vary")],
+                response.get_data()), seconds)
         return response
 
     return serve

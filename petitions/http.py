@@ -4,6 +4,7 @@ from collections.abc import Iterable
 from flask import Flask
 from flask import Request as _Request
 from flask import request
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import CombinedMultiDict, FileStorage, MultiDict
@@ -143,10 +144,26 @@ def _validate_without_nul(form, extra_validators=None) -> bool:
     return valid
 
 
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed cookie session, its serializer built once per set of keys instead of twice per request."""
+
+    def __init__(self):
+        self._serializers: dict[tuple, object] = {}
+
+    def get_signing_serializer(self, app: Flask):
+        # Keyed by the keys themselves: a test or a rotation that changes SECRET_KEY gets a new serializer.
+        keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        serializer = self._serializers.get(keys)
+        if serializer is None:
+            serializer = self._serializers[keys] = super().get_signing_serializer(app)
+        return serializer
+
+
 def init_app(app: Flask) -> None:
-    """Bound `<int:…>` (before any route is added), install the Request, keep files out of text fields, refuse NUL."""
+    """Bound `<int:…>` (before any route is added), install the Request and session, keep files out of text fields, refuse NUL."""
     app.url_map.converters["int"] = IdConverter
     app.request_class = Request
+    app.session_interface = SessionInterface()
     app.before_request(_refuse_nul_in_query)
     # Every form of the app is a FlaskForm: its one hook that reads the request is the place for this rule.
     FlaskForm.Meta.wrap_formdata = _files_only_for_file_fields

@@ -252,6 +252,37 @@ def test_within_page_fresh_seconds_anonymous_readers_get_the_copy_without_a_quer
         db.engine.dispose()
 
 
+def test_a_recent_copy_answers_validators_as_the_checked_page_does(make_app):
+    app = make_app(PAGE_FRESH_SECONDS=30)
+    with app.app_context():
+        appeal = published()
+        slug = appeal.slug
+        reader = app.test_client()
+        first = reader.get(f"/a/{slug}")
+        etag, stamp = first.headers["ETag"], first.headers["Last-Modified"]
+        statements = []
+        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            weak = reader.get(f"/a/{slug}", headers={"If-None-Match": f"W/{etag}"})
+            since = reader.get(f"/a/{slug}", headers={"If-Modified-Since": stamp})
+            other = reader.get(f"/a/{slug}", headers={"If-None-Match": '"another"', "If-Modified-Since": stamp})
+            older = reader.get(f"/a/{slug}", headers={"If-Modified-Since": "Mon, 01 Jan 2001 00:00:00 GMT"})
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        assert statements == []  # all four from the copy kept in this process
+        # If-None-Match is compared weakly (RFC 9110 13.1.2); a 304 carries the validators and no body.
+        assert weak.status_code == 304 and weak.headers["ETag"] == etag and weak.get_data() == b""
+        assert weak.headers["Cache-Control"] == first.headers["Cache-Control"]
+        assert since.status_code == 304 and since.headers["ETag"] == etag
+        assert other.status_code == 200  # a sent If-None-Match decides alone, however recent the date
+        assert older.status_code == 200 and older.get_data() == first.get_data()
+        assert older.headers["ETag"] == etag and older.headers["Content-Language"] == first.headers["Content-Language"]
+        assert older.headers["Content-Security-Policy"] == first.headers["Content-Security-Policy"]
+        db.session.remove()
+        db.engine.dispose()
+
+
 def test_a_recent_copy_stays_in_the_process_while_pages_are_shared_in_redis(make_app, redis_server, caplog):
     store = redis.Redis.from_url(redis_server.url(5))
     store.flushdb()

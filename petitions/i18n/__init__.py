@@ -131,6 +131,16 @@ def select_locale() -> str:
     return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+@functools.lru_cache(maxsize=64)
+def _locale(code: str) -> Locale:
+    return Locale.parse(code)
+
+
+def selected_locale() -> Locale:
+    """Give Flask-Babel the interface language as a Locale, parsed once per language rather than per request."""
+    return _locale(select_locale())
+
+
 bp = Blueprint("language", __name__)
 
 

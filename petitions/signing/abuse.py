@@ -105,11 +105,11 @@ _ALLOWANCES: OrderedDict[tuple, dict[str, int]] = OrderedDict()  # (database, ap
 def _allowances_of(appeal) -> dict[str, int]:
     # Read once per appeal and change of its settings (allow_domain and remove_allowance move updated_at), not
     # once per signature: a sign request does not query the table.
-    key = (str(db.engine.url), appeal.id, appeal.updated_at)
+    key = (db.engine.url, appeal.id, appeal.updated_at)  # the URL object: rendering it as text costs more
     found = _ALLOWANCES.get(key)
     if found is None:
         found = dict(db.session.execute(select(DomainAllowance.domain, DomainAllowance.per_window)
-                                        .where(DomainAllowance.appeal_id == appeal.id)).tuples().all())
+                                        .where(DomainAllowance.appeal_id == appeal.id)).all())
         _ALLOWANCES[key] = found
         while len(_ALLOWANCES) > 256:
             _ALLOWANCES.popitem(last=False)
