@@ -48,6 +48,7 @@ def free_mail_domains() -> frozenset[str]:
                      for line in lines if line.strip() and not line.startswith("#"))
 
 
+@lru_cache(maxsize=4096)  # IDNA mapping costs as much as a statement; a wave signs from a few domains
 def canonical_domain(raw: str | None) -> str:
     """Return the one spelling of a domain used for every comparison (ASCII, lower case, no final dot), or ''."""
     domain = (raw or "").strip().rstrip(".。．｡").strip()

@@ -300,8 +300,8 @@ def _insert_unless_signed(signature: Signature) -> Signature | None:
     # The database returns only what it filled in (the id, the column defaults); the object already holds the
     # rest. Reading back all of its columns into a second object was a sixth of a sign request's CPU.
     filled = tuple(key for key in _SIGNATURE_COLUMNS if key not in given)
-    statement = _insert_statement(db.session.get_bind().dialect.name, filled)
-    row = db.session.execute(statement, given).first()
+    connection = db.session.connection()  # a Core statement: the session's ORM execution adds nothing to it
+    row = connection.execute(_insert_statement(connection.dialect.name, filled), given).first()
     if row is None:
         return None
     for key, value in zip(filled, row):
