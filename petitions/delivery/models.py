@@ -48,7 +48,9 @@ class Delivery(db.Model):
         """Record an acknowledgement or reply to this delivery (not before it was delivered)."""
         if received_on < self.delivered_on:
             raise IllegalTransition(_l("A reply cannot arrive before the letter was delivered."))
-        reply = DeliveryReply(delivery=self, appeal_id=self.appeal_id, received_on=received_on, note=note,
+        # Joined through the collection alone: setting `delivery=` as well queued a second append that the
+        # collection's lazy load (an autoflush, before the reply is in the session) warned about and dropped.
+        reply = DeliveryReply(appeal_id=self.appeal_id, received_on=received_on, note=note,
                               created_by_id=by.id if by is not None else None)
         self.replies.append(reply)
         return reply
