@@ -19,6 +19,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy.engine import make_url
 
 from petitions import create_app
+from petitions.jobs import runner
 from petitions.extensions import db
 
 from . import servers
@@ -125,6 +126,13 @@ def migrated_db(request, tmp_path_factory):
         drop_database(left)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _background_threads_end_with_the_run():
+    """Stop the apps' mail and job threads when the run ends, not after pytest closed the streams they log to."""
+    yield
+    runner.stop_all()
+
+
 @pytest.fixture(scope="session")
 def postgres_server():
     """A throwaway PostgreSQL server for the whole run (`tests/servers.py`)."""
@@ -132,6 +140,7 @@ def postgres_server():
         pytest.skip("PostgreSQL binaries not installed (`make test` installs them via scripts/install-system.sh)")
     with servers.postgres() as server:
         yield server
+        runner.stop_all()  # before the server goes: the apps' background threads would poll a closed port
 
 
 @pytest.fixture(scope="session")
@@ -141,6 +150,7 @@ def redis_server():
         pytest.skip("redis-server not installed (`make test` installs it via scripts/install-system.sh)")
     with servers.redis() as server:
         yield server
+        runner.stop_all()
 
 
 @pytest.fixture

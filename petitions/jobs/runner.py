@@ -128,8 +128,10 @@ def exiting() -> bool:
 
 
 @atexit.register
-def _drain_on_exit() -> None:
-    # A process that is stopped finishes the pass it is in; what is left waits in its table for the next.
+def stop_all() -> None:
+    """Let this process's runners finish the pass they are in, then start no other (at exit, or before the
+    servers a test run started are stopped)."""
+    # What is left waits in its table for the next process.
     for runner in list(_LIVE):
         if runner.pid == os.getpid():
             runner.wait_idle(runner.app.config["MAIL_TIMEOUT"])
