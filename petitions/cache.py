@@ -106,7 +106,7 @@ def anonymous_reader() -> bool:
     """Tell whether this request may get a shared copy: not logged in, no message waiting to be shown."""
     # Without a cookie or credentials a request has no login and no message (both live in cookies): asking
     # Flask-Login would cost most of what serving a recent copy costs.
-    if not request.cookies and "Authorization" not in request.headers:
+    if not request.cookies and "HTTP_AUTHORIZATION" not in request.environ:
         return True
     return not current_user.is_authenticated and not session.get("_flashes")
 
