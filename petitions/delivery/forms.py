@@ -2,7 +2,8 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import DateField, HiddenField, IntegerField, SelectField, SelectMultipleField, StringField, SubmitField
+from wtforms import DateField, HiddenField, IntegerField, SelectChoice, SelectField, SelectMultipleField, StringField
+from wtforms import SubmitField
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -41,7 +42,8 @@ class ManualDeliveryForm(FlaskForm):
     """A delivery by post or in person, with its date."""
 
     revision = IntegerField(widget=HiddenField.widget, validators=[DataRequired()])
-    method = SelectField(_l("How"), choices=[("post", _l("By post")), ("in_person", _l("In person"))])
+    method = SelectField(_l("How"), choices=[SelectChoice("post", _l("By post")),
+                                                   SelectChoice("in_person", _l("In person"))])
     delivered_on = DateField(_l("Delivered on"), validators=[DataRequired()])
     submit = SubmitField(_l("Record the delivery"))
 

@@ -5,6 +5,7 @@ from datetime import date
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms import SelectChoice
 
 from petitions.mail import sending
 from petitions.appeals.models import IllegalTransition
@@ -66,8 +67,9 @@ def _deliverable(appeal) -> str | None:
 def _cover_form(appeal) -> CoverMailForm:
     form = CoverMailForm()
     languages = operations.delivery_languages(appeal)
-    form.language.choices = [(code, language_name(code)) for code in languages]
-    form.versions.choices = [(code, language_name(code)) for code in languages if code != appeal.original_language]
+    form.language.choices = [SelectChoice(code, language_name(code)) for code in languages]
+    form.versions.choices = [SelectChoice(code, language_name(code)) for code in languages
+                             if code != appeal.original_language]
     return form
 
 
@@ -83,7 +85,7 @@ def compose(slug: str, position: int):
     form = _cover_form(appeal)
     if request.method == "GET":
         language = request.args.get("language")
-        if language not in dict(form.language.choices):
+        if language not in {choice.value for choice in form.language.choices}:
             language = appeal.original_language
         subject, body = operations.cover_text(appeal, person, language, current_user)
         form.process(data={"revision": operations.revision_number(appeal), "recipient": person.get("email", ""),

@@ -2,6 +2,7 @@
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms import SelectChoice
 
 from petitions.members.access import appeal_for
 from petitions.appeals.models import IllegalTransition
@@ -15,7 +16,7 @@ bp = blueprint("translations", __name__, url_prefix="/organizer/appeals/<slug>/t
 
 
 def _language_choices(appeal, exclude):
-    return [(code, f"{native_name(code)} · {language_name(code)} ({code})")
+    return [SelectChoice(code, f"{native_name(code)} · {language_name(code)} ({code})")
             for code in VERSION_LANGUAGES if code not in exclude]
 
 
