@@ -190,6 +190,7 @@ class _RecentCopy:
 
     __slots__ = ("etag", "last_modified", "headers", "body")
     _VALIDATORS = ("ETag", "Last-Modified", "Cache-Control", "Vary")
+    KEPT_HEADERS = ("Content-Type", "Content-Language", *_VALIDATORS)
 
     def __init__(self, etag: str, last_modified: datetime | None, headers: list, body: bytes):
         self.etag, self.last_modified, self.headers, self.body = etag, last_modified, headers, body
@@ -224,10 +225,8 @@ def recent_copy(view: Callable) -> Callable:
         response = make_response(view(*args, **kwargs))
         etag = response.get_etag()[0]
         if response.status_code == 200 and response.cache_control.public and etag:
-            recent.set(key, _RecentCopy(etag, response.last_modified, [
-                (k, v) for k, v in response.headers.items() if k in ("Content-Type", "Content-Language", "ETag",
-                                                                     "Last-Modified", "Cache-Control", "Vary")],
-                response.get_data()), seconds)
+            kept_headers = [(k, v) for k, v in response.headers.items() if k in _RecentCopy.KEPT_HEADERS]
+            recent.set(key, _RecentCopy(etag, response.last_modified, kept_headers, response.get_data()), seconds)
         return response
 
     return serve

@@ -163,7 +163,7 @@ class SessionInterface(SecureCookieSessionInterface):
 
 
 def init_app(app: Flask) -> None:
-    """Bound `<int:…>` (before any route is added), install the Request and session, keep files out of text fields, refuse NUL."""
+    """Bound `<int:…>` (before routes are added), install Request and session, keep files out of text, refuse NUL."""
     app.url_map.converters["int"] = IdConverter
     app.request_class = Request
     app.session_interface = SessionInterface()
