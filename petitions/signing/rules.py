@@ -349,18 +349,22 @@ def lists_changed(appeal_ids) -> None:
     _expire_bumped(db.session)
 
 
+def _list_moved(table, now, rewrite: bool) -> dict:
+    """Return the values that give an appeal's list its next version (a rewrite's too) changed at `now`."""
+    # updated_at is about the appeal's own text and settings: the list has list_changed_at.
+    values = {"list_version": table.c.list_version + 1, "list_changed_at": now, "updated_at": table.c.updated_at}
+    if rewrite:
+        values["list_rewrite_version"] = table.c.list_version + 1  # the right-hand side reads the row as it was
+    return values
+
+
 def _by_delta(rewrite: bool):
     table = Appeal.__table__
-    # updated_at is about the appeal's own text and settings: the list has list_changed_at.
-    values = {"list_version": table.c.list_version + 1,
-              "list_changed_at": bindparam("now", type_=table.c.list_changed_at.type),
-              "updated_at": table.c.updated_at}
-    if rewrite:
-        values["list_rewrite_version"] = table.c.list_version + 1
     return update(table).where(table.c.id == bindparam("appeal_id")).values(
         signature_count=table.c.signature_count + bindparam("counted"),
         public_count=table.c.public_count + bindparam("public"),
-        organization_count=table.c.organization_count + bindparam("organizations"), **values)
+        organization_count=table.c.organization_count + bindparam("organizations"),
+        **_list_moved(table, bindparam("now", type_=table.c.list_changed_at.type), rewrite))
 
 
 # Built once (an append, a rewrite): every confirmation runs one, and building it cost as much as running it.
@@ -375,21 +379,18 @@ def _bump(session: Session, deltas: dict[int, tuple[int, int, int]], recount: li
     list_rewrite_version becomes the new version (the right-hand sides read the row as it was).
     """
     table, now = Appeal.__table__, utcnow()
-    keep = {"list_version": table.c.list_version + 1, "list_changed_at": now, "updated_at": table.c.updated_at}
-    rewritten = {**keep, "list_rewrite_version": table.c.list_version + 1}
     connection = session.connection()
     for appeal_id, (counted, public, organizations) in deltas.items():
         connection.execute(_BY_DELTA[appeal_id in rewrites], {
             "appeal_id": appeal_id, "counted": counted, "public": public, "organizations": organizations,
             "now": now})
-    keep = rewritten  # a recount is never a mere append
-    if recount:
+    if recount:  # rare (merges, bulk writes): built when needed, and never a mere append
         def total(clause):
             return select(func.count()).select_from(Signature).where(Signature.appeal_id == table.c.id,
                                                                      clause).scalar_subquery()
         connection.execute(update(table).where(table.c.id.in_(recount)).values(
             signature_count=total(counting_clause()), public_count=total(listing_clause("public_page")),
-            organization_count=total(counting_clause() & organization_clause()), **keep))
+            organization_count=total(counting_clause() & organization_clause()), **_list_moved(table, now, True)))
     session.info.setdefault(_BUMPED, set()).update((*deltas, *recount))
 
 
