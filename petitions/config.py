@@ -186,6 +186,8 @@ class Defaults:
     PAGE_FRESH_SECONDS = 2.0  # anonymous readers get a copy this young without any query (0: always check)
     # Sign requests read an appeal's trusted registry entries at most this often per process (0: every time).
     REGISTRY_FRESH_SECONDS = 2.0
+    # A sign POST takes its appeal from a copy this young per process; the INSERT checks it (0: read every time).
+    SIGN_APPEAL_FRESH_SECONDS = 2.0
     PAGE_CACHE_ENTRIES = 512  # pages the in-process cache keeps per worker, least recently used out first
     # The front page (appeals/views_public.py index): appeals per page, the furthest page, the longest search kept.
     BROWSE_PAGE_SIZE = 12

@@ -4,7 +4,7 @@ from datetime import datetime
 
 import pytest
 from flask_migrate import upgrade
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, update
 
 from petitions import create_app
 from petitions.appeals.models import Appeal
@@ -319,6 +319,89 @@ def test_a_sign_request_reads_the_appeal_once_and_no_registry_rows_whatever_its_
             "INSERT INTO signatures", "INSERT INTO outbox_messages"]
         # The published text's hash comes with the appeal's own row (a subquery), not a read of the revision.
         assert not [s for s in statements.seen if s.lstrip().startswith("SELECT appeal_revisions.")]
+
+
+def selects_of_appeals(statements: Statements) -> list[str]:
+    return [s for s in statements.seen if s.lstrip().startswith("SELECT") and "FROM appeals" in s]
+
+
+def copy_in_use(make_app, **config):
+    """Return an app, the slug and id of an open appeal, and a client whose first sign POST kept its copy."""
+    app = make_app(MAIL_WORKER="process", **config)
+    client = app.test_client()
+    with app.app_context():
+        appeal = open_appeal()
+        slug, appeal_id = appeal.slug, appeal.id
+        data = sign_form(client, slug, 0)
+        db.session.remove()  # each request then starts with an empty session, as under gunicorn
+        assert client.post(f"/a/{slug}/sign", data=data).status_code == 303
+        db.session.remove()
+    return app, client, slug, appeal_id
+
+
+def post_sign(app, client, slug: str, data: dict):
+    with app.app_context():
+        db.session.remove()
+        with Statements(db.engine) as statements:
+            answer = client.post(f"/a/{slug}/sign", data=data)
+        db.session.remove()
+    return answer, statements
+
+
+def test_a_sign_post_within_the_copy_lifetime_reads_no_appeal_row_and_its_insert_checks_the_appeal(make_app):
+    app, client, slug, appeal_id = copy_in_use(make_app)
+    with app.app_context():
+        data = sign_form(client, slug, 1)
+    answer, statements = post_sign(app, client, slug, data)
+    assert answer.status_code == 303
+    assert selects_of_appeals(statements) == []
+    [insert] = [s for s in statements.seen if s.startswith("INSERT INTO signatures")]
+    assert "FROM appeals" in insert and "updated_at" in insert  # the copy is checked in the same statement
+    with app.app_context():
+        assert stored(appeal_id) == (2, 2)
+    # Without a copy lifetime every sign POST reads its appeal.
+    app, client, slug, appeal_id = copy_in_use(make_app, SIGN_APPEAL_FRESH_SECONDS=0)
+    with app.app_context():
+        data = sign_form(client, slug, 1)
+    answer, statements = post_sign(app, client, slug, data)
+    assert answer.status_code == 303 and len(selects_of_appeals(statements)) == 1
+    [insert] = [s for s in statements.seen if s.startswith("INSERT INTO signatures")]
+    assert "FROM appeals" not in insert
+
+
+def test_an_appeal_closed_elsewhere_refuses_a_signature_although_this_process_kept_it_open(make_app):
+    app, client, slug, appeal_id = copy_in_use(make_app)
+    with app.app_context():
+        data = sign_form(client, slug, 1)
+        with db.engine.begin() as connection:  # another process closes it; this one's copy still says open
+            connection.execute(update(Appeal.__table__).where(Appeal.__table__.c.id == appeal_id)
+                               .values(status="closed"))
+    answer, _ = post_sign(app, client, slug, data)
+    assert answer.status_code == 409 and "no longer collects signatures" in answer.get_data(as_text=True)
+    with app.app_context():
+        assert stored(appeal_id) == (1, 1)
+
+
+def test_settings_changed_elsewhere_apply_to_the_next_signature_although_this_process_kept_a_copy(make_app):
+    app, client, slug, appeal_id = copy_in_use(make_app)
+    with app.app_context():
+        anonymous = {**sign_form(client, slug, 1), "visibility": "anonymous"}
+        with db.engine.begin() as connection:  # another process's organizer offers "public" only now
+            connection.execute(update(Appeal.__table__).where(Appeal.__table__.c.id == appeal_id)
+                               .values(visibility_choices=["public"], updated_at=datetime(2030, 1, 1)))
+    answer, _ = post_sign(app, client, slug, anonymous)
+    assert answer.status_code == 422 and "Choose one of the offered options" in answer.get_data(as_text=True)
+    with app.app_context():
+        assert stored(appeal_id) == (1, 1)
+        public = {**sign_form(client, slug, 2), "visibility": "public"}
+    answer, _ = post_sign(app, client, slug, public)
+    assert answer.status_code == 303
+    with app.app_context():
+        assert stored(appeal_id) == (2, 2)
+        assert db.session.scalar(select(Signature.visibility).where(Signature.email_hash.is_not(None))
+                                 .order_by(Signature.id.desc()).limit(1)).value == "public"
+        db.session.remove()
+        db.engine.dispose()
 
 
 def test_a_confirm_request_reads_the_signature_and_its_appeal_in_one_query(make_app):

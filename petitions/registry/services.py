@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from flask_mail import Message
 from rapidfuzz import fuzz, process
 from sqlalchemy import String, or_, select, type_coerce
+from sqlalchemy.engine import URL
 
 from petitions import links as tokens
 from petitions.links import PROOF
@@ -323,14 +324,14 @@ def _label_keys(name: str, aliases: list | None) -> list[str]:
 
 # The matcher's keys of each entry by (database, id), with the stamps (created, changed) they were read at:
 # a signature then reads only the trusted ids and their stamps, not every name and alias of the registry.
-_KEYS: dict[tuple[str, int], tuple[tuple, list[str]]] = {}
+_KEYS: dict[tuple[URL, int], tuple[tuple, list[str]]] = {}
 # Compared, never shown: read as the driver gives them (SQLite's text), without parsing 2 dates per entry.
 _STAMPS = (type_coerce(Organization.created_at, String), type_coerce(Organization.updated_at, String))
 
 
 def trusted_matcher(appeal) -> "Matcher":
     """Return a matcher over the entries that may confirm signatures on this appeal, from keys cached per process."""
-    database = str(db.engine.url)
+    database = db.engine.url  # the URL object: rendering it as text was a tenth of describing a signature
     rows = _trusted_rows(database, appeal)
     stale = [oid for oid, *stamps in rows if _KEYS.get((database, oid), (None,))[0] != tuple(stamps)]
     for start in range(0, len(stale), 500):
@@ -342,10 +343,10 @@ def trusted_matcher(appeal) -> "Matcher":
 
 
 # (database, appeal id) -> (when read, the trusted entries' ids and stamps), for REGISTRY_FRESH_SECONDS.
-_TRUSTED: dict[tuple[str, int], tuple[float, tuple]] = {}
+_TRUSTED: dict[tuple[URL, int], tuple[float, tuple]] = {}
 
 
-def _trusted_rows(database: str, appeal) -> tuple:
+def _trusted_rows(database: URL, appeal) -> tuple:
     # A burst of signatures reads the trusted set once per few seconds, not per signature. Being late is
     # safe: a confirmation checks trust again (levels.level_for), and recheck() applies a new entry to the
     # signatures already made.
@@ -363,7 +364,7 @@ def _trusted_rows(database: str, appeal) -> tuple:
 
 
 @lru_cache(maxsize=64)
-def _matcher_of(database: str, rows: tuple) -> "Matcher":
+def _matcher_of(database: URL, rows: tuple) -> "Matcher":
     # One matcher per trusted set as of its stamps: a burst of signatures on one appeal builds it once.
     return Matcher.of_keys([(key, oid) for oid, *_ in rows for key in _KEYS.get((database, oid), ((), []))[1]])
 

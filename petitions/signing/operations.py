@@ -7,20 +7,20 @@ change the session and queue mail.
 """
 import functools
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from itertools import islice
 
 from flask import current_app, render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_mail import Message
-from sqlalchemy import func, inspect, or_, select, update
+from sqlalchemy import bindparam, cast, exists, func, inspect, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from petitions import audit, crypto, jobs, links
-from petitions.appeals.models import Appeal
+from petitions.appeals.models import Appeal, AppealStatus
 from petitions.extensions import db, utcnow
 from petitions.i18n import with_locale
 from petitions.links import TokenError
@@ -44,6 +44,10 @@ _SIGNATURE_COLUMNS = [column.key for column in _SIGNATURES.columns]
 
 class SigningClosed(Exception):
     """The appeal does not accept signatures now."""
+
+
+class AppealChanged(Exception):
+    """The stored appeal is no longer open as read, or has changed since (see signing/appeal_copy.py)."""
 
 
 @dataclass
@@ -212,10 +216,13 @@ def cleaned_signer(full_name: str, affiliation: str, country: str = "", kind: st
 
 def sign(appeal: Appeal, full_name: str, affiliation: str, email: str, language: str = "en", *,
          visibility: str | None = None, country: str = "", kind: str = "person", organization_name: str = "",
-         signer_role: str = "", wants_updates: bool = False) -> SignOutcome:
+         signer_role: str = "", wants_updates: bool = False, unchanged_since: datetime | None = None) -> SignOutcome:
     """Record a pending signature and queue its confirmation mail; never sign twice per e-mail.
 
-    Raise SigningClosed, SignatureStateError or names.InvalidName for what cannot be signed.
+    Raise SigningClosed, SignatureStateError or names.InvalidName for what cannot be signed. `unchanged_since`
+    is the `updated_at` of an appeal object not read in this transaction (signing/appeal_copy.py): the row is
+    stored only if the appeal is stored open with it, else AppealChanged is raised, nothing stored, and the
+    caller may read the appeal again and decide anew.
     """
     if not appeal.is_open:
         raise SigningClosed(
@@ -247,14 +254,16 @@ def sign(appeal: Appeal, full_name: str, affiliation: str, email: str, language:
             wants_updates=bool(wants_updates),
         )
         verification.on_sign(signature)
-        stored = _insert_unless_signed(signature)
+        stored = _insert_unless_signed(signature, unchanged_since)
         if stored is not None:
             _queue_confirmation(stored, email)
             return SignOutcome(stored, created=True)
         # A concurrent request signed with this address first: this one is a repeat like any later one, so
         # the mail slot below decides and exactly one repeat is mailed however the requests interleave.
-        # (Should that row be gone again by now, the loop inserts anew.)
+        # Neither signed nor a repeat: the insert found the stored appeal other than given.
         existing = _find(appeal, key)
+        if existing is None and unchanged_since is not None:
+            raise AppealChanged(appeal.slug)
     # The screen answers the same either way; only the mailbox owner learns it was signed already,
     # and at most once per RESEND_MIN_INTERVAL however many clients submit the address.
     if claim_mail_slot(existing):
@@ -282,14 +291,25 @@ def claim_mail_slot(signature: Signature) -> bool:
 
 
 @functools.lru_cache(maxsize=32)
-def _insert_statement(dialect: str, filled: tuple[str, ...]):
+def _insert_statement(dialect: str, given: tuple[str, ...], filled: tuple[str, ...], guarded: bool):
     # The values go as parameters, not into the statement: one statement per shape, built once.
-    return _DIALECT_INSERT[dialect](_SIGNATURES).on_conflict_do_nothing(
-        index_elements=["appeal_id", "email_hash"]).returning(*(_SIGNATURES.c[key] for key in filled))
+    insert = _DIALECT_INSERT[dialect](_SIGNATURES)
+    if guarded:  # INSERT ... SELECT the values WHERE the appeal is stored open with the updated_at it was read with
+        appeals, typed = Appeal.__table__, dialect == "postgresql"
+        params = {key: bindparam(key, type_=_SIGNATURES.c[key].type) for key in given}
+        as_read = exists().where(appeals.c.id == params["appeal_id"], appeals.c.status == AppealStatus.OPEN,
+                                 appeals.c.updated_at == bindparam("unchanged_since", type_=appeals.c.updated_at.type))
+        # PostgreSQL needs the parameters' types in a SELECT list; SQLite must not get them (CAST(… AS JSON) would
+        # make a number of the text).
+        values = select(*(cast(params[key], _SIGNATURES.c[key].type) if typed else params[key] for key in given))
+        insert = insert.from_select(list(given), values.where(as_read))
+    return insert.on_conflict_do_nothing(index_elements=["appeal_id", "email_hash"]).returning(
+        *(_SIGNATURES.c[key] for key in filled))
 
 
-def _insert_unless_signed(signature: Signature) -> Signature | None:
-    """Insert a new signature in the caller's transaction; return it, or None if its address signed meanwhile.
+def _insert_unless_signed(signature: Signature, unchanged_since: datetime | None = None) -> Signature | None:
+    """Insert a new signature in the caller's transaction; return it, or None if its address signed meanwhile
+    (or, given `unchanged_since`, its appeal is not stored open with that `updated_at`).
 
     No SAVEPOINT: on SQLite its RELEASE would commit the row before the request does, so a later failure
     would keep the signature and lose its mail. INSERT ... ON CONFLICT DO NOTHING waits for a concurrent
@@ -301,7 +321,9 @@ def _insert_unless_signed(signature: Signature) -> Signature | None:
     # rest. Reading back all of its columns into a second object was a sixth of a sign request's CPU.
     filled = tuple(key for key in _SIGNATURE_COLUMNS if key not in given)
     connection = db.session.connection()  # a Core statement: the session's ORM execution adds nothing to it
-    row = connection.execute(_insert_statement(connection.dialect.name, filled), given).first()
+    guarded = unchanged_since is not None
+    statement = _insert_statement(connection.dialect.name, tuple(given), filled, guarded)
+    row = connection.execute(statement, {**given, "unchanged_since": unchanged_since} if guarded else given).first()
     if row is None:
         return None
     for key, value in zip(filled, row):
@@ -456,4 +478,4 @@ def reconfirm(token: str) -> Signature:
 
 
 __all__ = ["sign", "confirm", "withdraw", "resend_confirmation", "remind_unconfirmed", "request_reconfirmation",
-           "reconfirm", "signature_for_token", "SigningClosed", "SignatureStateError"]
+           "reconfirm", "signature_for_token", "SigningClosed", "AppealChanged", "SignatureStateError"]

@@ -11,7 +11,7 @@ from petitions.appeals.views_public import public_appeal_or_404
 from petitions.extensions import db
 from petitions.ratelimit import limiter
 from petitions.links import TokenError
-from petitions.signing import abuse, operations
+from petitions.signing import abuse, appeal_copy, operations
 from petitions.signing.forms import ConfirmForm, ResendForm, SignForm, WithdrawForm
 from petitions.signing.rules import signer_line, signer_text
 from petitions.translations.public import signing_language, version_context
@@ -76,19 +76,24 @@ def _sign_breached(limit):
     return current_app.make_response((page, status, headers))
 
 
+def _closed_page(appeal):
+    return render_template("public/message.html", title=_l("Signing has closed"),
+                           message=_l("This appeal no longer collects signatures."), appeal=appeal), 409
+
+
 @bp.route("/a/<slug>/sign", methods=["GET", "POST"])
 @limiter.shared_limit(_sign_limit, scope="sign", methods=["POST"], on_breach=_sign_breached)  # one budget with the API
 def sign(slug: str):
     """Show the sign form; its POST takes a signature and sends the confirmation mail."""
-    appeal = public_appeal_or_404(slug)
-    form = SignForm(appeal=appeal)
     if request.method == "GET":
-        page = render_sign_page(appeal, form)
+        appeal = public_appeal_or_404(slug)
+        page = render_sign_page(appeal, SignForm(appeal=appeal))
         db.session.commit()  # the one commit: a close the deadline rule made while loading
         return page
+    appeal = appeal_copy.appeal_to_sign(slug)
+    form = SignForm(appeal=appeal)
     if not appeal.is_open:
-        return render_template("public/message.html", title=_l("Signing has closed"),
-                               message=_l("This appeal no longer collects signatures."), appeal=appeal), 409
+        return _closed_page(appeal)
     if not form.validate():
         return render_sign_page(appeal, form, status=422)
     thanks_page = url_for("signatures.thanks", slug=appeal.slug, lang=request.args.get("lang"))
@@ -98,9 +103,32 @@ def sign(slug: str):
         abuse.check_signer(appeal, form.email.data)
     except abuse.SignLimitExceeded as exc:
         return render_sign_page(appeal, form, status=429, retry_after=exc.retry_after)
-    operations.sign(appeal, email=form.email.data, language=signing_language(appeal), **form.signer())
+    refused = _store_signature(appeal, form)
+    if refused is not None:
+        return refused
     db.session.commit()  # before it, the address: the commit expires the appeal, which would be read again
     return redirect(thanks_page, code=303)
+
+
+def _store_signature(appeal, form: SignForm):
+    """Sign with what the form holds; return None, or the answer for an appeal that changed since it was read.
+
+    The appeal may come from a copy (signing/appeal_copy.py): when the stored one has changed since, it is read
+    again and the submission judged anew against it (still open? still a valid choice?), its limits already
+    counted.
+    """
+    while True:
+        try:
+            operations.sign(appeal, email=form.email.data, language=signing_language(appeal), **form.signer(),
+                            unchanged_since=appeal_copy.unchanged_since(appeal))
+            return None
+        except operations.AppealChanged:
+            appeal = appeal_copy.fresh_appeal(appeal)  # read in this transaction: its INSERT needs no check
+        if not appeal.is_open:
+            return _closed_page(appeal)
+        form = SignForm(appeal=appeal)
+        if not form.validate():
+            return render_sign_page(appeal, form, status=422)
 
 
 @bp.get("/a/<slug>/thanks")
