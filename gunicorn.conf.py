@@ -2,6 +2,7 @@
 
 Every value can be overridden from the environment (below) or on the command line (`-w`, `-b` win over this file).
 """
+import gc
 import os
 
 
@@ -51,3 +52,11 @@ proc_name = "petitions"
 # gunicorn 25+ opens a control socket in the user's home: instances on one host would share it. systemd reloads
 # with HUP instead (deploy/petitions-web.service).
 control_socket_disable = True
+
+
+def post_worker_init(worker):
+    """Freeze the objects loading the app made, so that the collector no longer scans them."""
+    # Each worker holds about 220,000 objects once the app is loaded (SQLAlchemy, Babel, the PDF engine); a full
+    # collection walked them all, 180-380 ms in the middle of a request under load, and it came about once per
+    # worker per thousand requests. Frozen, a full collection walks only what came later: 20-40 ms.
+    gc.freeze()

