@@ -1,6 +1,7 @@
 """The sign and confirm paths: atomic with their mail, one signature and one mail under a race, few queries."""
 import threading
-from datetime import datetime
+import time
+from datetime import datetime, timedelta
 
 import pytest
 from flask_migrate import upgrade
@@ -9,7 +10,7 @@ from sqlalchemy import event, func, select, update
 from petitions import create_app
 from petitions.appeals.models import Appeal
 from petitions.auth.services import register_user
-from petitions.extensions import db
+from petitions.extensions import db, utcnow
 from petitions.mail.models import OutboxMessage
 from petitions.registry import services as registry
 from petitions.signing import operations
@@ -400,6 +401,32 @@ def test_settings_changed_elsewhere_apply_to_the_next_signature_although_this_pr
         assert stored(appeal_id) == (2, 2)
         assert db.session.scalar(select(Signature.visibility).where(Signature.email_hash.is_not(None))
                                  .order_by(Signature.id.desc()).limit(1)).value == "public"
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_a_deadline_passed_by_the_copy_but_moved_elsewhere_is_read_again_and_signing_stays_open(make_app):
+    app = make_app(MAIL_WORKER="process")
+    client = app.test_client()
+    with app.app_context():
+        appeal = open_appeal()
+        slug, appeal_id = appeal.slug, appeal.id
+        table = Appeal.__table__
+        with db.engine.begin() as connection:
+            connection.execute(update(table).where(table.c.id == appeal_id)
+                               .values(deadline=utcnow() + timedelta(seconds=1)))
+        first, second = sign_form(client, slug, 0), sign_form(client, slug, 1)
+    assert post_sign(app, client, slug, first)[0].status_code == 303  # keeps a copy with that deadline
+    with app.app_context():
+        with db.engine.begin() as connection:  # an organizer elsewhere moves the deadline a day on
+            connection.execute(update(table).where(table.c.id == appeal_id)
+                               .values(deadline=utcnow() + timedelta(days=1), updated_at=utcnow()))
+    time.sleep(1.1)  # past the copy's deadline, within its lifetime
+    answer, _ = post_sign(app, client, slug, second)
+    assert answer.status_code == 303
+    with app.app_context():
+        assert stored(appeal_id) == (2, 2)
+        assert db.session.get(Appeal, appeal_id).status.value == "open"
         db.session.remove()
         db.engine.dispose()
 

@@ -38,11 +38,11 @@ def appeal_to_sign(slug: str) -> Appeal:
         appeal = _restored(kept[1])
         if appeal.is_open and not appeal.is_past_deadline():
             return appeal
+        _drop(appeal)  # due by the copy: the stored row decides (a deadline moved meanwhile keeps it open)
     appeal = public_appeal_or_404(slug)
     loaded = appeal.__dict__
     if fresh > 0 and appeal.is_open and not db.session.is_modified(appeal) and all(k in loaded for k in _KEYS):
         _COPIES[key] = (time.monotonic(), tuple(loaded[k] for k in _KEYS))
-        _COPIES.move_to_end(key)
         while len(_COPIES) > _MAX_COPIES:
             _COPIES.popitem(last=False)
     return appeal
@@ -60,10 +60,14 @@ def forget(slug: str) -> None:
 
 def fresh_appeal(appeal: Appeal) -> Appeal:
     """Return the appeal read again from the database, through the public rules (404, closing when due)."""
+    _drop(appeal)
+    return public_appeal_or_404(appeal.slug)
+
+
+def _drop(appeal: Appeal) -> None:
     forget(appeal.slug)
     db.session.info.get(_RESTORED, set()).discard(appeal.id)
-    db.session.expire(appeal)  # the next read fills this same object with the stored row
-    return public_appeal_or_404(appeal.slug)
+    db.session.expire(appeal)  # the next read fills this same object with the stored row, not the copy's
 
 
 def _restored(values: tuple) -> Appeal:
