@@ -335,35 +335,35 @@ _STAMPS = (type_coerce(Organization.created_at, String), type_coerce(Organizatio
 def trusted_matcher(appeal) -> "Matcher":
     """Return a matcher over the entries that may confirm signatures on this appeal, from keys cached per process."""
     database = db.engine.url  # the URL object: rendering it as text was a tenth of describing a signature
-    rows = _trusted_rows(database, appeal)
-    stale = [oid for oid, *stamps in rows if _KEYS.get((database, oid), (None,))[0] != tuple(stamps)]
-    for start in range(0, len(stale), 500):
-        for oid, name, aliases, *stamps in db.session.execute(
-                select(Organization.id, Organization.name, Organization.aliases, *_STAMPS)
-                .where(Organization.id.in_(stale[start:start + 500]))):
-            _KEYS[(database, oid)] = (tuple(stamps), _label_keys(name, aliases))
-    return _matcher_of(database, rows)
-
-
-# (database, appeal id) -> (when read, the trusted entries' ids and stamps), for REGISTRY_FRESH_SECONDS.
-_TRUSTED: dict[tuple[URL, int], tuple[float, tuple]] = {}
-
-
-def _trusted_rows(database: URL, appeal) -> tuple:
-    # A burst of signatures reads the trusted set once per few seconds, not per signature. Being late is
-    # safe: a confirmation checks trust again (levels.level_for), and recheck() applies a new entry to the
+    # A burst of signatures reads the trusted set once per few seconds, not per signature, and takes the matcher
+    # kept with it: checking each entry's keys per signature was a fifth of a sign request with 300 entries. Being
+    # late is safe: a confirmation checks trust again (levels.level_for), and recheck() applies a new entry to the
     # signatures already made.
     fresh = current_app.config["REGISTRY_FRESH_SECONDS"]
     key, now = (database, appeal.id), time.monotonic()
-    if fresh and (kept := _TRUSTED.get(key)) is not None and now - kept[0] < fresh:
-        return kept[1]
+    kept = _TRUSTED.get(key)
+    if fresh and kept is not None and now - kept[0] < fresh:
+        return kept[2]
     rows = tuple(tuple(row) for row in db.session.execute(
         select(Organization.id, *_STAMPS).where(_trusted(appeal)).order_by(Organization.id)))
-    if fresh:
-        if len(_TRUSTED) > 1024:
-            _TRUSTED.clear()
-        _TRUSTED[key] = (now, rows)
-    return rows
+    if kept is not None and kept[1] == rows:  # the same entries with the same stamps: the same keys
+        matcher = kept[2]
+    else:
+        stale = [oid for oid, *stamps in rows if _KEYS.get((database, oid), (None,))[0] != tuple(stamps)]
+        for start in range(0, len(stale), 500):
+            for oid, name, aliases, *stamps in db.session.execute(
+                    select(Organization.id, Organization.name, Organization.aliases, *_STAMPS)
+                    .where(Organization.id.in_(stale[start:start + 500]))):
+                _KEYS[(database, oid)] = (tuple(stamps), _label_keys(name, aliases))
+        matcher = _matcher_of(database, rows)
+    if len(_TRUSTED) > 1024:
+        _TRUSTED.clear()
+    _TRUSTED[key] = (now, rows, matcher)
+    return matcher
+
+
+# (database, appeal id) -> (when read, the trusted entries' ids and stamps, their matcher).
+_TRUSTED: dict[tuple[URL, int], tuple[float, tuple, "Matcher"]] = {}
 
 
 @lru_cache(maxsize=64)
