@@ -9,7 +9,8 @@ from flask_login import LoginManager
 from flask_mail import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
-from flask_wtf.csrf import CSRFProtect
+from flask_babel.speaklater import LazyString
+from flask_wtf.csrf import CSRFProtect, _FlaskFormCSRF, generate_csrf
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
@@ -36,6 +37,15 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 mail = Mail()
 babel = Babel()
+
+
+class LazyTokenCSRF(_FlaskFormCSRF):
+    """Sign the CSRF token when the form is shown, not when built (a sign POST that succeeds never shows it)."""
+
+    def generate_csrf_token(self, csrf_token_field):
+        # Flask-WTF signs a new token on every form built (a sixth of building the sign form); validation does not
+        # read it, so only a rendered form pays. generate_csrf keeps its token in `g`, so repeated renders agree.
+        return LazyString(generate_csrf, secret_key=self.meta.csrf_secret, token_key=self.meta.csrf_field_name)
 
 
 def tune_engines(app: Flask) -> None:

@@ -6,6 +6,7 @@ from wtforms import BooleanField, EmailField, HiddenField, RadioField, SelectCho
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from petitions import links
+from petitions.extensions import LazyTokenCSRF
 from petitions.http import REFUSED_CHARACTER
 from petitions.mail.addresses import MailAddress
 from petitions.signing import names
@@ -67,6 +68,9 @@ def _cleaned(clean, value):
 
 
 class SignForm(PersonFieldsMixin, FlaskForm):
+    class Meta:
+        csrf_class = LazyTokenCSRF
+
     kind = kind_field()
     full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=names.NAME_MAX_LENGTH)],
                             description=_l("When signing for an organization: the name of the person who signs."))
@@ -138,6 +142,9 @@ SIGNER_FIELDS = ("full_name", "affiliation", "country", "kind", "organization_na
 
 
 class ConfirmForm(FlaskForm):
+    class Meta:
+        csrf_class = LazyTokenCSRF
+
     submit = SubmitField(_l("Confirm my signature"))
 
 

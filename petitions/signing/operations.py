@@ -326,8 +326,7 @@ def _insert_unless_signed(signature: Signature, unchanged_since: datetime | None
     row = connection.execute(statement, {**given, "unchanged_since": unchanged_since} if guarded else given).first()
     if row is None:
         return None
-    for key, value in zip(filled, row):
-        set_committed_value(signature, key, value)
+    state.dict.update(zip(filled, row))  # as a query's load fills it; the next line commits it as loaded
     make_transient_to_detached(signature)  # stored as it is: now the session's, like a row it loaded
     # The id is new to the database; an object in the session under it is left from a rolled-back insert.
     stale = db.session.identity_map.get(db.session.identity_key(instance=signature))

@@ -567,9 +567,13 @@ def latest_listed(appeal: Appeal, audience: str, size: int) -> list[ListedSignat
                     audience)
 
 
+_VISIBILITY_VALUES = tuple(v.value for v in Visibility)  # iterating the Enum class builds its members' list per call
+
+
 def offered_choices(appeal: Appeal) -> list[str]:
     """Return the visibility choices the organizer offers on the sign form, in a stable order."""
-    offered = [v.value for v in Visibility if v.value in (appeal.visibility_choices or [])]
+    chosen = appeal.visibility_choices or ()
+    offered = [value for value in _VISIBILITY_VALUES if value in chosen]
     return offered or [Visibility.PUBLIC.value]
 
 
