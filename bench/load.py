@@ -140,16 +140,72 @@ async def open_form(client: Client, paths: list[str]) -> None:
     raise SystemExit(f"no form with a CSRF token at {paths} on port {client.port}")
 
 
+TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def process_cpu() -> dict[int, tuple[int, str, float]]:
+    """Return each process's parent, name and CPU seconds so far, from /proc (empty where there is none)."""
+    table = {}
+    for entry in Path("/proc").iterdir() if Path("/proc/self/stat").exists() else ():
+        if not entry.name.isdigit():
+            continue
+        try:
+            raw = (entry / "stat").read_text()
+        except OSError:  # gone meanwhile
+            continue
+        name = raw[raw.index("(") + 1:raw.rindex(")")]
+        rest = raw[raw.rindex(")") + 2:].split()
+        table[int(entry.name)] = (int(rest[1]), name, (int(rest[11]) + int(rest[12])) / TICK)
+    return table
+
+
+class CpuMeter:
+    """Split the machine's CPU time of a window among the app, the baseline, the database, Redis and the client."""
+
+    def __init__(self, app_roots: list[int], base_roots: list[int]):
+        self.app_roots, self.base_roots = set(app_roots), set(base_roots)
+
+    def group_of(self, pid: int, table: dict) -> str:
+        seen, cursor = set(), pid
+        while cursor in table and cursor not in seen:
+            if cursor in self.app_roots:
+                return "app"
+            if cursor in self.base_roots:
+                return "baseline"
+            seen.add(cursor)
+            cursor = table[cursor][0]
+        name = table[pid][1]
+        if name.startswith("postgres"):
+            return "database"
+        if name.startswith("redis"):
+            return "redis"
+        return "client" if pid == os.getpid() else "other"
+
+    def snapshot(self) -> dict[str, float]:
+        table = process_cpu()
+        totals = collections.Counter()
+        for pid, (_, _, seconds) in table.items():
+            totals[self.group_of(pid, table)] += seconds
+        return totals
+
+
 @dataclass
 class Measure:
     latencies: list = field(default_factory=list)  # seconds, successful requests
     seconds: float = 0.0  # measured wall time, windows added up
     errors: collections.Counter = field(default_factory=collections.Counter)
+    cpu: collections.Counter = field(default_factory=collections.Counter)  # CPU seconds by process group
 
     def add(self, other: "Measure") -> None:
         self.latencies += other.latencies
         self.seconds += other.seconds
         self.errors.update(other.errors)
+        self.cpu.update(other.cpu)
+
+    def cpu_ms(self) -> dict[str, float]:
+        """Return the CPU milliseconds per successful request of each process group."""
+        n = len(self.latencies)
+        return {group: round(seconds * 1000 / n, 2) for group, seconds in sorted(self.cpu.items()) if n and seconds}
 
     def figures(self) -> dict:
         ordered = sorted(self.latencies)
@@ -162,9 +218,11 @@ class Measure:
                 "errors": sum(self.errors.values())}
 
 
-async def run_window(clients: list[Client], seconds: float, make_request, expected: int) -> Measure:
+async def run_window(clients: list[Client], seconds: float, make_request, expected: int,
+                     meter: CpuMeter | None = None) -> Measure:
     """Let every client send requests one after another for `seconds`; wait for those in flight."""
     measure = Measure()
+    before = meter.snapshot() if meter else None
     start = time.perf_counter()
     deadline = start + seconds
 
@@ -182,6 +240,10 @@ async def run_window(clients: list[Client], seconds: float, make_request, expect
 
     await asyncio.gather(*(loop(c) for c in clients))
     measure.seconds = time.perf_counter() - start
+    if meter:
+        after = meter.snapshot()
+        measure.cpu = collections.Counter({g: after[g] - before.get(g, 0.0) for g in after
+                                           if after[g] > before.get(g, 0.0)})
     return measure
 
 
@@ -328,8 +390,9 @@ def _check_seeded(appeal: Appeal, made: list[Signature], n: int) -> list[str]:
 class Run:
     """The servers, their clients and what each measure collected."""
 
-    def __init__(self, app_ports: list[int], base_ports: list[int], slug: str, config: dict, clients: int):
-        self.slug, self.config = slug, config
+    def __init__(self, app_ports: list[int], base_ports: list[int], slug: str, config: dict, clients: int,
+                 meter: CpuMeter | None = None):
+        self.slug, self.config, self.meter = slug, config, meter
         self.app_clients = [Client(app_ports[i % len(app_ports)]) for i in range(clients)]
         self.base_clients = [Client(base_ports[i % len(base_ports)]) for i in range(clients)]
         self.app_ports = app_ports
@@ -409,7 +472,7 @@ class Run:
             db.session.remove()
 
     async def window(self, name: str, clients: list[Client], request, expected: int, seconds: float) -> None:
-        measure = await run_window(clients, seconds, request, expected)
+        measure = await run_window(clients, seconds, request, expected, self.meter)
         self.measures[name].add(measure)
         figures = measure.figures()
         print(f"  {name:8} {figures['rps']:8.1f} req/s  p50 {figures['p50_ms']} ms  p99 {figures['p99_ms']} ms"
@@ -557,7 +620,9 @@ def main() -> None:
                 size = len(answer.body)
         page_alone_ms = round(min(alone) * 1000, 1) if alone else None
         print(f"the appeal page alone: {page_alone_ms} ms, {size:,} bytes", flush=True)
-        run = Run(app_ports, base_ports, slug, config, args.clients)
+        meter = CpuMeter([process.pid for port, _, _, process in processes if port in app_ports],
+                         [process.pid for port, _, _, process in processes if port in base_ports])
+        run = Run(app_ports, base_ports, slug, config, args.clients, meter)
         asyncio.run(run.prepare())
         print(f"{args.instances} instance(s), {args.clients} clients, {args.rounds} rounds of {args.seconds:g} s",
               flush=True)
@@ -574,6 +639,11 @@ def main() -> None:
     print(f"\n{'measure':10} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'n':>7} {'errors':>7}")
     for name, f in figures.items():
         print(f"{name:10} {f['rps']:8.1f} {f['p50_ms'] or 0:8.1f} {f['p99_ms'] or 0:8.1f} {f['n']:7} {f['errors']:7}")
+    print("CPU ms per request, by process:")
+    for name, m in run.measures.items():
+        if m.cpu:
+            shares = m.cpu_ms()
+            print(f"  {name:8} total {sum(shares.values()):6.2f}  " + "  ".join(f"{g} {v}" for g, v in shares.items()))
     ratio = lambda a, b: round(figures[a]["rps"] / figures[b]["rps"], 3) if figures[b]["rps"] else None  # noqa: E731
     print(f"page/hello {ratio('page', 'hello')}  sign/insert {ratio('sign', 'insert')}  "
           f"confirm/insert {ratio('confirm', 'insert')}")
@@ -591,6 +661,7 @@ def main() -> None:
         "confirm_p99_ms": figures["confirm"]["p99_ms"], "errors": errors, "lost": checks["lost"],
         "doubled": checks["doubled"], "mail_missing": checks["mail_missing"], "confirm_lost": checks["confirm_lost"],
         "limit_budget": LIMIT, "limit_allowed": allowed, "cpus": os.cpu_count(),
+        "cpu_ms": {name: m.cpu_ms() for name, m in run.measures.items() if m.cpu},
     }))
     broken = [key for key in ("lost", "doubled", "mail_missing", "confirm_lost") if checks[key]]
     if broken or not allowed <= LIMIT <= allowed + unanswered:

@@ -2,13 +2,16 @@
 
 Run from the repository root:
 python bench/profile_sign.py [--requests N] [--organizations N] [--top N] [--database sqlite|postgresql]
+                             [--limits off|redis]
 
 One app on a migrated database (SQLite in a temporary folder, or a throwaway PostgreSQL server on loopback), an open appeal, a registry of N organizations
 (the matcher's input), the mail left in the outbox (no worker sends it). Through the Flask test client, with
 CSRF on: N sign POSTs with new addresses, then N confirm POSTs of their links. Prints, per path, the SQL
 statements of one request (counted with SQLAlchemy's before_cursor_execute), the median and p90 wall ms of N
 requests and their median CPU ms (this process's time: steadier than wall time on a shared machine), and the
-cProfile functions with the most cumulative time over a second run of N requests.
+cProfile functions with the most cumulative time over a second run of N requests. `--limits redis` counts the
+rate limits (per client and per domain, with budgets the run never reaches) in a throwaway redis-server, as a
+deployment does, and prints the Redis commands of one sign request.
 """
 from __future__ import annotations
 
@@ -43,12 +46,14 @@ from tests import servers  # noqa: E402
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
-def build(folder: Path, organizations: int, uri: str):
+def build(folder: Path, organizations: int, uri: str, redis_url: str | None):
     """Return an app on a migrated database with one open appeal and a registry, and the appeal's slug."""
+    limits = ({"RATELIMIT_STORAGE_URI": redis_url, "SIGN_RATE_LIMIT": "1000000 per hour",
+               "SIGN_DOMAIN_LIMIT": 10**9} if redis_url else {"RATELIMIT_ENABLED": False})
     app = create_app({
         "TESTING": False, "SECRET_KEY": "bench", "EMAIL_HASH_KEY": "bench",
         "DATA_KEYS": [Fernet.generate_key().decode()],
-        "SQLALCHEMY_DATABASE_URI": uri, "RATELIMIT_ENABLED": False,
+        "SQLALCHEMY_DATABASE_URI": uri, **limits,
         "SIGN_MIN_SECONDS": 0,  # the profile submits the form at once
         "PUBLIC_URL": "http://localhost", "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "MAIL_DEFAULT_SENDER": "Petitions <noreply@bench.test>", "MAIL_WORKER": "process",
@@ -66,6 +71,15 @@ def build(folder: Path, organizations: int, uri: str):
         appeal.publish()
         db.session.commit()
         return app, appeal.slug
+
+
+def redis_calls(url: str | None) -> int:
+    """Return the commands the Redis server has run so far (0 without one)."""
+    if url is None:
+        return 0
+    import redis
+    stats = redis.Redis.from_url(url).info("commandstats")
+    return sum(entry["calls"] for name, entry in stats.items() if name != "cmdstat_info")
 
 
 class StatementCounter:
@@ -132,6 +146,8 @@ def main() -> None:
     parser.add_argument("--organizations", type=int, default=300, help="registry entries")
     parser.add_argument("--top", type=int, default=25, help="functions printed per profile")
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--limits", choices=("off", "redis"), default="off",
+                        help="count the rate limits in a throwaway redis-server")
     args = parser.parse_args()
     n = args.requests
     with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
@@ -139,12 +155,15 @@ def main() -> None:
             uri = stack.enter_context(servers.postgres()).createdb("profile")
         else:
             uri = f"sqlite:///{Path(tmp) / 'db.sqlite'}"
-        app, slug = build(Path(tmp), args.organizations, uri)
+        redis_url = stack.enter_context(servers.redis()).url() if args.limits == "redis" else None
+        app, slug = build(Path(tmp), args.organizations, uri, redis_url)
         with app.app_context():
             counter = StatementCounter(db.engine)
         client = app.test_client()
         run(sign_requests(client, slug, 0, 10), counter, 303)  # warm-up: templates, connections
+        before = redis_calls(redis_url)
         sign_ms, sign_sql, sign_cpu = run(sign_requests(client, slug, 10, n), counter, 303)
+        sign_redis = (redis_calls(redis_url) - before) / n
         profile = cProfile.Profile()
         profile.enable()
         run(sign_requests(client, slug, 10 + n, n), counter, 303)
@@ -170,6 +189,8 @@ def main() -> None:
         p90 = sorted(ms)[int(0.9 * (len(ms) - 1))]
         print(f"{path:<8} {statistics.median(sql):>10.0f} {statistics.median(ms):>9.2f} {p90:>7.2f} "
               f"{statistics.median(cpu):>7.2f}")
+    if redis_url:
+        print(f"Redis commands per sign request: {sign_redis:.1f}")
 
 
 if __name__ == "__main__":
