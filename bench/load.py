@@ -24,6 +24,9 @@ hop, as behind the reverse proxy), so that the limit check at the end can use on
 After the run: every successful sign (303) must be stored exactly once (lost, doubled), each with its
 confirmation mail in `outbox_messages` (mail_missing), each successful confirmation confirmed (confirm_lost).
 Submissions left without an answer (client timeout) count as errors, not as lost or doubled.
+Each window's CPU time (from /proc) is split among the app's workers, the baseline's, the database server, Redis
+and the client, per successful request ("CPU ms per request", `cpu_ms`); a process that starts or ends inside a
+window (a worker restarted) skews that window's split.
 The last line is one JSON object; the exit status is 1 when a check fails.
 """
 from __future__ import annotations
